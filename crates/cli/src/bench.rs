@@ -1,0 +1,121 @@
+//! `sahih bench sign|verify FILE --nik NIK [--n N]`: in-process timing with the key unlocked
+//! once. Prints `median <x> ms`, `p95 <x> ms` and the peak resident memory.
+
+use crate::{Failure, PassphraseArgs, open, read_passphrase};
+use clap::{Args, ValueEnum};
+use sahih_core::{CoreError, Lang, SignOptions};
+use sahih_pdf::Placement;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BenchKind {
+    Sign,
+    Verify,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    kind: BenchKind,
+    file: PathBuf,
+    #[arg(long)]
+    nik: String,
+    /// Iterations.
+    #[arg(long, default_value_t = 200)]
+    n: usize,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+}
+
+/// Peak resident set size of this process in bytes (Linux: VmHWM).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted.get(idx).copied().unwrap_or(0.0)
+}
+
+pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure> {
+    let core = |e: CoreError| Failure::core(e, lang);
+    let sahih = open(data).await.map_err(core)?;
+    let passphrase = read_passphrase(&args.passphrase, lang, false).map_err(Failure::usage)?;
+    let original = std::fs::read(&args.file)
+        .map_err(|e| Failure::usage(format!("{}: {e}", args.file.display())))?;
+    let signer = sahih
+        .unlock(args.nik.trim(), &passphrase)
+        .await
+        .map_err(core)?;
+    let options = SignOptions {
+        placement: Some(Placement::Default),
+        reason: None,
+        location: None,
+        lang,
+    };
+    let n = args.n.max(1);
+    let mut times = Vec::with_capacity(n);
+    let now = time::OffsetDateTime::now_utc();
+    match args.kind {
+        BenchKind::Sign => {
+            for _ in 0..n {
+                let start = Instant::now();
+                let signed = sahih
+                    .sign_bytes(
+                        &signer,
+                        &original,
+                        &options,
+                        "benchbenchbenchbenchbench0",
+                        now,
+                    )
+                    .map_err(core)?;
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+                std::hint::black_box(signed);
+            }
+        }
+        BenchKind::Verify => {
+            let signed = sahih
+                .sign_bytes(
+                    &signer,
+                    &original,
+                    &options,
+                    "benchbenchbenchbenchbench0",
+                    now,
+                )
+                .map_err(core)?;
+            let mut bytes = original.clone();
+            bytes.extend_from_slice(&signed.update);
+            drop(original);
+            let trust = sahih.trust_store(Vec::new()).await.map_err(core)?;
+            let revocations = sahih.revocations().await.map_err(core)?;
+            for _ in 0..n {
+                let start = Instant::now();
+                let report =
+                    sahih_core::service::verify_with(&bytes, trust.clone(), &revocations, now)
+                        .map_err(core)?;
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+                if report.indication != sahih_validate::Indication::TotalPassed {
+                    return Err(Failure::usage(format!(
+                        "verification did not pass: {:?}",
+                        report.signatures.first().map(|s| &s.errors)
+                    )));
+                }
+            }
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!("iterations {n}");
+    println!("median {:.3} ms", percentile(&times, 0.5));
+    println!("p95 {:.3} ms", percentile(&times, 0.95));
+    if let Some(peak) = peak_rss_bytes() {
+        println!("peak memory {:.1} MiB", peak as f64 / (1024.0 * 1024.0));
+    }
+    sahih.store.close().await;
+    Ok(())
+}

@@ -1,0 +1,577 @@
+//! The `sahih` command line: a thin shell over `sahih-core`.
+//!
+//! Owns: argument parsing, passphrase input (file, environment, prompt; never an argument),
+//! exit codes and printing. Must not know: PDF syntax, CMS, SQL.
+
+mod bench;
+mod demo;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use sahih_core::store::NewOfficial;
+use sahih_core::{Config, CoreError, DataDir, Lang, Sahih, SignOptions};
+use sahih_pdf::{DisplayRect, PageSelector, Placement};
+use sahih_pki::{Certificate, KeyAlgorithm};
+use sahih_store::SqliteStore;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use zeroize::Zeroizing;
+
+#[derive(Parser)]
+#[command(
+    name = "sahih",
+    version,
+    about = "Sahih: tanda tangan elektronik (PAdES) untuk pemerintah daerah"
+)]
+struct Cli {
+    /// Data directory (config, database, CA keys).
+    #[arg(
+        long,
+        global = true,
+        env = "SAHIH_DATA",
+        default_value = "./sahih-data"
+    )]
+    data: PathBuf,
+    /// Language of messages and reports: id (Bahasa Indonesia) or en.
+    #[arg(long, global = true, env = "SAHIH_LANG", default_value = "id")]
+    lang: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a data directory with a config, a database and a built-in CA hierarchy.
+    Init {
+        /// Institution name (instansi).
+        #[arg(long, default_value = "Pemerintah Kota Contoh")]
+        org: String,
+        /// Public base URL used in QR codes and certificate URLs.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
+    /// Register an official and issue their document-signing certificate.
+    Enroll(EnrollArgs),
+    /// Sign a PDF (PAdES B-B) as an incremental update.
+    Sign(SignArgs),
+    /// Validate every signature in a PDF.
+    Verify(VerifyArgs),
+    /// Revoke an official's certificate.
+    Revoke {
+        #[arg(long)]
+        nik: String,
+        /// keyCompromise, affiliationChanged, superseded or cessationOfOperation.
+        #[arg(long, default_value = "unspecified")]
+        reason: String,
+    },
+    /// Certificate authority operations.
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+    /// Demonstration on a fresh data directory: institution, official, letter, sign, verify.
+    Demo,
+    /// In-process timing of signing or verification.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Write the root certificate (PEM).
+    Export {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct EnrollArgs {
+    /// NIK (16 digits).
+    #[arg(long)]
+    nik: String,
+    /// NIP (18 digits).
+    #[arg(long)]
+    nip: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    email: String,
+    /// Position (jabatan).
+    #[arg(long)]
+    position: String,
+    /// Unit (OPD).
+    #[arg(long)]
+    unit: String,
+    /// rsa2048, rsa3072 or p256 (default from config: rsa2048).
+    #[arg(long)]
+    key: Option<String>,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+}
+
+#[derive(Args, Clone)]
+pub struct PassphraseArgs {
+    /// Read the passphrase from this file (first line). Else SAHIH_PASSPHRASE, else a prompt.
+    #[arg(long)]
+    passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SignArgs {
+    input: PathBuf,
+    #[arg(short, long)]
+    output: PathBuf,
+    #[arg(long)]
+    nik: String,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+    /// Page for the stamp: a number from 1, first or last.
+    #[arg(long)]
+    page: Option<String>,
+    /// X,Y,W,H in points from the lower-left corner of the page as displayed.
+    #[arg(long)]
+    rect: Option<String>,
+    /// Centre the stamp on the first occurrence of this text.
+    #[arg(long, conflicts_with_all = ["page", "rect"])]
+    anchor: Option<String>,
+    /// No visible stamp.
+    #[arg(long, conflicts_with_all = ["page", "rect", "anchor"])]
+    invisible: bool,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    location: Option<String>,
+    /// PDF password (encrypted PDFs are not supported yet; given only to say so clearly).
+    #[arg(long, hide = true)]
+    password: Option<String>,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    file: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Extra trust anchor (PEM or DER certificate file); repeatable.
+    #[arg(long)]
+    trust: Vec<PathBuf>,
+}
+
+fn lang_of(s: &str) -> Lang {
+    s.parse().unwrap_or(Lang::Id)
+}
+
+/// A failure with its exit code and the message for people.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn core(e: CoreError, lang: Lang) -> Self {
+        let code = match e {
+            CoreError::Identity(_)
+            | CoreError::InvalidArgument(_)
+            | CoreError::WeakPassphrase(_) => 2,
+            _ => 1,
+        };
+        Self {
+            code,
+            message: e.message(lang),
+        }
+    }
+    fn usage(message: String) -> Self {
+        Self { code: 2, message }
+    }
+}
+
+pub fn read_passphrase(
+    args: &PassphraseArgs,
+    lang: Lang,
+    confirm: bool,
+) -> Result<Zeroizing<String>, String> {
+    if let Some(path) = &args.passphrase_file {
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| match lang {
+            Lang::Id => format!(
+                "Berkas passphrase {} tidak dapat dibaca: {e}",
+                path.display()
+            ),
+            Lang::En => format!("Cannot read passphrase file {}: {e}", path.display()),
+        })?);
+        let first = text.lines().next().unwrap_or("");
+        return Ok(Zeroizing::new(first.to_string()));
+    }
+    if let Ok(p) = std::env::var("SAHIH_PASSPHRASE") {
+        return Ok(Zeroizing::new(p));
+    }
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(match lang {
+            Lang::Id => {
+                "Passphrase diperlukan: gunakan --passphrase-file atau variabel SAHIH_PASSPHRASE."
+                    .into()
+            }
+            Lang::En => {
+                "A passphrase is required: use --passphrase-file or SAHIH_PASSPHRASE.".into()
+            }
+        });
+    }
+    let prompt = match lang {
+        Lang::Id => "Passphrase: ",
+        Lang::En => "Passphrase: ",
+    };
+    let p = Zeroizing::new(rpassword::prompt_password(prompt).map_err(|e| e.to_string())?);
+    if confirm {
+        let again = Zeroizing::new(
+            rpassword::prompt_password(match lang {
+                Lang::Id => "Ulangi passphrase: ",
+                Lang::En => "Repeat passphrase: ",
+            })
+            .map_err(|e| e.to_string())?,
+        );
+        if *again != *p {
+            return Err(match lang {
+                Lang::Id => "Passphrase tidak sama.".into(),
+                Lang::En => "Passphrases differ.".into(),
+            });
+        }
+    }
+    Ok(p)
+}
+
+pub async fn open(data: &Path) -> Result<Sahih<SqliteStore>, CoreError> {
+    let dir = DataDir::new(data);
+    let config = dir.load_config()?;
+    let store = SqliteStore::open(&dir.database_path(), false).await?;
+    Ok(Sahih {
+        store,
+        config,
+        data: dir,
+    })
+}
+
+pub async fn init(data: &Path, org: &str, base_url: &str) -> Result<Sahih<SqliteStore>, CoreError> {
+    let dir = DataDir::new(data);
+    if dir.is_occupied() {
+        return Err(CoreError::AlreadyInitialised {
+            path: data.to_path_buf(),
+        });
+    }
+    if org.trim().is_empty() {
+        return Err(CoreError::InvalidArgument("--org is empty".into()));
+    }
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        return Err(CoreError::InvalidArgument(format!(
+            "--base-url {base_url:?} must start with http:// or https://"
+        )));
+    }
+    std::fs::create_dir_all(data).map_err(|e| CoreError::Io(format!("{}: {e}", data.display())))?;
+    let config = Config::new(org.trim(), base_url);
+    let result = async {
+        dir.write_config(&config)?;
+        dir.create_master_key()?;
+        let store = SqliteStore::open(&dir.database_path(), true).await?;
+        let sahih = Sahih {
+            store,
+            config,
+            data: dir.clone(),
+        };
+        sahih.create_ca_hierarchy().await?;
+        Ok::<_, CoreError>(sahih)
+    }
+    .await;
+    if result.is_err() {
+        // Leave nothing half-made behind.
+        let _ = std::fs::remove_dir_all(data);
+    }
+    result
+}
+
+fn parse_rect(s: &str) -> Result<DisplayRect, String> {
+    let parts: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--rect {s:?}: expected X,Y,W,H in points"))?;
+    match parts.as_slice() {
+        [x, y, w, h] if parts.iter().all(|v| v.is_finite()) && *w > 0.0 && *h > 0.0 => {
+            Ok(DisplayRect {
+                x: *x,
+                y: *y,
+                w: *w,
+                h: *h,
+            })
+        }
+        _ => Err(format!(
+            "--rect {s:?}: expected X,Y,W,H with positive width and height"
+        )),
+    }
+}
+
+pub fn load_trust(paths: &[PathBuf], lang: Lang) -> Result<Vec<Certificate>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let certs = sahih_pki::certs::load_certificates(&bytes).map_err(|e| match lang {
+            Lang::Id => format!("{}: bukan sertifikat PEM/DER: {e}", p.display()),
+            Lang::En => format!("{}: not a PEM/DER certificate: {e}", p.display()),
+        })?;
+        out.extend(certs);
+    }
+    Ok(out)
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let lang = lang_of(&cli.lang);
+    let core = |e: CoreError| Failure::core(e, lang);
+    match cli.command {
+        Command::Init { org, base_url } => {
+            let sahih = init(&cli.data, &org, &base_url).await.map_err(core)?;
+            let root = sahih.root_certificate().await.map_err(core)?;
+            match lang {
+                Lang::Id => println!(
+                    "Direktori data dibuat: {}\n  Instansi: {}\n  URL dasar: {}\n  Root CA: {}\n  Kunci induk: {} (atau SAHIH_MASTER_KEY)",
+                    cli.data.display(),
+                    sahih.config.institution,
+                    sahih.config.base_url,
+                    root.subject_display(),
+                    sahih.data.master_key_path().display()
+                ),
+                Lang::En => println!(
+                    "Data directory created: {}\n  Institution: {}\n  Base URL: {}\n  Root CA: {}\n  Master key: {} (or SAHIH_MASTER_KEY)",
+                    cli.data.display(),
+                    sahih.config.institution,
+                    sahih.config.base_url,
+                    root.subject_display(),
+                    sahih.data.master_key_path().display()
+                ),
+            }
+            sahih.store.close().await;
+        }
+        Command::Enroll(a) => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let alg_name = a
+                .key
+                .clone()
+                .unwrap_or_else(|| sahih.config.keys.official.clone());
+            let alg: KeyAlgorithm = alg_name.parse().map_err(|_| {
+                Failure::usage(match lang {
+                    Lang::Id => format!(
+                        "Algoritma kunci {alg_name:?} tidak dikenal (rsa2048, rsa3072, p256)."
+                    ),
+                    Lang::En => {
+                        format!("Unknown key algorithm {alg_name:?} (rsa2048, rsa3072, p256).")
+                    }
+                })
+            })?;
+            let official = NewOfficial {
+                nik: a.nik.trim().to_string(),
+                nip: a.nip.trim().to_string(),
+                name: a.name.trim().to_string(),
+                email: a.email.trim().to_string(),
+                position: a.position.trim().to_string(),
+                unit: a.unit.trim().to_string(),
+            };
+            // Validate identity before asking for a passphrase.
+            sahih_pki::OfficialIdentity {
+                nik: official.nik.clone(),
+                nip: official.nip.clone(),
+                name: official.name.clone(),
+                email: official.email.clone(),
+                position: official.position.clone(),
+                unit: official.unit.clone(),
+                institution: sahih.config.institution.clone(),
+            }
+            .validate()
+            .map_err(|e| core(e.into()))?;
+            let passphrase = read_passphrase(&a.passphrase, lang, true).map_err(Failure::usage)?;
+            let outcome = sahih
+                .enroll(&official, alg, &passphrase)
+                .await
+                .map_err(core)?;
+            let c = &outcome.certificate;
+            match lang {
+                Lang::Id => println!(
+                    "Pejabat terdaftar dan sertifikat diterbitkan.\n  Subjek: {}\n  Nomor seri: {}\n  Berlaku: {} s.d. {}\n  Kunci: {alg}",
+                    c.subject_display(),
+                    c.serial_hex(),
+                    sahih_core::format_wib(c.not_before(), lang),
+                    sahih_core::format_wib(c.not_after(), lang)
+                ),
+                Lang::En => println!(
+                    "Official enrolled and certificate issued.\n  Subject: {}\n  Serial: {}\n  Valid: {} to {}\n  Key: {alg}",
+                    c.subject_display(),
+                    c.serial_hex(),
+                    sahih_core::format_wib(c.not_before(), lang),
+                    sahih_core::format_wib(c.not_after(), lang)
+                ),
+            }
+            sahih.store.close().await;
+        }
+        Command::Sign(a) => {
+            if a.password.is_some() {
+                return Err(core(CoreError::Pdf(sahih_pdf::PdfError::Encrypted)));
+            }
+            let placement = if a.invisible {
+                None
+            } else if let Some(text) = &a.anchor {
+                Some(Placement::Anchor { text: text.clone() })
+            } else if a.page.is_some() || a.rect.is_some() {
+                let page = match &a.page {
+                    Some(p) => p.parse::<PageSelector>().map_err(Failure::usage)?,
+                    None => PageSelector::Last,
+                };
+                let rect = a
+                    .rect
+                    .as_deref()
+                    .map(parse_rect)
+                    .transpose()
+                    .map_err(Failure::usage)?;
+                Some(Placement::Page { page, rect })
+            } else {
+                Some(Placement::Default)
+            };
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let passphrase = read_passphrase(&a.passphrase, lang, false).map_err(Failure::usage)?;
+            let options = SignOptions {
+                placement,
+                reason: a.reason.clone(),
+                location: a.location.clone(),
+                lang,
+            };
+            let outcome = sahih
+                .sign_file(&a.input, &a.output, a.nik.trim(), &passphrase, &options)
+                .await
+                .map_err(core)?;
+            match lang {
+                Lang::Id => println!(
+                    "Dokumen ditandatangani (PAdES B-B): {}\n  Field: {}\n  Waktu: {}\n  Verifikasi: {}\n  SHA-256: {}",
+                    a.output.display(),
+                    outcome.field_name,
+                    sahih_core::format_wib(outcome.signed_at, lang),
+                    outcome.verification_url,
+                    outcome.sha256_hex
+                ),
+                Lang::En => println!(
+                    "Document signed (PAdES B-B): {}\n  Field: {}\n  Time: {}\n  Verification: {}\n  SHA-256: {}",
+                    a.output.display(),
+                    outcome.field_name,
+                    sahih_core::format_wib(outcome.signed_at, lang),
+                    outcome.verification_url,
+                    outcome.sha256_hex
+                ),
+            }
+            sahih.store.close().await;
+        }
+        Command::Verify(a) => return verify(&cli.data, a, lang).await,
+        Command::Revoke { nik, reason } => {
+            const REASONS: [&str; 5] = [
+                "unspecified",
+                "keyCompromise",
+                "affiliationChanged",
+                "superseded",
+                "cessationOfOperation",
+            ];
+            if !REASONS.contains(&reason.as_str()) {
+                return Err(Failure::usage(format!(
+                    "--reason {reason:?}: {}",
+                    REASONS.join(", ")
+                )));
+            }
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let n = sahih.revoke(nik.trim(), &reason).await.map_err(core)?;
+            match lang {
+                Lang::Id => println!("{n} sertifikat dicabut (alasan: {reason})."),
+                Lang::En => println!("{n} certificate(s) revoked (reason: {reason})."),
+            }
+            sahih.store.close().await;
+        }
+        Command::Ca {
+            command: CaCommand::Export { output },
+        } => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let root = sahih.root_certificate().await.map_err(core)?;
+            std::fs::write(&output, sahih_pki::der_to_pem(&root.der, "CERTIFICATE"))
+                .map_err(|e| core(CoreError::Io(format!("{}: {e}", output.display()))))?;
+            match lang {
+                Lang::Id => println!("Sertifikat root ditulis ke {}", output.display()),
+                Lang::En => println!("Root certificate written to {}", output.display()),
+            }
+            sahih.store.close().await;
+        }
+        Command::Demo => return demo::run(&cli.data, lang).await,
+        Command::Bench(args) => return bench::run(&cli.data, args, lang).await,
+    }
+    Ok(())
+}
+
+async fn verify(data: &Path, a: VerifyArgs, lang: Lang) -> Result<(), Failure> {
+    let bytes =
+        std::fs::read(&a.file).map_err(|e| Failure::usage(format!("{}: {e}", a.file.display())))?;
+    let extra = load_trust(&a.trust, lang).map_err(Failure::usage)?;
+    let now = time::OffsetDateTime::now_utc();
+    // Verification works without a data directory too: then only --trust anchors count.
+    let result = if DataDir::new(data).config_path().exists() {
+        let sahih = open(data).await.map_err(|e| Failure::core(e, lang))?;
+        let r = sahih.verify_bytes(&bytes, extra, now).await;
+        sahih.store.close().await;
+        r
+    } else {
+        sahih_core::service::verify_with(
+            &bytes,
+            sahih_pki::TrustStore::new(extra),
+            &sahih_validate::NoRevocationData,
+            now,
+        )
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(e @ CoreError::Pdf(_)) => return Err(Failure::usage(e.message(lang))),
+        Err(e) => return Err(Failure::core(e, lang)),
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".into())
+        );
+    } else {
+        print!("{}", sahih_validate::render::render_text(&report, lang));
+    }
+    if report.indication == sahih_validate::Indication::TotalPassed && !report.signatures.is_empty()
+    {
+        Ok(())
+    } else {
+        Err(Failure {
+            code: 1,
+            message: String::new(),
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = lang_of(&cli.lang);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sahih: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                let prefix = match lang {
+                    Lang::Id => "Galat",
+                    Lang::En => "Error",
+                };
+                eprintln!("{prefix}: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}

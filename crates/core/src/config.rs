@@ -1,0 +1,193 @@
+//! The data directory: `config.toml`, the master key for CA keys, and where the database lives.
+//!
+//! Master key: `SAHIH_MASTER_KEY` (64 hex characters) wins; else the file named by
+//! `SAHIH_MASTER_KEY_FILE`; else `<data>/master.key`. A key file must have mode 0600 (no group
+//! or other permissions); Sahih refuses a looser one.
+
+use crate::CoreError;
+use sahih_pki::MasterKey;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "config.toml";
+pub const DATABASE_FILE: &str = "sahih.db";
+pub const MASTER_KEY_FILE: &str = "master.key";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Config {
+    /// Institution name (instansi), e.g. "Pemerintah Kota Contoh".
+    pub institution: String,
+    /// Public base URL used in QR codes (`{base_url}/v/{id}`) and certificate URLs.
+    pub base_url: String,
+    #[serde(default)]
+    pub keys: KeyDefaults,
+    #[serde(default)]
+    pub signing: SigningDefaults,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyDefaults {
+    /// Key algorithm for CA keys.
+    pub ca: String,
+    /// Default key algorithm for officials (enroll --key overrides).
+    pub official: String,
+    /// Validity of officials' certificates, in days.
+    pub official_validity_days: i64,
+}
+
+impl Default for KeyDefaults {
+    fn default() -> Self {
+        Self {
+            ca: "rsa3072".into(),
+            official: "rsa2048".into(),
+            official_validity_days: 730,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SigningDefaults {
+    /// Consecutive wrong passphrases before the key locks.
+    pub max_failures: i64,
+    /// Lock duration in minutes.
+    pub lock_minutes: i64,
+    /// Default location written into signatures, if any.
+    pub location: Option<String>,
+}
+
+impl Default for SigningDefaults {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            lock_minutes: 15,
+            location: None,
+        }
+    }
+}
+
+impl Config {
+    pub fn new(institution: &str, base_url: &str) -> Self {
+        Self {
+            institution: institution.to_string(),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            keys: KeyDefaults::default(),
+            signing: SigningDefaults::default(),
+        }
+    }
+}
+
+/// A data directory on disk.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+    pub fn database_path(&self) -> PathBuf {
+        self.root.join(DATABASE_FILE)
+    }
+    pub fn master_key_path(&self) -> PathBuf {
+        std::env::var_os("SAHIH_MASTER_KEY_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.root.join(MASTER_KEY_FILE))
+    }
+
+    /// True when the directory exists and has any entry.
+    pub fn is_occupied(&self) -> bool {
+        std::fs::read_dir(&self.root)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    }
+
+    pub fn load_config(&self) -> Result<Config, CoreError> {
+        let path = self.config_path();
+        let text = std::fs::read_to_string(&path).map_err(|_| CoreError::NotInitialised {
+            path: self.root.clone(),
+        })?;
+        toml::from_str(&text).map_err(|e| CoreError::Config(format!("{}: {e}", path.display())))
+    }
+
+    pub fn write_config(&self, config: &Config) -> Result<(), CoreError> {
+        let text = toml::to_string_pretty(config).map_err(|e| CoreError::Config(e.to_string()))?;
+        let header = "# Sahih configuration. Environment variables SAHIH_DATA, SAHIH_MASTER_KEY,\n\
+                      # SAHIH_MASTER_KEY_FILE and SAHIH_PASSPHRASE are read by every command.\n";
+        std::fs::write(self.config_path(), format!("{header}{text}"))
+            .map_err(|e| CoreError::Io(format!("{}: {e}", self.config_path().display())))
+    }
+
+    /// Creates a new master key file with mode 0600 (unless the key comes from the environment).
+    pub fn create_master_key(&self) -> Result<MasterKey, CoreError> {
+        if let Some(key) = master_key_from_env()? {
+            return Ok(key);
+        }
+        let key = MasterKey::generate();
+        let path = self.master_key_path();
+        write_private_file(&path, key.to_hex().as_bytes())?;
+        Ok(key)
+    }
+
+    pub fn master_key(&self) -> Result<MasterKey, CoreError> {
+        if let Some(key) = master_key_from_env()? {
+            return Ok(key);
+        }
+        let path = self.master_key_path();
+        check_private_permissions(&path)?;
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(&path)
+                .map_err(|e| CoreError::MasterKey(format!("{}: {e}", path.display())))?,
+        );
+        MasterKey::from_hex(text.trim())
+            .map_err(|_| CoreError::MasterKey(format!("{}: not 64 hex characters", path.display())))
+    }
+}
+
+fn master_key_from_env() -> Result<Option<MasterKey>, CoreError> {
+    match std::env::var("SAHIH_MASTER_KEY") {
+        Ok(v) if !v.trim().is_empty() => {
+            let v = zeroize::Zeroizing::new(v);
+            MasterKey::from_hex(v.trim()).map(Some).map_err(|_| {
+                CoreError::MasterKey("SAHIH_MASTER_KEY must be 64 hex characters".into())
+            })
+        }
+        _ => Ok(None),
+    }
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), CoreError> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options
+        .open(path)
+        .map_err(|e| CoreError::MasterKey(format!("{}: {e}", path.display())))?;
+    f.write_all(contents)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| CoreError::MasterKey(format!("{}: {e}", path.display())))
+}
+
+fn check_private_permissions(path: &Path) -> Result<(), CoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| CoreError::MasterKey(format!("{}: {e}", path.display())))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(CoreError::MasterKey(format!(
+                "{}: permissions {mode:o} are too open (need 600)",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,352 @@
+//! sahih-core: the domain of Sahih.
+//!
+//! Owns: the data directory and configuration, the built-in CA hierarchy, officials and their
+//! certificates and passphrase-sealed keys, the passphrase lockout, signing a document on behalf
+//! of an official (placement, stamp text, the record behind the QR code), verification with the
+//! institution's trust anchors and revocation knowledge, and revocation. Defines the storage
+//! contract ([`store::Store`]).
+//!
+//! Must not know: SQL, HTTP, or terminal I/O. User-facing messages come from
+//! [`CoreError::message`] in Bahasa Indonesia or English.
+
+pub mod config;
+pub mod service;
+pub mod store;
+
+pub use config::{Config, DataDir};
+pub use sahih_validate::render::Lang;
+pub use service::{EnrollOutcome, Sahih, SignOptions, SignOutcome, UnlockedSigner};
+
+use sahih_pdf::PdfError;
+use sahih_pki::{IdentityError, PkiError};
+use std::path::PathBuf;
+use store::StoreError;
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("data directory {path} is not initialised (run `sahih init`)")]
+    NotInitialised { path: PathBuf },
+    #[error("data directory {path} already exists and is not empty")]
+    AlreadyInitialised { path: PathBuf },
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("master key: {0}")]
+    MasterKey(String),
+    #[error("I/O: {0}")]
+    Io(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Pki(PkiError),
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error("NIK is not registered")]
+    NikNotRegistered,
+    #[error("an official with this NIK is already enrolled")]
+    AlreadyEnrolled,
+    #[error("the official has no certificate")]
+    NoCertificate,
+    #[error("the certificate was revoked")]
+    CertificateRevoked { at: Option<OffsetDateTime> },
+    #[error("the certificate expired")]
+    CertificateExpired { at: OffsetDateTime },
+    #[error("wrong passphrase")]
+    WrongPassphrase { remaining: i64 },
+    #[error("key locked")]
+    Locked { until: OffsetDateTime },
+    #[error("passphrase rejected: {0}")]
+    WeakPassphrase(&'static str),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+impl From<PkiError> for CoreError {
+    fn from(e: PkiError) -> Self {
+        Self::Pki(e)
+    }
+}
+
+impl From<sahih_pades::PadesError> for CoreError {
+    fn from(e: sahih_pades::PadesError) -> Self {
+        match e {
+            sahih_pades::PadesError::Pdf(p) => Self::Pdf(p),
+            sahih_pades::PadesError::Pki(p) => Self::Pki(p),
+        }
+    }
+}
+
+/// Formats a time for officials: Western Indonesian Time (UTC+7).
+pub fn format_wib(t: OffsetDateTime, lang: Lang) -> String {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let t = t.to_offset(offset);
+    let month = u8::from(t.month());
+    let name = match lang {
+        Lang::Id => MONTHS_ID.get(usize::from(month) - 1).copied().unwrap_or(""),
+        Lang::En => MONTHS_EN.get(usize::from(month) - 1).copied().unwrap_or(""),
+    };
+    format!(
+        "{} {} {} {:02}:{:02} WIB",
+        t.day(),
+        name,
+        t.year(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+const MONTHS_ID: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+impl CoreError {
+    /// The message shown to a person, in the chosen language.
+    pub fn message(&self, lang: Lang) -> String {
+        let id = lang == Lang::Id;
+        match self {
+            Self::NotInitialised { path } => {
+                if id {
+                    format!(
+                        "Direktori data {} belum diinisialisasi. Jalankan `sahih init` terlebih dahulu.",
+                        path.display()
+                    )
+                } else {
+                    format!(
+                        "Data directory {} is not initialised. Run `sahih init` first.",
+                        path.display()
+                    )
+                }
+            }
+            Self::AlreadyInitialised { path } => {
+                if id {
+                    format!(
+                        "Direktori data {} sudah ada dan tidak kosong; tidak akan ditimpa.",
+                        path.display()
+                    )
+                } else {
+                    format!(
+                        "Data directory {} already exists and is not empty; it will not be overwritten.",
+                        path.display()
+                    )
+                }
+            }
+            Self::Config(d) => {
+                if id {
+                    format!("Konfigurasi tidak valid: {d}")
+                } else {
+                    format!("Invalid configuration: {d}")
+                }
+            }
+            Self::MasterKey(d) => {
+                if id {
+                    format!("Kunci induk (master key) tidak dapat dipakai: {d}")
+                } else {
+                    format!("Master key unusable: {d}")
+                }
+            }
+            Self::Io(d) => {
+                if id {
+                    format!("Kesalahan berkas: {d}")
+                } else {
+                    format!("File error: {d}")
+                }
+            }
+            Self::Store(e) => {
+                if id {
+                    format!("Kesalahan basis data: {e}")
+                } else {
+                    format!("Database error: {e}")
+                }
+            }
+            Self::Pki(e) => {
+                if id {
+                    format!("Kesalahan kriptografi/sertifikat: {e}")
+                } else {
+                    format!("Cryptography/certificate error: {e}")
+                }
+            }
+            Self::Pdf(e) => pdf_message(e, lang),
+            Self::Identity(e) => {
+                if id {
+                    format!("Data identitas tidak valid: {e}")
+                } else {
+                    format!("Invalid identity data: {e}")
+                }
+            }
+            Self::NikNotRegistered => {
+                if id {
+                    "NIK tidak terdaftar sebagai pejabat penanda tangan.".into()
+                } else {
+                    "This NIK is not registered as a signing official.".into()
+                }
+            }
+            Self::AlreadyEnrolled => {
+                if id {
+                    "Pejabat dengan NIK ini sudah terdaftar.".into()
+                } else {
+                    "An official with this NIK is already enrolled.".into()
+                }
+            }
+            Self::NoCertificate => {
+                if id {
+                    "Pejabat ini belum memiliki sertifikat elektronik.".into()
+                } else {
+                    "This official has no certificate.".into()
+                }
+            }
+            Self::CertificateRevoked { at } => {
+                let when = at
+                    .map(|t| format!(" ({})", format_wib(t, lang)))
+                    .unwrap_or_default();
+                if id {
+                    format!(
+                        "Sertifikat elektronik pejabat ini telah dicabut{when}; penandatanganan ditolak."
+                    )
+                } else {
+                    format!("This official's certificate was revoked{when}; signing refused.")
+                }
+            }
+            Self::CertificateExpired { at } => {
+                if id {
+                    format!(
+                        "Sertifikat elektronik pejabat ini kedaluwarsa pada {}; penandatanganan ditolak.",
+                        format_wib(*at, lang)
+                    )
+                } else {
+                    format!(
+                        "This official's certificate expired on {}; signing refused.",
+                        format_wib(*at, lang)
+                    )
+                }
+            }
+            Self::WrongPassphrase { remaining } => {
+                if id {
+                    format!(
+                        "Passphrase salah. Sisa percobaan sebelum kunci dikunci sementara: {remaining}."
+                    )
+                } else {
+                    format!(
+                        "Wrong passphrase. Attempts left before the key is locked: {remaining}."
+                    )
+                }
+            }
+            Self::Locked { until } => {
+                if id {
+                    format!(
+                        "Kunci tanda tangan terkunci karena terlalu banyak passphrase salah, sampai {}.",
+                        format_wib(*until, lang)
+                    )
+                } else {
+                    format!(
+                        "The signing key is locked after too many wrong passphrases, until {}.",
+                        format_wib(*until, lang)
+                    )
+                }
+            }
+            Self::WeakPassphrase(why) => {
+                if id {
+                    format!("Passphrase ditolak: {why}")
+                } else {
+                    format!("Passphrase rejected: {why}")
+                }
+            }
+            Self::InvalidArgument(d) => {
+                if id {
+                    format!("Argumen tidak valid: {d}")
+                } else {
+                    format!("Invalid argument: {d}")
+                }
+            }
+        }
+    }
+}
+
+fn pdf_message(e: &PdfError, lang: Lang) -> String {
+    let id = lang == Lang::Id;
+    match e {
+        PdfError::Empty => {
+            if id {
+                "Berkas kosong (0 byte), bukan PDF.".into()
+            } else {
+                "The file is empty (0 bytes), not a PDF.".into()
+            }
+        }
+        PdfError::NotPdf => {
+            if id {
+                "Berkas bukan dokumen PDF.".into()
+            } else {
+                "The file is not a PDF document.".into()
+            }
+        }
+        PdfError::Encrypted => {
+            if id {
+                "Dokumen PDF terenkripsi (dilindungi kata sandi); buka proteksinya terlebih dahulu, lalu tanda tangani.".into()
+            } else {
+                "The PDF is encrypted (password-protected); remove the protection first, then sign."
+                    .into()
+            }
+        }
+        PdfError::Unparseable(d) => {
+            if id {
+                format!("Dokumen PDF rusak dan tidak dapat dibaca: {d}")
+            } else {
+                format!("The PDF is damaged and cannot be read: {d}")
+            }
+        }
+        PdfError::NoSuchPage(n) => {
+            if id {
+                format!("Halaman {n} tidak ada dalam dokumen.")
+            } else {
+                format!("Page {n} does not exist in the document.")
+            }
+        }
+        PdfError::InvalidPlacement(d) => {
+            if id {
+                format!("Posisi tanda tangan tidak valid: {d}")
+            } else {
+                format!("Invalid signature placement: {d}")
+            }
+        }
+        PdfError::AnchorNotFound(t) => {
+            if id {
+                format!("Teks penanda {t:?} tidak ditemukan dalam dokumen.")
+            } else {
+                format!("Anchor text {t:?} was not found in the document.")
+            }
+        }
+        other => {
+            if id {
+                format!("Kesalahan PDF: {other}")
+            } else {
+                format!("PDF error: {other}")
+            }
+        }
+    }
+}

@@ -1,0 +1,540 @@
+//! The operations of Sahih, over any [`Store`].
+
+use crate::config::{Config, DataDir};
+use crate::store::{
+    CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialRecord,
+    SignedDocumentRecord, Store,
+};
+use crate::{CoreError, Lang, format_wib};
+use sahih_pades::{SignRequest, Signer};
+use sahih_pdf::{OpenOptions, PdfDocument, Placement, StampContent, VisibleStamp};
+use sahih_pki::{
+    CertValidity, Certificate, KdfParams, KeyAlgorithm, OfficialIdentity, PrivateKey,
+    SimplePathValidator, TrustStore,
+};
+use sahih_validate::{Context, Report, RevocationSource, RevocationStatus};
+use std::path::Path;
+use time::OffsetDateTime;
+
+/// Sahih bound to a data directory and a store.
+pub struct Sahih<S: Store> {
+    pub store: S,
+    pub config: Config,
+    pub data: DataDir,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnrollOutcome {
+    pub official_id: i64,
+    pub certificate: Certificate,
+}
+
+/// An official's key, unlocked with their passphrase, ready to sign (kept in memory only;
+/// the key is zeroized on drop).
+pub struct UnlockedSigner {
+    pub official: OfficialRecord,
+    pub certificate_record: CertificateRecord,
+    pub certificate: Certificate,
+    pub chain: Vec<Certificate>,
+    pub key: PrivateKey,
+    pub key_algorithm: KeyAlgorithm,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// None: invisible signature.
+    pub placement: Option<Placement>,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    /// Language of the stamp text.
+    pub lang: Lang,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignOutcome {
+    pub document_id: String,
+    pub verification_url: String,
+    pub field_name: String,
+    pub signed_at: OffsetDateTime,
+    pub sha256_hex: String,
+    pub page: Option<usize>,
+}
+
+/// A prepared signature: the update bytes, not yet stored or written.
+pub struct SignedBytes {
+    pub outcome: SignOutcome,
+    pub update: Vec<u8>,
+}
+
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+fn ca_aad(kind: &str, generation: i64) -> Vec<u8> {
+    format!("sahih-ca-key:{kind}:{generation}").into_bytes()
+}
+
+fn official_key_aad(nik: &str, serial_hex: &str) -> Vec<u8> {
+    format!("sahih-official-key:{nik}:{serial_hex}").into_bytes()
+}
+
+/// Unguessable public id for the QR URL: 128 random bits, base32 (lowercase, no padding).
+pub fn new_document_id() -> String {
+    let mut bytes = [0u8; 16];
+    // aws-lc-rs aborts rather than fail; a failure here would be a broken RNG.
+    let _ = aws_lc_rs::rand::fill(&mut bytes);
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = String::with_capacity(26);
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+pub fn check_passphrase_policy(passphrase: &str) -> Result<(), CoreError> {
+    let chars = passphrase.chars().count();
+    if chars < MIN_PASSPHRASE_CHARS {
+        return Err(CoreError::WeakPassphrase(
+            "minimal 8 karakter / at least 8 characters",
+        ));
+    }
+    if chars > 1024 {
+        return Err(CoreError::WeakPassphrase(
+            "maksimal 1024 karakter / at most 1024 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Revocations known to the local CA database.
+pub struct LocalRevocations {
+    entries: Vec<(Vec<u8>, String, OffsetDateTime, Option<String>)>,
+}
+
+impl RevocationSource for LocalRevocations {
+    fn status(&self, cert: &Certificate) -> RevocationStatus {
+        let serial = cert.serial_hex();
+        let issuer = cert.issuer_der();
+        for (issuer_subject, s, at, reason) in &self.entries {
+            if *s == serial && *issuer_subject == issuer {
+                return RevocationStatus::Revoked {
+                    at: *at,
+                    reason: reason.clone(),
+                };
+            }
+        }
+        RevocationStatus::Unknown
+    }
+}
+
+impl<S: Store> Sahih<S> {
+    /// Creates the root and issuing CA in a freshly initialised data directory.
+    pub async fn create_ca_hierarchy(&self) -> Result<(), CoreError> {
+        let master = self.data.master_key()?;
+        let alg: KeyAlgorithm = self.config.keys.ca.parse().map_err(|_| {
+            CoreError::Config(format!("unknown CA key algorithm {}", self.config.keys.ca))
+        })?;
+        let institution = &self.config.institution;
+        let root_key = PrivateKey::generate(alg)?;
+        let root_cert = sahih_pki::create_root_ca(
+            institution,
+            &root_key,
+            CertValidity::days_from_now(20 * 365),
+            &sahih_pki::random_serial(),
+        )?;
+        let sealed = sahih_pki::seal_with_master_key(&root_key, &master, &ca_aad("root", 1))?;
+        self.store.insert_ca("root", 1, &root_cert, &sealed).await?;
+
+        let issuing_key = PrivateKey::generate(alg)?;
+        let issuing_cert = sahih_pki::create_issuing_ca(
+            institution,
+            1,
+            &issuing_key,
+            &root_cert,
+            &root_key,
+            CertValidity::days_from_now(10 * 365),
+            &sahih_pki::random_serial(),
+        )?;
+        let sealed = sahih_pki::seal_with_master_key(&issuing_key, &master, &ca_aad("issuing", 1))?;
+        self.store
+            .insert_ca("issuing", 1, &issuing_cert, &sealed)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn root_certificate(&self) -> Result<Certificate, CoreError> {
+        let root = self
+            .store
+            .active_ca("root")
+            .await?
+            .ok_or_else(|| CoreError::Config("no root CA in the database".into()))?;
+        Ok(Certificate::from_der(&root.cert_der)?)
+    }
+
+    /// Registers an official and issues their signing certificate.
+    pub async fn enroll(
+        &self,
+        official: &NewOfficial,
+        key_algorithm: KeyAlgorithm,
+        passphrase: &str,
+    ) -> Result<EnrollOutcome, CoreError> {
+        let identity = OfficialIdentity {
+            nik: official.nik.clone(),
+            nip: official.nip.clone(),
+            name: official.name.clone(),
+            email: official.email.clone(),
+            position: official.position.clone(),
+            unit: official.unit.clone(),
+            institution: self.config.institution.clone(),
+        };
+        identity.validate()?;
+        check_passphrase_policy(passphrase)?;
+        if self.store.official_by_nik(&official.nik).await?.is_some() {
+            return Err(CoreError::AlreadyEnrolled);
+        }
+        let issuing = self
+            .store
+            .active_ca("issuing")
+            .await?
+            .ok_or_else(|| CoreError::Config("no issuing CA in the database".into()))?;
+        let master = self.data.master_key()?;
+        let issuer_key = sahih_pki::unseal_with_master_key(
+            &issuing.sealed_key,
+            &master,
+            &ca_aad("issuing", issuing.generation),
+        )?;
+        let key = PrivateKey::generate(key_algorithm)?;
+        let validity = CertValidity::days_from_now(self.config.keys.official_validity_days);
+        let serial = sahih_pki::random_serial();
+        let cert_der = sahih_pki::issue_official_certificate(
+            &identity,
+            &key.public_key_spki_der(),
+            &issuing.cert_der,
+            &issuer_key,
+            validity,
+            &serial,
+        )?;
+        let certificate = Certificate::from_der(&cert_der)?;
+        let serial_hex = certificate.serial_hex();
+        let sealed = sahih_pki::seal_with_passphrase(
+            &key,
+            passphrase.as_bytes(),
+            &official_key_aad(&official.nik, &serial_hex),
+            &KdfParams::default(),
+        )?;
+        let official_id = self.store.insert_official(official).await?;
+        self.store
+            .insert_certificate(&NewCertificate {
+                official_id,
+                issuer_ca_id: issuing.id,
+                serial_hex,
+                cert_der,
+                sealed_key: sealed,
+                key_algorithm: key_algorithm.to_string(),
+                not_before: certificate.not_before(),
+                not_after: certificate.not_after(),
+            })
+            .await?;
+        Ok(EnrollOutcome {
+            official_id,
+            certificate,
+        })
+    }
+
+    /// Checks status and lockout, then unlocks the official's key with the passphrase.
+    pub async fn unlock(&self, nik: &str, passphrase: &str) -> Result<UnlockedSigner, CoreError> {
+        let now = OffsetDateTime::now_utc();
+        let official = self
+            .store
+            .official_by_nik(nik)
+            .await?
+            .ok_or(CoreError::NikNotRegistered)?;
+        let record = self
+            .store
+            .latest_certificate(official.id)
+            .await?
+            .ok_or(CoreError::NoCertificate)?;
+        if record.status == CertStatus::Revoke {
+            return Err(CoreError::CertificateRevoked {
+                at: record.revoked_at,
+            });
+        }
+        if record.not_after < now {
+            return Err(CoreError::CertificateExpired {
+                at: record.not_after,
+            });
+        }
+        if let LockState::Locked { until } = self.store.lock_state(official.id, now).await? {
+            return Err(CoreError::Locked { until });
+        }
+        let aad = official_key_aad(&official.nik, &record.serial_hex);
+        let key = match sahih_pki::unseal_with_passphrase(
+            &record.sealed_key,
+            passphrase.as_bytes(),
+            &aad,
+        ) {
+            Ok(k) => k,
+            Err(sahih_pki::PkiError::WrongPassphrase) => {
+                let max = self.config.signing.max_failures.max(1);
+                let state = self
+                    .store
+                    .record_failure(
+                        official.id,
+                        now,
+                        max,
+                        time::Duration::minutes(self.config.signing.lock_minutes.max(1)),
+                    )
+                    .await?;
+                return Err(match state {
+                    LockState::Locked { until } => CoreError::Locked { until },
+                    LockState::Open { failures } => CoreError::WrongPassphrase {
+                        remaining: (max - failures).max(0),
+                    },
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.store.reset_failures(official.id).await?;
+        let certificate = Certificate::from_der(&record.cert_der)?;
+        let issuer = self
+            .store
+            .all_ca()
+            .await?
+            .into_iter()
+            .find(|c| c.id == record.issuer_ca_id)
+            .ok_or_else(|| CoreError::Config("issuing CA of the certificate is missing".into()))?;
+        let chain = vec![Certificate::from_der(&issuer.cert_der)?];
+        let key_algorithm = key.algorithm();
+        Ok(UnlockedSigner {
+            official,
+            certificate_record: record,
+            certificate,
+            chain,
+            key,
+            key_algorithm,
+        })
+    }
+
+    /// Signs `original` (no I/O, no database): used by `sign` and by the benchmark.
+    pub fn sign_bytes(
+        &self,
+        signer: &UnlockedSigner,
+        original: &[u8],
+        options: &SignOptions,
+        document_id: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<SignedBytes, CoreError> {
+        let pdf = PdfDocument::open(original, &OpenOptions::default())?;
+        let verification_url = format!("{}/v/{}", self.config.base_url, document_id);
+        let stamp = match &options.placement {
+            None => None,
+            Some(placement) => {
+                let (page_index, rect) = sahih_pdf::resolve_placement(&pdf, placement)?;
+                let heading = match options.lang {
+                    Lang::Id => "Ditandatangani secara elektronik oleh:",
+                    Lang::En => "Electronically signed by:",
+                };
+                let o = &signer.official;
+                Some(VisibleStamp {
+                    page_index,
+                    rect,
+                    content: StampContent {
+                        qr_payload: verification_url.clone(),
+                        heading: heading.into(),
+                        name: o.name.clone(),
+                        lines: vec![
+                            o.position.clone(),
+                            o.unit.clone(),
+                            format_wib(signed_at, options.lang),
+                        ],
+                    },
+                })
+            }
+        };
+        let page = stamp.as_ref().map(|s| s.page_index + 1);
+        let request = SignRequest {
+            stamp,
+            reason: options.reason.clone(),
+            location: options
+                .location
+                .clone()
+                .or_else(|| self.config.signing.location.clone()),
+            signer_name: Some(signer.official.name.clone()),
+            signing_time: signed_at,
+            field_name: None,
+        };
+        let signed = sahih_pades::sign_pdf(
+            original,
+            &pdf,
+            &request,
+            &Signer {
+                certificate: &signer.certificate,
+                chain: &signer.chain,
+                key_algorithm: signer.key_algorithm,
+                producer: &signer.key,
+            },
+        )?;
+        Ok(SignedBytes {
+            outcome: SignOutcome {
+                document_id: document_id.to_string(),
+                verification_url,
+                field_name: signed.field_name().to_string(),
+                signed_at,
+                sha256_hex: hex::encode(signed.signed_file_sha256),
+                page,
+            },
+            update: signed.update_bytes().to_vec(),
+        })
+    }
+
+    /// Signs the file `input` into `output`. Nothing is written unless everything succeeded; the
+    /// output appears atomically (temporary file + rename).
+    pub async fn sign_file(
+        &self,
+        input: &Path,
+        output: &Path,
+        nik: &str,
+        passphrase: &str,
+        options: &SignOptions,
+    ) -> Result<SignOutcome, CoreError> {
+        let original =
+            std::fs::read(input).map_err(|e| CoreError::Io(format!("{}: {e}", input.display())))?;
+        // Parse before asking the key store: a broken file should not cost a passphrase try.
+        PdfDocument::open(&original, &OpenOptions::default())?;
+        let signer = self.unlock(nik, passphrase).await?;
+        let signed_at = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or(OffsetDateTime::now_utc());
+        let document_id = new_document_id();
+        let signed = self.sign_bytes(&signer, &original, options, &document_id, signed_at)?;
+        write_atomically(output, &[&original, &signed.update])?;
+        let record = SignedDocumentRecord {
+            id: document_id,
+            sha256_hex: signed.outcome.sha256_hex.clone(),
+            official_id: signer.official.id,
+            certificate_id: signer.certificate_record.id,
+            signed_at,
+            field_name: signed.outcome.field_name.clone(),
+            file_name: output.file_name().map(|n| n.to_string_lossy().into_owned()),
+            level: "B-B".into(),
+        };
+        if let Err(e) = self.store.insert_signed_document(&record).await {
+            // The QR code would point at nothing: do not leave the output behind.
+            let _ = std::fs::remove_file(output);
+            return Err(e.into());
+        }
+        Ok(signed.outcome)
+    }
+
+    /// Revokes the official's certificates.
+    pub async fn revoke(&self, nik: &str, reason: &str) -> Result<u64, CoreError> {
+        let official = self
+            .store
+            .official_by_nik(nik)
+            .await?
+            .ok_or(CoreError::NikNotRegistered)?;
+        Ok(self
+            .store
+            .revoke_certificates(official.id, OffsetDateTime::now_utc(), reason)
+            .await?)
+    }
+
+    pub async fn revocations(&self) -> Result<LocalRevocations, CoreError> {
+        let cas = self.store.all_ca().await?;
+        let mut entries = Vec::new();
+        for r in self.store.revoked_certificates().await? {
+            let issuer_subject = cas
+                .iter()
+                .find(|c| c.cert_der == r.issuer_cert_der)
+                .and_then(|c| Certificate::from_der(&c.cert_der).ok())
+                .map(|c| c.subject_der());
+            if let Some(subject) = issuer_subject {
+                entries.push((subject, r.serial_hex, r.revoked_at, r.reason));
+            }
+        }
+        Ok(LocalRevocations { entries })
+    }
+
+    /// Trust anchors: the built-in root(s) plus `extra`.
+    pub async fn trust_store(&self, extra: Vec<Certificate>) -> Result<TrustStore, CoreError> {
+        let mut anchors = Vec::new();
+        for ca in self.store.all_ca().await? {
+            if ca.kind == "root" {
+                anchors.push(Certificate::from_der(&ca.cert_der)?);
+            }
+        }
+        anchors.extend(extra);
+        Ok(TrustStore::new(anchors))
+    }
+
+    pub async fn verify_bytes(
+        &self,
+        bytes: &[u8],
+        extra_trust: Vec<Certificate>,
+        at: OffsetDateTime,
+    ) -> Result<Report, CoreError> {
+        let trust = self.trust_store(extra_trust).await?;
+        let revocations = self.revocations().await?;
+        verify_with(bytes, trust, &revocations, at)
+    }
+}
+
+/// Verification without a data directory (only explicitly trusted anchors).
+pub fn verify_with(
+    bytes: &[u8],
+    trust: TrustStore,
+    revocations: &dyn RevocationSource,
+    at: OffsetDateTime,
+) -> Result<Report, CoreError> {
+    let validator = SimplePathValidator::new(trust);
+    let ctx = Context {
+        validator: &validator,
+        revocation: revocations,
+        at,
+    };
+    sahih_validate::validate_pdf(bytes, &ctx).map_err(|e| match e {
+        sahih_validate::ValidateError::Pdf(p) => CoreError::Pdf(p),
+    })
+}
+
+/// Writes `parts` to `path` through a temporary file in the same directory, then renames.
+pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<(), CoreError> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| {
+        CoreError::InvalidArgument(format!("{} is not a file path", path.display()))
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        new_document_id()
+    ));
+    let io = |e: std::io::Error| CoreError::Io(format!("{}: {e}", path.display()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        for p in parts {
+            f.write_all(p)?;
+        }
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(())
+}

@@ -1,0 +1,1544 @@
+//! The built-in CA and certificate profiles, identity checks (NIK/NIP), the parsed
+//! [`Certificate`] wrapper and raw signature verification.
+
+use std::fmt;
+
+use aws_lc_rs::digest;
+use aws_lc_rs::signature::{self, VerificationAlgorithm};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode};
+use time::OffsetDateTime;
+
+use crate::asn1::{
+    self, TAG_BIT_STRING, TAG_BOOLEAN, TAG_INTEGER, TAG_OCTET_STRING, TAG_PRINTABLE_STRING,
+    TAG_SEQUENCE, TAG_SET, TAG_UTF8_STRING, bit_string, oid, seq, tlv,
+};
+use crate::keys::{PrivateKey, SignatureProducer};
+use crate::oids::*;
+use crate::{PkiError, Result};
+
+// =============================================================================================
+// Identity data
+// =============================================================================================
+
+/// Identity of an official (ASN) as entered by the registration officer.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct OfficialIdentity {
+    /// Nomor Induk Kependudukan (16 digits). Sensitive: never put into certificates.
+    pub nik: String,
+    /// Nomor Induk Pegawai (18 digits).
+    pub nip: String,
+    /// Full name (with academic titles as printed on letters).
+    pub name: String,
+    /// Official e-mail address.
+    pub email: String,
+    /// Position (jabatan).
+    pub position: String,
+    /// Unit (unit kerja / perangkat daerah).
+    pub unit: String,
+    /// Institution (instansi / pemerintah daerah).
+    pub institution: String,
+}
+
+/// Maximum length (characters) of free-text identity fields.
+pub const MAX_FIELD_CHARS: usize = 128;
+
+/// Why identity data was rejected. Messages are in Bahasa Indonesia (shown to RA officers).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// NIK is not 16 characters long.
+    #[error("NIK harus terdiri dari 16 digit angka")]
+    NikLength,
+    /// NIK contains something other than ASCII digits.
+    #[error("NIK hanya boleh berisi angka 0-9")]
+    NikNotDigits,
+    /// NIK region code (province or regency) is 00.
+    #[error("kode wilayah pada NIK tidak valid (kode provinsi/kabupaten tidak boleh 00)")]
+    NikInvalidRegion,
+    /// NIK date-of-birth part is implausible.
+    #[error(
+        "tanggal lahir pada NIK tidak valid (digit 7-12 harus TTBBTT; tanggal 01-31, atau 41-71 untuk perempuan)"
+    )]
+    NikInvalidDate,
+    /// NIK sequence number is 0000.
+    #[error("nomor urut pada NIK tidak boleh 0000")]
+    NikInvalidSequence,
+    /// NIP is not 18 characters long.
+    #[error("NIP harus terdiri dari 18 digit angka")]
+    NipLength,
+    /// NIP contains something other than ASCII digits.
+    #[error("NIP hanya boleh berisi angka 0-9")]
+    NipNotDigits,
+    /// NIP birth date (digits 1-8) is not a valid date.
+    #[error("tanggal lahir pada NIP tidak valid (digit 1-8 harus TTTTBBHH)")]
+    NipInvalidBirthDate,
+    /// NIP appointment date (digits 9-14) is implausible.
+    #[error(
+        "TMT pengangkatan pada NIP tidak valid (digit 9-14 harus TTTTBB, setelah tanggal lahir)"
+    )]
+    NipInvalidAppointmentDate,
+    /// NIP gender digit (15) is not 1 or 2.
+    #[error("kode jenis kelamin pada NIP (digit ke-15) harus 1 atau 2")]
+    NipInvalidGender,
+    /// E-mail address is malformed.
+    #[error("alamat email tidak valid")]
+    EmailInvalid,
+    /// E-mail address is too long.
+    #[error("alamat email terlalu panjang (maksimal 128 karakter)")]
+    EmailTooLong,
+    /// Name is empty.
+    #[error("nama tidak boleh kosong")]
+    NameEmpty,
+    /// Name is too long.
+    #[error("nama terlalu panjang (maksimal 128 karakter)")]
+    NameTooLong,
+    /// Position is empty.
+    #[error("jabatan tidak boleh kosong")]
+    PositionEmpty,
+    /// Position is too long.
+    #[error("jabatan terlalu panjang (maksimal 128 karakter)")]
+    PositionTooLong,
+    /// Unit is empty.
+    #[error("unit kerja tidak boleh kosong")]
+    UnitEmpty,
+    /// Unit is too long.
+    #[error("unit kerja terlalu panjang (maksimal 128 karakter)")]
+    UnitTooLong,
+    /// Institution is empty.
+    #[error("nama instansi tidak boleh kosong")]
+    InstitutionEmpty,
+    /// Institution is too long.
+    #[error("nama instansi terlalu panjang (maksimal 128 karakter)")]
+    InstitutionTooLong,
+    /// A text field contains control characters (or leading/trailing whitespace).
+    #[error("{field} mengandung karakter kontrol atau spasi di awal/akhir yang tidak diizinkan")]
+    InvalidCharacters {
+        /// Field name in Bahasa Indonesia ("nama", "jabatan", ...).
+        field: &'static str,
+    },
+}
+
+fn all_digits(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn num(s: &str, range: std::ops::Range<usize>) -> u32 {
+    s.get(range)
+        .and_then(|d| d.parse::<u32>().ok())
+        .unwrap_or(0)
+}
+
+/// NIK: exactly 16 ASCII digits `PPKKCC DDMMYY SSSS`; province and regency not 00; day 01-31
+/// (41-71 for women) and plausible for the month; month 01-12; sequence not 0000.
+pub fn validate_nik(s: &str) -> std::result::Result<(), IdentityError> {
+    if !s.is_ascii() || s.len() != 16 {
+        return Err(if s.chars().count() == 16 {
+            IdentityError::NikNotDigits
+        } else {
+            IdentityError::NikLength
+        });
+    }
+    if !all_digits(s) {
+        return Err(IdentityError::NikNotDigits);
+    }
+    if num(s, 0..2) == 0 || num(s, 2..4) == 0 {
+        return Err(IdentityError::NikInvalidRegion);
+    }
+    let mut day = num(s, 6..8);
+    if day > 40 {
+        day -= 40;
+    }
+    let month = num(s, 8..10);
+    let max_day = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 => 29, // the two-digit year does not tell us about leap years
+        _ => return Err(IdentityError::NikInvalidDate),
+    };
+    if day == 0 || day > max_day {
+        return Err(IdentityError::NikInvalidDate);
+    }
+    if num(s, 12..16) == 0 {
+        return Err(IdentityError::NikInvalidSequence);
+    }
+    Ok(())
+}
+
+/// NIP: exactly 18 ASCII digits `YYYYMMDD YYYYMM G NNN`: a valid birth date (1900-2100), an
+/// appointment month (1945-2100, 01-12) after the birth month, gender digit 1 or 2.
+pub fn validate_nip(s: &str) -> std::result::Result<(), IdentityError> {
+    if !s.is_ascii() || s.len() != 18 {
+        return Err(if s.chars().count() == 18 {
+            IdentityError::NipNotDigits
+        } else {
+            IdentityError::NipLength
+        });
+    }
+    if !all_digits(s) {
+        return Err(IdentityError::NipNotDigits);
+    }
+    let (by, bm, bd) = (num(s, 0..4), num(s, 4..6), num(s, 6..8));
+    let birth_ok = (1900..=2100).contains(&by)
+        && u8::try_from(bm)
+            .ok()
+            .and_then(|m| time::Month::try_from(m).ok())
+            .and_then(|m| time::Date::from_calendar_date(by as i32, m, u8::try_from(bd).ok()?).ok())
+            .is_some();
+    if !birth_ok {
+        return Err(IdentityError::NipInvalidBirthDate);
+    }
+    let (ay, am) = (num(s, 8..12), num(s, 12..14));
+    if !(1945..=2100).contains(&ay) || !(1..=12).contains(&am) || (ay * 12 + am) <= (by * 12 + bm) {
+        return Err(IdentityError::NipInvalidAppointmentDate);
+    }
+    match s.as_bytes().get(14) {
+        Some(b'1') | Some(b'2') => Ok(()),
+        _ => Err(IdentityError::NipInvalidGender),
+    }
+}
+
+/// Pragmatic e-mail check: ASCII, `local@domain`, local part 1-64 characters of
+/// `A-Za-z0-9.!#$%&'*+/=?^_`{|}~-` (no leading/trailing/double dot), domain of at least two
+/// LDH labels (1-63 characters, no leading/trailing hyphen), at most 128 characters in all.
+pub fn validate_email(s: &str) -> std::result::Result<(), IdentityError> {
+    if s.len() > MAX_FIELD_CHARS {
+        return Err(IdentityError::EmailTooLong);
+    }
+    if !s.is_ascii() {
+        return Err(IdentityError::EmailInvalid);
+    }
+    let (local, domain) = s.rsplit_once('@').ok_or(IdentityError::EmailInvalid)?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if local_ok && domain_ok {
+        Ok(())
+    } else {
+        Err(IdentityError::EmailInvalid)
+    }
+}
+
+fn check_text(
+    value: &str,
+    field: &'static str,
+    empty: IdentityError,
+    too_long: IdentityError,
+) -> std::result::Result<(), IdentityError> {
+    if value.trim().is_empty() {
+        return Err(empty);
+    }
+    if value.chars().count() > MAX_FIELD_CHARS {
+        return Err(too_long);
+    }
+    if value.chars().any(char::is_control) || value.trim() != value {
+        return Err(IdentityError::InvalidCharacters { field });
+    }
+    Ok(())
+}
+
+impl OfficialIdentity {
+    /// Run all checks; the first failure is returned.
+    pub fn validate(&self) -> std::result::Result<(), IdentityError> {
+        self.validate_all().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Run all checks and return every failure (empty = valid), for forms.
+    pub fn validate_all(&self) -> Vec<IdentityError> {
+        let checks = [
+            validate_nik(&self.nik),
+            validate_nip(&self.nip),
+            check_text(
+                &self.name,
+                "nama",
+                IdentityError::NameEmpty,
+                IdentityError::NameTooLong,
+            ),
+            validate_email(&self.email),
+            check_text(
+                &self.position,
+                "jabatan",
+                IdentityError::PositionEmpty,
+                IdentityError::PositionTooLong,
+            ),
+            check_text(
+                &self.unit,
+                "unit kerja",
+                IdentityError::UnitEmpty,
+                IdentityError::UnitTooLong,
+            ),
+            check_text(
+                &self.institution,
+                "instansi",
+                IdentityError::InstitutionEmpty,
+                IdentityError::InstitutionTooLong,
+            ),
+        ];
+        checks.into_iter().filter_map(|r| r.err()).collect()
+    }
+}
+
+// =============================================================================================
+// Issuance
+// =============================================================================================
+
+/// Validity period of a certificate to issue (converted to UTC, sub-seconds dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CertValidity {
+    /// Start.
+    pub not_before: OffsetDateTime,
+    /// End.
+    pub not_after: OffsetDateTime,
+}
+
+impl CertValidity {
+    /// From now (minus 5 minutes of clock-skew tolerance) for `days` days.
+    pub fn days_from_now(days: i64) -> Self {
+        let now = OffsetDateTime::now_utc();
+        CertValidity {
+            not_before: now - time::Duration::minutes(5),
+            not_after: now + time::Duration::days(days),
+        }
+    }
+}
+
+/// 16 random bytes usable as a certificate serial number: positive (top bit cleared) with a
+/// non-zero first byte (so the DER INTEGER is exactly 16 bytes).
+pub fn random_serial() -> [u8; 16] {
+    let mut s = [0u8; 16];
+    // AWS-LC's RNG aborts the process rather than return failure; keep the fallback harmless.
+    if aws_lc_rs::rand::fill(&mut s).is_err() {
+        let t = OffsetDateTime::now_utc()
+            .unix_timestamp_nanos()
+            .to_be_bytes();
+        s.copy_from_slice(&t);
+    }
+    s[0] &= 0x7f;
+    if s[0] == 0 {
+        s[0] = 0x01;
+    }
+    s
+}
+
+fn encode_time(t: OffsetDateTime) -> Result<Vec<u8>> {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let y = t.year();
+    if !(1950..=9999).contains(&y) {
+        return Err(PkiError::InvalidArgument(format!(
+            "year {y} outside 1950-9999"
+        )));
+    }
+    let rest = format!(
+        "{:02}{:02}{:02}{:02}{:02}Z",
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    Ok(if y < 2050 {
+        tlv(
+            asn1::TAG_UTC_TIME,
+            format!("{:02}{rest}", y % 100).as_bytes(),
+        )
+    } else {
+        tlv(
+            asn1::TAG_GENERALIZED_TIME,
+            format!("{y:04}{rest}").as_bytes(),
+        )
+    })
+}
+
+fn rdn(attr_oid: &ObjectIdentifier, tag: u8, value: &str) -> Vec<u8> {
+    let atv = seq(&[&oid(attr_oid), &tlv(tag, value.as_bytes())]);
+    tlv(TAG_SET, &atv)
+}
+
+fn is_printable(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b))
+}
+
+fn name(rdns: &[Vec<u8>]) -> Vec<u8> {
+    let parts: Vec<&[u8]> = rdns.iter().map(|r| r.as_slice()).collect();
+    asn1::tlv_parts(TAG_SEQUENCE, &parts)
+}
+
+fn extension(ext_oid: &ObjectIdentifier, critical: bool, value: &[u8]) -> Vec<u8> {
+    let crit = tlv(TAG_BOOLEAN, &[0xff]);
+    let o = oid(ext_oid);
+    let v = tlv(TAG_OCTET_STRING, value);
+    if critical {
+        seq(&[&o, &crit, &v])
+    } else {
+        seq(&[&o, &v])
+    }
+}
+
+fn basic_constraints(ca: bool, path_len: Option<u8>) -> Vec<u8> {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    if ca {
+        parts.push(tlv(TAG_BOOLEAN, &[0xff]));
+        if let Some(p) = path_len {
+            parts.push(asn1::small_uint(p as u64));
+        }
+    }
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+    seq(&refs)
+}
+
+/// keyUsage BIT STRING from bit numbers (0 = digitalSignature ... 8 = decipherOnly), DER
+/// (trailing zero bits removed).
+fn key_usage(bits: &[u8]) -> Vec<u8> {
+    let mut v: u16 = 0;
+    for b in bits {
+        v |= 1u16 << (15 - *b as u16);
+    }
+    let bytes = v.to_be_bytes();
+    let nbytes = if v & 0x00ff != 0 { 2 } else { 1 };
+    let unused = (v.trailing_zeros() as usize).saturating_sub((2 - nbytes) * 8) as u8;
+    let mut content = vec![unused];
+    content.extend_from_slice(bytes.get(..nbytes).unwrap_or(&[]));
+    tlv(TAG_BIT_STRING, &content)
+}
+
+fn spki_key_bits(spki_der: &[u8]) -> Result<&[u8]> {
+    let outer = asn1::parse_single(spki_der)?;
+    let mut r = outer.reader();
+    r.expect(TAG_SEQUENCE)?;
+    asn1::read_bit_string_bytes(&r.read()?)
+}
+
+/// Key identifier per RFC 7093 method 1: leftmost 160 bits of SHA-256 of subjectPublicKey.
+pub fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>> {
+    let bits = spki_key_bits(spki_der)?;
+    let d = digest::digest(&digest::SHA256, bits);
+    Ok(d.as_ref().get(..20).unwrap_or(&[]).to_vec())
+}
+
+fn check_serial(serial: &[u8]) -> Result<()> {
+    let skip = serial.iter().take_while(|b| **b == 0).count();
+    let mag = serial.get(skip..).unwrap_or(&[]);
+    let len = mag.len() + usize::from(mag.first().is_some_and(|b| b & 0x80 != 0));
+    if mag.is_empty() || len > 20 {
+        return Err(PkiError::InvalidArgument(
+            "serial number must be 1-20 octets and non-zero".into(),
+        ));
+    }
+    Ok(())
+}
+
+struct TbsInput<'a> {
+    serial: &'a [u8],
+    sig_alg_der: &'a [u8],
+    issuer_name: &'a [u8],
+    validity: CertValidity,
+    subject_name: &'a [u8],
+    spki: &'a [u8],
+    extensions: Vec<Vec<u8>>,
+}
+
+fn build_and_sign(input: TbsInput<'_>, signer: &dyn SignatureProducer) -> Result<Vec<u8>> {
+    check_serial(input.serial)?;
+    if input.validity.not_after <= input.validity.not_before {
+        return Err(PkiError::InvalidArgument(
+            "notAfter must be after notBefore".into(),
+        ));
+    }
+    // The SPKI must be well-formed and of a kind we can verify.
+    spki_algorithm(input.spki)?;
+    let version = tlv(0xa0, &asn1::small_uint(2));
+    let serial = asn1::uint(input.serial);
+    let validity = seq(&[
+        &encode_time(input.validity.not_before)?,
+        &encode_time(input.validity.not_after)?,
+    ]);
+    let ext_refs: Vec<&[u8]> = input.extensions.iter().map(|e| e.as_slice()).collect();
+    let exts = tlv(0xa3, &seq(&ext_refs));
+    let tbs = seq(&[
+        &version,
+        &serial,
+        input.sig_alg_der,
+        input.issuer_name,
+        &validity,
+        input.subject_name,
+        input.spki,
+        &exts,
+    ]);
+    let sig = signer.sign(&tbs)?;
+    let cert = seq(&[&tbs, input.sig_alg_der, &bit_string(&sig)]);
+    Ok(cert)
+}
+
+fn sig_alg_der(signer: &dyn SignatureProducer) -> Result<Vec<u8>> {
+    Ok(signer.signature_algorithm().to_der()?)
+}
+
+fn ca_subject(institution: &str, cn: &str) -> Result<Vec<u8>> {
+    if institution.trim().is_empty() {
+        return Err(IdentityError::InstitutionEmpty.into());
+    }
+    check_text(
+        institution,
+        "instansi",
+        IdentityError::InstitutionEmpty,
+        IdentityError::InstitutionTooLong,
+    )?;
+    Ok(name(&[
+        rdn(&OID_C, TAG_PRINTABLE_STRING, "ID"),
+        rdn(&OID_O, TAG_UTF8_STRING, institution),
+        rdn(&OID_CN, TAG_UTF8_STRING, cn),
+    ]))
+}
+
+/// Check that `cert` carries a signature made by `issuer` (guards against a key that does not
+/// belong to the issuer certificate, e.g. a mis-configured HSM slot).
+fn check_issued(cert_der: &[u8], issuer: &Certificate) -> Result<Certificate> {
+    let cert = Certificate::from_der(cert_der)?;
+    if !cert.is_signed_by(issuer) {
+        return Err(PkiError::InvalidArgument(
+            "the issuer key does not match the issuer certificate".into(),
+        ));
+    }
+    Ok(cert)
+}
+
+/// Root CA: self-signed; subject `C=ID, O=<institution>, CN=<institution> Root CA`;
+/// basicConstraints CA:TRUE (no pathlen) critical; keyUsage keyCertSign+cRLSign critical;
+/// SKI. Returns DER.
+pub fn create_root_ca(
+    institution: &str,
+    key: &PrivateKey,
+    validity: CertValidity,
+    serial: &[u8],
+) -> Result<Vec<u8>> {
+    let subject = ca_subject(institution, &format!("{institution} Root CA"))?;
+    let spki = key.spki_der_ref();
+    let ski = key_identifier(spki)?;
+    let alg = sig_alg_der(key)?;
+    let der = build_and_sign(
+        TbsInput {
+            serial,
+            sig_alg_der: &alg,
+            issuer_name: &subject,
+            validity,
+            subject_name: &subject,
+            spki,
+            extensions: vec![
+                extension(
+                    &OID_EXT_BASIC_CONSTRAINTS,
+                    true,
+                    &basic_constraints(true, None),
+                ),
+                extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[5, 6])),
+                extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
+            ],
+        },
+        key,
+    )?;
+    let cert = Certificate::from_der(&der)?;
+    check_issued(&der, &cert)?;
+    Ok(der)
+}
+
+fn issuer_checks(issuer: &Certificate, validity: &CertValidity) -> Result<Vec<u8>> {
+    if !issuer.is_ca() {
+        return Err(PkiError::InvalidCertificate(
+            "issuer certificate is not a CA".into(),
+        ));
+    }
+    if let Some(ku) = issuer.key_usage()
+        && !ku.key_cert_sign
+    {
+        return Err(PkiError::InvalidCertificate(
+            "issuer certificate lacks keyCertSign".into(),
+        ));
+    }
+    if validity.not_after > issuer.not_after() {
+        return Err(PkiError::InvalidArgument(
+            "validity would end after the issuer certificate expires".into(),
+        ));
+    }
+    match issuer.subject_key_id() {
+        Some(k) => Ok(k),
+        None => key_identifier(&issuer.spki_der()),
+    }
+}
+
+fn aki(keyid: &[u8]) -> Vec<u8> {
+    seq(&[&tlv(0x80, keyid)])
+}
+
+/// Issuing CA signed by the root: subject `C=ID, O=<institution>, CN=<institution> Issuing CA
+/// <generation>`; CA:TRUE pathlen 0 critical; keyUsage keyCertSign+cRLSign critical; SKI; AKI
+/// (keyid of the root). `key` is the issuing CA's own key (only its public key is used).
+pub fn create_issuing_ca(
+    institution: &str,
+    generation: u32,
+    key: &PrivateKey,
+    root_cert_der: &[u8],
+    root_key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+) -> Result<Vec<u8>> {
+    let root = Certificate::from_der(root_cert_der)?;
+    let issuer_keyid = issuer_checks(&root, &validity)?;
+    let subject = ca_subject(
+        institution,
+        &format!("{institution} Issuing CA {generation}"),
+    )?;
+    let spki = key.spki_der_ref();
+    let ski = key_identifier(spki)?;
+    let alg = sig_alg_der(root_key)?;
+    let der = build_and_sign(
+        TbsInput {
+            serial,
+            sig_alg_der: &alg,
+            issuer_name: root.subject_der_ref(),
+            validity,
+            subject_name: &subject,
+            spki,
+            extensions: vec![
+                extension(
+                    &OID_EXT_BASIC_CONSTRAINTS,
+                    true,
+                    &basic_constraints(true, Some(0)),
+                ),
+                extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[5, 6])),
+                extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
+                extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
+            ],
+        },
+        root_key,
+    )?;
+    check_issued(&der, &root)?;
+    Ok(der)
+}
+
+/// The subject DN of an official's certificate (DER), as [`issue_official_certificate`] writes
+/// it: `C=ID, O=<institution>, OU=<unit>, title=<position>, serialNumber=PNOID-<NIP>,
+/// CN=<name>` (C and serialNumber PrintableString as X.520 requires, the rest UTF8String).
+pub fn official_subject_der(identity: &OfficialIdentity) -> Result<Vec<u8>> {
+    identity.validate()?;
+    let sn = format!("PNOID-{}", identity.nip);
+    if !is_printable(&sn) {
+        return Err(IdentityError::NipNotDigits.into());
+    }
+    Ok(name(&[
+        rdn(&OID_C, TAG_PRINTABLE_STRING, "ID"),
+        rdn(&OID_O, TAG_UTF8_STRING, &identity.institution),
+        rdn(&OID_OU, TAG_UTF8_STRING, &identity.unit),
+        rdn(&OID_TITLE, TAG_UTF8_STRING, &identity.position),
+        rdn(&OID_SERIAL_NUMBER, TAG_PRINTABLE_STRING, &sn),
+        rdn(&OID_CN, TAG_UTF8_STRING, &identity.name),
+    ]))
+}
+
+/// An official's document-signing certificate. Subject per [`official_subject_der`] (the NIK
+/// is never included); SAN rfc822Name = e-mail; basicConstraints CA:FALSE; keyUsage
+/// digitalSignature+nonRepudiation critical; SKI; AKI; no extendedKeyUsage.
+pub fn issue_official_certificate(
+    identity: &OfficialIdentity,
+    subject_spki_der: &[u8],
+    issuer_cert_der: &[u8],
+    issuer_key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+) -> Result<Vec<u8>> {
+    let subject = official_subject_der(identity)?;
+    let issuer = Certificate::from_der(issuer_cert_der)?;
+    let issuer_keyid = issuer_checks(&issuer, &validity)?;
+    let ski = key_identifier(subject_spki_der)?;
+    let san = seq(&[&tlv(0x81, identity.email.as_bytes())]);
+    let alg = sig_alg_der(issuer_key)?;
+    let der = build_and_sign(
+        TbsInput {
+            serial,
+            sig_alg_der: &alg,
+            issuer_name: issuer.subject_der_ref(),
+            validity,
+            subject_name: &subject,
+            spki: subject_spki_der,
+            extensions: vec![
+                extension(
+                    &OID_EXT_BASIC_CONSTRAINTS,
+                    true,
+                    &basic_constraints(false, None),
+                ),
+                extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0, 1])),
+                extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
+                extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
+                extension(&OID_EXT_SUBJECT_ALT_NAME, false, &san),
+            ],
+        },
+        issuer_key,
+    )?;
+    check_issued(&der, &issuer)?;
+    Ok(der)
+}
+
+// =============================================================================================
+// PEM
+// =============================================================================================
+
+/// DER to PEM with 64-character lines and a trailing newline.
+pub fn der_to_pem(der: &[u8], label: &str) -> String {
+    let b = B64.encode(der);
+    let mut out = String::with_capacity(b.len() + b.len() / 64 + 2 * label.len() + 40);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    for chunk in b.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+        out.push('\n');
+    }
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
+}
+
+/// All PEM blocks as (label, DER). Text outside blocks is ignored; RFC 1421 headers
+/// (`Key: value` lines) inside a block are skipped.
+pub fn pem_blocks(pem: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in pem.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("-----BEGIN ") {
+            let label = rest
+                .strip_suffix("-----")
+                .ok_or_else(|| PkiError::Pem("malformed BEGIN line".into()))?;
+            current = Some((label.to_string(), String::new()));
+        } else if let Some(rest) = line.strip_prefix("-----END ") {
+            let label = rest
+                .strip_suffix("-----")
+                .ok_or_else(|| PkiError::Pem("malformed END line".into()))?;
+            let (l, body) = current
+                .take()
+                .ok_or_else(|| PkiError::Pem("END without BEGIN".into()))?;
+            if l != label {
+                return Err(PkiError::Pem(format!("BEGIN {l} closed by END {label}")));
+            }
+            let der = B64
+                .decode(body.as_bytes())
+                .map_err(|_| PkiError::Pem(format!("bad base64 in {l} block")))?;
+            out.push((l, der));
+        } else if let Some((_, body)) = current.as_mut()
+            && !line.contains(':')
+        {
+            body.push_str(line);
+        }
+    }
+    if current.is_some() {
+        return Err(PkiError::Pem("BEGIN without END".into()));
+    }
+    Ok(out)
+}
+
+/// DER of every PEM block (whatever its label), in order. Error if there is none.
+pub fn pem_to_der_all(pem: &str) -> Result<Vec<Vec<u8>>> {
+    let blocks = pem_blocks(pem)?;
+    if blocks.is_empty() {
+        return Err(PkiError::Pem("no PEM block found".into()));
+    }
+    Ok(blocks.into_iter().map(|(_, d)| d).collect())
+}
+
+/// Certificates from a file's bytes: PEM (all CERTIFICATE / X509 CERTIFICATE / TRUSTED
+/// CERTIFICATE blocks) or a single DER certificate.
+pub fn load_certificates(bytes: &[u8]) -> Result<Vec<Certificate>> {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && text.contains("-----BEGIN")
+    {
+        let certs: Vec<Certificate> = pem_blocks(text)?
+            .into_iter()
+            .filter(|(l, _)| l.ends_with("CERTIFICATE"))
+            .map(|(_, d)| Certificate::from_der(&d))
+            .collect::<Result<_>>()?;
+        if certs.is_empty() {
+            return Err(PkiError::Pem("no CERTIFICATE block found".into()));
+        }
+        return Ok(certs);
+    }
+    Ok(vec![Certificate::from_der(bytes)?])
+}
+
+// =============================================================================================
+// Parsed certificate
+// =============================================================================================
+
+/// keyUsage bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyUsageFlags {
+    /// digitalSignature (0)
+    pub digital_signature: bool,
+    /// nonRepudiation / contentCommitment (1)
+    pub non_repudiation: bool,
+    /// keyEncipherment (2)
+    pub key_encipherment: bool,
+    /// dataEncipherment (3)
+    pub data_encipherment: bool,
+    /// keyAgreement (4)
+    pub key_agreement: bool,
+    /// keyCertSign (5)
+    pub key_cert_sign: bool,
+    /// cRLSign (6)
+    pub crl_sign: bool,
+    /// encipherOnly (7)
+    pub encipher_only: bool,
+    /// decipherOnly (8)
+    pub decipher_only: bool,
+}
+
+/// A parsed X.509 certificate. Cheap accessors; the raw DER pieces (TBS, names, SPKI) are
+/// kept byte-exact as found in the encoding.
+#[derive(Clone)]
+pub struct Certificate {
+    /// The DER encoding.
+    pub der: Vec<u8>,
+    parsed: x509_cert::Certificate,
+    tbs: Vec<u8>,
+    serial: Vec<u8>,
+    issuer: Vec<u8>,
+    subject: Vec<u8>,
+    spki: Vec<u8>,
+    signature_algorithm: spki::AlgorithmIdentifierOwned,
+    signature: Vec<u8>,
+}
+
+impl PartialEq for Certificate {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+impl Eq for Certificate {}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("subject", &self.subject_display())
+            .field("issuer", &self.issuer_display())
+            .field("serial", &self.serial_hex())
+            .finish()
+    }
+}
+
+fn cert_err(msg: impl Into<String>) -> PkiError {
+    PkiError::InvalidCertificate(msg.into())
+}
+
+impl Certificate {
+    /// Parse a DER certificate (strict DER, no trailing data).
+    pub fn from_der(der: &[u8]) -> Result<Self> {
+        let parsed = x509_cert::Certificate::from_der(der)
+            .map_err(|e| cert_err(format!("cannot parse certificate: {e}")))?;
+        let outer = asn1::parse_single(der)?;
+        let mut r = outer.reader();
+        let tbs = r.expect(TAG_SEQUENCE)?;
+        let sig_alg = r.expect(TAG_SEQUENCE)?;
+        let sig = asn1::read_bit_string_bytes(&r.read()?)?;
+        let mut t = tbs.reader();
+        t.optional(0xa0)?;
+        let serial = t.expect(TAG_INTEGER)?;
+        t.expect(TAG_SEQUENCE)?;
+        let issuer = t.expect(TAG_SEQUENCE)?;
+        t.expect(TAG_SEQUENCE)?;
+        let subject = t.expect(TAG_SEQUENCE)?;
+        let spki = t.expect(TAG_SEQUENCE)?;
+        let signature_algorithm = spki::AlgorithmIdentifierOwned::from_der(sig_alg.raw)?;
+        Ok(Certificate {
+            der: der.to_vec(),
+            parsed,
+            tbs: tbs.raw.to_vec(),
+            serial: serial.content.to_vec(),
+            issuer: issuer.raw.to_vec(),
+            subject: subject.raw.to_vec(),
+            spki: spki.raw.to_vec(),
+            signature_algorithm,
+            signature: sig.to_vec(),
+        })
+    }
+
+    /// The `x509-cert` view (for crates that need more than the accessors here).
+    pub fn parsed(&self) -> &x509_cert::Certificate {
+        &self.parsed
+    }
+
+    /// The last commonName of the subject (RDN order), if any.
+    pub fn subject_common_name(&self) -> Option<String> {
+        self.subject_attribute(OID_CN)
+    }
+
+    /// The last value of `oid` in the subject (e.g. title, OU, O, serialNumber).
+    pub fn subject_attribute(&self, attr: ObjectIdentifier) -> Option<String> {
+        name_attributes(&self.subject)
+            .ok()?
+            .into_iter()
+            .rev()
+            .flatten()
+            .find(|(o, _)| *o == attr)
+            .map(|(_, v)| v.into_text())
+    }
+
+    /// Subject DN, RFC 4514 style (most specific first: "CN=..., O=..., C=ID").
+    pub fn subject_display(&self) -> String {
+        name_display(&self.subject)
+    }
+
+    /// Issuer DN, RFC 4514 style.
+    pub fn issuer_display(&self) -> String {
+        name_display(&self.issuer)
+    }
+
+    /// Serial number, lowercase hex without the DER sign byte.
+    pub fn serial_hex(&self) -> String {
+        let skip = self
+            .serial
+            .iter()
+            .take_while(|b| **b == 0)
+            .count()
+            .min(self.serial.len().saturating_sub(1));
+        hex::encode(self.serial.get(skip..).unwrap_or(&[]))
+    }
+
+    /// Serial number: the INTEGER content octets as encoded (may start with a 0x00 sign byte).
+    pub fn serial_bytes(&self) -> Vec<u8> {
+        self.serial.clone()
+    }
+
+    /// DER of the issuer Name.
+    pub fn issuer_der(&self) -> Vec<u8> {
+        self.issuer.clone()
+    }
+
+    /// DER of the subject Name.
+    pub fn subject_der(&self) -> Vec<u8> {
+        self.subject.clone()
+    }
+
+    /// Borrowed DER of the issuer Name.
+    pub fn issuer_der_ref(&self) -> &[u8] {
+        &self.issuer
+    }
+
+    /// Borrowed DER of the subject Name.
+    pub fn subject_der_ref(&self) -> &[u8] {
+        &self.subject
+    }
+
+    /// notBefore.
+    pub fn not_before(&self) -> OffsetDateTime {
+        to_odt(self.parsed.tbs_certificate.validity.not_before)
+    }
+
+    /// notAfter.
+    pub fn not_after(&self) -> OffsetDateTime {
+        to_odt(self.parsed.tbs_certificate.validity.not_after)
+    }
+
+    fn extension(&self, ext_oid: &ObjectIdentifier) -> Option<&x509_cert::ext::Extension> {
+        self.parsed
+            .tbs_certificate
+            .extensions
+            .as_ref()?
+            .iter()
+            .find(|e| e.extn_id == *ext_oid)
+    }
+
+    /// Whether `oid` is present and marked critical.
+    pub fn extension_is_critical(&self, ext_oid: &ObjectIdentifier) -> Option<bool> {
+        self.extension(ext_oid).map(|e| e.critical)
+    }
+
+    /// OIDs of all extensions.
+    pub fn extension_oids(&self) -> Vec<ObjectIdentifier> {
+        self.parsed
+            .tbs_certificate
+            .extensions
+            .as_ref()
+            .map(|v| v.iter().map(|e| e.extn_id).collect())
+            .unwrap_or_default()
+    }
+
+    fn basic_constraints(&self) -> Option<x509_cert::ext::pkix::BasicConstraints> {
+        let e = self.extension(&OID_EXT_BASIC_CONSTRAINTS)?;
+        x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes()).ok()
+    }
+
+    /// basicConstraints cA.
+    pub fn is_ca(&self) -> bool {
+        self.basic_constraints().is_some_and(|b| b.ca)
+    }
+
+    /// basicConstraints pathLenConstraint.
+    pub fn path_len(&self) -> Option<u8> {
+        self.basic_constraints()?.path_len_constraint
+    }
+
+    /// X.509 version (1, 2 or 3).
+    pub fn version(&self) -> u8 {
+        match self.parsed.tbs_certificate.version {
+            x509_cert::certificate::Version::V1 => 1,
+            x509_cert::certificate::Version::V2 => 2,
+            x509_cert::certificate::Version::V3 => 3,
+        }
+    }
+
+    /// keyUsage, if the extension is present and decodable.
+    pub fn key_usage(&self) -> Option<KeyUsageFlags> {
+        use x509_cert::ext::pkix::KeyUsages as K;
+        let e = self.extension(&OID_EXT_KEY_USAGE)?;
+        let ku = x509_cert::ext::pkix::KeyUsage::from_der(e.extn_value.as_bytes()).ok()?;
+        let f = ku.0;
+        Some(KeyUsageFlags {
+            digital_signature: f.contains(K::DigitalSignature),
+            non_repudiation: f.contains(K::NonRepudiation),
+            key_encipherment: f.contains(K::KeyEncipherment),
+            data_encipherment: f.contains(K::DataEncipherment),
+            key_agreement: f.contains(K::KeyAgreement),
+            key_cert_sign: f.contains(K::KeyCertSign),
+            crl_sign: f.contains(K::CRLSign),
+            encipher_only: f.contains(K::EncipherOnly),
+            decipher_only: f.contains(K::DecipherOnly),
+        })
+    }
+
+    /// Whether an extendedKeyUsage extension is present.
+    pub fn has_extended_key_usage(&self) -> bool {
+        self.extension(&OID_EXT_EXTENDED_KEY_USAGE).is_some()
+    }
+
+    /// extendedKeyUsage purposes (empty if absent or undecodable).
+    pub fn extended_key_usages(&self) -> Vec<ObjectIdentifier> {
+        self.extension(&OID_EXT_EXTENDED_KEY_USAGE)
+            .and_then(|e| {
+                x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok()
+            })
+            .map(|eku| eku.0)
+            .unwrap_or_default()
+    }
+
+    /// subjectKeyIdentifier.
+    pub fn subject_key_id(&self) -> Option<Vec<u8>> {
+        let e = self.extension(&OID_EXT_SUBJECT_KEY_ID)?;
+        let t = asn1::parse_single(e.extn_value.as_bytes()).ok()?;
+        (t.tag == TAG_OCTET_STRING).then(|| t.content.to_vec())
+    }
+
+    /// authorityKeyIdentifier keyIdentifier.
+    pub fn authority_key_id(&self) -> Option<Vec<u8>> {
+        let e = self.extension(&OID_EXT_AUTHORITY_KEY_ID)?;
+        let t = asn1::parse_single(e.extn_value.as_bytes()).ok()?;
+        let mut r = t.reader();
+        let k = r.optional(0x80).ok()??;
+        Some(k.content.to_vec())
+    }
+
+    /// rfc822Name entries of subjectAltName.
+    pub fn subject_alt_emails(&self) -> Vec<String> {
+        let Some(e) = self.extension(&OID_EXT_SUBJECT_ALT_NAME) else {
+            return Vec::new();
+        };
+        let Ok(t) = asn1::parse_single(e.extn_value.as_bytes()) else {
+            return Vec::new();
+        };
+        let mut r = t.reader();
+        let mut out = Vec::new();
+        while let Ok(gn) = r.read() {
+            if gn.tag == 0x81
+                && let Ok(s) = std::str::from_utf8(gn.content)
+            {
+                out.push(s.to_string());
+            }
+        }
+        out
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> Vec<u8> {
+        self.spki.clone()
+    }
+
+    /// Borrowed DER SubjectPublicKeyInfo.
+    pub fn spki_der_ref(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// SHA-256 of the DER certificate.
+    pub fn sha256_fingerprint(&self) -> [u8; 32] {
+        let d = digest::digest(&digest::SHA256, &self.der);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        out
+    }
+
+    /// The TBSCertificate bytes exactly as encoded.
+    pub fn tbs_der(&self) -> Vec<u8> {
+        self.tbs.clone()
+    }
+
+    /// The outer signatureAlgorithm.
+    pub fn signature_algorithm(&self) -> &spki::AlgorithmIdentifierOwned {
+        &self.signature_algorithm
+    }
+
+    /// The signature value.
+    pub fn signature_value(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Whether this certificate's signature verifies with `issuer`'s public key (SHA-1
+    /// signatures are rejected).
+    pub fn is_signed_by(&self, issuer: &Certificate) -> bool {
+        verify_signature(
+            &issuer.spki,
+            &self.signature_algorithm,
+            &self.tbs,
+            &self.signature,
+        )
+        .unwrap_or(false)
+    }
+
+    /// Subject equals issuer (byte-wise DER comparison).
+    pub fn is_self_issued(&self) -> bool {
+        self.subject == self.issuer
+    }
+
+    /// Whether the certificate is valid at `at`.
+    pub fn is_valid_at(&self, at: OffsetDateTime) -> bool {
+        self.not_before() <= at && at <= self.not_after()
+    }
+}
+
+fn to_odt(t: x509_cert::time::Time) -> OffsetDateTime {
+    let secs = i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// One attribute value of a Name: decoded text, or the DER of a non-string value.
+#[derive(Clone, Debug)]
+pub(crate) enum AttrValue {
+    Text(String),
+    Raw(Vec<u8>),
+}
+
+impl AttrValue {
+    fn into_text(self) -> String {
+        match self {
+            AttrValue::Text(s) => s,
+            AttrValue::Raw(d) => format!("#{}", hex::encode(d)),
+        }
+    }
+}
+
+type Rdns = Vec<Vec<(ObjectIdentifier, AttrValue)>>;
+
+/// Attributes of a DER Name: RDNs in order, each a list of (type, value).
+pub(crate) fn name_attributes(name_der: &[u8]) -> Result<Rdns> {
+    let outer = asn1::parse_single(name_der)?;
+    if outer.tag != TAG_SEQUENCE {
+        return Err(PkiError::Asn1("Name is not a SEQUENCE".into()));
+    }
+    let mut r = outer.reader();
+    let mut rdns = Vec::new();
+    while !r.is_empty() {
+        let set = r.expect(TAG_SET)?;
+        let mut sr = set.reader();
+        let mut atvs = Vec::new();
+        while !sr.is_empty() {
+            let atv = sr.expect(TAG_SEQUENCE)?;
+            let mut ar = atv.reader();
+            let o = asn1::read_oid(&ar.read()?)?;
+            let v = ar.read()?;
+            let value = match asn1::decode_string(v.tag, v.content) {
+                Some(t) => AttrValue::Text(t),
+                None => AttrValue::Raw(v.raw.to_vec()),
+            };
+            atvs.push((o, value));
+        }
+        rdns.push(atvs);
+    }
+    Ok(rdns)
+}
+
+fn attr_short_name(o: &ObjectIdentifier) -> String {
+    let known: &[(ObjectIdentifier, &str)] = &[
+        (OID_CN, "CN"),
+        (OID_C, "C"),
+        (OID_O, "O"),
+        (OID_OU, "OU"),
+        (OID_L, "L"),
+        (OID_ST, "ST"),
+        (OID_STREET, "STREET"),
+        (OID_DC, "DC"),
+        (OID_UID, "UID"),
+        (OID_SERIAL_NUMBER, "serialNumber"),
+        (OID_TITLE, "title"),
+        (OID_EMAIL_ADDRESS, "emailAddress"),
+        (OID_GIVEN_NAME, "GN"),
+        (OID_SURNAME, "SN"),
+        (OID_ORGANIZATION_IDENTIFIER, "organizationIdentifier"),
+    ];
+    known
+        .iter()
+        .find(|(k, _)| k == o)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|| o.to_string())
+}
+
+fn escape_rfc4514(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let n = v.chars().count();
+    for (i, c) in v.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || (i == 0 && (c == '#' || c == ' '))
+            || (i + 1 == n && c == ' ');
+        if special {
+            out.push('\\');
+            out.push(c);
+        } else if c.is_control() {
+            out.push_str(&format!("\\{:02x}", c as u32 & 0xff));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// RFC 4514 string for a DER Name (RDNs reversed, multi-valued RDNs joined with '+').
+pub(crate) fn name_display(name_der: &[u8]) -> String {
+    match name_attributes(name_der) {
+        Ok(rdns) => rdns
+            .iter()
+            .rev()
+            .map(|rdn| {
+                rdn.iter()
+                    .map(|(o, v)| {
+                        let val = match v {
+                            AttrValue::Text(t) => escape_rfc4514(t),
+                            AttrValue::Raw(d) => format!("#{}", hex::encode(d)),
+                        };
+                        format!("{}={}", attr_short_name(o), val)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("+")
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Err(_) => format!("#{}", hex::encode(name_der)),
+    }
+}
+
+// =============================================================================================
+// Signature verification
+// =============================================================================================
+
+/// Options for [`verify_signature_with`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Accept SHA-1 based signatures (foreign legacy data only).
+    pub allow_sha1: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Rsa,
+    Ec(Curve),
+    Ed25519,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Curve {
+    P256,
+    P384,
+    P521,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hash {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    fn from_oid(o: &ObjectIdentifier) -> Option<Hash> {
+        match *o {
+            OID_SHA1 => Some(Hash::Sha1),
+            OID_SHA256 => Some(Hash::Sha256),
+            OID_SHA384 => Some(Hash::Sha384),
+            OID_SHA512 => Some(Hash::Sha512),
+            _ => None,
+        }
+    }
+
+    fn digest_alg(self) -> &'static digest::Algorithm {
+        match self {
+            Hash::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => &digest::SHA256,
+            Hash::Sha384 => &digest::SHA384,
+            Hash::Sha512 => &digest::SHA512,
+        }
+    }
+}
+
+/// Key type and public-key bytes (BIT STRING content) of an SPKI.
+fn spki_algorithm(spki_der: &[u8]) -> Result<(KeyKind, &[u8])> {
+    let outer = asn1::parse_single(spki_der)?;
+    if outer.tag != TAG_SEQUENCE {
+        return Err(PkiError::Asn1(
+            "SubjectPublicKeyInfo is not a SEQUENCE".into(),
+        ));
+    }
+    let mut r = outer.reader();
+    let alg = r.expect(TAG_SEQUENCE)?;
+    let key = asn1::read_bit_string_bytes(&r.read()?)?;
+    let mut ar = alg.reader();
+    let o = asn1::read_oid(&ar.read()?)?;
+    let kind = match o {
+        OID_RSA_ENCRYPTION | OID_RSASSA_PSS => KeyKind::Rsa,
+        OID_ED25519 => KeyKind::Ed25519,
+        OID_EC_PUBLIC_KEY => {
+            let curve = asn1::read_oid(&ar.read()?)?;
+            KeyKind::Ec(match curve {
+                OID_SECP256R1 => Curve::P256,
+                OID_SECP384R1 => Curve::P384,
+                OID_SECP521R1 => Curve::P521,
+                other => {
+                    return Err(PkiError::UnsupportedAlgorithm(format!("EC curve {other}")));
+                }
+            })
+        }
+        other => {
+            return Err(PkiError::UnsupportedAlgorithm(format!(
+                "public key algorithm {other}"
+            )));
+        }
+    };
+    Ok((kind, key))
+}
+
+/// RSASSA-PSS parameters -> hash, requiring MGF1 with the same hash and salt = hash length
+/// (what aws-lc-rs verifies; this is what every PAdES signer we know writes).
+fn pss_hash(params: Option<&der::Any>) -> Result<Option<Hash>> {
+    let Some(p) = params else {
+        return Ok(None); // all defaults = SHA-1
+    };
+    let der = p.to_der()?;
+    let t = asn1::parse_single(&der)?;
+    let mut r = t.reader();
+    let mut hash = Hash::Sha1;
+    let mut mgf_hash = Hash::Sha1;
+    let mut salt = 20u64;
+    if let Some(h) = r.optional(0xa0)? {
+        let alg = asn1::parse_single(h.content)?;
+        let o = asn1::read_oid(&alg.reader().read()?)?;
+        hash = Hash::from_oid(&o)
+            .ok_or_else(|| PkiError::UnsupportedAlgorithm(format!("PSS hash {o}")))?;
+    }
+    if let Some(m) = r.optional(0xa1)? {
+        let alg = asn1::parse_single(m.content)?;
+        let mut ar = alg.reader();
+        let o = asn1::read_oid(&ar.read()?)?;
+        if o != OID_MGF1 {
+            return Err(PkiError::UnsupportedAlgorithm(format!(
+                "PSS mask generation {o}"
+            )));
+        }
+        let inner = ar.expect(TAG_SEQUENCE)?;
+        let ho = asn1::read_oid(&inner.reader().read()?)?;
+        mgf_hash = Hash::from_oid(&ho)
+            .ok_or_else(|| PkiError::UnsupportedAlgorithm(format!("MGF1 hash {ho}")))?;
+    }
+    if let Some(s) = r.optional(0xa2)? {
+        let i = asn1::parse_single(s.content)?;
+        if i.tag != TAG_INTEGER || i.content.len() > 4 {
+            return Err(PkiError::Asn1("PSS saltLength".into()));
+        }
+        salt = i.content.iter().fold(0u64, |a, b| (a << 8) | *b as u64);
+    }
+    let expected_salt = match hash {
+        Hash::Sha1 => 20,
+        Hash::Sha256 => 32,
+        Hash::Sha384 => 48,
+        Hash::Sha512 => 64,
+    };
+    if mgf_hash != hash || salt != expected_salt {
+        return Err(PkiError::UnsupportedAlgorithm(
+            "RSASSA-PSS with MGF1 hash or salt length other than the message hash".into(),
+        ));
+    }
+    Ok(Some(hash))
+}
+
+/// Resolve (key, signature algorithm) to an aws-lc-rs verification algorithm. `Ok(None)`
+/// means "never valid" (key/algorithm mismatch, SHA-1 not allowed).
+fn resolve(
+    kind: KeyKind,
+    algorithm: &spki::AlgorithmIdentifierOwned,
+    opts: VerifyOptions,
+) -> Result<Option<(&'static dyn VerificationAlgorithm, Hash)>> {
+    use signature as s;
+    let (is_rsa_pkcs1, is_pss, is_ecdsa, hash) = match algorithm.oid {
+        OID_SHA1_WITH_RSA => (true, false, false, Hash::Sha1),
+        OID_SHA256_WITH_RSA => (true, false, false, Hash::Sha256),
+        OID_SHA384_WITH_RSA => (true, false, false, Hash::Sha384),
+        OID_SHA512_WITH_RSA => (true, false, false, Hash::Sha512),
+        OID_RSASSA_PSS => match pss_hash(algorithm.parameters.as_ref())? {
+            Some(h) => (false, true, false, h),
+            None => (false, true, false, Hash::Sha1),
+        },
+        OID_ECDSA_WITH_SHA1 => (false, false, true, Hash::Sha1),
+        OID_ECDSA_WITH_SHA256 => (false, false, true, Hash::Sha256),
+        OID_ECDSA_WITH_SHA384 => (false, false, true, Hash::Sha384),
+        OID_ECDSA_WITH_SHA512 => (false, false, true, Hash::Sha512),
+        OID_ED25519 => {
+            return Ok((kind == KeyKind::Ed25519).then_some((&s::ED25519 as _, Hash::Sha512)));
+        }
+        other => {
+            return Err(PkiError::UnsupportedAlgorithm(format!(
+                "signature algorithm {other}"
+            )));
+        }
+    };
+    if hash == Hash::Sha1 && !opts.allow_sha1 {
+        return Ok(None);
+    }
+    let alg: Option<&'static dyn VerificationAlgorithm> = if is_rsa_pkcs1 {
+        (kind == KeyKind::Rsa).then_some(match hash {
+            Hash::Sha1 => &s::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => &s::RSA_PKCS1_2048_8192_SHA256,
+            Hash::Sha384 => &s::RSA_PKCS1_2048_8192_SHA384,
+            Hash::Sha512 => &s::RSA_PKCS1_2048_8192_SHA512,
+        })
+    } else if is_pss {
+        match (kind, hash) {
+            (KeyKind::Rsa, Hash::Sha256) => Some(&s::RSA_PSS_2048_8192_SHA256),
+            (KeyKind::Rsa, Hash::Sha384) => Some(&s::RSA_PSS_2048_8192_SHA384),
+            (KeyKind::Rsa, Hash::Sha512) => Some(&s::RSA_PSS_2048_8192_SHA512),
+            _ => None,
+        }
+    } else if is_ecdsa {
+        match (kind, hash) {
+            (KeyKind::Ec(Curve::P256), Hash::Sha1) => Some(&s::ECDSA_P256_SHA1_ASN1),
+            (KeyKind::Ec(Curve::P256), Hash::Sha256) => Some(&s::ECDSA_P256_SHA256_ASN1),
+            (KeyKind::Ec(Curve::P256), Hash::Sha384) => Some(&s::ECDSA_P256_SHA384_ASN1),
+            (KeyKind::Ec(Curve::P256), Hash::Sha512) => Some(&s::ECDSA_P256_SHA512_ASN1),
+            (KeyKind::Ec(Curve::P384), Hash::Sha256) => Some(&s::ECDSA_P384_SHA256_ASN1),
+            (KeyKind::Ec(Curve::P384), Hash::Sha384) => Some(&s::ECDSA_P384_SHA384_ASN1),
+            (KeyKind::Ec(Curve::P384), Hash::Sha512) => Some(&s::ECDSA_P384_SHA512_ASN1),
+            (KeyKind::Ec(Curve::P521), Hash::Sha1) => Some(&s::ECDSA_P521_SHA1_ASN1),
+            (KeyKind::Ec(Curve::P521), Hash::Sha256) => Some(&s::ECDSA_P521_SHA256_ASN1),
+            (KeyKind::Ec(Curve::P521), Hash::Sha384) => Some(&s::ECDSA_P521_SHA384_ASN1),
+            (KeyKind::Ec(Curve::P521), Hash::Sha512) => Some(&s::ECDSA_P521_SHA512_ASN1),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Ok(alg.map(|a| (a, hash)))
+}
+
+/// Verify a raw signature over `message` (SHA-1 rejected: returns `Ok(false)`).
+///
+/// Supported: sha256/384/512WithRSAEncryption, RSASSA-PSS (SHA-256/384/512, MGF1 same hash,
+/// salt = hash length), ecdsa-with-SHA256/384/512 on P-256/P-384/P-521, Ed25519.
+/// `Ok(false)` for a bad signature or a key that does not fit the algorithm; `Err` for
+/// malformed keys or unknown algorithms.
+pub fn verify_signature(
+    spki_der: &[u8],
+    algorithm: &spki::AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool> {
+    verify_signature_with(
+        spki_der,
+        algorithm,
+        message,
+        signature,
+        VerifyOptions::default(),
+    )
+}
+
+/// [`verify_signature`] with options (e.g. SHA-1 for foreign legacy signatures).
+pub fn verify_signature_with(
+    spki_der: &[u8],
+    algorithm: &spki::AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+    opts: VerifyOptions,
+) -> Result<bool> {
+    let (kind, key) = spki_algorithm(spki_der)?;
+    let Some((alg, _)) = resolve(kind, algorithm, opts)? else {
+        return Ok(false);
+    };
+    Ok(signature::UnparsedPublicKey::new(alg, key)
+        .verify(message, signature)
+        .is_ok())
+}
+
+/// Verify a signature given the pre-computed message digest (used for CMS without signed
+/// attributes). The digest length must fit the algorithm's hash. Ed25519 is not supported
+/// here (it signs the message, not a digest).
+pub fn verify_signature_prehashed(
+    spki_der: &[u8],
+    algorithm: &spki::AlgorithmIdentifierOwned,
+    message_digest: &[u8],
+    signature: &[u8],
+    opts: VerifyOptions,
+) -> Result<bool> {
+    let (kind, key) = spki_algorithm(spki_der)?;
+    if kind == KeyKind::Ed25519 {
+        return Ok(false);
+    }
+    let Some((alg, hash)) = resolve(kind, algorithm, opts)? else {
+        return Ok(false);
+    };
+    let Ok(d) = digest::Digest::import_less_safe(message_digest, hash.digest_alg()) else {
+        return Ok(false);
+    };
+    Ok(signature::UnparsedPublicKey::new(alg, key)
+        .verify_digest(&d, signature)
+        .is_ok())
+}
+
+/// Key-kind check used by callers that want to know whether a SPKI is supported.
+pub fn spki_is_supported(spki_der: &[u8]) -> bool {
+    spki_algorithm(spki_der).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_usage_bits() {
+        assert_eq!(key_usage(&[0, 1]), vec![0x03, 0x02, 0x06, 0xc0]);
+        assert_eq!(key_usage(&[5, 6]), vec![0x03, 0x02, 0x01, 0x06]);
+        assert_eq!(key_usage(&[0, 8]), vec![0x03, 0x03, 0x07, 0x80, 0x80]);
+    }
+
+    #[test]
+    fn printable() {
+        assert!(is_printable("PNOID-198501012010011001"));
+        assert!(!is_printable("a@b"));
+    }
+}

@@ -1,0 +1,314 @@
+//! The human-readable report, in Bahasa Indonesia (default) or English.
+
+use crate::{Finding, Indication, Report, SignatureReport};
+use std::fmt::Write;
+use time::{OffsetDateTime, UtcOffset};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Id,
+    En,
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "id" | "in" | "ind" | "indonesia" => Ok(Self::Id),
+            "en" | "eng" | "english" => Ok(Self::En),
+            _ => Err(format!("unknown language {s:?} (use id or en)")),
+        }
+    }
+}
+
+fn indication_text(i: Indication, lang: Lang) -> &'static str {
+    match (i, lang) {
+        (Indication::TotalPassed, Lang::Id) => "SAH (TOTAL_PASSED)",
+        (Indication::TotalFailed, Lang::Id) => "TIDAK SAH (TOTAL_FAILED)",
+        (Indication::Indeterminate, Lang::Id) => "BELUM DAPAT DIPASTIKAN (INDETERMINATE)",
+        (Indication::TotalPassed, Lang::En) => "VALID (TOTAL_PASSED)",
+        (Indication::TotalFailed, Lang::En) => "INVALID (TOTAL_FAILED)",
+        (Indication::Indeterminate, Lang::En) => "INDETERMINATE",
+    }
+}
+
+/// Message for a finding code.
+pub fn finding_text(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("byte_range_invalid", Lang::Id) => "Struktur /ByteRange tidak sah atau dimanipulasi",
+        ("byte_range_invalid", Lang::En) => "The /ByteRange is malformed or manipulated",
+        ("contents_missing", Lang::Id) => "Data tanda tangan (/Contents) tidak ada",
+        ("contents_missing", Lang::En) => "The signature data (/Contents) is missing",
+        ("cms_unparseable", Lang::Id) => "Data tanda tangan (CMS) tidak dapat dibaca",
+        ("cms_unparseable", Lang::En) => "The signature data (CMS) cannot be read",
+        ("digest_algorithm_unsupported", Lang::Id) => "Algoritma hash tidak didukung",
+        ("digest_algorithm_unsupported", Lang::En) => "Unsupported digest algorithm",
+        ("digest_mismatch", Lang::Id) => "Isi dokumen telah diubah setelah ditandatangani",
+        ("digest_mismatch", Lang::En) => "The document was changed after it was signed",
+        ("message_digest_missing", Lang::Id) => "Atribut message-digest tidak ada",
+        ("message_digest_missing", Lang::En) => "The message-digest attribute is missing",
+        ("signer_certificate_missing", Lang::Id) => "Sertifikat penanda tangan tidak ditemukan",
+        ("signer_certificate_missing", Lang::En) => "The signer's certificate was not found",
+        ("content_type_invalid", Lang::Id) => "Atribut content-type tidak sah",
+        ("content_type_invalid", Lang::En) => "Invalid content-type attribute",
+        ("signature_invalid", Lang::Id) => "Nilai tanda tangan kriptografis tidak sah",
+        ("signature_invalid", Lang::En) => "The cryptographic signature value is invalid",
+        ("ess_mismatch", Lang::Id) => {
+            "Atribut signing-certificate tidak cocok dengan sertifikat penanda tangan"
+        }
+        ("ess_mismatch", Lang::En) => {
+            "The signing-certificate attribute does not match the signer's certificate"
+        }
+        ("ess_missing", Lang::Id) => "Atribut signing-certificate-v2 tidak ada (wajib untuk PAdES)",
+        ("ess_missing", Lang::En) => "No signing-certificate-v2 attribute (required by PAdES)",
+        ("signing_time_attribute", Lang::Id) => "Atribut signing-time tidak semestinya ada (PAdES)",
+        ("signing_time_attribute", Lang::En) => {
+            "A signing-time attribute should not be present (PAdES)"
+        }
+        ("no_signing_time", Lang::Id) => "Waktu penandatanganan tidak dicantumkan",
+        ("no_signing_time", Lang::En) => "No signing time given",
+        ("modified_after_signing", Lang::Id) => {
+            "Dokumen diubah setelah ditandatangani (bukan sekadar penambahan tanda tangan)"
+        }
+        ("modified_after_signing", Lang::En) => {
+            "The document was modified after signing (not just further signatures)"
+        }
+        ("key_usage", Lang::Id) => "Sertifikat tidak boleh dipakai untuk tanda tangan (key usage)",
+        ("key_usage", Lang::En) => "The certificate may not be used for signatures (key usage)",
+        ("untrusted", Lang::Id) => "Sertifikat tidak berasal dari otoritas yang dipercaya",
+        ("untrusted", Lang::En) => "The certificate does not chain to a trusted authority",
+        ("expired_at_signing", Lang::Id) => {
+            "Sertifikat sudah kedaluwarsa pada waktu penandatanganan"
+        }
+        ("expired_at_signing", Lang::En) => "The certificate had expired at signing time",
+        ("not_yet_valid_at_signing", Lang::Id) => {
+            "Sertifikat belum berlaku pada waktu penandatanganan"
+        }
+        ("not_yet_valid_at_signing", Lang::En) => {
+            "The certificate was not yet valid at signing time"
+        }
+        ("chain_invalid", Lang::Id) => "Rantai sertifikat tidak sah",
+        ("chain_invalid", Lang::En) => "The certificate chain is invalid",
+        ("expired_now_no_poe", Lang::Id) => {
+            "Sertifikat kini kedaluwarsa dan tidak ada bukti waktu (timestamp) penandatanganan"
+        }
+        ("expired_now_no_poe", Lang::En) => {
+            "The certificate has expired and no timestamp proves when the document was signed"
+        }
+        ("revoked_before_signing", Lang::Id) => "Sertifikat sudah dicabut sebelum penandatanganan",
+        ("revoked_before_signing", Lang::En) => "The certificate was revoked before signing",
+        ("revoked_after_signing_no_poe", Lang::Id) => {
+            "Sertifikat telah dicabut; tidak ada bukti waktu (timestamp) bahwa penandatanganan terjadi sebelumnya"
+        }
+        ("revoked_after_signing_no_poe", Lang::En) => {
+            "The certificate was revoked; no timestamp proves the signature was made before that"
+        }
+        ("doc_timestamp_unsupported", Lang::Id) => {
+            "Cap waktu dokumen belum divalidasi oleh versi ini"
+        }
+        ("doc_timestamp_unsupported", Lang::En) => {
+            "Document timestamps are not validated by this version"
+        }
+        (_, Lang::Id) => "Temuan lain",
+        (_, Lang::En) => "Other finding",
+    }
+}
+
+fn yes_no(b: bool, lang: Lang) -> &'static str {
+    match (b, lang) {
+        (true, Lang::Id) => "ya",
+        (false, Lang::Id) => "tidak",
+        (true, Lang::En) => "yes",
+        (false, Lang::En) => "no",
+    }
+}
+
+/// Formats an RFC 3339 UTC time for people: WIB (UTC+7).
+pub fn wib(rfc3339: &str) -> String {
+    let Ok(t) = OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+    else {
+        return rfc3339.to_string();
+    };
+    let Ok(offset) = UtcOffset::from_hms(7, 0, 0) else {
+        return rfc3339.to_string();
+    };
+    let t = t.to_offset(offset);
+    format!(
+        "{:02}-{:02}-{:04} {:02}:{:02}:{:02} WIB",
+        t.day(),
+        u8::from(t.month()),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn findings(out: &mut String, label: &str, list: &[Finding], lang: Lang) {
+    for f in list {
+        let _ = write!(out, "    {label}: {}", finding_text(f.code, lang));
+        if !f.detail.is_empty() {
+            let _ = write!(out, " ({})", f.detail);
+        }
+        out.push('\n');
+    }
+}
+
+fn signature(out: &mut String, i: usize, s: &SignatureReport, lang: Lang) {
+    let l = |id: &'static str, en: &'static str| if lang == Lang::Id { id } else { en };
+    let _ = writeln!(
+        out,
+        "{} {} ({})",
+        l("Tanda tangan", "Signature"),
+        i + 1,
+        s.field
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        l("Status", "Status"),
+        indication_text(s.indication, lang)
+    );
+    if let Some(sub) = s.sub_indication {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            l("Sub-indikasi", "Sub-indication"),
+            sub.code()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        l("Penanda tangan", "Signer"),
+        s.signer_name.as_deref().unwrap_or("-")
+    );
+    if let Some(subject) = &s.signer_subject {
+        let _ = writeln!(
+            out,
+            "  {}: {subject}",
+            l("Subjek sertifikat", "Certificate subject")
+        );
+    }
+    if let Some(issuer) = &s.issuer {
+        let _ = writeln!(out, "  {}: {issuer}", l("Penerbit", "Issuer"));
+    }
+    if let Some(t) = &s.signed_at {
+        let _ = writeln!(
+            out,
+            "  {}: {} ({t})",
+            l("Waktu tanda tangan (diklaim)", "Signing time (claimed)"),
+            wib(t)
+        );
+    }
+    if let Some(level) = s.level {
+        let _ = writeln!(out, "  {}: PAdES {level}", l("Tingkat", "Level"));
+    }
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        l("Keutuhan dokumen", "Integrity"),
+        yes_no(s.integrity, lang)
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        l("Dipercaya", "Trusted"),
+        yes_no(s.trusted, lang)
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {}{}",
+        l("Dicabut", "Revoked"),
+        yes_no(s.revoked, lang),
+        s.revoked_at
+            .as_deref()
+            .map(|t| format!(" ({})", wib(t)))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        l("Mencakup seluruh dokumen", "Covers the whole document"),
+        yes_no(s.covers_whole_document, lang)
+    );
+    if !s.covers_whole_document && s.integrity {
+        let what = match (s.modifications, lang) {
+            ("signatures_only", Lang::Id) => "hanya penambahan tanda tangan (diperbolehkan)",
+            ("signatures_only", Lang::En) => "only further signatures (allowed)",
+            ("disallowed", Lang::Id) => "perubahan isi (tidak diperbolehkan)",
+            ("disallowed", Lang::En) => "content changes (not allowed)",
+            _ => "-",
+        };
+        let _ = writeln!(
+            out,
+            "  {}: {what}",
+            l("Perubahan sesudahnya", "Later changes")
+        );
+    }
+    if let Some(reason) = &s.reason {
+        let _ = writeln!(out, "  {}: {reason}", l("Alasan", "Reason"));
+    }
+    if let Some(location) = &s.location {
+        let _ = writeln!(out, "  {}: {location}", l("Lokasi", "Location"));
+    }
+    findings(out, l("Masalah", "Problem"), &s.errors, lang);
+    findings(out, l("Peringatan", "Warning"), &s.warnings, lang);
+}
+
+/// Renders the report as text.
+pub fn render_text(report: &Report, lang: Lang) -> String {
+    let l = |id: &'static str, en: &'static str| if lang == Lang::Id { id } else { en };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        l(
+            "Laporan verifikasi tanda tangan elektronik",
+            "Electronic signature verification report"
+        )
+    );
+    let _ = writeln!(out, "  SHA-256: {}", report.file_sha256);
+    let _ = writeln!(
+        out,
+        "  {}: {} ({} {})",
+        l("Ukuran", "Size"),
+        report.file_size,
+        report.pages,
+        l("halaman", "pages")
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        l("Diverifikasi pada", "Validated at"),
+        wib(&report.validated_at)
+    );
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        l("Jumlah tanda tangan", "Signatures"),
+        report.signatures.len()
+    );
+    out.push('\n');
+    if report.signatures.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            l(
+                "Dokumen ini tidak memiliki tanda tangan elektronik.",
+                "This document has no electronic signatures."
+            )
+        );
+    }
+    for (i, s) in report.signatures.iter().enumerate() {
+        signature(&mut out, i, s, lang);
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        l("KESIMPULAN", "CONCLUSION"),
+        indication_text(report.indication, lang)
+    );
+    out
+}
