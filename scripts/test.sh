@@ -14,8 +14,8 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo build --release"
 cargo build --release --quiet -p sahih-cli
-echo "==> cargo test"
-cargo test --workspace --quiet
+echo "==> cargo test (release profile: shares the build above)"
+cargo test --workspace --release --quiet
 
 echo "==> end-to-end tests (pytest)"
 export SAHIH_BIN="$PWD/target/release/sahih"

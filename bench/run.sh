@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the signing/verification benchmarks for BENCHMARKS.md: `sahih bench` (in-process, key
+# unlocked once) next to pyHanko in-process on the same files, in the same run.
+# Usage: bash bench/run.sh [N]   (needs: scripts/install-test-deps.sh done, release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-200}"
+S="$PWD/target/release/sahih"
+W="$(mktemp -d /tmp/sahih-bench.XXXXXX)"
+trap 'rm -rf "$W"' EXIT
+cargo build --release --quiet -p sahih-cli
+echo "==> corpus (letter, 36-page book, 100 MB scan)"
+.venv/bin/python tests/corpus/make_corpus.py "$W/corpus" --big >/dev/null
+export SAHIH_PASSPHRASE="bench-passphrase-123"
+"$S" --data "$W/data" init --org "Pemerintah Kota Contoh" --base-url https://sahih.contoh.go.id >/dev/null
+"$S" --data "$W/data" enroll --nik 3171012501850003 --nip 198501252010011003 --name "Budi Santoso" \
+  --email budi@contoh.go.id --position "Kepala Dinas" --unit Diskominfo --key rsa2048 >/dev/null
+# The pyHanko peer gets an equivalent RSA-2048 chain made with OpenSSL (Sahih never exports keys).
+P="$W/peer"; mkdir -p "$P"
+openssl req -x509 -newkey rsa:3072 -nodes -keyout "$P/root.key" -out "$P/root.pem" -days 3650 \
+  -subj "/CN=Peer Root/O=Peer/C=ID" -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl req -newkey rsa:3072 -nodes -keyout "$P/ca.key" -out "$P/ca.csr" -subj "/CN=Peer CA/O=Peer/C=ID" 2>/dev/null
+printf "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n" > "$P/ca.ext"
+openssl x509 -req -in "$P/ca.csr" -CA "$P/root.pem" -CAkey "$P/root.key" -CAcreateserial -days 3650 \
+  -extfile "$P/ca.ext" -out "$P/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$P/signer.key" -out "$P/signer.csr" -subj "/CN=Peer Signer/O=Peer/C=ID" 2>/dev/null
+printf "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n" > "$P/signer.ext"
+openssl x509 -req -in "$P/signer.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial -days 700 \
+  -extfile "$P/signer.ext" -out "$P/signer.pem" 2>/dev/null
+PEER=(--key "$P/signer.key" --cert "$P/signer.pem" --chain "$P/ca.pem" --root "$P/root.pem")
+
+run() { # name file n
+  local name="$1" file="$2" n="$3"
+  for kind in sign verify; do
+    echo "--- $name: $kind (n=$n)"
+    echo "sahih:";   "$S" --data "$W/data" bench "$kind" "$file" --nik 3171012501850003 --n "$n" | sed 's/^/  /'
+    echo "pyHanko:"; .venv/bin/python bench/pyhanko_peer.py "$kind" "$file" "${PEER[@]}" --n "$n" | sed 's/^/  /'
+  done
+}
+echo "machine: $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d)"
+run "1-page letter (reportlab.pdf)" "$W/corpus/reportlab.pdf" "$N"
+run "36-page book (book36.pdf)" "$W/corpus/book36.pdf" "$((N / 4))"
+ls -l "$W/corpus/scan100mb.pdf" | awk '{print "scan size: " $5 " bytes"}'
+run "100 MB scan (scan100mb.pdf)" "$W/corpus/scan100mb.pdf" 3
