@@ -49,14 +49,20 @@ pub enum TextError {
     /// The object given as a page is not a dictionary.
     #[error("object {0} {1} R is not a page")]
     NotAPage(u32, u16),
+    /// The document needs more work than allowed (tens of millions of content operators or
+    /// gigabytes of decoded content) before the text is found.
+    #[error("the document is too large or complex to search for text")]
+    TooComplex,
 }
 
 /// First occurrence of `needle` in reading order: pages in order; within a page, content-stream
 /// order first, then (when the text is not contiguous in the stream) geometric line order.
 ///
 /// Matching is case-sensitive and ignores all whitespace (and zero-width characters) on both
-/// sides; ligature characters (U+FB00..U+FB06) match their letters. Returns the union box of
-/// the matched glyphs.
+/// sides; ligature characters (U+FB00..U+FB06) match their letters, typographic apostrophes,
+/// quotes and hyphens match their ASCII forms, and a Latin letter followed by a combining
+/// accent matches the precomposed letter. Occurrences entirely outside the page's crop box are
+/// skipped. Returns the union box of the matched glyphs.
 pub fn find_text(doc: &Document, needle: &str) -> Result<Option<TextHit>, TextError> {
     if doc.is_encrypted() {
         return Err(TextError::Encrypted);
@@ -72,8 +78,19 @@ pub fn find_text(doc: &Document, needle: &str) -> Result<Option<TextHit>, TextEr
     let mut ex = Extractor::new(doc);
     for (page_index, page_id) in doc.page_iter().enumerate() {
         let glyphs = ex.page(page_id);
-        if let Some(rect) = search_page(&glyphs, &pattern) {
+        // Text outside the visible page area (crop box) is no anchor.
+        let visible = doc
+            .get_dictionary(page_id)
+            .ok()
+            .and_then(|page| visible_box(doc, page));
+        let accept = |r: &[f64; 4]| {
+            visible.is_none_or(|v| r[0] < v[2] && r[2] > v[0] && r[1] < v[3] && r[3] > v[1])
+        };
+        if let Some(rect) = search_page(&glyphs, &pattern, &accept) {
             return Ok(Some(TextHit { page_index, rect }));
+        }
+        if ex.exhausted {
+            return Err(TextError::TooComplex);
         }
     }
     Ok(None)
@@ -98,17 +115,54 @@ pub fn page_glyphs(doc: &Document, page_id: ObjectId) -> Result<Vec<Glyph>, Text
         .collect())
 }
 
+/// The page's CropBox (or MediaBox), inherited through the page tree, normalized.
+fn visible_box(doc: &Document, page: &Dictionary) -> Option<[f64; 4]> {
+    for key in [&b"CropBox"[..], b"MediaBox"] {
+        let mut node = page;
+        for _ in 0..64 {
+            if let Some(Object::Array(a)) = dict_get(doc, node, key) {
+                let v: Vec<f64> = a
+                    .iter()
+                    .filter_map(|o| resolve(doc, o))
+                    .filter_map(num)
+                    .collect();
+                if let [x0, y0, x1, y1] = v.as_slice()
+                    && x0 != x1
+                    && y0 != y1
+                {
+                    return Some([x0.min(*x1), y0.min(*y1), x0.max(*x1), y0.max(*y1)]);
+                }
+                break;
+            }
+            match dict_get(doc, node, b"Parent").and_then(|p| p.as_dict().ok()) {
+                Some(parent) => node = parent,
+                None => break,
+            }
+        }
+    }
+    None
+}
+
 /// Search one page: stream order, then line order.
-fn search_page(glyphs: &[RawGlyph], pattern: &[char]) -> Option<[f64; 4]> {
+fn search_page(
+    glyphs: &[RawGlyph],
+    pattern: &[char],
+    accept: &dyn Fn(&[f64; 4]) -> bool,
+) -> Option<[f64; 4]> {
     let stream_order: Vec<usize> = (0..glyphs.len()).collect();
-    if let Some(r) = search_in_order(glyphs, &stream_order, pattern) {
+    if let Some(r) = search_in_order(glyphs, &stream_order, pattern, accept) {
         return Some(r);
     }
     let line_order = reading_order(glyphs);
-    search_in_order(glyphs, &line_order, pattern)
+    search_in_order(glyphs, &line_order, pattern, accept)
 }
 
-fn search_in_order(glyphs: &[RawGlyph], order: &[usize], pattern: &[char]) -> Option<[f64; 4]> {
+fn search_in_order(
+    glyphs: &[RawGlyph],
+    order: &[usize],
+    pattern: &[char],
+    accept: &dyn Fn(&[f64; 4]) -> bool,
+) -> Option<[f64; 4]> {
     let mut hay: Vec<char> = Vec::with_capacity(order.len());
     let mut owner: Vec<usize> = Vec::with_capacity(order.len());
     let mut buf = Vec::new();
@@ -158,7 +212,9 @@ fn search_in_order(glyphs: &[RawGlyph], order: &[usize], pattern: &[char]) -> Op
                 rect[2] = rect[2].max(r[2]);
                 rect[3] = rect[3].max(r[3]);
             }
-            return rect.iter().all(|v| v.is_finite()).then_some(rect);
+            if rect.iter().all(|v| v.is_finite()) && accept(&rect) {
+                return Some(rect);
+            }
         }
         start = pos + 1;
     }
@@ -239,6 +295,10 @@ fn normalize_char(c: char, out: &mut dyn FnMut(char)) {
         '\u{FB03}' => "ffi".chars().for_each(out),
         '\u{FB04}' => "ffl".chars().for_each(out),
         '\u{FB05}' | '\u{FB06}' => "st".chars().for_each(out),
+        // Typographic apostrophes, quotes and hyphens match their ASCII forms.
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' => out('\''),
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => out('"'),
+        '\u{2010}' | '\u{2011}' | '\u{2212}' => out('-'),
         _ => out(c),
     }
 }

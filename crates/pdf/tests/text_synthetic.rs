@@ -408,3 +408,178 @@ fn reading_order_fallback_when_stream_order_differs() {
     let end = 140.0 + helv_width("Dinas") / 100.0;
     assert_rect(&hit, 0, [100.0, 397.93, end, 407.18]);
 }
+
+#[test]
+fn quote_operators_and_leading() {
+    let mut b = Builder::new();
+    let f = helvetica(&mut b);
+    // ' moves to the next line (TL 20) and shows; " also sets Tw and Tc.
+    b.page(
+        b"BT /F1 10 Tf 20 TL 100 500 Td (Surat) Tj (Kepala) ' 0 0 (Dinas) \" ET",
+        Some(fonts(&[("F1", f)])),
+    );
+    let doc = b.finish();
+    let hit = find_text(&doc, "Kepala").unwrap().unwrap();
+    assert_rect(
+        &hit,
+        0,
+        [100.0, 477.93, 100.0 + helv_width("Kepala") / 100.0, 487.18],
+    );
+    let hit = find_text(&doc, "Dinas").unwrap().unwrap();
+    assert_rect(
+        &hit,
+        0,
+        [100.0, 457.93, 100.0 + helv_width("Dinas") / 100.0, 467.18],
+    );
+}
+
+#[test]
+fn type3_font_uses_its_font_matrix() {
+    let mut b = Builder::new();
+    let proc_a = b.stream(dictionary! {}, b"50 0 0 0 50 50 d1 0 0 50 50 re f");
+    let f = b.add(dictionary! {
+        "Type" => "Font",
+        "Subtype" => "Type3",
+        "FontBBox" => vec![0.into(), 0.into(), 50.into(), 50.into()],
+        "FontMatrix" => vec![0.02.into(), 0.into(), 0.into(), 0.02.into(), 0.into(), 0.into()],
+        "CharProcs" => dictionary! { "K" => proc_a, "a" => proc_a },
+        "Encoding" => dictionary! { "Type" => "Encoding", "Differences" => vec![65.into(), "K".into(), "a".into()] },
+        "FirstChar" => 65,
+        "LastChar" => 66,
+        "Widths" => vec![50.into(), 25.into()],
+    });
+    b.page(
+        b"BT /T3 10 Tf 100 100 Td (ABA) Tj ET",
+        Some(fonts(&[("T3", f)])),
+    );
+    let doc = b.finish();
+    // Glyph widths: 50 * 0.02 * 10 = 10 and 25 * 0.02 * 10 = 5; height from the FontBBox.
+    let hit = find_text(&doc, "KaK").unwrap().unwrap();
+    assert_rect(&hit, 0, [100.0, 100.0, 125.0, 110.0]);
+}
+
+#[test]
+fn actual_text_replaces_the_glyphs_it_covers() {
+    let mut b = Builder::new();
+    let f = helvetica(&mut b);
+    let mut res = fonts(&[("F1", f)]);
+    res.set(
+        "Properties",
+        dictionary! { "P1" => dictionary! { "ActualText" => Object::string_literal("") } },
+    );
+    // A hyphenated "Infor-matika" whose hyphen is marked as not being text, and a span whose
+    // glyphs say "KPL" but whose actual text is "Kepala" (UTF-16 with BOM).
+    b.page(
+        b"BT /F1 10 Tf 100 300 Td (Infor) Tj /Span /P1 BDC (-) Tj EMC 0 -12 Td (matika) Tj ET \
+          BT /F1 10 Tf 100 200 Td /Span << /ActualText <FEFF004B006500700061006C0061> >> BDC (KPL) Tj EMC ( Dinas) Tj ET",
+        Some(res),
+    );
+    let doc = b.finish();
+    let hit = find_text(&doc, "Informatika").unwrap().unwrap();
+    assert!(
+        (hit.rect[0] - 100.0).abs() < 1.0 && hit.rect[1] < 290.0,
+        "{hit:?}"
+    );
+    let hit = find_text(&doc, "Kepala Dinas").unwrap().unwrap();
+    let w = (667.0 + 667.0 + 556.0 + 278.0 + helv_width("Dinas")) / 100.0;
+    assert_rect(&hit, 0, [100.0, 197.93, 100.0 + w, 207.18]);
+    assert!(find_text(&doc, "KPL").unwrap().is_none());
+}
+
+#[test]
+fn text_outside_the_crop_box_is_skipped() {
+    let mut b = Builder::new();
+    let f = helvetica(&mut b);
+    // The first occurrence is left of the page; the second is visible.
+    b.page(
+        b"BT /F1 10 Tf -500 400 Td (Kepala Dinas) Tj ET BT /F1 10 Tf 300 400 Td (Kepala Dinas) Tj ET",
+        Some(fonts(&[("F1", f)])),
+    );
+    let doc = b.finish();
+    let hit = find_text(&doc, "Kepala Dinas").unwrap().unwrap();
+    assert!((hit.rect[0] - 300.0).abs() < 1.0, "{hit:?}");
+}
+
+#[test]
+fn typographic_quotes_and_combining_accents() {
+    let mut b = Builder::new();
+    let f = helvetica(&mut b);
+    // WinAnsi 0x92 is a right single quote, 0xE9 is e-acute (precomposed).
+    b.page(
+        b"BT /F1 10 Tf 100 400 Td (Jum\\222at Caf\\351) Tj ET",
+        Some(fonts(&[("F1", f)])),
+    );
+    let doc = b.finish();
+    assert!(find_text(&doc, "Jum'at").unwrap().is_some());
+    assert!(find_text(&doc, "Jum\u{2019}at").unwrap().is_some());
+    assert!(find_text(&doc, "Cafe\u{301}").unwrap().is_some());
+    assert!(find_text(&doc, "Cafe").unwrap().is_none());
+}
+
+#[test]
+fn vertical_identity_v_runs_downwards() {
+    let mut b = Builder::new();
+    let tu = b.stream(
+        dictionary! {},
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange 2 beginbfchar <0001> <5929> <0002> <5730> endbfchar",
+    );
+    let cid = b.add(dictionary! {
+        "Type" => "Font", "Subtype" => "CIDFontType0", "BaseFont" => "KozMinPro-Regular",
+        "DW" => 1000,
+    });
+    let f = b.add(dictionary! {
+        "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "KozMinPro-Regular",
+        "Encoding" => "Identity-V", "DescendantFonts" => vec![cid.into()], "ToUnicode" => tu,
+    });
+    b.page(
+        b"BT /V 10 Tf 200 700 Td <00010002> Tj ET",
+        Some(fonts(&[("V", f)])),
+    );
+    let doc = b.finish();
+    let hit = find_text(&doc, "\u{5929}\u{5730}").unwrap().unwrap();
+    // Two glyphs of 10 pt stacked downwards from y = 700, centred on x = 200.
+    assert!(
+        (hit.rect[0] - 195.0).abs() < 1.0 && (hit.rect[2] - 205.0).abs() < 1.0,
+        "{hit:?}"
+    );
+    assert!(hit.rect[1] < 685.0 && hit.rect[3] <= 700.5, "{hit:?}");
+}
+
+#[test]
+fn compact_syntax_and_content_split_over_streams() {
+    let mut b = Builder::new();
+    let f = helvetica(&mut b);
+    let page = b.page(
+        b"BT/F1 10 Tf 1 0 0 1 100 700 Tm[(Ke)-0(pa)]TJ%comment (x) Tj\n",
+        Some(fonts(&[("F1", f)])),
+    );
+    // A second content stream continues the same text object.
+    let second = b.stream(dictionary! {}, b"<6c61> Tj .5 -.5 Td (Dinas)Tj ET");
+    let first = b
+        .doc
+        .get_dictionary(page)
+        .unwrap()
+        .get(b"Contents")
+        .unwrap()
+        .clone();
+    b.doc
+        .get_dictionary_mut(page)
+        .unwrap()
+        .set("Contents", vec![first, second.into()]);
+    let doc = b.finish();
+    let hit = find_text(&doc, "Kepala Dinas").unwrap().unwrap();
+    // Td moves relative to the start of the line: "Dinas" starts at (100.5, 699.5) and ends
+    // before "Kepala" does.
+    let x1 = 100.0 + helv_width("Kepala") / 100.0;
+    assert_rect(&hit, 0, [100.0, 697.43, x1, 707.18]);
+    let hit = find_text(&doc, "Dinas").unwrap().unwrap();
+    assert_rect(
+        &hit,
+        0,
+        [100.5, 697.43, 100.5 + helv_width("Dinas") / 100.0, 706.68],
+    );
+    assert!(
+        find_text(&doc, "x").unwrap().is_none(),
+        "comments are not text"
+    );
+}

@@ -1,6 +1,7 @@
 //! A content-stream interpreter that only tracks what positions text: the graphics state
 //! stack, the CTM, the text state and Form XObjects. It produces one glyph per shown code.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -13,15 +14,20 @@ use super::{as_name, dict_get, get_array, get_dict, get_name, num, resolve, stre
 /// Operations interpreted per page, Form XObjects included.
 const MAX_OPS_PER_PAGE: usize = 4_000_000;
 /// Glyphs kept per page.
-const MAX_GLYPHS_PER_PAGE: usize = 2_000_000;
+const MAX_GLYPHS_PER_PAGE: usize = 1_000_000;
 /// Decoded content bytes per page (all content streams together) and per form.
 const MAX_CONTENT_BYTES: usize = 128 << 20;
+/// Operations and decoded content bytes over all pages extracted by one [`Extractor`].
+const MAX_OPS_PER_DOCUMENT: usize = 50_000_000;
+const MAX_BYTES_PER_DOCUMENT: usize = 2 << 30;
 /// Nesting of Form XObjects.
 const MAX_FORM_DEPTH: usize = 16;
 /// Depth of the q/Q stack kept (deeper pushes are counted, not stored).
 const MAX_Q_DEPTH: usize = 256;
-/// Operations kept in the Form XObject cache (over all forms).
-const MAX_CACHED_FORM_OPS: usize = 4_000_000;
+/// Operations kept in the Form XObject cache (over all forms), and the largest decoded form
+/// content that is cached rather than re-decoded at each use.
+const MAX_CACHED_FORM_OPS: usize = 500_000;
+const MAX_CACHED_FORM_BYTES: usize = 1 << 20;
 /// Parents followed when looking for inherited page resources.
 const MAX_PAGE_TREE_DEPTH: usize = 64;
 
@@ -97,6 +103,15 @@ pub(crate) struct Extractor<'a> {
     fonts: HashMap<FontKey, Rc<Font>>,
     forms: HashMap<ObjectId, Rc<Vec<Operation>>>,
     cached_form_ops: usize,
+    ops_left: usize,
+    bytes_left: usize,
+    /// Set when a document-wide work limit cut extraction short.
+    pub(crate) exhausted: bool,
+}
+
+enum FormOps {
+    Cached(Rc<Vec<Operation>>),
+    Data(Vec<u8>),
 }
 
 struct Run {
@@ -112,6 +127,9 @@ impl<'a> Extractor<'a> {
             fonts: HashMap::new(),
             forms: HashMap::new(),
             cached_form_ops: 0,
+            ops_left: MAX_OPS_PER_DOCUMENT,
+            bytes_left: MAX_BYTES_PER_DOCUMENT,
+            exhausted: false,
         }
     }
 
@@ -129,29 +147,51 @@ impl<'a> Extractor<'a> {
                 continue;
             };
             let remaining = MAX_CONTENT_BYTES.saturating_sub(data.len());
-            if let Some(d) = stream_data(s, remaining) {
+            if let Some(d) = self.decode(s, remaining) {
                 data.extend_from_slice(&d);
                 data.push(b'\n');
             }
         }
         // A direct stream (invalid, but harmless) or an array of direct streams.
         if let Ok(Object::Stream(s)) = page.get(b"Contents")
-            && let Some(d) = stream_data(s, MAX_CONTENT_BYTES)
+            && let Some(d) = self.decode(s, MAX_CONTENT_BYTES)
         {
             data.extend_from_slice(&d);
         }
-        let ops = decode_ops(&data, MAX_OPS_PER_PAGE);
-        drop(data);
-
         let mut run = Run {
             glyphs: Vec::new(),
-            ops_left: MAX_OPS_PER_PAGE,
+            ops_left: MAX_OPS_PER_PAGE.min(self.ops_left),
             codes: Vec::new(),
         };
         let mut gs = GState::new(IDENTITY);
         let mut forms = Vec::new();
-        self.exec(&mut run, &ops, resources, &mut gs, &mut forms);
+        let ops = Content::decode_iter(&data).map_while(Result::ok);
+        let budget = run.ops_left;
+        self.exec(&mut run, ops, resources, &mut gs, &mut forms);
+        self.ops_left = self
+            .ops_left
+            .saturating_sub(budget.saturating_sub(run.ops_left));
+        if self.ops_left == 0 {
+            self.exhausted = true;
+        }
         run.glyphs
+    }
+
+    /// Decoded stream data within `limit` and the document-wide byte budget.
+    fn decode(&mut self, s: &lopdf::Stream, limit: usize) -> Option<Vec<u8>> {
+        let doc_bound = self.bytes_left <= limit;
+        match stream_data(s, limit.min(self.bytes_left)) {
+            Some(d) => {
+                self.bytes_left = self.bytes_left.saturating_sub(d.len());
+                Some(d)
+            }
+            None => {
+                if doc_bound {
+                    self.exhausted = true;
+                }
+                None
+            }
+        }
     }
 
     fn font(&mut self, obj: &'a Object) -> Option<Rc<Font>> {
@@ -168,36 +208,49 @@ impl<'a> Extractor<'a> {
         Some(f)
     }
 
-    fn form_ops(&mut self, id: ObjectId, s: &lopdf::Stream) -> Rc<Vec<Operation>> {
+    /// The operations of a Form XObject: decoded once and cached when small, otherwise the
+    /// decoded stream data to be interpreted lazily.
+    fn form_ops(&mut self, id: ObjectId, s: &lopdf::Stream) -> FormOps {
         if let Some(ops) = self.forms.get(&id) {
-            return ops.clone();
+            return FormOps::Cached(ops.clone());
         }
-        let ops = Rc::new(
-            stream_data(s, MAX_CONTENT_BYTES)
-                .map(|d| decode_ops(&d, MAX_OPS_PER_PAGE))
-                .unwrap_or_default(),
-        );
-        if self.cached_form_ops.saturating_add(ops.len()) <= MAX_CACHED_FORM_OPS {
-            self.cached_form_ops += ops.len();
-            self.forms.insert(id, ops.clone());
+        let Some(data) = self.decode(s, MAX_CONTENT_BYTES) else {
+            return FormOps::Cached(Rc::new(Vec::new()));
+        };
+        if data.len() > MAX_CACHED_FORM_BYTES || self.cached_form_ops >= MAX_CACHED_FORM_OPS {
+            return FormOps::Data(data);
         }
-        ops
+        let ops: Vec<Operation> = Content::decode_iter(&data)
+            .take(MAX_OPS_PER_PAGE)
+            .map_while(Result::ok)
+            .collect();
+        self.cached_form_ops = self.cached_form_ops.saturating_add(ops.len());
+        let ops = Rc::new(ops);
+        self.forms.insert(id, ops.clone());
+        FormOps::Cached(ops)
     }
 
-    fn exec(
+    fn exec<I, O>(
         &mut self,
         run: &mut Run,
-        ops: &[Operation],
+        ops: I,
         res: Option<&'a Dictionary>,
         gs: &mut GState,
         form_stack: &mut Vec<ObjectId>,
-    ) {
+    ) where
+        I: IntoIterator<Item = O>,
+        O: Borrow<Operation>,
+    {
         let doc = self.doc;
         let mut stack: Vec<GState> = Vec::new();
         let mut overflow = 0usize;
         let mut tm = IDENTITY;
         let mut tlm = IDENTITY;
+        // Marked-content sequences: Some((first glyph, /ActualText)) for those replacing text.
+        let mut marked: Vec<Option<(usize, String)>> = Vec::new();
+        let mut marked_overflow = 0usize;
         for op in ops {
+            let op: &Operation = op.borrow();
             if run.ops_left == 0 {
                 return;
             }
@@ -305,6 +358,31 @@ impl<'a> Extractor<'a> {
                         set(&mut gs.size, resolve(doc, size).and_then(num));
                     }
                 }
+                "BMC" | "BDC" => {
+                    if marked.len() >= MAX_Q_DEPTH {
+                        marked_overflow += 1;
+                        continue;
+                    }
+                    let props = match (op.operator.as_str(), a.get(1)) {
+                        ("BDC", Some(Object::Dictionary(d))) => Some(d),
+                        ("BDC", Some(Object::Name(n))) => res
+                            .and_then(|r| get_dict(doc, r, b"Properties"))
+                            .and_then(|p| dict_get(doc, p, n))
+                            .and_then(|o| o.as_dict().ok()),
+                        _ => None,
+                    };
+                    let actual = props
+                        .and_then(|p| dict_get(doc, p, b"ActualText"))
+                        .and_then(|t| lopdf::decode_text_string(t).ok());
+                    marked.push(actual.map(|t| (run.glyphs.len(), t)));
+                }
+                "EMC" => {
+                    if marked_overflow > 0 {
+                        marked_overflow -= 1;
+                    } else if let Some(Some((start, text))) = marked.pop() {
+                        replace_with_actual_text(&mut run.glyphs, start, text);
+                    }
+                }
                 "Do" => {
                     let Some(name) = a.first().and_then(as_name) else {
                         continue;
@@ -339,13 +417,39 @@ impl<'a> Extractor<'a> {
                     child.ctm = mul(&m, &gs.ctm);
                     let form_res = get_dict(doc, &s.dict, b"Resources").or(res);
                     form_stack.push(*id);
-                    self.exec(run, &form_ops, form_res, &mut child, form_stack);
+                    match form_ops {
+                        FormOps::Cached(ops) => {
+                            self.exec(run, ops.iter(), form_res, &mut child, form_stack)
+                        }
+                        FormOps::Data(data) => {
+                            let ops = Content::decode_iter(&data).map_while(Result::ok);
+                            self.exec(run, ops, form_res, &mut child, form_stack)
+                        }
+                    }
                     form_stack.pop();
                 }
                 _ => {}
             }
         }
     }
+}
+
+/// Merge the glyphs shown inside an /ActualText sequence into one glyph carrying that text.
+fn replace_with_actual_text(glyphs: &mut Vec<RawGlyph>, start: usize, text: String) {
+    let Some(group) = glyphs.get(start..) else {
+        return;
+    };
+    let Some(first) = group.first() else { return };
+    let mut merged = first.clone();
+    for g in group {
+        merged.rect[0] = merged.rect[0].min(g.rect[0]);
+        merged.rect[1] = merged.rect[1].min(g.rect[1]);
+        merged.rect[2] = merged.rect[2].max(g.rect[2]);
+        merged.rect[3] = merged.rect[3].max(g.rect[3]);
+    }
+    merged.text = text;
+    glyphs.truncate(start);
+    glyphs.push(merged);
 }
 
 fn set(slot: &mut f64, v: Option<f64>) {
@@ -465,14 +569,6 @@ fn show(run: &mut Run, gs: &GState, tm: &mut Matrix, bytes: &[u8]) {
         *tm = mul(&t, tm);
     }
     run.codes = codes;
-}
-
-/// Decode content operations, keeping those before the first syntax error.
-fn decode_ops(data: &[u8], max: usize) -> Vec<Operation> {
-    Content::decode_iter(data)
-        .take(max)
-        .map_while(Result::ok)
-        .collect()
 }
 
 /// The page's /Resources, inherited from the page tree when the page has none.
