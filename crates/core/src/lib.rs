@@ -61,6 +61,9 @@ pub enum CoreError {
     WeakPassphrase(&'static str),
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A trust service (TSA, OCSP, CRL) failed or could not be reached.
+    #[error("trust service: {0}")]
+    Service(String),
 }
 
 impl From<PkiError> for CoreError {
@@ -74,6 +77,7 @@ impl From<sahih_pades::PadesError> for CoreError {
         match e {
             sahih_pades::PadesError::Pdf(p) => Self::Pdf(p),
             sahih_pades::PadesError::Pki(p) => Self::Pki(p),
+            sahih_pades::PadesError::Service(s) => Self::Service(s),
         }
     }
 }
@@ -282,6 +286,13 @@ impl CoreError {
                     format!("Argumen tidak valid: {d}")
                 } else {
                     format!("Invalid argument: {d}")
+                }
+            }
+            Self::Service(d) => {
+                if id {
+                    format!("Layanan kepercayaan (TSA/OCSP/CRL) gagal: {d}")
+                } else {
+                    format!("Trust service (TSA/OCSP/CRL) failed: {d}")
                 }
             }
         }

@@ -1,8 +1,9 @@
 //! sahih-pades: PAdES signatures on PDF documents.
 //!
 //! Owns: turning a PDF plus a signer (certificate, chain, key) into a PAdES baseline signature
-//! as an incremental update (B-B now; B-T/B-LT/B-LTA build on it), and extracting the signed
-//! byte ranges and CMS blobs of existing signatures for validation.
+//! as incremental updates: B-B (CAdES detached CMS), B-T (plus a signature timestamp token as an
+//! unsigned attribute), B-LT (plus a DSS revision with certificates, OCSP responses and CRLs) and
+//! B-LTA (plus a document timestamp over the whole revision); and augmenting existing files.
 //!
 //! Must not know: officials, passphrases, databases, policy, or how a report is worded.
 
@@ -13,6 +14,11 @@ use sahih_pki::{Certificate, KeyAlgorithm, PkiError, SignatureProducer};
 use time::OffsetDateTime;
 
 pub mod date;
+pub mod levels;
+
+pub use levels::{
+    Level, Timestamper, ValidationDataSource, add_document_timestamp, add_dss_for_signatures,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PadesError {
@@ -20,6 +26,9 @@ pub enum PadesError {
     Pdf(#[from] PdfError),
     #[error(transparent)]
     Pki(#[from] PkiError),
+    /// A trust service (TSA, OCSP, CRL) could not be reached or answered badly.
+    #[error("trust service: {0}")]
+    Service(String),
 }
 
 /// Who signs: the certificate, the chain to include (issuing CA; not the root) and the key.
@@ -73,9 +82,43 @@ pub fn sign_pdf(
     request: &SignRequest,
     signer: &Signer<'_>,
 ) -> Result<SignedUpdate, PadesError> {
-    let capacity =
+    sign_pdf_timestamped(original, pdf, request, signer, None)
+}
+
+/// Signs with a PAdES B-B signature, or B-T when `timestamper` is given (the signature
+/// timestamp token goes into the unsigned attributes). /Contents is sized from the estimate; if
+/// the real blob is larger (an unexpectedly large TSA token), the update is rebuilt with the
+/// exact size plus margin, so this never fails with "placeholder too small".
+pub fn sign_pdf_timestamped(
+    original: &[u8],
+    pdf: &PdfDocument,
+    request: &SignRequest,
+    signer: &Signer<'_>,
+    timestamper: Option<&dyn Timestamper>,
+) -> Result<SignedUpdate, PadesError> {
+    let mut capacity =
         sahih_pki::estimate_cades_size(signer.certificate, signer.chain, signer.key_algorithm)
-            + CONTENTS_MARGIN;
+            + CONTENTS_MARGIN
+            + timestamper.map_or(0, |t| t.token_size_hint() + 64);
+    for _attempt in 0..2 {
+        match sign_once(original, pdf, request, signer, timestamper, capacity) {
+            Err(PadesError::Pdf(PdfError::ContentsTooLarge { needed, .. })) => {
+                capacity = needed + CONTENTS_MARGIN * 4;
+            }
+            other => return other,
+        }
+    }
+    sign_once(original, pdf, request, signer, timestamper, capacity)
+}
+
+fn sign_once(
+    original: &[u8],
+    pdf: &PdfDocument,
+    request: &SignRequest,
+    signer: &Signer<'_>,
+    timestamper: Option<&dyn Timestamper>,
+    capacity: usize,
+) -> Result<SignedUpdate, PadesError> {
     let last_page = pdf.page_count().saturating_sub(1);
     let spec = SignatureSpec {
         kind: SignatureKind::Signature,
@@ -100,12 +143,15 @@ pub fn sign_pdf(
     ranges.update(after);
     let byte_range_sha256 = to_array(ranges.finish().as_ref());
 
-    let cms = sahih_pki::build_cades_detached(
+    let mut cms = sahih_pki::build_cades_detached(
         &byte_range_sha256,
         signer.certificate,
         signer.chain,
         signer.producer,
     )?;
+    if let Some(tsa) = timestamper {
+        cms = levels::timestamp_signature(&cms, tsa)?;
+    }
     update.embed_contents(&cms)?;
     whole.update(update.update_bytes());
     let signed_file_sha256 = to_array(whole.finish().as_ref());

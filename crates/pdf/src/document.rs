@@ -62,6 +62,13 @@ impl PdfDocument {
             .take_while(|b| b.is_ascii_digit() || **b == b'.')
             .map(|&b| b as char)
             .collect::<String>();
+        // A file cut off before its first %%EOF is not a complete revision: lenient parsing
+        // would "repair" it into a document with half a content stream.
+        if rfind(bytes, b"%%EOF").is_none() {
+            return Err(PdfError::Unparseable(
+                "the file is truncated (no %%EOF end-of-file marker)".into(),
+            ));
+        }
         if has_encrypt_in_trailer(bytes) {
             return Err(PdfError::Encrypted);
         }

@@ -7,8 +7,10 @@
 //! Must not know: certificates, CMS, keys or policy. It moves opaque bytes into /Contents.
 
 pub mod document;
+pub mod dss;
 pub mod geometry;
 pub mod place;
+pub mod raw;
 pub mod sample;
 pub mod serialize;
 pub mod stamp;

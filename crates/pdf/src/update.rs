@@ -118,11 +118,22 @@ impl PreparedUpdate {
     }
 }
 
-struct Allocator {
-    next: u32,
+/// Hands out object numbers for an update, after every number the document already uses.
+pub(crate) struct Allocator {
+    pub(crate) next: u32,
 }
 impl Allocator {
-    fn alloc(&mut self) -> ObjectId {
+    pub(crate) fn for_update(pdf: &PdfDocument) -> Self {
+        Self {
+            next: pdf
+                .doc
+                .max_id
+                .saturating_add(1)
+                .max(size_from_trailer(pdf))
+                .max(1),
+        }
+    }
+    pub(crate) fn alloc(&mut self) -> ObjectId {
         let id = (self.next, 0);
         self.next += 1;
         id
@@ -191,16 +202,7 @@ pub fn prepare_signature(
         .and_then(Object::as_reference)
         .map_err(|_| PdfError::Unparseable("trailer has no /Root reference".into()))?;
 
-    let size_from_trailer = doc
-        .trailer
-        .get(b"Size")
-        .ok()
-        .and_then(|o| o.as_i64().ok())
-        .and_then(|s| u32::try_from(s).ok())
-        .unwrap_or(0);
-    let mut ids = Allocator {
-        next: doc.max_id.saturating_add(1).max(size_from_trailer).max(1),
-    };
+    let mut ids = Allocator::for_update(pdf);
     let mut changed: BTreeMap<ObjectId, Object> = BTreeMap::new();
 
     // Unique field name.
@@ -381,26 +383,80 @@ pub fn prepare_signature(
     let contents_end = original_len + out.len() as u64;
     out.extend_from_slice(b">>\nendobj\n");
 
-    let mut emit = |out: &mut Vec<u8>, id: ObjectId, obj: &Object| {
-        offsets.insert(id.0, original_len + out.len() as u64);
-        let _ = writeln!(out, "{} {} obj", id.0, id.1);
-        write_object(out, obj);
-        out.extend_from_slice(b"\nendobj\n");
-    };
-    emit(&mut out, widget_id, &Object::Dictionary(widget));
+    emit_object(
+        &mut out,
+        &mut offsets,
+        original_len,
+        widget_id,
+        &Object::Dictionary(widget),
+    );
     if let Some((ap_id, ap, ops)) = appearance {
         let stream = lopdf::Stream::new(ap, ops);
-        emit(&mut out, ap_id, &Object::Stream(stream));
+        emit_object(
+            &mut out,
+            &mut offsets,
+            original_len,
+            ap_id,
+            &Object::Stream(stream),
+        );
     }
     for (id, obj) in &changed {
-        emit(&mut out, *id, obj);
+        // Existing objects keep their original text except for what we add (see raw.rs).
+        match crate::raw::edited_object_text(original, doc, *id, obj) {
+            Some(text) => emit_text(&mut out, &mut offsets, original_len, *id, &text),
+            None => emit_object(&mut out, &mut offsets, original_len, *id, obj),
+        }
     }
     // Generation numbers of modified objects are kept in the xref.
     let generations: BTreeMap<u32, u16> = changed.keys().map(|(n, g)| (*n, *g)).collect();
 
+    write_xref_and_trailer(
+        pdf,
+        original_len,
+        &mut out,
+        &offsets,
+        &generations,
+        &mut ids,
+    );
+
+    // Now the total length is known: fill in /ByteRange.
+    let total = original_len + out.len() as u64;
+    let range = format!(
+        "0 {} {} {}",
+        contents_start,
+        contents_end,
+        total - contents_end
+    );
+    if range.len() > BYTE_RANGE_WIDTH {
+        return Err(PdfError::TooLarge);
+    }
+    if let Some(slot) = out.get_mut(byte_range_at..byte_range_at + range.len()) {
+        slot.copy_from_slice(range.as_bytes());
+    }
+    Ok(PreparedUpdate {
+        original_len,
+        update: out,
+        contents_start,
+        contents_end,
+        field_name,
+    })
+}
+
+/// Writes the cross-reference section (table or stream, matching the original) and trailer for
+/// the objects at `offsets`, then `startxref` and `%%EOF`.
+pub(crate) fn write_xref_and_trailer(
+    pdf: &PdfDocument,
+    original_len: u64,
+    out: &mut Vec<u8>,
+    offsets: &BTreeMap<u32, u64>,
+    generations: &BTreeMap<u32, u16>,
+    ids: &mut Allocator,
+) {
+    let doc = &pdf.doc;
+    let mut offsets = offsets.clone();
     // Trailer entries carried over.
     let mut trailer = Dictionary::new();
-    let size = ids.next.max(size_from_trailer);
+    let size = ids.next.max(size_from_trailer(pdf));
     for key in [b"Root".as_slice(), b"Info", b"ID"] {
         if let Ok(v) = doc.trailer.get(key) {
             trailer.set(key.to_vec(), v.clone());
@@ -476,7 +532,7 @@ pub fn prepare_signature(
         }
         dict.set("Length", Object::Integer(data.len() as i64));
         let _ = writeln!(out, "{} 0 obj", xref_id.0);
-        write_dictionary(&mut out, &dict);
+        write_dictionary(out, &dict);
         out.extend_from_slice(b"\nstream\n");
         out.extend_from_slice(&data);
         out.extend_from_slice(b"\nendstream\nendobj\n");
@@ -505,29 +561,44 @@ pub fn prepare_signature(
             trailer.set("Prev", Object::Integer(p as i64));
         }
         out.extend_from_slice(b"trailer\n");
-        write_dictionary(&mut out, &trailer);
+        write_dictionary(out, &trailer);
         let _ = write!(out, "\nstartxref\n{xref_offset}\n%%EOF\n");
     }
+}
 
-    // Now the total length is known: fill in /ByteRange.
-    let total = original_len + out.len() as u64;
-    let range = format!(
-        "0 {} {} {}",
-        contents_start,
-        contents_end,
-        total - contents_end
-    );
-    if range.len() > BYTE_RANGE_WIDTH {
-        return Err(PdfError::TooLarge);
-    }
-    if let Some(slot) = out.get_mut(byte_range_at..byte_range_at + range.len()) {
-        slot.copy_from_slice(range.as_bytes());
-    }
-    Ok(PreparedUpdate {
-        original_len,
-        update: out,
-        contents_start,
-        contents_end,
-        field_name,
-    })
+fn size_from_trailer(pdf: &PdfDocument) -> u32 {
+    pdf.doc
+        .trailer
+        .get(b"Size")
+        .ok()
+        .and_then(|o| o.as_i64().ok())
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(0)
+}
+
+/// Writes `N G obj <text> endobj` and records its offset.
+pub(crate) fn emit_text(
+    out: &mut Vec<u8>,
+    offsets: &mut BTreeMap<u32, u64>,
+    original_len: u64,
+    id: ObjectId,
+    text: &[u8],
+) {
+    offsets.insert(id.0, original_len + out.len() as u64);
+    let _ = writeln!(out, "{} {} obj", id.0, id.1);
+    out.extend_from_slice(text);
+    out.extend_from_slice(b"\nendobj\n");
+}
+
+/// Writes `N G obj <serialised object> endobj` and records its offset.
+pub(crate) fn emit_object(
+    out: &mut Vec<u8>,
+    offsets: &mut BTreeMap<u32, u64>,
+    original_len: u64,
+    id: ObjectId,
+    obj: &Object,
+) {
+    let mut text = Vec::new();
+    write_object(&mut text, obj);
+    emit_text(out, offsets, original_len, id, &text);
 }

@@ -308,6 +308,161 @@ pub(crate) fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Times
+// ---------------------------------------------------------------------------------------------
+
+/// DER GeneralizedTime `YYYYMMDDHHMMSS[.fff]Z` (UTC). With `millis`, a fractional part is
+/// written from the millisecond of `t`, trailing zeros removed (and no fraction at all when the
+/// millisecond is 0), as X.690 11.7 requires.
+pub(crate) fn generalized_time(t: time::OffsetDateTime, millis: bool) -> Result<Vec<u8>> {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let y = t.year();
+    if !(0..=9999).contains(&y) {
+        return Err(PkiError::InvalidArgument(format!(
+            "year {y} outside 0000-9999"
+        )));
+    }
+    let mut s = format!(
+        "{y:04}{:02}{:02}{:02}{:02}{:02}",
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    if millis {
+        let ms = t.millisecond();
+        if ms != 0 {
+            let frac = format!("{ms:03}");
+            s.push('.');
+            s.push_str(frac.trim_end_matches('0'));
+        }
+    }
+    s.push('Z');
+    Ok(tlv(TAG_GENERALIZED_TIME, s.as_bytes()))
+}
+
+/// Parse a UTCTime (`YYMMDDHHMM[SS]Z`) or GeneralizedTime (`YYYYMMDDHHMMSS[.f...]Z`, also
+/// without seconds) value. Only UTC (`Z`) is accepted; fractions are kept to the nanosecond.
+pub(crate) fn parse_time(tag: u8, content: &[u8]) -> Option<time::OffsetDateTime> {
+    let s = std::str::from_utf8(content).ok()?;
+    if !s.is_ascii() {
+        return None;
+    }
+    let (year, rest) = match tag {
+        TAG_UTC_TIME => {
+            let yy: i32 = digits(s.get(0..2)?)?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, s.get(2..)?)
+        }
+        TAG_GENERALIZED_TIME => (digits(s.get(0..4)?)?, s.get(4..)?),
+        _ => return None,
+    };
+    let rest = rest.strip_suffix('Z')?;
+    let p = |r: std::ops::Range<usize>| -> Option<u8> { digits(rest.get(r)?) };
+    let month = time::Month::try_from(p(0..2)?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, p(2..4)?).ok()?;
+    let (hour, minute) = (p(4..6)?, p(6..8)?);
+    let (second, nanos) = match rest.len() {
+        8 => (0, 0),
+        10 => (p(8..10)?, 0),
+        n if n > 11 && tag == TAG_GENERALIZED_TIME => {
+            let frac = rest.get(10..)?.strip_prefix(['.', ','])?;
+            if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let mut nanos: u32 = frac.parse().ok()?;
+            for _ in frac.len()..9 {
+                nanos = nanos.checked_mul(10)?;
+            }
+            (p(8..10)?, nanos)
+        }
+        _ => return None,
+    };
+    let t = time::Time::from_hms_nano(hour, minute, second, nanos).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_utc())
+}
+
+fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Read a Time (UTCTime or GeneralizedTime) TLV.
+pub(crate) fn read_time(t: &Tlv<'_>) -> Result<time::OffsetDateTime> {
+    parse_time(t.tag, t.content).ok_or_else(|| asn1_err("invalid time value"))
+}
+
+/// A named BIT STRING (DER: trailing zero bits removed) with the single bit `bit` set.
+pub(crate) fn single_bit_string(bit: u8) -> Vec<u8> {
+    let nbytes = bit as usize / 8 + 1;
+    let mut content = vec![0u8; nbytes + 1];
+    if let Some(first) = content.first_mut() {
+        *first = 7 - (bit % 8);
+    }
+    if let Some(b) = content.get_mut(nbytes) {
+        *b = 0x80 >> (bit % 8);
+    }
+    tlv(TAG_BIT_STRING, &content)
+}
+
+/// Bit numbers set in a BIT STRING value (named-bit list).
+pub(crate) fn bits_set(t: &Tlv<'_>) -> Result<Vec<u16>> {
+    if t.tag != TAG_BIT_STRING {
+        return Err(asn1_err("expected BIT STRING"));
+    }
+    let (unused, bytes) = t
+        .content
+        .split_first()
+        .ok_or_else(|| asn1_err("empty BIT STRING"))?;
+    if *unused > 7 || (bytes.is_empty() && *unused != 0) {
+        return Err(asn1_err("invalid BIT STRING"));
+    }
+    let mut out = Vec::new();
+    for (i, b) in bytes.iter().enumerate().take(64) {
+        for k in 0..8u16 {
+            if b & (0x80 >> k) != 0 {
+                out.push(i as u16 * 8 + k);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// INTEGER content equal as numbers (positive, leading zero octets ignored).
+pub(crate) fn same_uint(a: &[u8], b: &[u8]) -> bool {
+    fn trim(x: &[u8]) -> &[u8] {
+        let skip = x.iter().take_while(|b| **b == 0).count();
+        x.get(skip..).unwrap_or(&[])
+    }
+    trim(a) == trim(b)
+}
+
+/// Non-negative INTEGER content to u64 (None when negative or too large).
+pub(crate) fn read_u64(t: &Tlv<'_>) -> Option<u64> {
+    if t.tag != TAG_INTEGER || t.content.is_empty() || t.content.first()? & 0x80 != 0 {
+        return None;
+    }
+    let skip = t.content.iter().take_while(|b| **b == 0).count();
+    let m = t.content.get(skip..)?;
+    if m.len() > 8 {
+        return None;
+    }
+    Some(m.iter().fold(0u64, |a, b| (a << 8) | *b as u64))
+}
+
+/// Lowercase hex of INTEGER content without leading zero octets ("00" for zero).
+pub(crate) fn uint_hex(content: &[u8]) -> String {
+    let skip = content
+        .iter()
+        .take_while(|b| **b == 0)
+        .count()
+        .min(content.len().saturating_sub(1));
+    hex::encode(content.get(skip..).unwrap_or(&[]))
+}
+
+// ---------------------------------------------------------------------------------------------
 // BER -> DER normaliser
 // ---------------------------------------------------------------------------------------------
 
@@ -571,6 +726,30 @@ mod tests {
         assert!(ber_to_der(&[]).is_err());
         let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
         assert!(ber_to_der(&deep).is_err());
+    }
+
+    #[test]
+    fn times_and_bits() {
+        let t = parse_time(TAG_GENERALIZED_TIME, b"20250102030405.25Z").unwrap();
+        assert_eq!(t.nanosecond(), 250_000_000);
+        assert_eq!(t.second(), 5);
+        assert_eq!(
+            generalized_time(t, true).unwrap(),
+            tlv(TAG_GENERALIZED_TIME, b"20250102030405.25Z")
+        );
+        assert_eq!(
+            generalized_time(t, false).unwrap(),
+            tlv(TAG_GENERALIZED_TIME, b"20250102030405Z")
+        );
+        assert!(parse_time(TAG_UTC_TIME, b"2501020304Z").is_some());
+        assert!(parse_time(TAG_UTC_TIME, b"250102030405.1Z").is_none());
+        assert!(parse_time(TAG_GENERALIZED_TIME, b"20250102030405.Z").is_none());
+        assert!(parse_time(TAG_GENERALIZED_TIME, b"2025010203040+Z").is_none());
+        assert!(parse_time(TAG_GENERALIZED_TIME, b"20250102030405+0700").is_none());
+        assert_eq!(single_bit_string(2), vec![0x03, 0x02, 0x05, 0x20]);
+        assert_eq!(single_bit_string(15), vec![0x03, 0x03, 0x00, 0x00, 0x01]);
+        let b = single_bit_string(25);
+        assert_eq!(bits_set(&parse_single(&b).unwrap()).unwrap(), vec![25]);
     }
 
     #[test]

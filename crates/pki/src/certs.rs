@@ -336,7 +336,7 @@ pub fn random_serial() -> [u8; 16] {
     s
 }
 
-fn encode_time(t: OffsetDateTime) -> Result<Vec<u8>> {
+pub(crate) fn encode_time(t: OffsetDateTime) -> Result<Vec<u8>> {
     let t = t.to_offset(time::UtcOffset::UTC);
     let y = t.year();
     if !(1950..=9999).contains(&y) {
@@ -380,7 +380,7 @@ fn name(rdns: &[Vec<u8>]) -> Vec<u8> {
     asn1::tlv_parts(TAG_SEQUENCE, &parts)
 }
 
-fn extension(ext_oid: &ObjectIdentifier, critical: bool, value: &[u8]) -> Vec<u8> {
+pub(crate) fn extension(ext_oid: &ObjectIdentifier, critical: bool, value: &[u8]) -> Vec<u8> {
     let crit = tlv(TAG_BOOLEAN, &[0xff]);
     let o = oid(ext_oid);
     let v = tlv(TAG_OCTET_STRING, value);
@@ -432,7 +432,7 @@ pub fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>> {
     Ok(d.as_ref().get(..20).unwrap_or(&[]).to_vec())
 }
 
-fn check_serial(serial: &[u8]) -> Result<()> {
+pub(crate) fn check_serial(serial: &[u8]) -> Result<()> {
     let skip = serial.iter().take_while(|b| **b == 0).count();
     let mag = serial.get(skip..).unwrap_or(&[]);
     let len = mag.len() + usize::from(mag.first().is_some_and(|b| b & 0x80 != 0));
@@ -581,13 +581,14 @@ fn issuer_checks(issuer: &Certificate, validity: &CertValidity) -> Result<Vec<u8
     }
 }
 
-fn aki(keyid: &[u8]) -> Vec<u8> {
+pub(crate) fn aki(keyid: &[u8]) -> Vec<u8> {
     seq(&[&tlv(0x80, keyid)])
 }
 
 /// Issuing CA signed by the root: subject `C=ID, O=<institution>, CN=<institution> Issuing CA
 /// <generation>`; CA:TRUE pathlen 0 critical; keyUsage keyCertSign+cRLSign critical; SKI; AKI
 /// (keyid of the root). `key` is the issuing CA's own key (only its public key is used).
+/// Same as [`create_issuing_ca_with`] without URLs.
 pub fn create_issuing_ca(
     institution: &str,
     generation: u32,
@@ -596,6 +597,31 @@ pub fn create_issuing_ca(
     root_key: &dyn SignatureProducer,
     validity: CertValidity,
     serial: &[u8],
+) -> Result<Vec<u8>> {
+    create_issuing_ca_with(
+        institution,
+        generation,
+        key,
+        root_cert_der,
+        root_key,
+        validity,
+        serial,
+        &CertUrls::default(),
+    )
+}
+
+/// [`create_issuing_ca`] with AIA / CRL distribution point URLs: those of the ROOT (its CRL,
+/// its certificate for caIssuers, an OCSP service answering for the root if any).
+#[allow(clippy::too_many_arguments)]
+pub fn create_issuing_ca_with(
+    institution: &str,
+    generation: u32,
+    key: &PrivateKey,
+    root_cert_der: &[u8],
+    root_key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+    urls: &CertUrls,
 ) -> Result<Vec<u8>> {
     let root = Certificate::from_der(root_cert_der)?;
     let issuer_keyid = issuer_checks(&root, &validity)?;
@@ -606,6 +632,17 @@ pub fn create_issuing_ca(
     let spki = key.spki_der_ref();
     let ski = key_identifier(spki)?;
     let alg = sig_alg_der(root_key)?;
+    let mut extensions = vec![
+        extension(
+            &OID_EXT_BASIC_CONSTRAINTS,
+            true,
+            &basic_constraints(true, Some(0)),
+        ),
+        extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[5, 6])),
+        extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
+        extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
+    ];
+    extensions.extend(url_extensions(urls)?);
     let der = build_and_sign(
         TbsInput {
             serial,
@@ -614,16 +651,7 @@ pub fn create_issuing_ca(
             validity,
             subject_name: &subject,
             spki,
-            extensions: vec![
-                extension(
-                    &OID_EXT_BASIC_CONSTRAINTS,
-                    true,
-                    &basic_constraints(true, Some(0)),
-                ),
-                extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[5, 6])),
-                extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
-                extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
-            ],
+            extensions,
         },
         root_key,
     )?;
@@ -653,6 +681,7 @@ pub fn official_subject_der(identity: &OfficialIdentity) -> Result<Vec<u8>> {
 /// An official's document-signing certificate. Subject per [`official_subject_der`] (the NIK
 /// is never included); SAN rfc822Name = e-mail; basicConstraints CA:FALSE; keyUsage
 /// digitalSignature+nonRepudiation critical; SKI; AKI; no extendedKeyUsage.
+/// Same as [`issue_official_certificate_with`] without URLs.
 pub fn issue_official_certificate(
     identity: &OfficialIdentity,
     subject_spki_der: &[u8],
@@ -661,12 +690,47 @@ pub fn issue_official_certificate(
     validity: CertValidity,
     serial: &[u8],
 ) -> Result<Vec<u8>> {
+    issue_official_certificate_with(
+        identity,
+        subject_spki_der,
+        issuer_cert_der,
+        issuer_key,
+        validity,
+        serial,
+        &CertUrls::default(),
+    )
+}
+
+/// [`issue_official_certificate`] with authorityInfoAccess (id-ad-ocsp, id-ad-caIssuers) and
+/// cRLDistributionPoints (one fullName URI) extensions, non-critical, for the URLs set in
+/// `urls`.
+pub fn issue_official_certificate_with(
+    identity: &OfficialIdentity,
+    subject_spki_der: &[u8],
+    issuer_cert_der: &[u8],
+    issuer_key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+    urls: &CertUrls,
+) -> Result<Vec<u8>> {
     let subject = official_subject_der(identity)?;
     let issuer = Certificate::from_der(issuer_cert_der)?;
     let issuer_keyid = issuer_checks(&issuer, &validity)?;
     let ski = key_identifier(subject_spki_der)?;
     let san = seq(&[&tlv(0x81, identity.email.as_bytes())]);
     let alg = sig_alg_der(issuer_key)?;
+    let mut extensions = vec![
+        extension(
+            &OID_EXT_BASIC_CONSTRAINTS,
+            true,
+            &basic_constraints(false, None),
+        ),
+        extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0, 1])),
+        extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
+        extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
+        extension(&OID_EXT_SUBJECT_ALT_NAME, false, &san),
+    ];
+    extensions.extend(url_extensions(urls)?);
     let der = build_and_sign(
         TbsInput {
             serial,
@@ -675,22 +739,225 @@ pub fn issue_official_certificate(
             validity,
             subject_name: &subject,
             spki: subject_spki_der,
-            extensions: vec![
-                extension(
-                    &OID_EXT_BASIC_CONSTRAINTS,
-                    true,
-                    &basic_constraints(false, None),
-                ),
-                extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0, 1])),
-                extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
-                extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
-                extension(&OID_EXT_SUBJECT_ALT_NAME, false, &san),
-            ],
+            extensions,
         },
         issuer_key,
     )?;
     check_issued(&der, &issuer)?;
     Ok(der)
+}
+
+// =============================================================================================
+// Trust-service certificates and URLs
+// =============================================================================================
+
+/// Service URLs embedded in issued certificates. Empty fields are left out; all `None` adds no
+/// extension at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertUrls {
+    /// OCSP responder URL (authorityInfoAccess id-ad-ocsp).
+    pub ocsp: Option<String>,
+    /// URL of the issuer's certificate (authorityInfoAccess id-ad-caIssuers), DER or PKCS#7.
+    pub ca_issuers: Option<String>,
+    /// URL of the issuer's CRL (cRLDistributionPoints fullName).
+    pub crl: Option<String>,
+}
+
+/// Maximum length of an URL embedded in a certificate.
+pub const MAX_URL_LEN: usize = 2048;
+
+fn check_url(u: &str) -> Result<()> {
+    let ok = !u.is_empty()
+        && u.len() <= MAX_URL_LEN
+        && u.bytes().all(|b| b.is_ascii_graphic())
+        && u.split_once("://").is_some_and(|(scheme, rest)| {
+            !rest.is_empty()
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && scheme
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(PkiError::InvalidArgument(format!(
+            "not an absolute URI usable in a certificate: {u:?}"
+        )))
+    }
+}
+
+/// GeneralName uniformResourceIdentifier [6] IA5String.
+fn uri_general_name(u: &str) -> Vec<u8> {
+    tlv(0x86, u.as_bytes())
+}
+
+/// authorityInfoAccess and cRLDistributionPoints extensions (non-critical) for `urls`.
+pub(crate) fn url_extensions(urls: &CertUrls) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut access = Vec::new();
+    if let Some(u) = urls.ocsp.as_deref().filter(|u| !u.is_empty()) {
+        check_url(u)?;
+        access.push(seq(&[&oid(&OID_AD_OCSP), &uri_general_name(u)]));
+    }
+    if let Some(u) = urls.ca_issuers.as_deref().filter(|u| !u.is_empty()) {
+        check_url(u)?;
+        access.push(seq(&[&oid(&OID_AD_CA_ISSUERS), &uri_general_name(u)]));
+    }
+    if !access.is_empty() {
+        let parts: Vec<&[u8]> = access.iter().map(|a| a.as_slice()).collect();
+        out.push(extension(
+            &OID_EXT_AUTHORITY_INFO_ACCESS,
+            false,
+            &seq(&parts),
+        ));
+    }
+    if let Some(u) = urls.crl.as_deref().filter(|u| !u.is_empty()) {
+        check_url(u)?;
+        // DistributionPoint { distributionPoint [0] { fullName [0] { URI } } }
+        let full_name = tlv(0xa0, &uri_general_name(u));
+        let dp_name = tlv(0xa0, &full_name);
+        out.push(extension(
+            &OID_EXT_CRL_DISTRIBUTION_POINTS,
+            false,
+            &seq(&[&seq(&[&dp_name])]),
+        ));
+    }
+    Ok(out)
+}
+
+/// A time-stamping authority certificate (RFC 3161 2.3): subject `C=ID, O=<institution>,
+/// CN=<institution> Time Stamping Authority`; basicConstraints CA:FALSE critical; keyUsage
+/// digitalSignature+nonRepudiation critical; extendedKeyUsage id-kp-timeStamping only,
+/// CRITICAL; SKI; AKI; AIA/CDP for `urls`.
+pub fn issue_tsa_certificate(
+    institution: &str,
+    subject_spki_der: &[u8],
+    issuer_cert_der: &[u8],
+    issuer_key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+    urls: &CertUrls,
+) -> Result<Vec<u8>> {
+    let subject = ca_subject(
+        institution,
+        &format!("{institution} Time Stamping Authority"),
+    )?;
+    let issuer = Certificate::from_der(issuer_cert_der)?;
+    let issuer_keyid = issuer_checks(&issuer, &validity)?;
+    let ski = key_identifier(subject_spki_der)?;
+    let alg = sig_alg_der(issuer_key)?;
+    let mut extensions = vec![
+        extension(
+            &OID_EXT_BASIC_CONSTRAINTS,
+            true,
+            &basic_constraints(false, None),
+        ),
+        extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0, 1])),
+        extension(
+            &OID_EXT_EXTENDED_KEY_USAGE,
+            true,
+            &seq(&[&oid(&OID_KP_TIME_STAMPING)]),
+        ),
+        extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
+        extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
+    ];
+    extensions.extend(url_extensions(urls)?);
+    let der = build_and_sign(
+        TbsInput {
+            serial,
+            sig_alg_der: &alg,
+            issuer_name: issuer.subject_der_ref(),
+            validity,
+            subject_name: &subject,
+            spki: subject_spki_der,
+            extensions,
+        },
+        issuer_key,
+    )?;
+    check_issued(&der, &issuer)?;
+    Ok(der)
+}
+
+/// A delegated OCSP responder certificate, issued by the CA whose certificates it answers for
+/// (RFC 6960 4.2.2.2): subject `C=ID, O=<institution>, CN=<institution> OCSP Responder
+/// <issuer>` where `<issuer>` is the issuer's common name without the institution prefix
+/// (e.g. "Issuing CA 1"); basicConstraints CA:FALSE critical; keyUsage digitalSignature
+/// critical; extendedKeyUsage id-kp-OCSPSigning; id-pkix-ocsp-nocheck (NULL); SKI; AKI. No
+/// AIA/CDP (the certificate is not checked for revocation). Keep the validity short.
+pub fn issue_ocsp_responder_certificate(
+    institution: &str,
+    subject_spki_der: &[u8],
+    issuer_cert_der: &[u8],
+    issuer_key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+) -> Result<Vec<u8>> {
+    let issuer = Certificate::from_der(issuer_cert_der)?;
+    let issuer_cn = issuer
+        .subject_common_name()
+        .unwrap_or_else(|| issuer.subject_display());
+    let label = issuer_cn
+        .strip_prefix(institution)
+        .map(str::trim_start)
+        .filter(|l| !l.is_empty())
+        .unwrap_or(&issuer_cn);
+    let subject = ca_subject(
+        institution,
+        &format!("{institution} OCSP Responder {label}"),
+    )?;
+    let issuer_keyid = issuer_checks(&issuer, &validity)?;
+    let ski = key_identifier(subject_spki_der)?;
+    let alg = sig_alg_der(issuer_key)?;
+    let extensions = vec![
+        extension(
+            &OID_EXT_BASIC_CONSTRAINTS,
+            true,
+            &basic_constraints(false, None),
+        ),
+        extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0])),
+        extension(
+            &OID_EXT_EXTENDED_KEY_USAGE,
+            false,
+            &seq(&[&oid(&OID_KP_OCSP_SIGNING)]),
+        ),
+        extension(&OID_PKIX_OCSP_NOCHECK, false, &[0x05, 0x00]),
+        extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
+        extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
+    ];
+    let der = build_and_sign(
+        TbsInput {
+            serial,
+            sig_alg_der: &alg,
+            issuer_name: issuer.subject_der_ref(),
+            validity,
+            subject_name: &subject,
+            spki: subject_spki_der,
+            extensions,
+        },
+        issuer_key,
+    )?;
+    check_issued(&der, &issuer)?;
+    Ok(der)
+}
+
+/// Whether `producer` holds the private key of `cert` (one test signature, verified with the
+/// certificate's public key). Use it once when a service starts, to catch a mis-configured
+/// key (wrong file, wrong HSM slot).
+pub fn key_matches_certificate(producer: &dyn SignatureProducer, cert: &Certificate) -> bool {
+    const PROBE: &[u8] = b"sahih key/certificate consistency probe";
+    let Ok(sig) = producer.sign(PROBE) else {
+        return false;
+    };
+    verify_signature(
+        cert.spki_der_ref(),
+        &producer.signature_algorithm(),
+        PROBE,
+        &sig,
+    )
+    .unwrap_or(false)
 }
 
 // =============================================================================================
@@ -1069,6 +1336,82 @@ impl Certificate {
             }
         }
         out
+    }
+
+    fn aia_urls(&self, method: ObjectIdentifier) -> Vec<String> {
+        let Some(e) = self.extension(&OID_EXT_AUTHORITY_INFO_ACCESS) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let Ok(t) = asn1::parse_single(e.extn_value.as_bytes()) else {
+            return out;
+        };
+        let mut r = t.reader();
+        while let Ok(ad) = r.read() {
+            let mut ar = ad.reader();
+            let (Ok(m), Ok(loc)) = (ar.read(), ar.read()) else {
+                continue;
+            };
+            if asn1::read_oid(&m).ok() == Some(method)
+                && loc.tag == 0x86
+                && let Ok(s) = std::str::from_utf8(loc.content)
+            {
+                out.push(s.to_string());
+            }
+        }
+        out
+    }
+
+    /// OCSP responder URLs (authorityInfoAccess id-ad-ocsp, URI names only).
+    pub fn ocsp_urls(&self) -> Vec<String> {
+        self.aia_urls(OID_AD_OCSP)
+    }
+
+    /// Issuer certificate URLs (authorityInfoAccess id-ad-caIssuers, URI names only).
+    pub fn ca_issuers_urls(&self) -> Vec<String> {
+        self.aia_urls(OID_AD_CA_ISSUERS)
+    }
+
+    /// CRL URLs (cRLDistributionPoints, fullName URIs of every distribution point).
+    pub fn crl_urls(&self) -> Vec<String> {
+        let Some(e) = self.extension(&OID_EXT_CRL_DISTRIBUTION_POINTS) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let Ok(t) = asn1::parse_single(e.extn_value.as_bytes()) else {
+            return out;
+        };
+        let mut r = t.reader();
+        while let Ok(dp) = r.read() {
+            let mut dr = dp.reader();
+            let Ok(Some(name)) = dr.optional(0xa0) else {
+                continue;
+            };
+            let mut nr = name.reader();
+            let Ok(Some(full)) = nr.optional(0xa0) else {
+                continue;
+            };
+            let mut fr = full.reader();
+            while let Ok(gn) = fr.read() {
+                if gn.tag == 0x86
+                    && let Ok(s) = std::str::from_utf8(gn.content)
+                {
+                    out.push(s.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the id-pkix-ocsp-nocheck extension is present (delegated OCSP responder).
+    pub fn has_ocsp_nocheck(&self) -> bool {
+        self.extension(&OID_PKIX_OCSP_NOCHECK).is_some()
+    }
+
+    /// subjectPublicKey BIT STRING content (without the unused-bits octet): the input of
+    /// OCSP key hashes.
+    pub fn public_key_bits(&self) -> &[u8] {
+        spki_key_bits(&self.spki).unwrap_or(&[])
     }
 
     /// DER SubjectPublicKeyInfo.

@@ -83,12 +83,12 @@ impl Hasher {
 // Building
 // =============================================================================================
 
-fn attribute(attr_oid: &ObjectIdentifier, value: &[u8]) -> Vec<u8> {
+pub(crate) fn attribute(attr_oid: &ObjectIdentifier, value: &[u8]) -> Vec<u8> {
     seq(&[&oid(attr_oid), &tlv(TAG_SET, value)])
 }
 
 /// ESSCertIDv2 with SHA-256 (hashAlgorithm omitted: it is the DEFAULT) and issuerSerial.
-fn signing_certificate_v2(signer: &Certificate) -> Vec<u8> {
+pub(crate) fn signing_certificate_v2(signer: &Certificate) -> Vec<u8> {
     let hash = signer.sha256_fingerprint();
     let general_names = seq(&[&tlv(0xa4, signer.issuer_der_ref())]);
     let serial = tlv(TAG_INTEGER, &signer.serial_bytes());
@@ -195,6 +195,135 @@ pub fn estimate_cades_size(
 }
 
 // =============================================================================================
+// Unsigned attributes
+// =============================================================================================
+
+/// Locate the pieces of a DER ContentInfo/SignedData with exactly one SignerInfo.
+struct SignedDataParts<'a> {
+    /// SignedData fields before signerInfos (raw TLVs).
+    head: Vec<&'a [u8]>,
+    /// SignerInfo fields before unsignedAttrs (raw TLVs).
+    signer_head: Vec<&'a [u8]>,
+    /// Existing unsigned attributes (raw Attribute TLVs).
+    unsigned: Vec<&'a [u8]>,
+    /// The SignerInfo signature value.
+    signature: &'a [u8],
+}
+
+fn signed_data_parts(der: &[u8]) -> Result<SignedDataParts<'_>> {
+    let ci = asn1::parse_single(der)?;
+    if ci.tag != TAG_SEQUENCE {
+        return Err(cms_err("ContentInfo is not a SEQUENCE"));
+    }
+    let mut r = ci.reader();
+    if asn1::read_oid(&r.read()?)? != OID_SIGNED_DATA {
+        return Err(cms_err("content type is not signedData"));
+    }
+    let explicit = r.expect(0xa0)?;
+    if !r.is_empty() {
+        return Err(cms_err("trailing data in ContentInfo"));
+    }
+    let sd = asn1::parse_single(explicit.content)?;
+    if sd.tag != TAG_SEQUENCE {
+        return Err(cms_err("SignedData is not a SEQUENCE"));
+    }
+    let mut sr = sd.reader();
+    let mut head = Vec::new();
+    head.push(sr.expect(TAG_INTEGER)?.raw);
+    head.push(sr.expect(TAG_SET)?.raw);
+    head.push(sr.expect(TAG_SEQUENCE)?.raw);
+    if let Some(c) = sr.optional(0xa0)? {
+        head.push(c.raw);
+    }
+    if let Some(c) = sr.optional(0xa1)? {
+        head.push(c.raw);
+    }
+    let infos = sr.expect(TAG_SET)?;
+    if !sr.is_empty() {
+        return Err(cms_err("trailing data in SignedData"));
+    }
+    let mut ir = infos.reader();
+    let si = ir.expect(TAG_SEQUENCE)?;
+    if !ir.is_empty() {
+        return Err(cms_err("more than one SignerInfo"));
+    }
+    let mut r = si.reader();
+    let mut signer_head = Vec::new();
+    signer_head.push(r.expect(TAG_INTEGER)?.raw);
+    let sid = r.read()?;
+    if sid.tag != TAG_SEQUENCE && sid.tag != 0x80 {
+        return Err(cms_err("unknown SignerIdentifier"));
+    }
+    signer_head.push(sid.raw);
+    signer_head.push(r.expect(TAG_SEQUENCE)?.raw);
+    if let Some(a) = r.optional(0xa0)? {
+        signer_head.push(a.raw);
+    }
+    signer_head.push(r.expect(TAG_SEQUENCE)?.raw);
+    let sig = r.expect(TAG_OCTET_STRING)?;
+    signer_head.push(sig.raw);
+    let mut unsigned = Vec::new();
+    if let Some(ua) = r.optional(0xa1)? {
+        let mut ur = ua.reader();
+        while !ur.is_empty() {
+            let a = ur.expect(TAG_SEQUENCE)?;
+            let mut ar = a.reader();
+            asn1::read_oid(&ar.read()?)?;
+            ar.expect(TAG_SET)?;
+            unsigned.push(a.raw);
+        }
+    }
+    if !r.is_empty() {
+        return Err(cms_err("trailing data in SignerInfo"));
+    }
+    Ok(SignedDataParts {
+        head,
+        signer_head,
+        unsigned,
+        signature: sig.content,
+    })
+}
+
+/// Re-encode a CMS SignedData (DER, or BER that is normalised first; trailing zero padding
+/// ignored) with one more unsigned attribute `attr_oid` holding the single value
+/// `value_der` (a complete DER TLV, e.g. a timestamp token ContentInfo for
+/// id-aa-timeStampToken) on its only SignerInfo. The signed parts are kept byte for byte;
+/// the unsigned attributes are written as a DER SET OF. Errors when there is not exactly one
+/// SignerInfo.
+pub fn add_unsigned_attribute(
+    cms_der: &[u8],
+    attr_oid: ObjectIdentifier,
+    value_der: &[u8],
+) -> Result<Vec<u8>> {
+    let value = asn1::parse_single(value_der)
+        .map_err(|_| cms_err("attribute value is not a single DER value"))?;
+    let der = asn1::ber_to_der(cms_der)?;
+    let parts = signed_data_parts(&der)?;
+    let mut attrs: Vec<Vec<u8>> = parts.unsigned.iter().map(|a| a.to_vec()).collect();
+    attrs.push(attribute(&attr_oid, value.raw));
+    let mut unsigned = set_of(attrs);
+    if let Some(t) = unsigned.first_mut() {
+        *t = 0xa1;
+    }
+    let mut si_parts = parts.signer_head.clone();
+    si_parts.push(&unsigned);
+    let signer_info = tlv_parts(TAG_SEQUENCE, &si_parts);
+    let infos = tlv(TAG_SET, &signer_info);
+    let mut sd_parts = parts.head.clone();
+    sd_parts.push(&infos);
+    let signed_data = tlv_parts(TAG_SEQUENCE, &sd_parts);
+    Ok(seq(&[&oid(&OID_SIGNED_DATA), &tlv(0xa0, &signed_data)]))
+}
+
+/// The signature value of the only SignerInfo of a CMS SignedData (DER or BER): the input
+/// of a signature timestamp (RFC 3161 appendix A). Cheaper than [`parse_cms`] (no
+/// certificate parsing, no verification).
+pub fn signer_signature_value(cms_der: &[u8]) -> Result<Vec<u8>> {
+    let der = asn1::ber_to_der(cms_der)?;
+    Ok(signed_data_parts(&der)?.signature.to_vec())
+}
+
+// =============================================================================================
 // Parsing
 // =============================================================================================
 
@@ -282,7 +411,17 @@ pub fn parse_cms(blob: &[u8]) -> Result<ParsedCms> {
 /// [`parse_cms`] with verification options (e.g. allow SHA-1 for legacy foreign data).
 pub fn parse_cms_with(blob: &[u8], opts: VerifyOptions) -> Result<ParsedCms> {
     let der = asn1::ber_to_der(blob)?;
-    let ci = asn1::parse_single(&der)?;
+    parse_cms_der(&der, opts, None)
+}
+
+/// Parse a (normalised) DER ContentInfo. `extra_signer` is a candidate signer certificate
+/// used when the SignedData does not contain the signer's certificate.
+pub(crate) fn parse_cms_der(
+    der: &[u8],
+    opts: VerifyOptions,
+    extra_signer: Option<&Certificate>,
+) -> Result<ParsedCms> {
+    let ci = asn1::parse_single(der)?;
     if ci.tag != TAG_SEQUENCE {
         return Err(cms_err("ContentInfo is not a SEQUENCE"));
     }
@@ -337,6 +476,7 @@ pub fn parse_cms_with(blob: &[u8], opts: VerifyOptions) -> Result<ParsedCms> {
         content_type,
         encapsulated_content,
         opts,
+        extra_signer,
     )
 }
 
@@ -351,6 +491,7 @@ fn parse_signer_info(
     content_type: ObjectIdentifier,
     encapsulated_content: Option<Vec<u8>>,
     opts: VerifyOptions,
+    extra_signer: Option<&Certificate>,
 ) -> Result<ParsedCms> {
     let mut r = Reader::new(content);
     r.expect(TAG_INTEGER)?;
@@ -384,6 +525,7 @@ fn parse_signer_info(
 
     let signer_cert = certificates
         .iter()
+        .chain(extra_signer)
         .find(|c| match &sid {
             Sid::IssuerSerial { issuer, serial } => {
                 c.issuer_der_ref() == *issuer && same_integer(&c.serial_bytes(), serial)

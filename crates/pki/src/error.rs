@@ -45,6 +45,43 @@ pub enum PkiError {
     /// An argument is out of range (validity period, serial number, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A time-stamping request was refused: by us when issuing (status 2 = rejection, with
+    /// the RFC 3161 PKIFailureInfo bit to answer with, see [`crate::tsp::rejection_response`]),
+    /// or by a remote TSA (its PKIStatus, first failInfo bit and statusString).
+    #[error("{}", rejected_message(*.status, *.fail_info, .text))]
+    Rejected {
+        /// PKIStatus (2 = rejection, 3 = waiting, 4/5 = revocation warning/notification).
+        status: u8,
+        /// PKIFailureInfo bit (0 badAlg, 2 badRequest, 5 badDataFormat, 14 timeNotAvailable,
+        /// 15 unacceptedPolicy, 16 unacceptedExtension, 17 addInfoNotAvailable,
+        /// 25 systemFailure).
+        fail_info: Option<u8>,
+        /// Explanation (from the TSA's statusString for remote rejections).
+        text: String,
+    },
+}
+
+fn rejected_message(status: u8, fail_info: Option<u8>, text: &str) -> String {
+    let status_name = match status {
+        0 => "granted",
+        1 => "grantedWithMods",
+        2 => "rejection",
+        3 => "waiting",
+        4 => "revocationWarning",
+        5 => "revocationNotification",
+        _ => "unknown status",
+    };
+    let mut m = format!("time-stamp request rejected ({status_name}");
+    if let Some(bit) = fail_info {
+        m.push_str(", ");
+        m.push_str(crate::tsp::fail_info_name(bit));
+    }
+    m.push(')');
+    if !text.is_empty() {
+        m.push_str(": ");
+        m.push_str(text);
+    }
+    m
 }
 
 impl From<der::Error> for PkiError {

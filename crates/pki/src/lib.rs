@@ -2,9 +2,14 @@
 //!
 //! Owns: private keys (generation, signing through the [`SignatureProducer`] trait, sealing
 //! at rest with a passphrase or a master key), the built-in CA and certificate profiles
-//! (root, issuing CA, official document-signing certificates), the parsed [`Certificate`]
+//! (root, issuing CA, official document-signing certificates, TSA and delegated OCSP
+//! responder certificates, AIA/CRL distribution point URLs), the parsed [`Certificate`]
 //! wrapper and raw signature verification, CAdES detached signatures (build and parse, BER
-//! tolerant), and certificate path validation behind the [`PathValidator`] trait.
+//! tolerant, unsigned attributes such as the signature timestamp), certificate path
+//! validation behind the [`PathValidator`] trait, and the trust-service primitives: RFC 3161
+//! time-stamp requests/tokens ([`tsp`]: our TSA and the client side), OCSP ([`ocsp`]: our
+//! responder and the client side) and X.509 CRLs ([`crl`]). These are pure functions over
+//! bytes: serving them over HTTP, numbering serials and storing revocations is elsewhere.
 //!
 //! Must not know: PDF syntax, databases, HTTP, the domain workflow (enrollment, documents,
 //! policy). It never logs; secrets never appear in `Debug` output or error messages.
@@ -17,30 +22,46 @@
 mod asn1;
 pub mod certs;
 pub mod cms;
+pub mod crl;
 mod error;
 pub mod keys;
+pub mod ocsp;
 pub mod oids;
 pub mod path;
 pub mod sealed;
+pub mod tsp;
 
 pub use certs::{
-    CertValidity, Certificate, IdentityError, KeyUsageFlags, OfficialIdentity, VerifyOptions,
-    create_issuing_ca, create_root_ca, der_to_pem, issue_official_certificate, key_identifier,
-    load_certificates, official_subject_der, pem_blocks, pem_to_der_all, random_serial,
-    validate_email, validate_nik, validate_nip, verify_signature, verify_signature_prehashed,
-    verify_signature_with,
+    CertUrls, CertValidity, Certificate, IdentityError, KeyUsageFlags, OfficialIdentity,
+    VerifyOptions, create_issuing_ca, create_issuing_ca_with, create_root_ca, der_to_pem,
+    issue_ocsp_responder_certificate, issue_official_certificate, issue_official_certificate_with,
+    issue_tsa_certificate, key_identifier, key_matches_certificate, load_certificates,
+    official_subject_der, pem_blocks, pem_to_der_all, random_serial, validate_email, validate_nik,
+    validate_nip, verify_signature, verify_signature_prehashed, verify_signature_with,
 };
 pub use cms::{
-    EssBinding, Hasher, ParsedCms, build_cades_detached, digest_parts, estimate_cades_size,
-    parse_cms, parse_cms_with,
+    EssBinding, Hasher, ParsedCms, add_unsigned_attribute, build_cades_detached, digest_parts,
+    estimate_cades_size, parse_cms, parse_cms_with, signer_signature_value,
 };
 pub use const_oid::ObjectIdentifier;
+pub use crl::{
+    ParsedCrl, RevokedCert, build_crl, crl_reason_from_name, crl_reason_name, parse_crl,
+};
 pub use error::{PkiError, Result};
 pub use keys::{KeyAlgorithm, PrivateKey, SignatureProducer};
+pub use ocsp::{
+    CertId, CertStatusKind, OcspRequest, ParsedOcspResponse, PreparedOcspResponder,
+    SingleResponseSpec, build_ocsp_response, ocsp_error_response, parse_ocsp_response,
+};
+pub use oids::OID_TSA_POLICY_DEFAULT;
 pub use path::{PathOutcome, PathValidator, SimplePathValidator, TrustStore};
 pub use sealed::{
     KdfParams, MasterKey, SealKind, seal_with_master_key, seal_with_passphrase, sealed_kind,
     unseal_with_master_key, unseal_with_passphrase,
+};
+pub use tsp::{
+    PreparedTsa, TimeStampReq, TimeStampToken, TsaSigner, issue_timestamp,
+    parse_timestamp_response, parse_timestamp_token, rejection_response,
 };
 /// The ASN.1 crates in the versions this crate uses (der 0.7 line), for callers that need
 /// the same types.

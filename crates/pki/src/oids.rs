@@ -117,4 +117,42 @@ oids! {
     OID_EXT_EXTENDED_KEY_USAGE = "2.5.29.37";
     /// id-kp-emailProtection
     OID_KP_EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4";
+
+    /// id-kp-timeStamping (RFC 3161: the only EKU of a TSA certificate, critical)
+    OID_KP_TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
+    /// id-kp-OCSPSigning (delegated OCSP responder)
+    OID_KP_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
+    /// authorityInfoAccess (RFC 5280 4.2.2.1)
+    OID_EXT_AUTHORITY_INFO_ACCESS = "1.3.6.1.5.5.7.1.1";
+    /// cRLDistributionPoints
+    OID_EXT_CRL_DISTRIBUTION_POINTS = "2.5.29.31";
+    /// cRLNumber (CRL extension)
+    OID_EXT_CRL_NUMBER = "2.5.29.20";
+    /// reasonCode (CRL entry extension)
+    OID_EXT_CRL_REASON = "2.5.29.21";
+    /// invalidityDate (CRL entry extension)
+    OID_EXT_INVALIDITY_DATE = "2.5.29.24";
+    /// id-ad-ocsp (AIA access method)
+    OID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
+    /// id-ad-caIssuers (AIA access method)
+    OID_AD_CA_ISSUERS = "1.3.6.1.5.5.7.48.2";
+    /// id-pkix-ocsp-basic (BasicOCSPResponse)
+    OID_PKIX_OCSP_BASIC = "1.3.6.1.5.5.7.48.1.1";
+    /// id-pkix-ocsp-nonce (RFC 8954)
+    OID_PKIX_OCSP_NONCE = "1.3.6.1.5.5.7.48.1.2";
+    /// id-pkix-ocsp-nocheck (delegated responder certificates are not themselves checked)
+    OID_PKIX_OCSP_NOCHECK = "1.3.6.1.5.5.7.48.1.5";
+    /// id-aa-timeStampToken (RFC 3161 unsigned attribute); same value as
+    /// [`OID_TIME_STAMP_TOKEN`]
+    OID_AA_TIMESTAMP_TOKEN = "1.2.840.113549.1.9.16.2.14";
+    /// id-aa-ets-archiveTimestampV3 (ETSI EN 319 122-1)
+    OID_AA_ETS_ARCHIVE_TIMESTAMP_V3 = "0.4.0.1733.2.4";
+    /// id-aa-ATSHashIndex-v3 (ETSI EN 319 122-1)
+    OID_AA_ATS_HASH_INDEX_V3 = "0.4.0.19122.1.5";
+
+    /// EXAMPLE TSA policy under a placeholder private-enterprise arc (1.3.6.1.4.1.99999 is NOT
+    /// registered to this project). A deploying institution should register its own IANA
+    /// Private Enterprise Number and configure its own TSA policy OID; this default only
+    /// keeps a fresh installation working.
+    OID_TSA_POLICY_DEFAULT = "1.3.6.1.4.1.99999.1.1";
 }

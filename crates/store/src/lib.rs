@@ -8,7 +8,8 @@
 
 use sahih_core::store::{
     CaRecord, CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial,
-    OfficialRecord, RevokedEntry, SignedDocumentRecord, Store, StoreError, StoreResult,
+    OfficialRecord, RevokedEntry, ServiceKeyRecord, SignedDocumentRecord, Store, StoreError,
+    StoreResult,
 };
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -17,7 +18,10 @@ use std::str::FromStr;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-const MIGRATION_0001: &str = include_str!("../migrations/sqlite/0001_init.sql");
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_trust_services.sql"),
+];
 
 fn db(e: sqlx::Error) -> StoreError {
     match &e {
@@ -57,10 +61,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db)?;
-        sqlx::raw_sql(MIGRATION_0001)
-            .execute(&pool)
-            .await
-            .map_err(db)?;
+        // Idempotent DDL (IF NOT EXISTS), applied in order on every open.
+        for migration in MIGRATIONS {
+            sqlx::raw_sql(migration).execute(&pool).await.map_err(db)?;
+        }
         Ok(Self { pool })
     }
 
@@ -77,6 +81,24 @@ fn ca_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<CaRecord> {
         cert_der: r.try_get("cert_der").map_err(db)?,
         sealed_key: r.try_get("sealed_key").map_err(db)?,
         active: r.try_get::<i64, _>("active").map_err(db)? != 0,
+    })
+}
+
+fn cert_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<CertificateRecord> {
+    let status: String = r.try_get("status").map_err(db)?;
+    let revoked_at: Option<i64> = r.try_get("revoked_at").map_err(db)?;
+    Ok(CertificateRecord {
+        id: r.try_get("id").map_err(db)?,
+        official_id: r.try_get("official_id").map_err(db)?,
+        issuer_ca_id: r.try_get("issuer_ca_id").map_err(db)?,
+        serial_hex: r.try_get("serial_hex").map_err(db)?,
+        cert_der: r.try_get("cert_der").map_err(db)?,
+        sealed_key: r.try_get("sealed_key").map_err(db)?,
+        key_algorithm: r.try_get("key_algorithm").map_err(db)?,
+        status: CertStatus::parse(&status),
+        revoked_at: revoked_at.map(from_ts).transpose()?,
+        revocation_reason: r.try_get("revocation_reason").map_err(db)?,
+        not_after: from_ts(r.try_get("not_after").map_err(db)?)?,
     })
 }
 
@@ -196,22 +218,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        let Some(r) = row else { return Ok(None) };
-        let status: String = r.try_get("status").map_err(db)?;
-        let revoked_at: Option<i64> = r.try_get("revoked_at").map_err(db)?;
-        Ok(Some(CertificateRecord {
-            id: r.try_get("id").map_err(db)?,
-            official_id: r.try_get("official_id").map_err(db)?,
-            issuer_ca_id: r.try_get("issuer_ca_id").map_err(db)?,
-            serial_hex: r.try_get("serial_hex").map_err(db)?,
-            cert_der: r.try_get("cert_der").map_err(db)?,
-            sealed_key: r.try_get("sealed_key").map_err(db)?,
-            key_algorithm: r.try_get("key_algorithm").map_err(db)?,
-            status: CertStatus::parse(&status),
-            revoked_at: revoked_at.map(from_ts).transpose()?,
-            revocation_reason: r.try_get("revocation_reason").map_err(db)?,
-            not_after: from_ts(r.try_get("not_after").map_err(db)?)?,
-        }))
+        row.as_ref().map(cert_from_row).transpose()
     }
 
     async fn revoke_certificates(
@@ -347,5 +354,84 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    async fn insert_service_key(
+        &self,
+        kind: &str,
+        issuer_ca_id: i64,
+        cert_der: &[u8],
+        sealed_key: &str,
+    ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE service_keys SET active = 0 WHERE kind = ? AND issuer_ca_id = ?")
+            .bind(kind)
+            .bind(issuer_ca_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let id = sqlx::query(
+            "INSERT INTO service_keys (kind, issuer_ca_id, cert_der, sealed_key, active, created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
+        )
+        .bind(kind)
+        .bind(issuer_ca_id)
+        .bind(cert_der)
+        .bind(sealed_key)
+        .bind(ts(OffsetDateTime::now_utc()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?
+        .try_get::<i64, _>("id")
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(id)
+    }
+
+    async fn active_service_keys(&self, kind: &str) -> StoreResult<Vec<ServiceKeyRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM service_keys WHERE kind = ? AND active = 1 ORDER BY id")
+                .bind(kind)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ServiceKeyRecord {
+                    id: r.try_get("id").map_err(db)?,
+                    kind: r.try_get("kind").map_err(db)?,
+                    issuer_ca_id: r.try_get("issuer_ca_id").map_err(db)?,
+                    cert_der: r.try_get("cert_der").map_err(db)?,
+                    sealed_key: r.try_get("sealed_key").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reserve_counter(&self, name: &str, count: i64) -> StoreResult<i64> {
+        // One atomic statement: concurrent processes get disjoint ranges [start, start+count).
+        let row = sqlx::query(
+            "INSERT INTO counters (name, value) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET value = value + ?2
+             RETURNING value",
+        )
+        .bind(name)
+        .bind(count)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        let end: i64 = row.try_get("value").map_err(db)?;
+        Ok(end - count)
+    }
+
+    async fn all_certificates_of_ca(
+        &self,
+        issuer_ca_id: i64,
+    ) -> StoreResult<Vec<CertificateRecord>> {
+        let rows = sqlx::query("SELECT * FROM certificates WHERE issuer_ca_id = ? ORDER BY id")
+            .bind(issuer_ca_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(cert_from_row).collect()
     }
 }

@@ -1,0 +1,161 @@
+//! PAdES levels beyond B-B: the signature timestamp (B-T), the DSS with validation data (B-LT)
+//! and the document timestamp (B-LTA), as separate steps so `extend` can apply them to existing
+//! files, including files signed by other tools.
+
+use crate::PadesError;
+use sahih_pdf::dss::{DssData, VriEntry, prepare_dss_update, vri_key_from_sha1};
+use sahih_pdf::{OpenOptions, PdfDocument, SignatureKind, SignatureSpec};
+use sahih_pki::Certificate;
+
+/// PAdES baseline levels (ETSI EN 319 142-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    BB,
+    BT,
+    BLT,
+    BLTA,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BB => "B-B",
+            Self::BT => "B-T",
+            Self::BLT => "B-LT",
+            Self::BLTA => "B-LTA",
+        }
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().replace('_', "-").as_str() {
+            "B-B" | "BB" => Ok(Self::BB),
+            "B-T" | "BT" => Ok(Self::BT),
+            "B-LT" | "BLT" => Ok(Self::BLT),
+            "B-LTA" | "BLTA" => Ok(Self::BLTA),
+            _ => Err(format!("unknown level {s:?} (B-B, B-T, B-LT, B-LTA)")),
+        }
+    }
+}
+
+/// Obtains RFC 3161 timestamp tokens: the built-in TSA in-process, or a TSA over HTTP.
+pub trait Timestamper {
+    /// The TimeStampToken (a CMS ContentInfo, DER) over a SHA-256 `digest`.
+    fn timestamp(&self, digest: &[u8]) -> Result<Vec<u8>, PadesError>;
+    /// Upper bound of a token's size, for sizing /Contents.
+    fn token_size_hint(&self) -> usize {
+        8192
+    }
+}
+
+/// Collects what a verifier needs offline for `certs` (and their issuers): certificates, OCSP
+/// responses and CRLs.
+pub trait ValidationDataSource {
+    fn collect(&self, certs: &[Certificate]) -> Result<DssData, PadesError>;
+}
+
+/// Adds a signature timestamp (id-aa-timeStampToken over the signature value) to a CMS blob.
+pub fn timestamp_signature(cms: &[u8], tsa: &dyn Timestamper) -> Result<Vec<u8>, PadesError> {
+    let parsed = sahih_pki::parse_cms(cms)?;
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &parsed.signer_info_signature);
+    let token = tsa.timestamp(digest.as_ref())?;
+    Ok(sahih_pki::add_unsigned_attribute(
+        cms,
+        sahih_pki::oids::OID_AA_TIMESTAMP_TOKEN,
+        &token,
+    )?)
+}
+
+fn sha1(data: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
+        .as_ref()
+        .to_vec()
+}
+
+/// Certificates involved in a signature or document timestamp: the CMS certificates and those
+/// of an embedded signature timestamp token.
+fn involved_certificates(contents: &[u8]) -> Vec<Certificate> {
+    let mut out = Vec::new();
+    let Ok(cms) = sahih_pki::parse_cms(contents) else {
+        // A document timestamp's /Contents is a token: same CMS structure.
+        return out;
+    };
+    out.extend(cms.certificates.iter().cloned());
+    for (oid, values) in &cms.unsigned_attrs {
+        if *oid == sahih_pki::oids::OID_AA_TIMESTAMP_TOKEN {
+            for v in values {
+                if let Ok(t) = sahih_pki::parse_cms(v) {
+                    out.extend(t.certificates.iter().cloned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Builds a DSS revision holding validation data for every signature and document timestamp in
+/// `bytes` (B-LT). Returns the update to append, or None when there is nothing to add.
+pub fn add_dss_for_signatures(
+    bytes: &[u8],
+    source: &dyn ValidationDataSource,
+) -> Result<Vec<u8>, PadesError> {
+    let pdf = PdfDocument::open(bytes, &OpenOptions::default())?;
+    let mut data = DssData::default();
+    for field in pdf.signature_fields() {
+        let Some(contents) = field.contents.as_deref() else {
+            continue;
+        };
+        let certs = involved_certificates(contents);
+        if certs.is_empty() {
+            continue;
+        }
+        let collected = source.collect(&certs)?;
+        data.vri.push(VriEntry {
+            key: vri_key_from_sha1(&sha1(contents)),
+            certs: collected.certs.clone(),
+            ocsps: collected.ocsps.clone(),
+            crls: collected.crls.clone(),
+        });
+        data.certs.extend(collected.certs);
+        data.ocsps.extend(collected.ocsps);
+        data.crls.extend(collected.crls);
+    }
+    Ok(prepare_dss_update(&pdf, bytes, &data)?)
+}
+
+/// Adds a document timestamp (/DocTimeStamp, SubFilter ETSI.RFC3161) over the whole current
+/// revision (B-LTA). Returns the update to append.
+pub fn add_document_timestamp(bytes: &[u8], tsa: &dyn Timestamper) -> Result<Vec<u8>, PadesError> {
+    let pdf = PdfDocument::open(bytes, &OpenOptions::default())?;
+    let mut capacity = tsa.token_size_hint() + 1024;
+    for _ in 0..3 {
+        let spec = SignatureSpec {
+            kind: SignatureKind::DocumentTimestamp,
+            field_name: None,
+            sub_filter: "ETSI.RFC3161".into(),
+            signing_time: None,
+            signer_name: None,
+            reason: None,
+            location: None,
+            contents_capacity: capacity,
+            stamp: None,
+            invisible_page_index: pdf.page_count().saturating_sub(1),
+        };
+        let mut update = sahih_pdf::prepare_signature(&pdf, bytes, &spec)?;
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        ctx.update(bytes);
+        let (before, after) = update.signed_update_parts();
+        ctx.update(before);
+        ctx.update(after);
+        let token = tsa.timestamp(ctx.finish().as_ref())?;
+        match update.embed_contents(&token) {
+            Ok(()) => return Ok(update.update_bytes().to_vec()),
+            Err(sahih_pdf::PdfError::ContentsTooLarge { needed, .. }) => capacity = needed + 2048,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PadesError::Service("timestamp token keeps growing".into()))
+}
