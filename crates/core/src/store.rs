@@ -18,6 +18,18 @@ pub struct CaRecord {
     pub active: bool,
 }
 
+/// A trust-service key: the TSA, or an OCSP responder delegated by `issuer_ca_id`.
+#[derive(Debug, Clone)]
+pub struct ServiceKeyRecord {
+    pub id: i64,
+    /// "tsa" or "ocsp".
+    pub kind: String,
+    pub issuer_ca_id: i64,
+    pub cert_der: Vec<u8>,
+    /// Sealed under the master key.
+    pub sealed_key: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewOfficial {
     pub nik: String,
@@ -199,4 +211,29 @@ pub trait Store: Send + Sync {
         &self,
         id: &str,
     ) -> impl Future<Output = StoreResult<Option<SignedDocumentRecord>>> + Send;
+
+    /// Stores a service key (and deactivates the previous one of the same kind and issuer).
+    fn insert_service_key(
+        &self,
+        kind: &str,
+        issuer_ca_id: i64,
+        cert_der: &[u8],
+        sealed_key: &str,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    fn active_service_keys(
+        &self,
+        kind: &str,
+    ) -> impl Future<Output = StoreResult<Vec<ServiceKeyRecord>>> + Send;
+    /// Reserves `count` values of a named counter; returns the first (the range is exclusive to
+    /// the caller, across processes).
+    fn reserve_counter(
+        &self,
+        name: &str,
+        count: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Every certificate issued by a CA (for CRLs and OCSP).
+    fn all_certificates_of_ca(
+        &self,
+        issuer_ca_id: i64,
+    ) -> impl Future<Output = StoreResult<Vec<CertificateRecord>>> + Send;
 }
