@@ -89,9 +89,8 @@ pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure
                     now,
                 )
                 .map_err(core)?;
-            let mut bytes = original.clone();
+            let mut bytes = original;
             bytes.extend_from_slice(&signed.update);
-            drop(original);
             let trust = sahih.trust_store(Vec::new()).await.map_err(core)?;
             let revocations = sahih.revocations().await.map_err(core)?;
             for _ in 0..n {

@@ -56,22 +56,30 @@ pub fn write_dictionary(out: &mut Vec<u8>, dict: &Dictionary) {
     out.extend_from_slice(b">>");
 }
 
-/// A real number without exponent notation (PDF has none), trimmed of needless zeros.
+/// A real number without exponent notation (PDF has none), at most 4 decimals, trimmed of
+/// needless zeros. Integer arithmetic: float formatting was a hot spot of stamp drawing.
 pub fn write_real(out: &mut Vec<u8>, value: f64) {
     let v = if value.is_finite() { value } else { 0.0 };
-    let mut s = format!("{v:.4}");
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
+    let scaled = (v * 10_000.0).round();
+    if scaled.abs() >= 9.0e15 {
+        let _ = write!(out, "{}", v.round() as i64);
+        return;
     }
-    if s == "-0" {
-        s = "0".into();
+    let scaled = scaled as i64;
+    if scaled < 0 {
+        out.push(b'-');
     }
-    out.extend_from_slice(s.as_bytes());
+    let abs = scaled.unsigned_abs();
+    let (int, mut frac) = (abs / 10_000, abs % 10_000);
+    let _ = write!(out, "{int}");
+    if frac != 0 {
+        let mut digits = 4;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(out, ".{frac:0digits$}");
+    }
 }
 
 pub fn fmt_real(value: f64) -> String {
@@ -171,6 +179,10 @@ mod tests {
         assert_eq!(fmt_real(12.5), "12.5");
         assert_eq!(fmt_real(-3.0), "-3");
         assert_eq!(fmt_real(f64::NAN), "0");
+        assert_eq!(fmt_real(-0.00004), "0");
+        assert_eq!(fmt_real(-0.5), "-0.5");
+        assert_eq!(fmt_real(0.0125), "0.0125");
+        assert_eq!(fmt_real(595.303937007874), "595.3039");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use crate::PdfError;
 use crate::serialize::fmt_real;
 use lopdf::{Dictionary, Object};
-use qrcode::{EcLevel, QrCode};
+use qrcode::EcLevel;
+use qrcode::canvas::{Canvas, MaskPattern};
 use std::fmt::Write;
 
 /// What the stamp shows.
@@ -85,6 +86,24 @@ fn pdf_string(bytes: &[u8]) -> String {
     s
 }
 
+/// QR modules (row-major, row 0 at the top) for `payload`, error correction level M.
+///
+/// The mask is fixed instead of scored over all eight patterns: every decoder reads every mask,
+/// and the scoring was a quarter of the time of signing a one-page letter.
+fn qr_modules(payload: &[u8]) -> Result<Vec<qrcode::Color>, PdfError> {
+    let qr_err = |e: qrcode::types::QrError| PdfError::InvalidPlacement(format!("QR code: {e}"));
+    let bits = qrcode::bits::encode_auto(payload, EcLevel::M).map_err(qr_err)?;
+    let version = bits.version();
+    let data = bits.into_bytes();
+    let (encoded, ec) =
+        qrcode::ec::construct_codewords(&data, version, EcLevel::M).map_err(qr_err)?;
+    let mut canvas = Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&encoded, &ec);
+    canvas.apply_mask(MaskPattern::Checkerboard);
+    Ok(canvas.into_colors())
+}
+
 /// Builds the stamp's content stream for a form of size `w` x `h` points, and its resources.
 pub fn stamp_stream(
     w: f64,
@@ -96,10 +115,8 @@ pub fn stamp_stream(
             "stamp rectangle too small (minimum 10 x 10 points)".into(),
         ));
     }
-    let qr = QrCode::with_error_correction_level(content.qr_payload.as_bytes(), EcLevel::M)
-        .map_err(|e| PdfError::InvalidPlacement(format!("QR code: {e}")))?;
-    let modules = qr.width();
-    let colors = qr.to_colors();
+    let colors = qr_modules(content.qr_payload.as_bytes())?;
+    let modules = (colors.len() as f64).sqrt() as usize;
     let pad = (w.min(h) * 0.04).max(1.0);
     let mut ops = String::with_capacity(16 * 1024);
     // White background and a thin border, so the stamp reads on any page.

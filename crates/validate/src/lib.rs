@@ -9,6 +9,7 @@
 //! Must not know: where trust anchors or revocation data are stored (it gets them through
 //! [`sahih_pki::TrustStore`] and [`RevocationSource`]), officials, or HTTP.
 
+pub mod ltv;
 pub mod modification;
 pub mod render;
 
@@ -75,13 +76,14 @@ pub enum RevocationStatus {
 }
 
 pub trait RevocationSource {
-    fn status(&self, cert: &Certificate) -> RevocationStatus;
+    /// Status of `cert`; `issuer` is its issuer in the validated chain, when known.
+    fn status(&self, cert: &Certificate, issuer: Option<&Certificate>) -> RevocationStatus;
 }
 
 /// A source that knows nothing (foreign signatures, tests).
 pub struct NoRevocationData;
 impl RevocationSource for NoRevocationData {
-    fn status(&self, _cert: &Certificate) -> RevocationStatus {
+    fn status(&self, _cert: &Certificate, _issuer: Option<&Certificate>) -> RevocationStatus {
         RevocationStatus::Unknown
     }
 }
@@ -122,8 +124,15 @@ pub struct SignatureReport {
     /// Later revisions: "none", "signatures_only" or "disallowed".
     pub modifications: &'static str,
     pub sub_filter: Option<String>,
-    /// PAdES level reached (B-B for now).
+    /// PAdES level reached: B-B, B-T, B-LT or B-LTA.
     pub level: Option<&'static str>,
+    /// Time proven by the signature timestamp (RFC 3339 UTC), and who issued it.
+    pub timestamp_time: Option<String>,
+    pub timestamp_authority: Option<String>,
+    /// Time from which the signature is proven to exist (signature or document timestamp).
+    pub proven_at: Option<String>,
+    /// The file carries the revocation data needed to validate this signature offline.
+    pub ltv: bool,
     pub signature_algorithm: Option<String>,
     pub byte_range: Vec<i64>,
     pub reason: Option<String>,
@@ -132,9 +141,23 @@ pub struct SignatureReport {
     pub warnings: Vec<Finding>,
 }
 
+/// A document timestamp (/DocTimeStamp, PAdES B-LTA).
+#[derive(Debug, Clone, Serialize)]
+pub struct DocTimestampReport {
+    pub field: String,
+    pub time: Option<String>,
+    pub authority: Option<String>,
+    pub intact: bool,
+    pub trusted: bool,
+    pub covers_whole_document: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub indication: Indication,
+    /// Every signature carries its validation data and a timestamp ("LTV enabled").
+    pub ltv_enabled: bool,
+    pub document_timestamps: Vec<DocTimestampReport>,
     pub file_sha256: String,
     pub file_size: u64,
     pub pages: usize,
@@ -163,21 +186,85 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Validates every signature in `bytes`.
+/// Validates every signature in `bytes`. The whole-file SHA-256 for the report is computed on a
+/// second thread while the signatures are checked (for large scans that hash is half the work).
 pub fn validate_pdf(bytes: &[u8], ctx: &Context<'_>) -> Result<Report, ValidateError> {
+    if bytes.len() < 4 * 1024 * 1024 {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+        return validate_pdf_with_hash(bytes, ctx, hex::encode(digest.as_ref()));
+    }
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| {
+            hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
+        });
+        let result = validate_pdf_with_hash(bytes, ctx, String::new());
+        let file_sha256 = hasher.join().unwrap_or_default();
+        result.map(|mut r| {
+            r.file_sha256 = file_sha256;
+            r
+        })
+    })
+}
+
+fn validate_pdf_with_hash(
+    bytes: &[u8],
+    ctx: &Context<'_>,
+    file_sha256: String,
+) -> Result<Report, ValidateError> {
     let pdf = PdfDocument::open(bytes, &OpenOptions::default())?;
     let fields = pdf.signature_fields();
-    let mut signatures = Vec::with_capacity(fields.len());
-    for field in &fields {
-        signatures.push(validate_field(bytes, &pdf, field, ctx));
+    let embedded = ltv::Embedded::from_pdf(&pdf);
+    let is_doc_ts = |f: &SignatureField| {
+        f.kind.as_deref() == Some("DocTimeStamp") || f.sub_filter.as_deref() == Some("ETSI.RFC3161")
+    };
+    let mut doc_ts: Vec<DocTs> = Vec::new();
+    let mut document_timestamps = Vec::new();
+    for field in fields.iter().filter(|f| is_doc_ts(f)) {
+        let checked = check_byte_range(bytes, field).ok().and_then(|end| {
+            let (p1, p2) = (
+                bytes.get(..usize::try_from(field.byte_range[1]).ok()?)?,
+                bytes.get(usize::try_from(field.byte_range[2]).ok()?..end)?,
+            );
+            let c = ltv::check_timestamp(
+                field.contents.as_deref()?,
+                &[p1, p2],
+                ctx.validator,
+                &embedded.certs,
+            )?;
+            Some((end, c))
+        });
+        document_timestamps.push(DocTimestampReport {
+            field: field.name.clone(),
+            time: checked.as_ref().map(|(_, c)| rfc3339(c.gen_time)),
+            authority: checked.as_ref().map(|(_, c)| c.authority.clone()),
+            intact: checked.as_ref().is_some_and(|(_, c)| c.intact),
+            trusted: checked.as_ref().is_some_and(|(_, c)| c.trusted),
+            covers_whole_document: checked.as_ref().is_some_and(|(end, _)| *end == bytes.len()),
+        });
+        if let Some((end, c)) = checked {
+            doc_ts.push(DocTs {
+                signed_end: end,
+                ts: c,
+            });
+        }
     }
+    doc_ts.sort_by_key(|d| d.signed_end);
+    let mut signatures = Vec::with_capacity(fields.len());
+    for field in fields.iter().filter(|f| !is_doc_ts(f)) {
+        signatures.push(validate_field(bytes, &pdf, field, ctx, &embedded, &doc_ts));
+    }
+    let doc_ts_failed = document_timestamps.iter().any(|d| !d.intact);
+    let doc_ts_untrusted = document_timestamps.iter().any(|d| !d.trusted);
     let indication = if signatures.is_empty() {
         Indication::Indeterminate
-    } else if signatures
-        .iter()
-        .any(|s| s.indication == Indication::TotalFailed)
+    } else if doc_ts_failed
+        || signatures
+            .iter()
+            .any(|s| s.indication == Indication::TotalFailed)
     {
         Indication::TotalFailed
+    } else if doc_ts_untrusted {
+        Indication::Indeterminate
     } else if signatures
         .iter()
         .all(|s| s.indication == Indication::TotalPassed)
@@ -186,10 +273,12 @@ pub fn validate_pdf(bytes: &[u8], ctx: &Context<'_>) -> Result<Report, ValidateE
     } else {
         Indication::Indeterminate
     };
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let ltv_enabled = !signatures.is_empty() && signatures.iter().all(|s| s.ltv);
     Ok(Report {
         indication,
-        file_sha256: hex::encode(digest.as_ref()),
+        ltv_enabled,
+        document_timestamps,
+        file_sha256,
         file_size: bytes.len() as u64,
         pages: pdf.page_count(),
         signatures,
@@ -261,11 +350,42 @@ fn check_byte_range(bytes: &[u8], field: &SignatureField) -> Result<usize, Findi
     Ok(end)
 }
 
+/// A verified document timestamp and the end of the revision it covers.
+struct DocTs {
+    signed_end: usize,
+    ts: ltv::CheckedTimestamp,
+}
+
+/// Whether a timestamp covering the revision ending at `end` still proves its time at `at`: its
+/// own TSA certificate is still valid, or a later document timestamp (itself still proving)
+/// covers it.
+fn still_proves(
+    ts: &ltv::CheckedTimestamp,
+    end: usize,
+    doc_ts: &[DocTs],
+    at: OffsetDateTime,
+    depth: usize,
+) -> bool {
+    if !(ts.intact && ts.trusted) || depth > 16 {
+        return false;
+    }
+    if ts.tsa_not_after.is_some_and(|t| t >= at) {
+        return true;
+    }
+    doc_ts.iter().any(|d| {
+        d.signed_end > end
+            && d.ts.gen_time >= ts.gen_time
+            && still_proves(&d.ts, d.signed_end, doc_ts, at, depth + 1)
+    })
+}
+
 fn validate_field(
     bytes: &[u8],
     pdf: &PdfDocument,
     field: &SignatureField,
     ctx: &Context<'_>,
+    embedded: &ltv::Embedded,
+    doc_ts: &[DocTs],
 ) -> SignatureReport {
     let claimed = field
         .signing_time
@@ -288,6 +408,10 @@ fn validate_field(
         modifications: "none",
         sub_filter: field.sub_filter.clone(),
         level: None,
+        timestamp_time: None,
+        timestamp_authority: None,
+        proven_at: None,
+        ltv: false,
         signature_algorithm: None,
         byte_range: field.byte_range.clone(),
         reason: field.reason.clone(),
@@ -310,19 +434,6 @@ fn validate_field(
         r.errors.push(f);
     };
 
-    if field.kind.as_deref() == Some("DocTimeStamp")
-        || field.sub_filter.as_deref() == Some("ETSI.RFC3161")
-    {
-        indeterminate(
-            &mut r,
-            SubIndication::FormatFailure,
-            finding(
-                "doc_timestamp_unsupported",
-                "document timestamps are not validated yet",
-            ),
-        );
-        return r;
-    }
     let signed_end = match check_byte_range(bytes, field) {
         Ok(end) => end,
         Err(f) => {
@@ -488,15 +599,67 @@ fn validate_field(
         );
     }
 
-    // Certificate path: at the claimed signing time, and (no proof of existence yet: B-B) now.
-    let signing_time = claimed.unwrap_or(ctx.at);
-    let intermediates: Vec<Certificate> = cms
+    // Proofs of existence: the signature timestamp, and document timestamps covering it.
+    let sig_ts = cms
+        .unsigned_attrs
+        .iter()
+        .filter(|(oid, _)| *oid == sahih_pki::oids::OID_AA_TIMESTAMP_TOKEN)
+        .flat_map(|(_, values)| values.iter())
+        .find_map(|v| {
+            ltv::check_timestamp(
+                v,
+                &[cms.signer_info_signature.as_slice()],
+                ctx.validator,
+                &embedded.certs,
+            )
+        });
+    if let Some(ts) = &sig_ts {
+        r.timestamp_time = Some(rfc3339(ts.gen_time));
+        r.timestamp_authority = Some(ts.authority.clone());
+        if !ts.intact {
+            fail(
+                &mut r,
+                SubIndication::SigCryptoFailure,
+                finding(
+                    "timestamp_invalid",
+                    "the signature timestamp does not match the signature",
+                ),
+            );
+        } else if !ts.trusted {
+            r.warnings
+                .push(finding("timestamp_untrusted", ts.authority.clone()));
+        }
+    }
+    let mut poe: Option<OffsetDateTime> = None;
+    if let Some(ts) = sig_ts
+        .as_ref()
+        .filter(|t| still_proves(t, signed_end, doc_ts, ctx.at, 0))
+    {
+        poe = Some(ts.gen_time);
+    }
+    for d in doc_ts.iter().filter(|d| d.signed_end >= signed_end) {
+        if still_proves(&d.ts, d.signed_end, doc_ts, ctx.at, 0)
+            && poe.is_none_or(|p| d.ts.gen_time < p)
+        {
+            poe = Some(d.ts.gen_time);
+        }
+    }
+    r.proven_at = poe.map(rfc3339);
+
+    // Certificate path at the signing time: proven by a timestamp, else as claimed.
+    let signing_time = match (sig_ts.as_ref().filter(|t| t.intact && t.trusted), claimed) {
+        (Some(ts), _) => ts.gen_time,
+        (None, Some(c)) => c,
+        (None, None) => ctx.at,
+    };
+    let mut pool: Vec<Certificate> = cms
         .certificates
         .iter()
         .filter(|c| c.der != signer.der)
         .cloned()
         .collect();
-    let path_at = |t: OffsetDateTime| ctx.validator.validate(&signer, &intermediates, t);
+    pool.extend(embedded.certs.iter().cloned());
+    let path_at = |t: OffsetDateTime| ctx.validator.validate(&signer, &pool, t);
     let outcome = path_at(signing_time);
     let mut chain: Vec<Certificate> = Vec::new();
     match &outcome {
@@ -533,28 +696,26 @@ fn validate_field(
             )
         }
     }
-    if matches!(outcome, PathOutcome::Valid { .. }) && signing_time != ctx.at {
-        // Without a timestamp nothing proves the signature existed before expiry.
-        if let PathOutcome::Expired { cert_subject, .. } = path_at(ctx.at) {
+    if poe.is_none() && signing_time != ctx.at {
+        // Without a timestamp nothing proves the signature existed before expiry. (The chain's
+        // signatures were verified above; only the validity periods matter here.)
+        if let Some(expired) = chain.iter().find(|c| ctx.at > c.not_after()) {
             indeterminate(
                 &mut r,
                 SubIndication::OutOfBoundsNoPoe,
-                finding("expired_now_no_poe", cert_subject),
+                finding("expired_now_no_poe", expired.subject_display()),
             );
         }
     }
 
-    // Revocation (signer and intermediate CAs).
-    let mut to_check = vec![signer.clone()];
-    to_check.extend(
-        chain
-            .iter()
-            .skip(1)
-            .filter(|c| !c.is_self_issued())
-            .cloned(),
-    );
-    for cert in &to_check {
-        if let RevocationStatus::Revoked { at, reason } = ctx.revocation.status(cert) {
+    // Revocation (signer and intermediate CAs): local CA database, then data in the file.
+    let revocation = ltv::Combined {
+        local: ctx.revocation,
+        embedded,
+    };
+    for pair in chain.windows(2) {
+        let (cert, issuer) = (&pair[0], &pair[1]);
+        if let RevocationStatus::Revoked { at, reason } = revocation.status(cert, Some(issuer)) {
             r.revoked = true;
             r.revoked_at = Some(rfc3339(at));
             let detail = reason.unwrap_or_default();
@@ -564,6 +725,9 @@ fn validate_field(
                     SubIndication::Revoked,
                     finding("revoked_before_signing", detail),
                 );
+            } else if poe.is_some_and(|p| p < at) {
+                r.warnings
+                    .push(finding("revoked_after_proven_signing", detail));
             } else {
                 indeterminate(
                     &mut r,
@@ -572,6 +736,51 @@ fn validate_field(
                 );
             }
         }
+    }
+    if chain.is_empty()
+        && let RevocationStatus::Revoked { at, reason } = revocation.status(&signer, None)
+    {
+        r.revoked = true;
+        r.revoked_at = Some(rfc3339(at));
+        let detail = reason.unwrap_or_default();
+        if at <= signing_time {
+            fail(
+                &mut r,
+                SubIndication::Revoked,
+                finding("revoked_before_signing", detail),
+            );
+        } else {
+            indeterminate(
+                &mut r,
+                SubIndication::RevokedNoPoe,
+                finding("revoked_after_signing_no_poe", detail),
+            );
+        }
+    }
+
+    // Level reached.
+    if r.level.is_some() {
+        let ts_ok = sig_ts.as_ref().is_some_and(|t| t.intact && t.trusted);
+        let lt = ts_ok
+            && !chain.is_empty()
+            && embedded.covers_chain(&chain)
+            && sig_ts
+                .as_ref()
+                .is_some_and(|t| embedded.covers_chain(&t.chain));
+        let lta = lt
+            && doc_ts
+                .iter()
+                .any(|d| d.signed_end > signed_end && d.ts.intact && d.ts.trusted);
+        r.ltv = lt;
+        r.level = Some(if lta {
+            "B-LTA"
+        } else if lt {
+            "B-LT"
+        } else if ts_ok {
+            "B-T"
+        } else {
+            "B-B"
+        });
     }
 
     if r.errors.is_empty() {

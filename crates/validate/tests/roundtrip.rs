@@ -208,7 +208,7 @@ fn untrusted_root_is_indeterminate() {
 
 struct RevokedAt(OffsetDateTime);
 impl RevocationSource for RevokedAt {
-    fn status(&self, _c: &Certificate) -> RevocationStatus {
+    fn status(&self, _c: &Certificate, _i: Option<&Certificate>) -> RevocationStatus {
         RevocationStatus::Revoked {
             at: self.0,
             reason: Some("keyCompromise".into()),
