@@ -120,7 +120,7 @@ pub struct LocalRevocations {
 }
 
 impl RevocationSource for LocalRevocations {
-    fn status(&self, cert: &Certificate) -> RevocationStatus {
+    fn status(&self, cert: &Certificate, _issuer: Option<&Certificate>) -> RevocationStatus {
         let serial = cert.serial_hex();
         let issuer = cert.issuer_der();
         for (issuer_subject, s, at, reason) in &self.entries {
