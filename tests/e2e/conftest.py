@@ -10,12 +10,16 @@ Environment:
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +44,10 @@ CORPUS_POSITIVE = [
 ]
 CORPUS_NEGATIVE = ["encrypted.pdf", "truncated.pdf", "garbage.pdf", "empty.pdf"]
 
-# QR payload: {base_url}/v/{id}, id unguessable (>= 16 URL-safe characters).
-QR_URL_RE = re.compile(r"^" + re.escape(BASE_URL) + r"/v/([A-Za-z0-9_-]{16,})$")
+# QR payload: {base_url}/v/{id}, id unguessable (>= 16 URL-safe characters). The suite's data
+# directories use a live local server as base URL (see make_sahih).
+LOCAL_BASE_RE = r"http://127\.0\.0\.1:\d+"
+QR_URL_RE = re.compile(r"^" + LOCAL_BASE_RE + r"/v/([A-Za-z0-9_-]{16,})$")
 
 # Timeouts (seconds) for one sahih run; generous, tests never assert on time.
 SAHIH_TIMEOUT = 120
@@ -113,6 +119,7 @@ class Sahih:
         self.bin = binary
         self.data = data
         self.workdir = workdir
+        self.base_url = BASE_URL
         self.root_pem: Path | None = None
         self.nssdir: Path | None = None
         self._serial = 3  # 0003 is the default official's serial; fresh ones start at 0004
@@ -130,7 +137,7 @@ class Sahih:
     # -- setup -----------------------------------------------------------------------------
 
     def init(self) -> Run:
-        return self.run("init", "--data", self.data, "--org", ORG, "--base-url", BASE_URL)
+        return self.run("init", "--data", self.data, "--org", ORG, "--base-url", self.base_url)
 
     def next_ids(self) -> tuple[str, str]:
         """A fresh consistent NIK/NIP pair: same birth date (25-01-1985), new serial."""
@@ -162,8 +169,13 @@ class Sahih:
 
     def sign(self, src: Path, out: Path, official: Official, *extra, passfile: Path | None = None,
              timeout: int = SAHIH_TIMEOUT) -> Run:
+        # The signing-core suite checks PAdES B-B (a signature covering the whole file); the
+        # default level is B-LT, whose DSS revision follows the signature. Tests of the other
+        # levels pass --level themselves.
+        level = () if "--level" in map(str, extra) else ("--level", "B-B")
         return self.run("sign", src, "-o", out, "--nik", official.nik, "--data", self.data,
-                        "--passphrase-file", passfile or official.passfile, *extra, timeout=timeout)
+                        "--passphrase-file", passfile or official.passfile, *level, *extra,
+                        timeout=timeout)
 
     def sign_ok(self, src: Path, out: Path, official: Official, *extra, timeout: int = SAHIH_TIMEOUT) -> Run:
         r = self.sign(src, out, official, *extra, timeout=timeout)
@@ -190,11 +202,53 @@ def assert_no_panic(r: Run) -> None:
     assert r.returncode not in (101, -6, -11, 134, 139), f"sahih crashed:\n{r.describe()}"
 
 
+_SERVERS: list[subprocess.Popen] = []
+
+
+@atexit.register
+def _stop_servers() -> None:
+    for p in _SERVERS:
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(s: Sahih, port: int) -> subprocess.Popen:
+    """`sahih serve` for this data directory: the OCSP/CRL/CA URLs in its certificates answer,
+    as they must for NSS (pdfsig) to call a certificate trusted."""
+    p = subprocess.Popen([str(s.bin), "serve", "--data", str(s.data), "--listen", f"127.0.0.1:{port}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                         env=_clean_env())
+    _SERVERS.append(p)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                if resp.read() == b"ok":
+                    return p
+        except OSError:
+            if p.poll() is not None:
+                break
+            time.sleep(0.2)
+    raise AssertionError(f"sahih serve did not start: {p.stderr.read().decode() if p.stderr else ''}")
+
+
 def make_sahih(binary: Path, base: Path) -> Sahih:
     base.mkdir(parents=True, exist_ok=True)
     s = Sahih(binary, base / "data", base)
+    port = free_port()
+    s.base_url = f"http://127.0.0.1:{port}"
     r = s.init()
     assert r.returncode == 0, f"sahih init failed:\n{r.describe()}"
+    start_server(s, port)
     root = base / "root.pem"
     r = s.run("ca", "export", "-o", root, "--data", s.data)
     assert r.returncode == 0 and root.exists(), f"sahih ca export failed:\n{r.describe()}"

@@ -3,7 +3,7 @@
 
 use crate::{Failure, PassphraseArgs, open, read_passphrase};
 use clap::{Args, ValueEnum};
-use sahih_core::{CoreError, Lang, SignOptions};
+use sahih_core::{CoreError, Lang, Level, SignOptions, TrustProviders};
 use sahih_pdf::Placement;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -23,6 +23,9 @@ pub struct BenchArgs {
     /// Iterations.
     #[arg(long, default_value_t = 200)]
     n: usize,
+    /// PAdES level to produce (B-B default; B-T/B-LT/B-LTA use the built-in services in-process).
+    #[arg(long, default_value = "B-B")]
+    level: String,
     #[command(flatten)]
     passphrase: PassphraseArgs,
 }
@@ -53,8 +56,23 @@ pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure
         .unlock(args.nik.trim(), &passphrase)
         .await
         .map_err(core)?;
+    let level: Level = args.level.parse().map_err(Failure::usage)?;
+    let services = if level >= Level::BT {
+        Some(sahih.trust_services().await.map_err(core)?)
+    } else {
+        None
+    };
+    let providers = TrustProviders {
+        tsa: services
+            .as_ref()
+            .map(|s| s as &dyn sahih_pades::Timestamper),
+        validation_data: services
+            .as_ref()
+            .map(|s| s as &dyn sahih_pades::ValidationDataSource),
+    };
     let options = SignOptions {
         placement: Some(Placement::Default),
+        level,
         reason: None,
         location: None,
         lang,
@@ -73,6 +91,7 @@ pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure
                         &options,
                         "benchbenchbenchbenchbench0",
                         now,
+                        &providers,
                     )
                     .map_err(core)?;
                 times.push(start.elapsed().as_secs_f64() * 1000.0);
@@ -87,6 +106,7 @@ pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure
                     &options,
                     "benchbenchbenchbenchbench0",
                     now,
+                    &providers,
                 )
                 .map_err(core)?;
             let mut bytes = original;

@@ -2,7 +2,7 @@
 
 use crate::{Failure, init};
 use sahih_core::store::NewOfficial;
-use sahih_core::{CoreError, Lang, SignOptions};
+use sahih_core::{CoreError, Lang, Level, SignOptions, TrustProviders};
 use sahih_pdf::sample::{Line, single_page};
 use sahih_pdf::{DisplayRect, PageSelector, Placement};
 use sahih_pki::KeyAlgorithm;
@@ -165,7 +165,13 @@ pub async fn run(data: &Path, lang: Lang) -> Result<(), Failure> {
         "==> 4/5 Signing (PAdES B-B, QR in the signature block)",
     );
     let signed = dir.join("surat-undangan-ttd.pdf");
+    let services = sahih.trust_services().await.map_err(core)?;
+    let providers = TrustProviders {
+        tsa: Some(&services),
+        validation_data: Some(&services),
+    };
     let options = SignOptions {
+        level: Level::BLT,
         placement: Some(Placement::Page {
             page: PageSelector::First,
             rect: Some(DisplayRect {
@@ -180,7 +186,14 @@ pub async fn run(data: &Path, lang: Lang) -> Result<(), Failure> {
         lang,
     };
     let outcome = sahih
-        .sign_file(&unsigned, &signed, DEMO_NIK, DEMO_PASSPHRASE, &options)
+        .sign_file(
+            &unsigned,
+            &signed,
+            DEMO_NIK,
+            DEMO_PASSPHRASE,
+            &options,
+            &providers,
+        )
         .await
         .map_err(core)?;
     say("==> 5/5 Memverifikasi", "==> 5/5 Verifying");

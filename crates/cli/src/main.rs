@@ -9,7 +9,7 @@ mod demo;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use sahih_core::store::NewOfficial;
-use sahih_core::{Config, CoreError, DataDir, Lang, Sahih, SignOptions};
+use sahih_core::{Config, CoreError, DataDir, Lang, Level, Sahih, SignOptions, TrustProviders};
 use sahih_pdf::{DisplayRect, PageSelector, Placement};
 use sahih_pki::{Certificate, KeyAlgorithm};
 use sahih_store::SqliteStore;
@@ -71,8 +71,38 @@ enum Command {
     },
     /// Demonstration on a fresh data directory: institution, official, letter, sign, verify.
     Demo,
+    /// Serve the trust services over HTTP: RFC 3161 TSA at /tsa, OCSP at /ocsp, CRLs at /crl/.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Print a CA's current CRL (PEM; "root" or "issuing-N", default the active issuing CA).
+    Crl {
+        #[arg(long)]
+        ca: Option<String>,
+        /// Write DER to this file instead of printing PEM.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// OCSP client operations.
+    Ocsp {
+        #[command(subcommand)]
+        command: OcspCommand,
+    },
     /// In-process timing of signing or verification.
     Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum OcspCommand {
+    /// Query an official's certificate status as an OCSP client would.
+    Check {
+        #[arg(long)]
+        nik: String,
+        /// Responder URL (default: the built-in responder, in-process).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +171,13 @@ struct SignArgs {
     reason: Option<String>,
     #[arg(long)]
     location: Option<String>,
+    /// PAdES level: B-B, B-T, B-LT (default) or B-LTA. B-T and above use the built-in TSA
+    /// unless --tsa names another.
+    #[arg(long, default_value = "B-LT")]
+    level: String,
+    /// RFC 3161 time-stamping authority URL (default: the built-in TSA, in-process).
+    #[arg(long)]
+    tsa: Option<String>,
     /// PDF password (encrypted PDFs are not supported yet; given only to say so clearly).
     #[arg(long, hide = true)]
     password: Option<String>,
@@ -155,6 +192,9 @@ struct VerifyArgs {
     /// Extra trust anchor (PEM or DER certificate file); repeatable.
     #[arg(long)]
     trust: Vec<PathBuf>,
+    /// Validate as of this time (RFC 3339, e.g. 2036-11-27T00:00:00Z, or +10y / +90d / -1d).
+    #[arg(long)]
+    at: Option<String>,
 }
 
 fn lang_of(s: &str) -> Lang {
@@ -431,21 +471,53 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 Some(Placement::Default)
             };
+            let level: Level = a.level.parse().map_err(Failure::usage)?;
             let sahih = open(&cli.data).await.map_err(core)?;
             let passphrase = read_passphrase(&a.passphrase, lang, false).map_err(Failure::usage)?;
             let options = SignOptions {
                 placement,
+                level,
                 reason: a.reason.clone(),
                 location: a.location.clone(),
                 lang,
             };
+            let services = if level >= Level::BT {
+                Some(sahih.trust_services().await.map_err(core)?)
+            } else {
+                None
+            };
+            let http_tsa = a
+                .tsa
+                .as_ref()
+                .map(|url| sahih_server::client::HttpTimestamper {
+                    url: url.clone(),
+                    timeout: sahih_server::client::DEFAULT_TIMEOUT,
+                });
+            let providers = TrustProviders {
+                tsa: match (&http_tsa, &services) {
+                    (Some(h), _) => Some(h as &dyn sahih_pades::Timestamper),
+                    (None, Some(s)) => Some(s as &dyn sahih_pades::Timestamper),
+                    _ => None,
+                },
+                validation_data: services
+                    .as_ref()
+                    .map(|s| s as &dyn sahih_pades::ValidationDataSource),
+            };
             let outcome = sahih
-                .sign_file(&a.input, &a.output, a.nik.trim(), &passphrase, &options)
+                .sign_file(
+                    &a.input,
+                    &a.output,
+                    a.nik.trim(),
+                    &passphrase,
+                    &options,
+                    &providers,
+                )
                 .await
                 .map_err(core)?;
             match lang {
                 Lang::Id => println!(
-                    "Dokumen ditandatangani (PAdES B-B): {}\n  Field: {}\n  Waktu: {}\n  Verifikasi: {}\n  SHA-256: {}",
+                    "Dokumen ditandatangani (PAdES {}): {}\n  Field: {}\n  Waktu: {}\n  Verifikasi: {}\n  SHA-256: {}",
+                    outcome.level.as_str(),
                     a.output.display(),
                     outcome.field_name,
                     sahih_core::format_wib(outcome.signed_at, lang),
@@ -453,7 +525,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     outcome.sha256_hex
                 ),
                 Lang::En => println!(
-                    "Document signed (PAdES B-B): {}\n  Field: {}\n  Time: {}\n  Verification: {}\n  SHA-256: {}",
+                    "Document signed (PAdES {}): {}\n  Field: {}\n  Time: {}\n  Verification: {}\n  SHA-256: {}",
+                    outcome.level.as_str(),
                     a.output.display(),
                     outcome.field_name,
                     sahih_core::format_wib(outcome.signed_at, lang),
@@ -500,16 +573,155 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sahih.store.close().await;
         }
         Command::Demo => return demo::run(&cli.data, lang).await,
+        Command::Serve { listen } => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let services = sahih.trust_services().await.map_err(core)?;
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .map_err(|e| core(CoreError::Io(format!("{listen}: {e}"))))?;
+            let addr = listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or(listen);
+            match lang {
+                Lang::Id => println!(
+                    "Sahih melayani di http://{addr} (TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl). Ctrl-C untuk berhenti."
+                ),
+                Lang::En => println!(
+                    "Sahih serving on http://{addr} (TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl). Ctrl-C to stop."
+                ),
+            }
+            sahih_server::serve(sahih_server::AppState { sahih, services }, listener)
+                .await
+                .map_err(|e| core(CoreError::Io(e.to_string())))?;
+        }
+        Command::Crl { ca, output } => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let services = sahih.trust_services().await.map_err(core)?;
+            let name = match ca {
+                Some(n) => n,
+                None => services
+                    .cas
+                    .iter()
+                    .rev()
+                    .find(|c| c.record.kind == "issuing" && c.record.active)
+                    .map(|c| sahih_core::trust::ca_name(&c.record))
+                    .unwrap_or_else(|| "issuing-1".into()),
+            };
+            let der = sahih.crl_for(&services, &name).await.map_err(core)?;
+            match output {
+                Some(path) => std::fs::write(&path, &der)
+                    .map_err(|e| core(CoreError::Io(format!("{}: {e}", path.display()))))?,
+                None => print!("{}", sahih_pki::der_to_pem(&der, "X509 CRL")),
+            }
+            sahih.store.close().await;
+        }
+        Command::Ocsp {
+            command: OcspCommand::Check { nik, url },
+        } => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let services = sahih.trust_services().await.map_err(core)?;
+            let (status, produced) = ocsp_check(&sahih, &services, nik.trim(), url.as_deref())
+                .await
+                .map_err(core)?;
+            println!("{status}");
+            println!("{produced}");
+            sahih.store.close().await;
+        }
         Command::Bench(args) => return bench::run(&cli.data, args, lang).await,
     }
     Ok(())
+}
+
+/// Parses `--at`: RFC 3339, or a relative "+10y", "+90d", "-1d", "+12h".
+fn parse_at(s: &str) -> Result<time::OffsetDateTime, String> {
+    let now = time::OffsetDateTime::now_utc();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        return Ok(t);
+    }
+    let bad =
+        || format!("--at {s:?}: use RFC 3339 (2036-11-27T00:00:00Z) or +10y / +90d / +12h / -1d");
+    let (sign, rest) = match (s.strip_prefix('+'), s.strip_prefix('-')) {
+        (Some(r), _) => (1i64, r),
+        (_, Some(r)) => (-1i64, r),
+        _ => return Err(bad()),
+    };
+    let unit = rest.chars().last().ok_or_else(bad)?;
+    let n: i64 = rest[..rest.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| bad())?;
+    let n = n.checked_mul(sign).ok_or_else(bad)?;
+    let d = match unit {
+        'y' => time::Duration::days(n.saturating_mul(365) + n / 4),
+        'd' => time::Duration::days(n),
+        'h' => time::Duration::hours(n),
+        _ => return Err(bad()),
+    };
+    now.checked_add(d).ok_or_else(bad)
+}
+
+async fn ocsp_check(
+    sahih: &Sahih<SqliteStore>,
+    services: &sahih_core::trust::TrustServices,
+    nik: &str,
+    url: Option<&str>,
+) -> Result<(String, String), CoreError> {
+    let record = sahih.official_certificate(nik).await?;
+    let cert = Certificate::from_der(&record.cert_der)?;
+    let issuer = services
+        .cas
+        .iter()
+        .find(|c| cert.issuer_der() == c.cert.subject_der())
+        .ok_or_else(|| CoreError::Config("issuer of the certificate not found".into()))?;
+    let id = sahih_pki::ocsp::CertId::for_cert(&cert, &issuer.cert, sahih_pki::oids::OID_SHA256)?;
+    let req = sahih_pki::ocsp::OcspRequest {
+        certs: vec![id],
+        nonce: Some(sahih_pki::tsp::random_nonce()),
+    };
+    let der = match url {
+        Some(u) => sahih_server::client::post_der(
+            u,
+            "application/ocsp-request",
+            &req.to_der(),
+            sahih_server::client::DEFAULT_TIMEOUT,
+        )
+        .map_err(CoreError::Service)?,
+        None => services.ocsp_response(&req.to_der()),
+    };
+    let parsed = sahih_pki::ocsp::parse_ocsp_response(&der)?;
+    if !parsed.responder_authorised_for(&issuer.cert) {
+        return Err(CoreError::Service(
+            "the OCSP response is not signed by an authorised responder".into(),
+        ));
+    }
+    let status = match parsed.status_for(&cert, &issuer.cert) {
+        Some((sahih_pki::ocsp::CertStatusKind::Good, ..)) => "good".to_string(),
+        Some((sahih_pki::ocsp::CertStatusKind::Revoked { at, reason }, ..)) => format!(
+            "revoked at {} ({})",
+            sahih_validate::rfc3339(at),
+            reason
+                .map(sahih_pki::crl::crl_reason_name)
+                .unwrap_or("unspecified")
+        ),
+        _ => "unknown".to_string(),
+    };
+    Ok((
+        status,
+        format!(
+            "produced at {}",
+            sahih_validate::rfc3339(parsed.produced_at)
+        ),
+    ))
 }
 
 async fn verify(data: &Path, a: VerifyArgs, lang: Lang) -> Result<(), Failure> {
     let bytes =
         std::fs::read(&a.file).map_err(|e| Failure::usage(format!("{}: {e}", a.file.display())))?;
     let extra = load_trust(&a.trust, lang).map_err(Failure::usage)?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = match &a.at {
+        Some(s) => parse_at(s).map_err(Failure::usage)?,
+        None => time::OffsetDateTime::now_utc(),
+    };
     // Verification works without a data directory too: then only --trust anchors count.
     let result = if DataDir::new(data).config_path().exists() {
         let sahih = open(data).await.map_err(|e| Failure::core(e, lang))?;
@@ -551,10 +763,13 @@ async fn verify(data: &Path, a: VerifyArgs, lang: Lang) -> Result<(), Failure> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let lang = lang_of(&cli.lang);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The server uses every core; one-shot commands need only one thread.
+    let mut builder = if matches!(cli.command, Command::Serve { .. }) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sahih: {e}");

@@ -12,10 +12,12 @@
 pub mod config;
 pub mod service;
 pub mod store;
+pub mod trust;
 
 pub use config::{Config, DataDir};
+pub use sahih_pades::Level;
 pub use sahih_validate::render::Lang;
-pub use service::{EnrollOutcome, Sahih, SignOptions, SignOutcome, UnlockedSigner};
+pub use service::{EnrollOutcome, Sahih, SignOptions, SignOutcome, TrustProviders, UnlockedSigner};
 
 use sahih_pdf::PdfError;
 use sahih_pki::{IdentityError, PkiError};

@@ -6,7 +6,7 @@ use crate::store::{
     SignedDocumentRecord, Store,
 };
 use crate::{CoreError, Lang, format_wib};
-use sahih_pades::{SignRequest, Signer};
+use sahih_pades::{Level, SignRequest, Signer, Timestamper, ValidationDataSource};
 use sahih_pdf::{OpenOptions, PdfDocument, Placement, StampContent, VisibleStamp};
 use sahih_pki::{
     CertValidity, Certificate, KdfParams, KeyAlgorithm, OfficialIdentity, PrivateKey,
@@ -44,6 +44,8 @@ pub struct UnlockedSigner {
 pub struct SignOptions {
     /// None: invisible signature.
     pub placement: Option<Placement>,
+    /// PAdES level to produce.
+    pub level: Level,
     pub reason: Option<String>,
     pub location: Option<String>,
     /// Language of the stamp text.
@@ -52,6 +54,8 @@ pub struct SignOptions {
 
 #[derive(Debug, Clone)]
 pub struct SignOutcome {
+    /// The PAdES level produced.
+    pub level: Level,
     pub document_id: String,
     pub verification_url: String,
     pub field_name: String,
@@ -214,13 +218,15 @@ impl<S: Store> Sahih<S> {
         let key = PrivateKey::generate(key_algorithm)?;
         let validity = CertValidity::days_from_now(self.config.keys.official_validity_days);
         let serial = sahih_pki::random_serial();
-        let cert_der = sahih_pki::issue_official_certificate(
+        // AIA (OCSP, caIssuers) and CRL distribution point under the configured base URL.
+        let cert_der = sahih_pki::issue_official_certificate_with(
             &identity,
             &key.public_key_spki_der(),
             &issuing.cert_der,
             &issuer_key,
             validity,
             &serial,
+            &crate::trust::urls_for_issuer(&self.config.base_url, &issuing),
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();
@@ -331,6 +337,7 @@ impl<S: Store> Sahih<S> {
         options: &SignOptions,
         document_id: &str,
         signed_at: OffsetDateTime,
+        services: &TrustProviders<'_>,
     ) -> Result<SignedBytes, CoreError> {
         let pdf = PdfDocument::open(original, &OpenOptions::default())?;
         let verification_url = format!("{}/v/{}", self.config.base_url, document_id);
@@ -371,7 +378,14 @@ impl<S: Store> Sahih<S> {
             signing_time: signed_at,
             field_name: None,
         };
-        let signed = sahih_pades::sign_pdf(
+        let tsa = if options.level >= Level::BT {
+            Some(services.tsa.ok_or_else(|| {
+                CoreError::Service("a timestamp authority is needed for B-T and above".into())
+            })?)
+        } else {
+            None
+        };
+        let signed = sahih_pades::sign_pdf_timestamped(
             original,
             &pdf,
             &request,
@@ -381,17 +395,34 @@ impl<S: Store> Sahih<S> {
                 key_algorithm: signer.key_algorithm,
                 producer: &signer.key,
             },
+            tsa,
         )?;
+        let mut update = signed.update_bytes().to_vec();
+        if options.level >= Level::BLT {
+            let source = services.validation_data.ok_or_else(|| {
+                CoreError::Service("revocation data is needed for B-LT and above".into())
+            })?;
+            update.extend(augment(original, &update, source, tsa, options.level)?);
+        }
+        let sha256_hex = if update.len() == signed.update_bytes().len() {
+            hex::encode(signed.signed_file_sha256)
+        } else {
+            let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+            ctx.update(original);
+            ctx.update(&update);
+            hex::encode(ctx.finish().as_ref())
+        };
         Ok(SignedBytes {
             outcome: SignOutcome {
+                level: options.level,
                 document_id: document_id.to_string(),
                 verification_url,
                 field_name: signed.field_name().to_string(),
                 signed_at,
-                sha256_hex: hex::encode(signed.signed_file_sha256),
+                sha256_hex,
                 page,
             },
-            update: signed.update_bytes().to_vec(),
+            update,
         })
     }
 
@@ -404,6 +435,7 @@ impl<S: Store> Sahih<S> {
         nik: &str,
         passphrase: &str,
         options: &SignOptions,
+        services: &TrustProviders<'_>,
     ) -> Result<SignOutcome, CoreError> {
         let original =
             std::fs::read(input).map_err(|e| CoreError::Io(format!("{}: {e}", input.display())))?;
@@ -414,7 +446,14 @@ impl<S: Store> Sahih<S> {
             .replace_nanosecond(0)
             .unwrap_or(OffsetDateTime::now_utc());
         let document_id = new_document_id();
-        let signed = self.sign_bytes(&signer, &original, options, &document_id, signed_at)?;
+        let signed = self.sign_bytes(
+            &signer,
+            &original,
+            options,
+            &document_id,
+            signed_at,
+            services,
+        )?;
         write_atomically(output, &[&original, &signed.update])?;
         let record = SignedDocumentRecord {
             id: document_id,
@@ -424,7 +463,7 @@ impl<S: Store> Sahih<S> {
             signed_at,
             field_name: signed.outcome.field_name.clone(),
             file_name: output.file_name().map(|n| n.to_string_lossy().into_owned()),
-            level: "B-B".into(),
+            level: signed.outcome.level.as_str().into(),
         };
         if let Err(e) = self.store.insert_signed_document(&record).await {
             // The QR code would point at nothing: do not leave the output behind.
@@ -432,6 +471,19 @@ impl<S: Store> Sahih<S> {
             return Err(e.into());
         }
         Ok(signed.outcome)
+    }
+
+    /// The official's newest certificate record.
+    pub async fn official_certificate(&self, nik: &str) -> Result<CertificateRecord, CoreError> {
+        let official = self
+            .store
+            .official_by_nik(nik)
+            .await?
+            .ok_or(CoreError::NikNotRegistered)?;
+        self.store
+            .latest_certificate(official.id)
+            .await?
+            .ok_or(CoreError::NoCertificate)
     }
 
     /// Revokes the official's certificates.
@@ -485,6 +537,40 @@ impl<S: Store> Sahih<S> {
         let revocations = self.revocations().await?;
         verify_with(bytes, trust, &revocations, at)
     }
+}
+
+/// Where B-T and above get timestamps and revocation data: the built-in services in-process, or
+/// a TSA over HTTP.
+#[derive(Clone, Copy, Default)]
+pub struct TrustProviders<'a> {
+    pub tsa: Option<&'a dyn Timestamper>,
+    pub validation_data: Option<&'a dyn ValidationDataSource>,
+}
+
+/// Appends B-LT (DSS) and B-LTA (document timestamp + DSS for it) revisions after `update`.
+pub fn augment(
+    original: &[u8],
+    update: &[u8],
+    source: &dyn ValidationDataSource,
+    tsa: Option<&dyn Timestamper>,
+    level: Level,
+) -> Result<Vec<u8>, CoreError> {
+    let mut full = Vec::with_capacity(original.len() + update.len() + 64 * 1024);
+    full.extend_from_slice(original);
+    full.extend_from_slice(update);
+    let start = full.len();
+    let dss = sahih_pades::add_dss_for_signatures(&full, source)?;
+    full.extend_from_slice(&dss);
+    if level >= Level::BLTA {
+        let tsa =
+            tsa.ok_or_else(|| CoreError::Service("B-LTA needs a timestamp authority".into()))?;
+        // The document timestamp comes from the same TSA as the signature timestamp, whose
+        // chain and revocation data the DSS above already holds; so it can stay the last
+        // revision and cover the whole file.
+        let ts = sahih_pades::add_document_timestamp(&full, tsa)?;
+        full.extend_from_slice(&ts);
+    }
+    Ok(full.split_off(start))
 }
 
 /// Verification without a data directory (only explicitly trusted anchors).

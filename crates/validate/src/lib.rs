@@ -719,7 +719,7 @@ fn validate_field(
             r.revoked = true;
             r.revoked_at = Some(rfc3339(at));
             let detail = reason.unwrap_or_default();
-            if at <= signing_time {
+            if at < signing_time {
                 fail(
                     &mut r,
                     SubIndication::Revoked,
@@ -743,7 +743,7 @@ fn validate_field(
         r.revoked = true;
         r.revoked_at = Some(rfc3339(at));
         let detail = reason.unwrap_or_default();
-        if at <= signing_time {
+        if at < signing_time {
             fail(
                 &mut r,
                 SubIndication::Revoked,

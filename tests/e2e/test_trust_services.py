@@ -1,0 +1,295 @@
+"""Trust services and long-term validation (issue 3): the RFC 3161 TSA, the OCSP responder and
+CRLs served by `sahih serve`, checked with OpenSSL as the client; PAdES B-T, B-LT and B-LTA files
+checked with pyHanko, pdfsig, qpdf and our own verifier, now and years ahead.
+
+The data directory's base URL points at the server started here, so the URLs in the certificates
+(AIA OCSP/caIssuers, CRL distribution points) really answer.
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import ORG, PASSPHRASE, Sahih, assert_no_panic
+from validators import pdfsig, qpdf_check, run
+
+PYHANKO = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pyhanko"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ts(sahih_bin, tmp_path_factory):
+    """A data directory whose base URL is a live `sahih serve`, an official, and the server."""
+    base = tmp_path_factory.mktemp("trust")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    s = Sahih(sahih_bin, base / "data", base)
+    r = s.run("init", "--data", s.data, "--org", ORG, "--base-url", url)
+    assert r.returncode == 0, r.describe()
+    s.root_pem = base / "root.pem"
+    assert s.run("ca", "export", "-o", s.root_pem, "--data", s.data).returncode == 0
+    official = s.enroll(nik="3171012501850003", nip="198501252010011003")
+    server = subprocess.Popen([str(sahih_bin), "serve", "--data", str(s.data), "--listen", f"127.0.0.1:{port}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as resp:
+                if resp.read() == b"ok":
+                    break
+        except OSError:
+            if server.poll() is not None or time.time() > deadline:
+                out, err = server.communicate(timeout=5)
+                pytest.fail(f"sahih serve did not start:\n{out.decode()}\n{err.decode()}")
+            time.sleep(0.2)
+    # Certificates for OpenSSL: the issuing CA from the server, the official's from a signature.
+    issuing = base / "issuing.pem"
+    der = urllib.request.urlopen(f"{url}/ca/issuing-1.crt", timeout=5).read()
+    issuing.write_bytes(run(["openssl", "x509", "-inform", "DER", "-outform", "PEM"], input=der).stdout.encode())
+    chain = base / "chain.pem"
+    chain.write_text(s.root_pem.read_text() + issuing.read_text())
+    yield {"s": s, "official": official, "url": url, "base": base, "issuing": issuing, "chain": chain}
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def official_pem(signed: Path, out: Path) -> Path:
+    """The signer certificate of the first signature, as PEM (via pyHanko's reader)."""
+    code = ("import sys; from pyhanko.pdf_utils.reader import PdfFileReader;"
+            "r=PdfFileReader(open(sys.argv[1],'rb'));"
+            "sys.stdout.buffer.write(r.embedded_signatures[0].signer_cert.dump())")
+    der = subprocess.run([str(PYHANKO.parent / "python"), "-c", code, str(signed)], capture_output=True, check=True).stdout
+    pem = subprocess.run(["openssl", "x509", "-inform", "DER"], input=der, capture_output=True, check=True).stdout
+    out.write_bytes(pem)
+    return out
+
+
+def sign_level(t, level: str, name: str, *extra) -> Path:
+    s, corpus_file = t["s"], Path(t["corpus"]) / "libreoffice.pdf"
+    out = t["base"] / f"{name}.pdf"
+    r = s.sign(corpus_file, out, t["official"], "--level", level, *extra)
+    assert r.returncode == 0, r.describe()
+    assert_no_panic(r)
+    assert f"PAdES {level}" in r.stdout, f"sign should say which level it produced:\n{r.describe()}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def t(ts, corpus):
+    ts["corpus"] = corpus
+    return ts
+
+
+# --- RFC 3161 ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("nonce", [True, False])
+def test_openssl_accepts_our_timestamps(t, nonce):
+    data = t["base"] / "data.txt"
+    data.write_text("Surat Keputusan Nomor 800/2026\n")
+    q = t["base"] / f"q{nonce}.tsq"
+    args = ["openssl", "ts", "-query", "-data", data, "-sha256", "-cert", "-out", q]
+    if not nonce:
+        args.insert(-2, "-no_nonce")
+    assert run(args).returncode == 0
+    req = urllib.request.Request(f"{t['url']}/tsa", data=q.read_bytes(),
+                                 headers={"Content-Type": "application/timestamp-query"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.headers["Content-Type"] == "application/timestamp-reply"
+        reply = resp.read()
+    tsr = t["base"] / f"r{nonce}.tsr"
+    tsr.write_bytes(reply)
+    text = run(["openssl", "ts", "-reply", "-in", tsr, "-text"]).stdout
+    assert "Granted" in text, text
+    ok = run(["openssl", "ts", "-verify", "-in", tsr, "-queryfile", q, "-CAfile", t["s"].root_pem])
+    assert "Verification: OK" in ok.stdout, ok.describe()
+    other = t["base"] / "other.txt"
+    other.write_text("another document\n")
+    bad = run(["openssl", "ts", "-verify", "-in", tsr, "-data", other, "-CAfile", t["s"].root_pem])
+    assert "Verification: OK" not in bad.stdout, "a token must not verify for another message imprint"
+
+
+def test_tsa_refuses_wrong_content_type(t):
+    req = urllib.request.Request(f"{t['url']}/tsa", data=b"x", headers={"Content-Type": "text/plain"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 415
+
+
+def test_sign_with_external_tsa_url(t):
+    out = sign_level(t, "B-T", "bt-http", "--tsa", f"{t['url']}/tsa")
+    r, j = t["s"].verify(out)
+    assert r.returncode == 0, r.describe()
+    sig = j["signatures"][0]
+    assert sig["level"] == "B-T" and sig["timestamp_time"], sig
+    assert "Time Stamping Authority" in sig["timestamp_authority"]
+
+
+def test_unreachable_tsa_is_a_clear_error(t):
+    out = t["base"] / "never.pdf"
+    r = t["s"].sign(Path(t["corpus"]) / "reportlab.pdf", out, t["official"], "--level", "B-T",
+                    "--tsa", f"http://127.0.0.1:{free_port()}/tsa")
+    assert r.returncode != 0 and not out.exists(), r.describe()
+    assert_no_panic(r)
+    assert "127.0.0.1" in r.stderr, r.describe()
+
+
+# --- OCSP and CRL -----------------------------------------------------------------------------
+
+def ocsp_status(t, cert: Path) -> str:
+    r = run(["openssl", "ocsp", "-issuer", t["issuing"], "-cert", cert, "-url", f"{t['url']}/ocsp",
+             "-CAfile", t["s"].root_pem])
+    assert "Response verify OK" in r.stdout + r.stderr, r.describe()
+    return r.stdout
+
+
+def test_ocsp_and_crl_good_then_revoked(t, sahih_bin):
+    s = t["s"]
+    victim = s.enroll()
+    signed_before = {}
+    for level in ("B-B", "B-LT", "B-LTA"):
+        out = t["base"] / f"victim-{level}.pdf"
+        assert s.sign(Path(t["corpus"]) / "reportlab.pdf", out, victim, "--level", level).returncode == 0
+        signed_before[level] = out
+    cert = official_pem(signed_before["B-B"], t["base"] / "victim.pem")
+
+    assert f"{cert}: good" in ocsp_status(t, cert)
+    unknown = run(["openssl", "ocsp", "-issuer", t["issuing"], "-serial", "0x1234567890", "-url",
+                   f"{t['url']}/ocsp", "-CAfile", s.root_pem])
+    assert "unknown" in unknown.stdout, unknown.describe()
+    check = s.run("ocsp", "check", "--nik", victim.nik, "--data", s.data, "--url", f"{t['url']}/ocsp")
+    assert check.returncode == 0 and check.stdout.startswith("good"), check.describe()
+
+    crl = t["base"] / "crl.der"
+    crl.write_bytes(urllib.request.urlopen(f"{t['url']}/crl/issuing-1.crl", timeout=10).read())
+    v = run(["openssl", "crl", "-inform", "DER", "-in", crl, "-CAfile", t["chain"], "-noout", "-verify"])
+    assert "verify OK" in v.stdout + v.stderr, v.describe()
+
+    r = s.run("revoke", "--nik", victim.nik, "--reason", "keyCompromise", "--data", s.data)
+    assert r.returncode == 0, r.describe()
+    # The server picks up revocations by other processes within its refresh interval.
+    deadline = time.time() + 15
+    while "revoked" not in (text := ocsp_status(t, cert)) and time.time() < deadline:
+        time.sleep(0.5)
+    assert f"{cert}: revoked" in text and "keyCompromise" in text, text
+
+    crl.write_bytes(urllib.request.urlopen(f"{t['url']}/crl/issuing-1.crl", timeout=10).read())
+    crl_pem = t["base"] / "crl.pem"
+    crl_pem.write_text(run(["openssl", "crl", "-inform", "DER", "-in", crl]).stdout)
+    vr = run(["openssl", "verify", "-crl_check", "-CAfile", t["chain"], "-CRLfile", crl_pem, cert])
+    assert "certificate revoked" in vr.stdout + vr.stderr, vr.describe()
+    good = official_pem(sign_level(t, "B-B", "still-good"), t["base"] / "good.pem")
+    vg = run(["openssl", "verify", "-crl_check", "-CAfile", t["chain"], "-CRLfile", crl_pem, good])
+    assert f"{good}: OK" in vg.stdout, vg.describe()
+
+    # Revoked AFTER the proven signing time: timestamped signatures still pass, B-B cannot tell.
+    for level, out in signed_before.items():
+        rr, j = s.verify(out)
+        sig = j["signatures"][0]
+        assert sig["revoked"] is True, sig
+        if level == "B-B":
+            assert j["indication"] == "INDETERMINATE" and sig["sub_indication"] == "REVOKED_NO_POE", sig
+            assert rr.returncode == 1
+        else:
+            assert j["indication"] == "TOTAL_PASSED", sig
+            assert rr.returncode == 0
+    # And a revoked official can no longer sign.
+    r = s.sign(Path(t["corpus"]) / "reportlab.pdf", t["base"] / "refused.pdf", victim, "--level", "B-B")
+    assert r.returncode != 0 and not (t["base"] / "refused.pdf").exists(), r.describe()
+
+
+# --- PAdES levels ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("level", ["B-T", "B-LT", "B-LTA"])
+def test_levels_against_outside_validators(t, level):
+    s = t["s"]
+    out = sign_level(t, level, f"level-{level}")
+    q = qpdf_check(out)
+    assert q.clean, q.run.describe()
+    r, j = s.verify(out)
+    assert r.returncode == 0, r.describe()
+    sig = j["signatures"][0]
+    assert j["indication"] == "TOTAL_PASSED" and sig["level"] == level, j
+    assert sig["timestamp_time"] and "Time Stamping Authority" in sig["timestamp_authority"]
+    assert j["ltv_enabled"] is (level != "B-T"), j
+    if level == "B-LTA":
+        assert len(j["document_timestamps"]) == 1 and j["document_timestamps"][0]["trusted"], j
+
+    # pdfsig: our signature valid and trusted (NSS fetches OCSP from the live server).
+    nss = t["base"] / "nss"
+    if not nss.exists():
+        nss.mkdir()
+        run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"])
+        run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "C,C,C", "-i", s.root_pem])
+    ps = pdfsig(out, nss)
+    first = ps.signatures[0]
+    assert first.valid and first.trusted, ps.run.describe()
+    if level == "B-LTA":
+        assert any("Time Stamping Authority" in (x.common_name or "") for x in ps.signatures), ps.run.describe()
+
+    # pyHanko: B-T by plain validation (revocation fetched online from our responder), B-LT and
+    # B-LTA by AdES validation from the embedded data only, now and days ahead.
+    if level == "B-T":
+        v = run([PYHANKO, "sign", "validate", "--trust", s.root_pem, "--trust-replace", out])
+        assert v.returncode == 0 and "TIMESTAMP_TOKEN<INTACT:TRUSTED>" in v.stdout, v.describe()
+    else:
+        later = (datetime.now(timezone.utc) + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        for extra in ([], ["--validation-time", later]):
+            v = run([PYHANKO, "sign", "adesverify", *extra, "--trust", s.root_pem, "--trust-replace", out])
+            assert v.returncode == 0, v.describe()
+            assert "INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>" in v.stdout, v.describe()
+            assert "ACCEPTABLE_MODIFICATIONS" in v.stdout or "UNTOUCHED" in v.stdout, v.describe()
+
+
+def test_ten_years_ahead(t):
+    """B-LTA and B-LT keep their proof; B-B cannot prove when it was made."""
+    s = t["s"]
+    results = {}
+    for level in ("B-B", "B-LT", "B-LTA"):
+        out = sign_level(t, level, f"decade-{level}")
+        r, j = s.verify(out, "--at", "+10y")
+        results[level] = (r.returncode, j)
+    rc, j = results["B-B"]
+    assert rc == 1 and j["indication"] == "INDETERMINATE", j
+    assert j["signatures"][0]["sub_indication"] == "OUT_OF_BOUNDS_NO_POE", j
+    for level in ("B-LT", "B-LTA"):
+        rc, j = results[level]
+        assert rc == 0 and j["indication"] == "TOTAL_PASSED", (level, j)
+        assert j["signatures"][0]["proven_at"], j
+
+
+def test_tampered_timestamped_file_fails(t):
+    out = sign_level(t, "B-LTA", "tamper")
+    data = bytearray(out.read_bytes())
+    at = data.find(b"Kepala Dinas")
+    assert at > 0
+    data[at] ^= 0x01
+    bad = t["base"] / "tampered.pdf"
+    bad.write_bytes(bytes(data))
+    r, j = t["s"].verify(bad)
+    assert r.returncode == 1 and j["indication"] == "TOTAL_FAILED", j
+
+
+def test_crl_and_ocsp_commands(t):
+    s = t["s"]
+    r = s.run("crl", "--data", s.data)
+    assert r.returncode == 0 and "BEGIN X509 CRL" in r.stdout, r.describe()
+    crl = t["base"] / "cmd.crl"
+    crl.write_text(r.stdout)
+    v = run(["openssl", "crl", "-in", crl, "-CAfile", t["chain"], "-noout", "-verify"])
+    assert "verify OK" in v.stdout + v.stderr, v.describe()
+    c = s.run("ocsp", "check", "--nik", t["official"].nik, "--data", s.data)
+    assert c.returncode == 0 and c.stdout.startswith("good"), c.describe()
