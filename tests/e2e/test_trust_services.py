@@ -178,6 +178,9 @@ def test_ocsp_and_crl_good_then_revoked(t, sahih_bin):
     v = run(["openssl", "crl", "-inform", "DER", "-in", crl, "-CAfile", t["chain"], "-noout", "-verify"])
     assert "verify OK" in v.stdout + v.stderr, v.describe()
 
+    # Revocation times have whole seconds: revoke in a later second than the signatures, as
+    # any real revocation would be.
+    time.sleep(1.1)
     r = s.run("revoke", "--nik", victim.nik, "--reason", "keyCompromise", "--data", s.data)
     assert r.returncode == 0, r.describe()
     # The server picks up revocations by other processes within its refresh interval.
@@ -225,6 +228,7 @@ def test_levels_against_outside_validators(t, level):
     assert j["indication"] == "TOTAL_PASSED" and sig["level"] == level, j
     assert sig["timestamp_time"] and "Time Stamping Authority" in sig["timestamp_authority"]
     assert j["ltv_enabled"] is (level != "B-T"), j
+    assert sig["ltv"] is (level != "B-T"), sig
     if level == "B-LTA":
         assert len(j["document_timestamps"]) == 1 and j["document_timestamps"][0]["trusted"], j
 
@@ -293,3 +297,52 @@ def test_crl_and_ocsp_commands(t):
     assert "verify OK" in v.stdout + v.stderr, v.describe()
     c = s.run("ocsp", "check", "--nik", t["official"].nik, "--data", s.data)
     assert c.returncode == 0 and c.stdout.startswith("good"), c.describe()
+
+
+def test_long_term_scenario(t):
+    """Sign B-LTA, revoke the signer afterwards, rotate the issuing CA, verify ten years ahead:
+    still TOTAL_PASSED, with the proof (timestamp, document timestamp) shown."""
+    s = t["s"]
+    official = s.enroll()
+    out = t["base"] / "decree-lta.pdf"
+    r = s.sign(Path(t["corpus"]) / "libreoffice.pdf", out, official, "--level", "B-LTA")
+    assert r.returncode == 0, r.describe()
+    time.sleep(1.1)
+    assert s.run("revoke", "--nik", official.nik, "--reason", "affiliationChanged", "--data", s.data).returncode == 0
+    rot = s.run("ca", "rotate", "--data", s.data)
+    assert rot.returncode == 0 and "Issuing CA 2" in rot.stdout, rot.describe()
+    rv, j = s.verify(out, "--at", "+10y")
+    sig = j["signatures"][0]
+    assert rv.returncode == 0 and j["indication"] == "TOTAL_PASSED", j
+    assert sig["revoked"] is True and sig["proven_at"] and sig["level"] == "B-LTA", sig
+    assert j["document_timestamps"] and j["document_timestamps"][0]["trusted"], j
+    text = s.run("verify", out, "--data", s.data, "--at", "+10y", "--lang", "en")
+    assert "Proven to exist since" in text.stdout and "Document timestamp" in text.stdout, text.describe()
+    # Officials enrolled after the rotation get certificates from the new issuing CA.
+    newer = s.enroll()
+    out2 = t["base"] / "after-rotation.pdf"
+    assert s.sign(Path(t["corpus"]) / "reportlab.pdf", out2, newer, "--level", "B-LT").returncode == 0
+    r2, j2 = s.verify(out2)
+    assert r2.returncode == 0 and "Issuing CA 2" in j2["signatures"][0]["issuer"], j2
+
+
+def test_extend_our_and_foreign_signatures(t):
+    s = t["s"]
+    bb = sign_level(t, "B-B", "to-extend")
+    lta = t["base"] / "extended.pdf"
+    r = s.run("extend", bb, "-o", lta, "--level", "B-LTA", "--data", s.data)
+    assert r.returncode == 0, r.describe()
+    assert lta.read_bytes().startswith(bb.read_bytes()), "extend must only append"
+    assert qpdf_check(lta).clean
+    rv, j = s.verify(lta, "--at", "+10y")
+    assert rv.returncode == 0 and j["indication"] == "TOTAL_PASSED", j
+    assert j["signatures"][0]["ltv"] is True and j["document_timestamps"], j
+    # A file already signed by another tool with a foreign key: still intact after extending.
+    ps = t["base"] / "foreign-signed.pdf"
+    assert s.sign(Path(t["corpus"]) / "presigned.pdf", ps, t["official"], "--level", "B-T").returncode == 0
+    ext = t["base"] / "foreign-extended.pdf"
+    r = s.run("extend", ps, "-o", ext, "--data", s.data)
+    assert r.returncode == 0, r.describe()
+    rv, j = s.verify(ext, "--trust", Path(t["corpus"]) / "foreign.pem")
+    assert rv.returncode == 0 and j["indication"] == "TOTAL_PASSED", j
+    assert qpdf_check(ext).clean

@@ -161,8 +161,8 @@ pub async fn run(data: &Path, lang: Lang) -> Result<(), Failure> {
     std::fs::write(&unsigned, letter(&sahih.config.institution))
         .map_err(|e| core(CoreError::Io(e.to_string())))?;
     say(
-        "==> 4/5 Menandatangani (PAdES B-B, QR di blok tanda tangan)",
-        "==> 4/5 Signing (PAdES B-B, QR in the signature block)",
+        "==> 4/5 Menandatangani (PAdES B-LT: cap waktu + data validasi, QR di blok tanda tangan)",
+        "==> 4/5 Signing (PAdES B-LT: timestamp + validation data, QR in the signature block)",
     );
     let signed = dir.join("surat-undangan-ttd.pdf");
     let services = sahih.trust_services().await.map_err(core)?;

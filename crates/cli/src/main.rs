@@ -71,6 +71,19 @@ enum Command {
     },
     /// Demonstration on a fresh data directory: institution, official, letter, sign, verify.
     Demo,
+    /// Add validation data (B-LT) and a document timestamp (B-LTA) to a signed PDF, also one
+    /// signed by other tools; re-timestamps a B-LTA file before its TSA certificate expires.
+    Extend {
+        file: PathBuf,
+        /// Output file (default: replace FILE atomically).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, default_value = "B-LTA")]
+        level: String,
+        /// RFC 3161 TSA URL for the document timestamp (default: the built-in TSA).
+        #[arg(long)]
+        tsa: Option<String>,
+    },
     /// Serve the trust services over HTTP: RFC 3161 TSA at /tsa, OCSP at /ocsp, CRLs at /crl/.
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -112,6 +125,8 @@ enum CaCommand {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Issue a new issuing CA and make it active; existing signatures keep validating.
+    Rotate,
 }
 
 #[derive(Args)]
@@ -560,6 +575,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sahih.store.close().await;
         }
         Command::Ca {
+            command: CaCommand::Rotate,
+        } => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let generation = sahih.rotate_issuing_ca().await.map_err(core)?;
+            match lang {
+                Lang::Id => println!(
+                    "CA penerbit baru aktif: Issuing CA {generation}. Sertifikat dan tanda tangan lama tetap sah."
+                ),
+                Lang::En => println!(
+                    "New issuing CA active: Issuing CA {generation}. Earlier certificates and signatures stay valid."
+                ),
+            }
+            sahih.store.close().await;
+        }
+        Command::Ca {
             command: CaCommand::Export { output },
         } => {
             let sahih = open(&cli.data).await.map_err(core)?;
@@ -573,6 +603,67 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sahih.store.close().await;
         }
         Command::Demo => return demo::run(&cli.data, lang).await,
+        Command::Extend {
+            file,
+            output,
+            level,
+            tsa,
+        } => {
+            let level: Level = level.parse().map_err(Failure::usage)?;
+            if level < Level::BLT {
+                return Err(Failure::usage("extend: --level B-LT or B-LTA".into()));
+            }
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let services = sahih.trust_services().await.map_err(core)?;
+            let http_tsa = tsa
+                .as_ref()
+                .map(|url| sahih_server::client::HttpTimestamper {
+                    url: url.clone(),
+                    timeout: sahih_server::client::DEFAULT_TIMEOUT,
+                });
+            let timestamper: &dyn sahih_pades::Timestamper = match &http_tsa {
+                Some(h) => h,
+                None => &services,
+            };
+            let source = sahih_server::client::FetchingSource {
+                local: Some(&services),
+                timeout: sahih_server::client::DEFAULT_TIMEOUT,
+            };
+            let update =
+                sahih_core::service::augment(&bytes, &[], &source, Some(timestamper), level)
+                    .map_err(core)?;
+            let out = output.unwrap_or_else(|| file.clone());
+            sahih_core::service::write_atomically(&out, &[&bytes, &update]).map_err(core)?;
+            let mut all = bytes;
+            all.extend_from_slice(&update);
+            let report = sahih
+                .verify_bytes(&all, Vec::new(), time::OffsetDateTime::now_utc())
+                .await
+                .map_err(core)?;
+            for s in &report.signatures {
+                println!(
+                    "{}: {} ({})",
+                    s.field,
+                    s.level.unwrap_or("-"),
+                    if s.ltv { "LTV" } else { "no LTV" }
+                );
+            }
+            match lang {
+                Lang::Id => println!(
+                    "Ditulis: {} (LTV aktif: {})",
+                    out.display(),
+                    if report.ltv_enabled { "ya" } else { "tidak" }
+                ),
+                Lang::En => println!(
+                    "Written: {} (LTV enabled: {})",
+                    out.display(),
+                    if report.ltv_enabled { "yes" } else { "no" }
+                ),
+            }
+            sahih.store.close().await;
+        }
         Command::Serve { listen } => {
             let sahih = open(&cli.data).await.map_err(core)?;
             let services = sahih.trust_services().await.map_err(core)?;

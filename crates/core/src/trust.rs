@@ -157,6 +157,54 @@ impl<S: Store> Sahih<S> {
         Ok(())
     }
 
+    /// Issues a new issuing CA (next generation) and makes it the active one. Earlier issuing CAs
+    /// stay in the database: their certificates, OCSP responders and CRLs keep working, so
+    /// existing signatures are unaffected. Returns the new generation.
+    pub async fn rotate_issuing_ca(&self) -> Result<i64, CoreError> {
+        let master = self.data.master_key()?;
+        let cas = self.store.all_ca().await?;
+        let root = cas
+            .iter()
+            .rev()
+            .find(|c| c.kind == "root" && c.active)
+            .ok_or_else(|| CoreError::Config("no root CA".into()))?;
+        let generation = cas
+            .iter()
+            .filter(|c| c.kind == "issuing")
+            .map(|c| c.generation)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let alg: KeyAlgorithm = self.config.keys.ca.parse().map_err(|_| {
+            CoreError::Config(format!("unknown CA key algorithm {}", self.config.keys.ca))
+        })?;
+        let root_key = sahih_pki::unseal_with_master_key(&root.sealed_key, &master, &ca_aad(root))?;
+        let root_cert = Certificate::from_der(&root.cert_der)?;
+        let key = PrivateKey::generate(alg)?;
+        let until =
+            (OffsetDateTime::now_utc() + Duration::days(10 * 365)).min(root_cert.not_after());
+        let cert = sahih_pki::create_issuing_ca_with(
+            &self.config.institution,
+            u32::try_from(generation).unwrap_or(u32::MAX),
+            &key,
+            &root.cert_der,
+            &root_key,
+            CertValidity {
+                not_before: OffsetDateTime::now_utc() - Duration::minutes(5),
+                not_after: until,
+            },
+            &sahih_pki::random_serial(),
+            &urls_for_issuer(&self.config.base_url, root),
+        )?;
+        let aad = format!("sahih-ca-key:issuing:{generation}").into_bytes();
+        let sealed = sahih_pki::seal_with_master_key(&key, &master, &aad)?;
+        self.store
+            .insert_ca("issuing", generation, &cert, &sealed)
+            .await?;
+        self.ensure_trust_services().await?;
+        Ok(generation)
+    }
+
     /// Unlocks the trust services (creating them first when missing).
     pub async fn trust_services(&self) -> Result<TrustServices, CoreError> {
         self.ensure_trust_services().await?;

@@ -87,3 +87,111 @@ impl Timestamper for HttpTimestamper {
         12 * 1024
     }
 }
+
+/// Validation data for certificates of any CA: what `local` knows (our own CAs, in-process),
+/// plus OCSP responses, CRLs and issuer certificates fetched from the URLs the certificates
+/// name (AIA OCSP / caIssuers, CRL distribution points). Best effort: an unreachable service
+/// leaves that certificate without data, which `verify` then reports (no LTV).
+pub struct FetchingSource<'a> {
+    pub local: Option<&'a dyn sahih_pades::ValidationDataSource>,
+    pub timeout: Duration,
+}
+
+impl sahih_pades::ValidationDataSource for FetchingSource<'_> {
+    fn collect(
+        &self,
+        certs: &[sahih_pki::Certificate],
+    ) -> Result<sahih_pdf::dss::DssData, PadesError> {
+        let mut data = match self.local {
+            Some(l) => l.collect(certs)?,
+            None => sahih_pdf::dss::DssData::default(),
+        };
+        let mut pool: Vec<sahih_pki::Certificate> = certs.to_vec();
+        let mut queue: Vec<sahih_pki::Certificate> = certs.to_vec();
+        let mut done: Vec<Vec<u8>> = Vec::new();
+        while let Some(cert) = queue.pop() {
+            if done.contains(&cert.der) || done.len() > 32 || cert.is_self_issued() {
+                continue;
+            }
+            done.push(cert.der.clone());
+            if !data.certs.contains(&cert.der) {
+                data.certs.push(cert.der.clone());
+            }
+            let mut issuer = pool
+                .iter()
+                .find(|c| c.subject_der() == cert.issuer_der() && cert.is_signed_by(c))
+                .cloned();
+            if issuer.is_none() {
+                for url in cert.ca_issuers_urls() {
+                    if let Ok(der) = get_der(&url, self.timeout)
+                        && let Ok(found) = sahih_pki::certs::load_certificates(&der)
+                    {
+                        pool.extend(found.iter().cloned());
+                        issuer = found
+                            .into_iter()
+                            .find(|c| c.subject_der() == cert.issuer_der() && cert.is_signed_by(c));
+                        if issuer.is_some() {
+                            break;
+                        }
+                    }
+                }
+            }
+            let Some(issuer) = issuer else { continue };
+            if !data.certs.contains(&issuer.der) {
+                data.certs.push(issuer.der.clone());
+            }
+            queue.push(issuer.clone());
+            let already = data.ocsps.iter().any(|der| {
+                sahih_pki::ocsp::parse_ocsp_response(der)
+                    .ok()
+                    .and_then(|r| r.status_for(&cert, &issuer))
+                    .is_some()
+            });
+            if already {
+                continue;
+            }
+            let mut got_ocsp = false;
+            if let Ok(id) =
+                sahih_pki::ocsp::CertId::for_cert(&cert, &issuer, sahih_pki::oids::OID_SHA1)
+            {
+                let req = sahih_pki::ocsp::OcspRequest {
+                    certs: vec![id],
+                    nonce: None,
+                };
+                for url in cert.ocsp_urls() {
+                    if let Ok(der) = post_der(
+                        &url,
+                        "application/ocsp-request",
+                        &req.to_der(),
+                        self.timeout,
+                    ) && let Ok(parsed) = sahih_pki::ocsp::parse_ocsp_response(&der)
+                        && parsed.status == 0
+                        && parsed.responder_authorised_for(&issuer)
+                    {
+                        if let Some(rc) = &parsed.responder_cert
+                            && !data.certs.contains(&rc.der)
+                        {
+                            data.certs.push(rc.der.clone());
+                        }
+                        data.ocsps.push(der);
+                        got_ocsp = true;
+                        break;
+                    }
+                }
+            }
+            for url in cert.crl_urls() {
+                if let Ok(der) = get_der(&url, self.timeout)
+                    && let Ok(crl) = sahih_pki::crl::parse_crl(&der)
+                    && crl.verify_signature(&issuer)
+                {
+                    if !data.crls.contains(&der) {
+                        data.crls.push(der);
+                    }
+                    break;
+                }
+            }
+            let _ = got_ocsp;
+        }
+        Ok(data)
+    }
+}

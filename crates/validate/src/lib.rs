@@ -713,19 +713,22 @@ fn validate_field(
         local: ctx.revocation,
         embedded,
     };
+    // Revocation times have whole seconds (CRL, OCSP, the CA database): compare at that
+    // granularity; the same second proves neither order.
+    let secs = |t: OffsetDateTime| t.unix_timestamp();
     for pair in chain.windows(2) {
         let (cert, issuer) = (&pair[0], &pair[1]);
         if let RevocationStatus::Revoked { at, reason } = revocation.status(cert, Some(issuer)) {
             r.revoked = true;
             r.revoked_at = Some(rfc3339(at));
             let detail = reason.unwrap_or_default();
-            if at < signing_time {
+            if secs(at) < secs(signing_time) {
                 fail(
                     &mut r,
                     SubIndication::Revoked,
                     finding("revoked_before_signing", detail),
                 );
-            } else if poe.is_some_and(|p| p < at) {
+            } else if poe.is_some_and(|p| secs(p) < secs(at)) {
                 r.warnings
                     .push(finding("revoked_after_proven_signing", detail));
             } else {
@@ -743,7 +746,7 @@ fn validate_field(
         r.revoked = true;
         r.revoked_at = Some(rfc3339(at));
         let detail = reason.unwrap_or_default();
-        if at < signing_time {
+        if secs(at) < secs(signing_time) {
             fail(
                 &mut r,
                 SubIndication::Revoked,
@@ -771,7 +774,13 @@ fn validate_field(
             && doc_ts
                 .iter()
                 .any(|d| d.signed_end > signed_end && d.ts.intact && d.ts.trusted);
-        r.ltv = lt;
+        // "LTV enabled" in Adobe's sense: the file carries the revocation data of the signer's
+        // chain (and of the signature timestamp's chain, when there is one).
+        r.ltv = !chain.is_empty()
+            && embedded.covers_chain(&chain)
+            && sig_ts
+                .as_ref()
+                .is_none_or(|t| embedded.covers_chain(&t.chain));
         r.level = Some(if lta {
             "B-LTA"
         } else if lt {

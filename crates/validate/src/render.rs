@@ -204,6 +204,32 @@ fn signature(out: &mut String, i: usize, s: &SignatureReport, lang: Lang) {
     if let Some(level) = s.level {
         let _ = writeln!(out, "  {}: PAdES {level}", l("Tingkat", "Level"));
     }
+    if let Some(t) = &s.timestamp_time {
+        let _ = writeln!(
+            out,
+            "  {}: {} ({})",
+            l("Cap waktu (timestamp)", "Timestamp"),
+            wib(t),
+            s.timestamp_authority.as_deref().unwrap_or("?")
+        );
+    }
+    if let Some(t) = &s.proven_at {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            l("Terbukti ada sejak", "Proven to exist since"),
+            wib(t)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        l(
+            "Data validasi jangka panjang (LTV)",
+            "Long-term validation data (LTV)"
+        ),
+        yes_no(s.ltv, lang)
+    );
     let _ = writeln!(
         out,
         "  {}: {}",
@@ -234,8 +260,10 @@ fn signature(out: &mut String, i: usize, s: &SignatureReport, lang: Lang) {
     );
     if !s.covers_whole_document && s.integrity {
         let what = match (s.modifications, lang) {
-            ("signatures_only", Lang::Id) => "hanya penambahan tanda tangan (diperbolehkan)",
-            ("signatures_only", Lang::En) => "only further signatures (allowed)",
+            ("signatures_only", Lang::Id) => {
+                "hanya penambahan tanda tangan atau data validasi (diperbolehkan)"
+            }
+            ("signatures_only", Lang::En) => "only further signatures or validation data (allowed)",
             ("disallowed", Lang::Id) => "perubahan isi (tidak diperbolehkan)",
             ("disallowed", Lang::En) => "content changes (not allowed)",
             _ => "-",
@@ -303,6 +331,28 @@ pub fn render_text(report: &Report, lang: Lang) -> String {
     for (i, s) in report.signatures.iter().enumerate() {
         signature(&mut out, i, s, lang);
         out.push('\n');
+    }
+    for d in &report.document_timestamps {
+        let _ = writeln!(
+            out,
+            "{} ({}): {} - {}, {}: {}, {}: {}",
+            l("Cap waktu dokumen", "Document timestamp"),
+            d.field,
+            d.time.as_deref().map(wib).unwrap_or_else(|| "-".into()),
+            d.authority.as_deref().unwrap_or("?"),
+            l("utuh", "intact"),
+            yes_no(d.intact, lang),
+            l("dipercaya", "trusted"),
+            yes_no(d.trusted, lang)
+        );
+    }
+    if !report.signatures.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            l("LTV aktif (dapat divalidasi jangka panjang)", "LTV enabled"),
+            yes_no(report.ltv_enabled, lang)
+        );
     }
     let _ = writeln!(
         out,
