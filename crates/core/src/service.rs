@@ -158,7 +158,12 @@ impl<S: Store> Sahih<S> {
         self.store.insert_ca("root", 1, &root_cert, &sealed).await?;
 
         let issuing_key = PrivateKey::generate(alg)?;
-        let issuing_cert = sahih_pki::create_issuing_ca(
+        let root_record = self
+            .store
+            .active_ca("root")
+            .await?
+            .ok_or_else(|| CoreError::Config("no root CA in the database".into()))?;
+        let issuing_cert = sahih_pki::create_issuing_ca_with(
             institution,
             1,
             &issuing_key,
@@ -166,6 +171,7 @@ impl<S: Store> Sahih<S> {
             &root_key,
             CertValidity::days_from_now(10 * 365),
             &sahih_pki::random_serial(),
+            &crate::trust::urls_for_issuer(&self.config.base_url, &root_record),
         )?;
         let sealed = sahih_pki::seal_with_master_key(&issuing_key, &master, &ca_aad("issuing", 1))?;
         self.store
