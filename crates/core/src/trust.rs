@@ -85,7 +85,6 @@ pub struct TrustServices {
 impl<S: Store> Sahih<S> {
     /// Creates the TSA key and certificate and an OCSP responder per CA where missing.
     pub async fn ensure_trust_services(&self) -> Result<(), CoreError> {
-        let master = self.data.master_key()?;
         let cas = self.store.all_ca().await?;
         let root = cas
             .iter()
@@ -94,66 +93,83 @@ impl<S: Store> Sahih<S> {
             .ok_or_else(|| CoreError::Config("no root CA".into()))?;
         let institution = &self.config.institution;
         if self.store.active_service_keys("tsa").await?.is_empty() {
-            let root_key =
-                sahih_pki::unseal_with_master_key(&root.sealed_key, &master, &ca_aad(root))?;
-            let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256)?;
-            let root_cert = Certificate::from_der(&root.cert_der)?;
-            let until = (OffsetDateTime::now_utc() + Duration::days(TSA_VALIDITY_DAYS))
-                .min(root_cert.not_after());
-            let cert = sahih_pki::issue_tsa_certificate(
-                institution,
-                &key.public_key_spki_der(),
-                &root.cert_der,
-                &root_key,
-                CertValidity {
-                    not_before: OffsetDateTime::now_utc() - Duration::minutes(5),
-                    not_after: until,
+            // caIssuers only, no OCSP/CRL pointers: the LAST archive timestamp of a B-LTA file is
+            // validated at validation time, years later, when no revocation data from today is
+            // "recent"; a TSA certificate that declares none is checked by its (12-year)
+            // validity, as pyHanko and EN 319 102-1 allow. `extend` re-timestamps before it runs
+            // out.
+            let urls = CertUrls {
+                ca_issuers: urls_for_issuer(&self.config.base_url, root).ca_issuers,
+                ocsp: None,
+                crl: None,
+            };
+            self.new_service_key(
+                "tsa",
+                root,
+                TSA_VALIDITY_DAYS,
+                |spki, issuer, key, validity| {
+                    sahih_pki::issue_tsa_certificate(
+                        institution,
+                        spki,
+                        &issuer.cert_der,
+                        key,
+                        validity,
+                        &sahih_pki::random_serial(),
+                        &urls,
+                    )
                 },
-                &sahih_pki::random_serial(),
-                // caIssuers only, no OCSP/CRL pointers: the LAST archive timestamp of a B-LTA file
-                // is validated at validation time, years later, when no revocation data from
-                // today is "recent"; a TSA certificate that declares none is checked by its
-                // (12-year) validity, as pyHanko and EN 319 102-1 allow. `extend` re-timestamps
-                // before it runs out.
-                &CertUrls {
-                    ca_issuers: urls_for_issuer(&self.config.base_url, root).ca_issuers,
-                    ocsp: None,
-                    crl: None,
-                },
-            )?;
-            let sealed =
-                sahih_pki::seal_with_master_key(&key, &master, &service_aad("tsa", root.id))?;
-            self.store
-                .insert_service_key("tsa", root.id, &cert, &sealed)
-                .await?;
+            )
+            .await?;
         }
         let responders = self.store.active_service_keys("ocsp").await?;
         for ca in cas.iter().filter(|c| c.active || c.kind == "issuing") {
             if responders.iter().any(|r| r.issuer_ca_id == ca.id) {
                 continue;
             }
-            let ca_key = sahih_pki::unseal_with_master_key(&ca.sealed_key, &master, &ca_aad(ca))?;
-            let ca_cert = Certificate::from_der(&ca.cert_der)?;
-            let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256)?;
-            let until = (OffsetDateTime::now_utc() + Duration::days(OCSP_RESPONDER_VALIDITY_DAYS))
-                .min(ca_cert.not_after());
-            let cert = sahih_pki::issue_ocsp_responder_certificate(
-                institution,
-                &key.public_key_spki_der(),
-                &ca.cert_der,
-                &ca_key,
-                CertValidity {
-                    not_before: OffsetDateTime::now_utc() - Duration::minutes(5),
-                    not_after: until,
+            self.new_service_key(
+                "ocsp",
+                ca,
+                OCSP_RESPONDER_VALIDITY_DAYS,
+                |spki, issuer, key, validity| {
+                    sahih_pki::issue_ocsp_responder_certificate(
+                        institution,
+                        spki,
+                        &issuer.cert_der,
+                        key,
+                        validity,
+                        &sahih_pki::random_serial(),
+                    )
                 },
-                &sahih_pki::random_serial(),
-            )?;
-            let sealed =
-                sahih_pki::seal_with_master_key(&key, &master, &service_aad("ocsp", ca.id))?;
-            self.store
-                .insert_service_key("ocsp", ca.id, &cert, &sealed)
-                .await?;
+            )
+            .await?;
         }
+        Ok(())
+    }
+
+    /// Generates a P-256 service key, has `issue` certify it under `issuer` for `days` (never
+    /// beyond the issuer's own validity), seals it under the master key and stores it.
+    async fn new_service_key(
+        &self,
+        kind: &str,
+        issuer: &CaRecord,
+        days: i64,
+        issue: impl FnOnce(&[u8], &CaRecord, &PrivateKey, CertValidity) -> sahih_pki::Result<Vec<u8>>,
+    ) -> Result<(), CoreError> {
+        let master = self.data.master_key()?;
+        let issuer_key =
+            sahih_pki::unseal_with_master_key(&issuer.sealed_key, &master, &ca_aad(issuer))?;
+        let issuer_cert = Certificate::from_der(&issuer.cert_der)?;
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256)?;
+        let cert = issue(
+            &key.public_key_spki_der(),
+            issuer,
+            &issuer_key,
+            validity_under(&issuer_cert, days),
+        )?;
+        let sealed = sahih_pki::seal_with_master_key(&key, &master, &service_aad(kind, issuer.id))?;
+        self.store
+            .insert_service_key(kind, issuer.id, &cert, &sealed)
+            .await?;
         Ok(())
     }
 
@@ -527,6 +543,15 @@ impl TrustServices {
             nonce: None,
         };
         Some(self.ocsp_response(&req.to_der()))
+    }
+}
+
+/// From a few minutes ago (clock skew) for `days`, but not beyond the issuer's validity.
+fn validity_under(issuer: &Certificate, days: i64) -> CertValidity {
+    let now = OffsetDateTime::now_utc();
+    CertValidity {
+        not_before: now - Duration::minutes(5),
+        not_after: (now + Duration::days(days)).min(issuer.not_after()),
     }
 }
 
