@@ -346,3 +346,62 @@ def test_extend_our_and_foreign_signatures(t):
     rv, j = s.verify(ext, "--trust", Path(t["corpus"]) / "foreign.pem")
     assert rv.returncode == 0 and j["indication"] == "TOTAL_PASSED", j
     assert qpdf_check(ext).clean
+
+
+def _openssl_chain(d: Path) -> dict:
+    """A foreign RSA chain made with OpenSSL (root -> CA -> signer), for pyHanko to sign with."""
+    d.mkdir(parents=True, exist_ok=True)
+    def ossl(*args):
+        r = run(["openssl", *args])
+        assert r.returncode == 0, r.describe()
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "root.key", "-out", d / "root.pem",
+         "-days", "3650", "-subj", "/CN=Peer Root/O=Peer/C=ID", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", d / "signer.key", "-out", d / "signer.csr",
+         "-subj", "/CN=Peer Signer/O=Peer/C=ID")
+    (d / "signer.ext").write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n")
+    ossl("x509", "-req", "-in", d / "signer.csr", "-CA", d / "root.pem", "-CAkey", d / "root.key",
+         "-CAcreateserial", "-days", "700", "-extfile", d / "signer.ext", "-out", d / "signer.pem")
+    return {"root": d / "root.pem", "key": d / "signer.key", "cert": d / "signer.pem"}
+
+
+def test_pyhanko_made_files_with_our_tsa_validate(t):
+    """pyHanko signs (its own OpenSSL-made key and chain) using OUR TSA over HTTP, with and
+    without embedded validation info; our verifier validates the result, trusting the foreign
+    root and our root (for the TSA)."""
+    s = t["s"]
+    chain = _openssl_chain(t["base"] / "peer")
+    py = PYHANKO.parent / "python"
+    src = Path(t["corpus"]) / "reportlab.pdf"
+    code = r'''
+import io, sys
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko_certvalidator import ValidationContext
+src, out, key, cert, peer_root, our_root, tsa, ltv = sys.argv[1:9]
+signer = signers.SimpleSigner.load(key, cert)
+vc = ValidationContext(trust_roots=[load_cert_from_pemder(peer_root), load_cert_from_pemder(our_root)],
+                       allow_fetching=True, revocation_mode="soft-fail")
+meta = signers.PdfSignatureMetadata(field_name="PeerSig", subfilter=fields.SigSeedSubFilter.PADES,
+                                    embed_validation_info=(ltv == "1"), validation_context=vc)
+with open(src, "rb") as f:
+    w = IncrementalPdfFileWriter(io.BytesIO(f.read()))
+res = signers.sign_pdf(w, meta, signer=signer, timestamper=HTTPTimeStamper(tsa))
+open(out, "wb").write(res.getvalue())
+'''
+    for ltv in ("0", "1"):
+        out = t["base"] / f"pyhanko-{ltv}.pdf"
+        r = run([py, "-c", code, src, out, chain["key"], chain["cert"], chain["root"], s.root_pem,
+                 f"{t['url']}/tsa", ltv])
+        assert r.returncode == 0, r.describe()
+        rv, j = s.verify(out, "--trust", chain["root"])
+        sig = j["signatures"][0]
+        assert rv.returncode == 0 and j["indication"] == "TOTAL_PASSED", j
+        assert sig["timestamp_time"] and "Time Stamping Authority" in sig["timestamp_authority"], sig
+        assert sig["level"] in ("B-T", "B-LT"), sig
+        # Without trusting the foreign root: intact, but the signer is untrusted.
+        rv, j = s.verify(out)
+        assert rv.returncode == 1 and j["indication"] == "INDETERMINATE", j
+        assert j["signatures"][0]["sub_indication"] == "NO_CERTIFICATE_CHAIN_FOUND", j
