@@ -93,16 +93,9 @@ impl<S: Store> Sahih<S> {
             .ok_or_else(|| CoreError::Config("no root CA".into()))?;
         let institution = &self.config.institution;
         if self.store.active_service_keys("tsa").await?.is_empty() {
-            // caIssuers only, no OCSP/CRL pointers: the LAST archive timestamp of a B-LTA file is
-            // validated at validation time, years later, when no revocation data from today is
-            // "recent"; a TSA certificate that declares none is checked by its (12-year)
-            // validity, as pyHanko and EN 319 102-1 allow. `extend` re-timestamps before it runs
-            // out.
-            let urls = CertUrls {
-                ca_issuers: urls_for_issuer(&self.config.base_url, root).ca_issuers,
-                ocsp: None,
-                crl: None,
-            };
+            // Full AIA (OCSP, caIssuers) and CRL distribution point, like every certificate we
+            // issue: strict validators (pyHanko's AdES process) need revocation data for the TSA.
+            let urls = urls_for_issuer(&self.config.base_url, root);
             self.new_service_key(
                 "tsa",
                 root,
