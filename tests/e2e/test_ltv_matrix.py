@@ -123,14 +123,19 @@ DISAGREE: dict[tuple[str, str], str] = {
         "sahih TOTAL_PASSED at +3y (signing time proven by the timestamp, revocation data in the "
         "DSS), pyHanko's point-in-time validation at +3y (no fetching) INDETERMINATE/"
         "CERTIFICATE_CHAIN_GENERAL_FAILURE, summary INTACT:UNTRUSTED: its 5.5 process validates "
-        "the chain at the validation time, when the signer certificate (730 days) has expired; "
-        "not diagnosed further"),
+        "the chain at the validation time, when the signer certificate (730 days) has expired, and "
+        "it cannot use the signature timestamp as proof of existence: the TSA's revocation data "
+        "in the file (nextUpdate +7 days) is not 'recent' at +3y and nothing is fetched ('OCSP "
+        "response is not recent enough' in pyHanko's log); sahih judges the TSA by its own CA "
+        "database and the TSA certificate's validity"),
     ("B-LTA", "expired_after"): (
         "sahih TOTAL_PASSED at +3y, pyHanko's 5.6.3 at +3y INDETERMINATE/"
         "CERTIFICATE_CHAIN_GENERAL_FAILURE ('Validation of signature at current time failed ... "
         "Past validation not applicable'): that sub-indication is not in the set pyHanko continues "
-        "with past validation from, so the document timestamp is never used as POE; "
-        "not diagnosed further"),
+        "with past validation from, so the document timestamp is never used as POE: its TSA's "
+        "embedded revocation data (nextUpdate +7 days) is not 'recent' at +3y and nothing is "
+        "fetched ('OCSP response is not recent enough'); at +5 days pyHanko accepts the same "
+        "file (test_trust_services)"),
 }
 
 

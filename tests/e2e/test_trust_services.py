@@ -405,3 +405,21 @@ open(out, "wb").write(res.getvalue())
         rv, j = s.verify(out)
         assert rv.returncode == 1 and j["indication"] == "INDETERMINATE", j
         assert j["signatures"][0]["sub_indication"] == "NO_CERTIFICATE_CHAIN_FOUND", j
+
+
+def test_ocsp_get_form(t):
+    """RFC 6960 A.1: GET {url}/ocsp/{base64 of the DER request, URL-encoded}."""
+    import base64
+    import urllib.parse
+    req_der = t["base"] / "get.req"
+    cert = official_pem(sign_level(t, "B-B", "for-get"), t["base"] / "get.pem")
+    r = run(["openssl", "ocsp", "-issuer", t["issuing"], "-cert", cert, "-reqout", req_der, "-no_nonce"])
+    assert r.returncode == 0, r.describe()
+    path = urllib.parse.quote(base64.b64encode(req_der.read_bytes()).decode(), safe="")
+    resp = t["base"] / "get.resp"
+    with urllib.request.urlopen(f"{t['url']}/ocsp/{path}", timeout=10) as h:
+        assert h.headers["Content-Type"] == "application/ocsp-response"
+        resp.write_bytes(h.read())
+    v = run(["openssl", "ocsp", "-respin", resp, "-issuer", t["issuing"], "-cert", cert,
+             "-CAfile", t["s"].root_pem])
+    assert "Response verify OK" in v.stdout + v.stderr and f"{cert}: good" in v.stdout, v.describe()
