@@ -509,6 +509,35 @@ fn ca_subject(institution: &str, cn: &str) -> Result<Vec<u8>> {
 
 /// Check that `cert` carries a signature made by `issuer` (guards against a key that does not
 /// belong to the issuer certificate, e.g. a mis-configured HSM slot).
+/// Builds and signs a certificate under `issuer`, then checks it really verifies with the
+/// issuer's key (catches a key that does not belong to the issuer certificate).
+#[allow(clippy::too_many_arguments)]
+fn issue_under(
+    issuer: &Certificate,
+    issuer_key: &dyn SignatureProducer,
+    sig_alg_der: &[u8],
+    serial: &[u8],
+    validity: CertValidity,
+    subject: &[u8],
+    spki: &[u8],
+    extensions: Vec<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    let der = build_and_sign(
+        TbsInput {
+            serial,
+            sig_alg_der,
+            issuer_name: issuer.subject_der_ref(),
+            validity,
+            subject_name: subject,
+            spki,
+            extensions,
+        },
+        issuer_key,
+    )?;
+    check_issued(&der, issuer)?;
+    Ok(der)
+}
+
 fn check_issued(cert_der: &[u8], issuer: &Certificate) -> Result<Certificate> {
     let cert = Certificate::from_der(cert_der)?;
     if !cert.is_signed_by(issuer) {
@@ -731,20 +760,16 @@ pub fn issue_official_certificate_with(
         extension(&OID_EXT_SUBJECT_ALT_NAME, false, &san),
     ];
     extensions.extend(url_extensions(urls)?);
-    let der = build_and_sign(
-        TbsInput {
-            serial,
-            sig_alg_der: &alg,
-            issuer_name: issuer.subject_der_ref(),
-            validity,
-            subject_name: &subject,
-            spki: subject_spki_der,
-            extensions,
-        },
+    issue_under(
+        &issuer,
         issuer_key,
-    )?;
-    check_issued(&der, &issuer)?;
-    Ok(der)
+        &alg,
+        serial,
+        validity,
+        &subject,
+        subject_spki_der,
+        extensions,
+    )
 }
 
 // =============================================================================================
@@ -865,20 +890,16 @@ pub fn issue_tsa_certificate(
         extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
     ];
     extensions.extend(url_extensions(urls)?);
-    let der = build_and_sign(
-        TbsInput {
-            serial,
-            sig_alg_der: &alg,
-            issuer_name: issuer.subject_der_ref(),
-            validity,
-            subject_name: &subject,
-            spki: subject_spki_der,
-            extensions,
-        },
+    issue_under(
+        &issuer,
         issuer_key,
-    )?;
-    check_issued(&der, &issuer)?;
-    Ok(der)
+        &alg,
+        serial,
+        validity,
+        &subject,
+        subject_spki_der,
+        extensions,
+    )
 }
 
 /// A delegated OCSP responder certificate, issued by the CA whose certificates it answers for
@@ -927,20 +948,16 @@ pub fn issue_ocsp_responder_certificate(
         extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
         extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
     ];
-    let der = build_and_sign(
-        TbsInput {
-            serial,
-            sig_alg_der: &alg,
-            issuer_name: issuer.subject_der_ref(),
-            validity,
-            subject_name: &subject,
-            spki: subject_spki_der,
-            extensions,
-        },
+    issue_under(
+        &issuer,
         issuer_key,
-    )?;
-    check_issued(&der, &issuer)?;
-    Ok(der)
+        &alg,
+        serial,
+        validity,
+        &subject,
+        subject_spki_der,
+        extensions,
+    )
 }
 
 /// Whether `producer` holds the private key of `cert` (one test signature, verified with the
