@@ -102,6 +102,27 @@ fn cert_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<CertificateRecord> 
     })
 }
 
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// In one transaction: deactivate the current record(s), insert the new active one, return its
+/// id (`insert` must end with `RETURNING id`). Readers never see two active records, or none.
+async fn replace_active(
+    pool: &SqlitePool,
+    deactivate: SqliteQuery<'_>,
+    insert: SqliteQuery<'_>,
+) -> StoreResult<i64> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    deactivate.execute(&mut *tx).await.map_err(db)?;
+    let id = insert
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?
+        .try_get::<i64, _>("id")
+        .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(id)
+}
+
 impl Store for SqliteStore {
     async fn insert_ca(
         &self,
@@ -110,27 +131,19 @@ impl Store for SqliteStore {
         cert_der: &[u8],
         sealed_key: &str,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE ca SET active = 0 WHERE kind = ?")
+        replace_active(
+            &self.pool,
+            sqlx::query("UPDATE ca SET active = 0 WHERE kind = ?").bind(kind),
+            sqlx::query(
+                "INSERT INTO ca (kind, generation, cert_der, sealed_key, active, created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
+            )
             .bind(kind)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        let id = sqlx::query(
-            "INSERT INTO ca (kind, generation, cert_der, sealed_key, active, created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
+            .bind(generation)
+            .bind(cert_der)
+            .bind(sealed_key)
+            .bind(ts(OffsetDateTime::now_utc())),
         )
-        .bind(kind)
-        .bind(generation)
-        .bind(cert_der)
-        .bind(sealed_key)
-        .bind(ts(OffsetDateTime::now_utc()))
-        .fetch_one(&mut *tx)
         .await
-        .map_err(db)?
-        .try_get::<i64, _>("id")
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(id)
     }
 
     async fn active_ca(&self, kind: &str) -> StoreResult<Option<CaRecord>> {
@@ -363,28 +376,21 @@ impl Store for SqliteStore {
         cert_der: &[u8],
         sealed_key: &str,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE service_keys SET active = 0 WHERE kind = ? AND issuer_ca_id = ?")
+        replace_active(
+            &self.pool,
+            sqlx::query("UPDATE service_keys SET active = 0 WHERE kind = ? AND issuer_ca_id = ?")
+                .bind(kind)
+                .bind(issuer_ca_id),
+            sqlx::query(
+                "INSERT INTO service_keys (kind, issuer_ca_id, cert_der, sealed_key, active, created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
+            )
             .bind(kind)
             .bind(issuer_ca_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        let id = sqlx::query(
-            "INSERT INTO service_keys (kind, issuer_ca_id, cert_der, sealed_key, active, created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
+            .bind(cert_der)
+            .bind(sealed_key)
+            .bind(ts(OffsetDateTime::now_utc())),
         )
-        .bind(kind)
-        .bind(issuer_ca_id)
-        .bind(cert_der)
-        .bind(sealed_key)
-        .bind(ts(OffsetDateTime::now_utc()))
-        .fetch_one(&mut *tx)
         .await
-        .map_err(db)?
-        .try_get::<i64, _>("id")
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(id)
     }
 
     async fn active_service_keys(&self, kind: &str) -> StoreResult<Vec<ServiceKeyRecord>> {
