@@ -1,6 +1,7 @@
 //! What changed after a signature: classifies every object (re)defined in revisions after the
 //! signed one. Adding signature fields (widget + field + signature dictionary + appearance),
-//! growing /Fields and /Annots with them, and a DSS are allowed; anything else is not.
+//! growing /Fields and /Annots with them, a DSS, and updated document metadata (/Info, XMP)
+//! are allowed; anything else is not.
 
 use sahih_pdf::lopdf::xref::XrefEntry;
 use sahih_pdf::lopdf::{Dictionary, Document, Object, ObjectId};
@@ -114,6 +115,15 @@ pub fn analyse(bytes: &[u8], signed_end: usize, final_doc: &PdfDocument) -> Modi
         return Modifications::Disallowed("pages were added, removed or reordered".into());
     }
 
+    // Document metadata (the trailer's /Info dictionary and the catalog's XMP /Metadata stream)
+    // is not rendered content; signing tools update it (pyHanko sets /ModDate when it adds a DSS).
+    let info_ref = od.trailer.get(b"Info").and_then(Object::as_reference).ok();
+    let xmp_ref = od
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Metadata").ok())
+        .and_then(|o| o.as_reference().ok());
+
     // Roles of the objects that may legitimately change.
     let pages: HashSet<ObjectId> = old.page_ids().into_iter().collect();
     let mut annots_arrays = HashSet::new();
@@ -159,7 +169,9 @@ pub fn analyse(bytes: &[u8], signed_end: usize, final_doc: &PdfDocument) -> Modi
         if old_obj == new_obj {
             continue;
         }
-        let verdict: Result<(), String> = if Some(id) == old_root {
+        let verdict: Result<(), String> = if Some(id) == info_ref || Some(id) == xmp_ref {
+            Ok(())
+        } else if Some(id) == old_root {
             match (old_obj.as_dict(), new_obj.as_dict()) {
                 (Ok(o), Ok(n)) => {
                     if !same_except(o, n, &[b"AcroForm", b"DSS", b"Extensions"]) {

@@ -357,3 +357,41 @@ fn random_mutations_never_panic() {
         );
     }
 }
+
+/// Appends an incremental update that redefines object `num` with `body`.
+fn append_revision(signed: &[u8], num: u32, body: &str) -> Vec<u8> {
+    let startxref = sahih_pdf::document::parse_last_startxref(signed).unwrap();
+    let mut out = signed.to_vec();
+    let obj_at = out.len();
+    out.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+    let xref_at = out.len();
+    out.extend_from_slice(
+        format!("xref\n{num} 1\n{obj_at:010} 00000 n\r\ntrailer\n<< /Size 30 /Root 1 0 R /Info 7 0 R /Prev {startxref} >>\nstartxref\n{xref_at}\n%%EOF\n").as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn later_metadata_update_is_allowed_but_not_other_objects() {
+    let p = pki();
+    let signed = sign(&p, &letter(), false);
+    // Object 7 is the sample letter's /Info dictionary: a tool updating /ModDate after signing
+    // (as pyHanko does with its DSS revision) changes no content.
+    let meta = append_revision(
+        &signed,
+        7,
+        "<< /Title (Uji) /Producer (Sahih; pyHanko) /ModDate (D:20261127221122Z) >>",
+    );
+    let r = validate(&meta, vec![p.root.clone()], &NoRevocationData);
+    assert_eq!(r.indication, Indication::TotalPassed, "{:#?}", r.signatures);
+    assert_eq!(r.signatures[0].modifications, "signatures_only");
+    // The font dictionary (object 5) is not metadata: changing it changes what is shown.
+    let font = append_revision(
+        &signed,
+        5,
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>",
+    );
+    let r = validate(&font, vec![p.root.clone()], &NoRevocationData);
+    assert_eq!(r.indication, Indication::TotalFailed, "{:#?}", r.signatures);
+    assert_eq!(r.signatures[0].modifications, "disallowed");
+}
