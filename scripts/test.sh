@@ -8,6 +8,25 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh
 
+# PostgreSQL for the tests that run on both backends: the local server, else a throwaway one.
+PGTMP_FILE=$(mktemp)
+SAHIH_TEST_PG_URL=$(bash scripts/ensure-postgres.sh 3>"$PGTMP_FILE")
+PGTMP=$(sed -n 's/^PGTMP=//p' "$PGTMP_FILE"); rm -f "$PGTMP_FILE"
+if [ -n "$PGTMP" ]; then
+  BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  AS=(); [ "$(id -u)" -eq 0 ] && AS=(runuser -u postgres --)
+  trap '"${AS[@]}" "$BIN/pg_ctl" -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1; rm -rf "$PGTMP"' EXIT
+fi
+if [ -n "$SAHIH_TEST_PG_URL" ]; then
+  export SAHIH_TEST_PG_URL
+  echo "==> PostgreSQL for tests: ${SAHIH_TEST_PG_URL}${PGTMP:+ (throwaway server in $PGTMP)}"
+else
+  unset SAHIH_TEST_PG_URL
+  echo "!!! =====================================================================!!!"
+  echo "!!! NO POSTGRESQL AVAILABLE: PostgreSQL halves of the tests are SKIPPED  !!!"
+  echo "!!! =====================================================================!!!"
+fi
+
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"

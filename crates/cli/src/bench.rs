@@ -71,6 +71,7 @@ pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure
             .map(|s| s as &dyn sahih_pades::ValidationDataSource),
     };
     let options = SignOptions {
+        qr_link: None,
         placement: Some(Placement::Default),
         level,
         reason: None,

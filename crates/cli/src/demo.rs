@@ -1,4 +1,5 @@
-//! `sahih demo`: a fresh institution, an official, a sample letter, signed and verified.
+//! `sahih demo`: a fresh institution, an official, a sample letter, signed and verified; then
+//! an API client and the server on the embedded defaults, ready for an ECS client to try.
 
 use crate::{Failure, init};
 use sahih_core::store::NewOfficial;
@@ -121,7 +122,9 @@ fn prepare_dir(data: &Path, explicit: bool) -> Result<PathBuf, Failure> {
     Ok(dir)
 }
 
-pub async fn run(data: &Path, lang: Lang) -> Result<(), Failure> {
+pub const DEMO_CLIENT: &str = "demo-app";
+
+pub async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let explicit = std::env::var_os("SAHIH_DATA").is_some() || data != Path::new("./sahih-data");
     let dir = prepare_dir(data, explicit)?;
@@ -130,7 +133,21 @@ pub async fn run(data: &Path, lang: Lang) -> Result<(), Failure> {
         "==> 1/5 Membuat instansi contoh dan CA bawaan",
         "==> 1/5 Creating a demo institution and built-in CA",
     );
-    let sahih = init(&dir, "Pemerintah Kota Contoh", "https://sahih.contoh.go.id")
+    // Bind first: the QR codes and certificate URLs name this address.
+    let listener = if serve {
+        Some(
+            tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| core(CoreError::Io(format!("{listen}: {e}"))))?,
+        )
+    } else {
+        None
+    };
+    let base_url = match listener.as_ref().and_then(|l| l.local_addr().ok()) {
+        Some(addr) => format!("http://{addr}"),
+        None => "https://sahih.contoh.go.id".to_string(),
+    };
+    let sahih = init(&dir, "Pemerintah Kota Contoh", &base_url)
         .await
         .map_err(core)?;
     let _ = std::fs::write(
@@ -171,6 +188,7 @@ pub async fn run(data: &Path, lang: Lang) -> Result<(), Failure> {
         validation_data: Some(&services),
     };
     let options = SignOptions {
+        qr_link: None,
         level: Level::BLT,
         placement: Some(Placement::Page {
             page: PageSelector::First,
@@ -234,13 +252,52 @@ pub async fn run(data: &Path, lang: Lang) -> Result<(), Failure> {
             n = DEMO_NIK
         ),
     }
-    sahih.store.close().await;
-    if report.indication == sahih_validate::Indication::TotalPassed {
-        Ok(())
-    } else {
-        Err(Failure {
+    if report.indication != sahih_validate::Indication::TotalPassed {
+        sahih.store.close().await;
+        return Err(Failure {
             code: 1,
             message: String::new(),
-        })
+        });
     }
+    let Some(listener) = listener else {
+        sahih.store.close().await;
+        return Ok(());
+    };
+    let secret = sahih
+        .add_api_client(DEMO_CLIENT, &[], None)
+        .await
+        .map_err(core)?;
+    let credential = format!("{DEMO_CLIENT}:{secret}");
+    println!();
+    match lang {
+        Lang::Id => println!(
+            "Server Sahih berjalan di {base_url} (Ctrl-C untuk berhenti)\n\
+             Klien API contoh (HTTP Basic, seperti ECS BSrE):\n  {credential}\n\
+             Coba dari terminal lain:\n  \
+             curl -u {credential} {base_url}/api/user/status/{n}\n  \
+             curl -u {credential} -F file=@{u} -F nik={n} -F passphrase={p} -F tampilan=visible -F tag_koordinat=\"Kepala Dinas\" -F width=220 -F height=80 -o ttd-api.pdf {base_url}/api/sign/pdf\n  \
+             curl -u {credential} -F signed_file=@ttd-api.pdf {base_url}/api/sign/verify",
+            u = unsigned.display(),
+            n = DEMO_NIK,
+            p = DEMO_PASSPHRASE,
+        ),
+        Lang::En => println!(
+            "Sahih server running at {base_url} (Ctrl-C to stop)\n\
+             Demo API client (HTTP Basic, as BSrE's ECS):\n  {credential}\n\
+             Try from another terminal:\n  \
+             curl -u {credential} {base_url}/api/user/status/{n}\n  \
+             curl -u {credential} -F file=@{u} -F nik={n} -F passphrase={p} -F tampilan=visible -F tag_koordinat=\"Kepala Dinas\" -F width=220 -F height=80 -o signed-api.pdf {base_url}/api/sign/pdf\n  \
+             curl -u {credential} -F signed_file=@signed-api.pdf {base_url}/api/sign/verify",
+            u = unsigned.display(),
+            n = DEMO_NIK,
+            p = DEMO_PASSPHRASE,
+        ),
+    }
+    let blobs = crate::blob_store(&sahih.data, &sahih.config).map_err(core)?;
+    sahih_server::serve(
+        sahih_server::AppState::new(sahih, services, blobs),
+        listener,
+    )
+    .await
+    .map_err(|e| core(CoreError::Io(e.to_string())))
 }

@@ -3,6 +3,7 @@
 //! Owns: argument parsing, passphrase input (file, environment, prompt; never an argument),
 //! exit codes and printing. Must not know: PDF syntax, CMS, SQL.
 
+mod admin;
 mod bench;
 mod demo;
 
@@ -35,6 +36,14 @@ struct Cli {
     /// Language of messages and reports: id (Bahasa Indonesia) or en.
     #[arg(long, global = true, env = "SAHIH_LANG", default_value = "id")]
     lang: String,
+    /// Database: postgres://user@host/db or sqlite:///path (default: sahih.db in the data dir).
+    #[arg(long, global = true, env = "SAHIH_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Document storage: s3://bucket/prefix?endpoint=URL&region=R or file:///dir (default:
+    /// documents/ in the data dir). S3 credentials come from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY.
+    #[arg(long, global = true, env = "SAHIH_BLOB_URL")]
+    blob_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,8 +78,16 @@ enum Command {
         #[command(subcommand)]
         command: CaCommand,
     },
-    /// Demonstration on a fresh data directory: institution, official, letter, sign, verify.
-    Demo,
+    /// Demonstration on a fresh data directory: institution, official, letter, sign, verify;
+    /// then an API client and the server, printing the URL and credentials to try.
+    Demo {
+        /// Listen address of the demo server.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Stop after the signed letter is verified (no server).
+        #[arg(long)]
+        no_serve: bool,
+    },
     /// Add validation data (B-LT) and a document timestamp (B-LTA) to a signed PDF, also one
     /// signed by other tools; re-timestamps a B-LTA file before its TSA certificate expires.
     Extend {
@@ -84,10 +101,27 @@ enum Command {
         #[arg(long)]
         tsa: Option<String>,
     },
-    /// Serve the trust services over HTTP: RFC 3161 TSA at /tsa, OCSP at /ocsp, CRLs at /crl/.
+    /// Serve the ECS-compatible API (/api), the trust services (/tsa, /ocsp, /crl/), health,
+    /// readiness and metrics over HTTP.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
+        /// Listen address (default from config: 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// API clients (applications calling the ECS-compatible API with HTTP Basic credentials).
+    Client {
+        #[command(subcommand)]
+        command: admin::ClientCommand,
+    },
+    /// The institution's document-class policy.
+    Policy {
+        #[command(subcommand)]
+        command: admin::PolicyCommand,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: admin::AuditCommand,
     },
     /// Print a CA's current CRL (PEM; "root" or "issuing-N", default the active issuing CA).
     Crl {
@@ -294,10 +328,35 @@ pub fn read_passphrase(
     Ok(p)
 }
 
+/// `--database-url` / `--blob-url` given on the command line (they win over the environment and
+/// the config file, which `DataDir` consults).
+static STORAGE_OVERRIDES: std::sync::OnceLock<(Option<String>, Option<String>)> =
+    std::sync::OnceLock::new();
+
+fn database_url(dir: &DataDir, config: Option<&Config>) -> String {
+    STORAGE_OVERRIDES
+        .get()
+        .and_then(|(d, _)| d.clone())
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| dir.database_url(config))
+}
+
+pub fn blob_store(
+    dir: &DataDir,
+    config: &Config,
+) -> Result<sahih_store::blob::AnyBlobStore, CoreError> {
+    let url = STORAGE_OVERRIDES
+        .get()
+        .and_then(|(_, b)| b.clone())
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| dir.blob_url(Some(config)));
+    Ok(sahih_store::blob::AnyBlobStore::from_url(&url)?)
+}
+
 pub async fn open(data: &Path) -> Result<Sahih<SqliteStore>, CoreError> {
     let dir = DataDir::new(data);
     let config = dir.load_config()?;
-    let store = SqliteStore::open(&dir.database_path(), false).await?;
+    let store = SqliteStore::connect(&database_url(&dir, Some(&config))).await?;
     Ok(Sahih {
         store,
         config,
@@ -325,13 +384,26 @@ pub async fn init(data: &Path, org: &str, base_url: &str) -> Result<Sahih<Sqlite
     let result = async {
         dir.write_config(&config)?;
         dir.create_master_key()?;
-        let store = SqliteStore::open(&dir.database_path(), true).await?;
+        let url = database_url(&dir, Some(&config));
+        let url = if url.starts_with("sqlite:") && !url.contains("mode=") {
+            format!("{url}?mode=rwc")
+        } else {
+            url
+        };
+        let store = SqliteStore::connect(&url).await?;
         let sahih = Sahih {
             store,
             config,
             data: dir.clone(),
         };
-        sahih.create_ca_hierarchy().await?;
+        // A shared database (PostgreSQL) may already hold the CA of another data directory
+        // that uses the same master key: reuse it.
+        if sahih_core::store::Store::active_ca(&sahih.store, "issuing")
+            .await?
+            .is_none()
+        {
+            sahih.create_ca_hierarchy().await?;
+        }
         Ok::<_, CoreError>(sahih)
     }
     .await;
@@ -470,7 +542,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let placement = if a.invisible {
                 None
             } else if let Some(text) = &a.anchor {
-                Some(Placement::Anchor { text: text.clone() })
+                Some(Placement::Anchor {
+                    text: text.clone(),
+                    size: None,
+                })
             } else if a.page.is_some() || a.rect.is_some() {
                 let page = match &a.page {
                     Some(p) => p.parse::<PageSelector>().map_err(Failure::usage)?,
@@ -490,6 +565,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let sahih = open(&cli.data).await.map_err(core)?;
             let passphrase = read_passphrase(&a.passphrase, lang, false).map_err(Failure::usage)?;
             let options = SignOptions {
+                qr_link: None,
                 placement,
                 level,
                 reason: a.reason.clone(),
@@ -602,7 +678,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             sahih.store.close().await;
         }
-        Command::Demo => return demo::run(&cli.data, lang).await,
+        Command::Demo { listen, no_serve } => {
+            return demo::run(&cli.data, lang, &listen, !no_serve).await;
+        }
         Command::Extend {
             file,
             output,
@@ -664,8 +742,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             sahih.store.close().await;
         }
+        Command::Client { command } => return admin::client(&cli.data, command, lang).await,
+        Command::Policy { command } => return admin::policy(&cli.data, command, lang).await,
+        Command::Audit { command } => return admin::audit(&cli.data, command, lang).await,
         Command::Serve { listen } => {
             let sahih = open(&cli.data).await.map_err(core)?;
+            let listen = listen.unwrap_or_else(|| sahih.config.server.listen.clone());
+            let blobs = blob_store(&sahih.data, &sahih.config).map_err(core)?;
             let services = sahih.trust_services().await.map_err(core)?;
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
@@ -676,15 +759,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .unwrap_or(listen);
             match lang {
                 Lang::Id => println!(
-                    "Sahih melayani di http://{addr} (TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl). Ctrl-C untuk berhenti."
+                    "Sahih melayani di http://{addr} (API ECS: /api, TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl, metrik: /metrics). Ctrl-C untuk berhenti."
                 ),
                 Lang::En => println!(
-                    "Sahih serving on http://{addr} (TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl). Ctrl-C to stop."
+                    "Sahih serving on http://{addr} (ECS API: /api, TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl, metrics: /metrics). Ctrl-C to stop."
                 ),
             }
-            sahih_server::serve(sahih_server::AppState { sahih, services }, listener)
-                .await
-                .map_err(|e| core(CoreError::Io(e.to_string())))?;
+            sahih_server::serve(
+                sahih_server::AppState::new(sahih, services, blobs),
+                listener,
+            )
+            .await
+            .map_err(|e| core(CoreError::Io(e.to_string())))?;
         }
         Command::Crl { ca, output } => {
             let sahih = open(&cli.data).await.map_err(core)?;
@@ -853,9 +939,10 @@ async fn verify(data: &Path, a: VerifyArgs, lang: Lang) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = STORAGE_OVERRIDES.set((cli.database_url.clone(), cli.blob_url.clone()));
     let lang = lang_of(&cli.lang);
     // The server uses every core; one-shot commands need only one thread.
-    let mut builder = if matches!(cli.command, Command::Serve { .. }) {
+    let mut builder = if matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }) {
         tokio::runtime::Builder::new_multi_thread()
     } else {
         tokio::runtime::Builder::new_current_thread()

@@ -23,6 +23,60 @@ pub struct Config {
     pub keys: KeyDefaults,
     #[serde(default)]
     pub signing: SigningDefaults,
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// Where state lives. Empty values mean the embedded defaults: `sahih.db` (SQLite) and the
+/// `documents/` directory in the data directory. `SAHIH_DATABASE_URL` and `SAHIH_BLOB_URL`
+/// (or `--database-url`, `--blob-url`) override these for every command.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct StorageConfig {
+    /// `postgres://user@host/db` or `sqlite:///path/sahih.db`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `s3://bucket/prefix?endpoint=http://host:9000&region=us-east-1` or `file:///dir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob_url: Option<String>,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ServerConfig {
+    /// Default listen address of `sahih serve`.
+    pub listen: String,
+    /// Largest request body accepted by the signing APIs, in MiB (larger: 413).
+    pub max_body_mib: usize,
+    /// PAdES level the ECS-compatible API produces (ECS itself reports PKCS7-T; B-LT adds the
+    /// revocation data for long-term validation).
+    pub ecs_level: String,
+    /// How ECS `xAxis/yAxis/width/height` (v1) and `originX/originY/width/height` (v2) are read:
+    /// "size" (lower-left corner + width and height, points, origin bottom-left of the displayed
+    /// page) or "corners" (lower-left and upper-right corners, iText `Rectangle` style).
+    pub ecs_coordinates: String,
+    /// Threads that sign the documents of one bulk request (0: one per CPU).
+    pub sign_threads: usize,
+    /// Most documents in one v2 request.
+    pub max_files_per_request: usize,
+    /// Seconds between TSA timestamps of the audit chain head (0: never).
+    pub audit_anchor_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_body_mib: 128,
+            ecs_level: "B-LT".into(),
+            ecs_coordinates: "size".into(),
+            sign_threads: 0,
+            max_files_per_request: 2000,
+            audit_anchor_secs: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -72,6 +126,8 @@ impl Config {
             base_url: base_url.trim_end_matches('/').to_string(),
             keys: KeyDefaults::default(),
             signing: SigningDefaults::default(),
+            storage: StorageConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -91,6 +147,30 @@ impl DataDir {
     }
     pub fn database_path(&self) -> PathBuf {
         self.root.join(DATABASE_FILE)
+    }
+    /// The embedded default document directory.
+    pub fn documents_path(&self) -> PathBuf {
+        self.root.join("documents")
+    }
+
+    /// The database URL: `SAHIH_DATABASE_URL`, else the config file, else SQLite in the data
+    /// directory.
+    pub fn database_url(&self, config: Option<&Config>) -> String {
+        non_empty_env("SAHIH_DATABASE_URL")
+            .or_else(|| config.and_then(|c| c.storage.database_url.clone()))
+            .unwrap_or_else(|| format!("sqlite://{}", self.database_path().display()))
+    }
+
+    /// The blob URL: `SAHIH_BLOB_URL`, else the config file, else `documents/` in the data
+    /// directory.
+    pub fn blob_url(&self, config: Option<&Config>) -> String {
+        non_empty_env("SAHIH_BLOB_URL")
+            .or_else(|| config.and_then(|c| c.storage.blob_url.clone()))
+            .unwrap_or_else(|| {
+                let dir = self.documents_path();
+                let dir = std::path::absolute(&dir).unwrap_or(dir);
+                format!("file://{}", dir.display())
+            })
     }
     pub fn master_key_path(&self) -> PathBuf {
         std::env::var_os("SAHIH_MASTER_KEY_FILE")
@@ -145,6 +225,10 @@ impl DataDir {
         MasterKey::from_hex(text.trim())
             .map_err(|_| CoreError::MasterKey(format!("{}: not 64 hex characters", path.display())))
     }
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 fn master_key_from_env() -> Result<Option<MasterKey>, CoreError> {

@@ -9,7 +9,11 @@
 //! Must not know: SQL, HTTP, or terminal I/O. User-facing messages come from
 //! [`CoreError::message`] in Bahasa Indonesia or English.
 
+pub mod audit;
+pub mod clients;
 pub mod config;
+pub mod policy;
+pub mod requests;
 pub mod service;
 pub mod store;
 pub mod trust;
@@ -66,6 +70,11 @@ pub enum CoreError {
     /// A trust service (TSA, OCSP, CRL) failed or could not be reached.
     #[error("trust service: {0}")]
     Service(String),
+    /// The institution's document-class policy refuses the request (message cites the rule).
+    #[error("refused by policy")]
+    PolicyRefused { id: String, en: String },
+    #[error(transparent)]
+    Blob(#[from] store::BlobError),
 }
 
 impl From<PkiError> for CoreError {
@@ -295,6 +304,20 @@ impl CoreError {
                     format!("Layanan kepercayaan (TSA/OCSP/CRL) gagal: {d}")
                 } else {
                     format!("Trust service (TSA/OCSP/CRL) failed: {d}")
+                }
+            }
+            Self::PolicyRefused { id: text_id, en } => {
+                if id {
+                    text_id.clone()
+                } else {
+                    en.clone()
+                }
+            }
+            Self::Blob(e) => {
+                if id {
+                    format!("Penyimpanan dokumen gagal: {e}")
+                } else {
+                    format!("Document storage failed: {e}")
                 }
             }
         }

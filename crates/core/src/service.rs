@@ -50,6 +50,8 @@ pub struct SignOptions {
     pub location: Option<String>,
     /// Language of the stamp text.
     pub lang: Lang,
+    /// What the QR code links to (ECS `linkQR`); None: this document's verification page.
+    pub qr_link: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -360,7 +362,10 @@ impl<S: Store> Sahih<S> {
                     page_index,
                     rect,
                     content: StampContent {
-                        qr_payload: verification_url.clone(),
+                        qr_payload: options
+                            .qr_link
+                            .clone()
+                            .unwrap_or_else(|| verification_url.clone()),
                         heading: heading.into(),
                         name: o.name.clone(),
                         lines: vec![

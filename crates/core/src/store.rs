@@ -2,6 +2,8 @@
 //! `sahih-store`; every piece of state that must hold across processes (lockouts, revocations,
 //! signed-document records) goes through here.
 
+use crate::audit::{AuditAnchor, AuditEntry, AuditEvent};
+use crate::policy::DocClass;
 use std::future::Future;
 use time::OffsetDateTime;
 
@@ -136,6 +138,46 @@ pub struct SignedDocumentRecord {
     pub level: String,
 }
 
+#[derive(Debug, Clone)]
+pub struct ApiClientRecord {
+    pub id: i64,
+    pub name: String,
+    /// SHA-256 (hex) of the secret; the secret itself is never stored.
+    pub secret_sha256: String,
+    /// Allowed source addresses (CIDR); empty: any.
+    pub allow_ips: Vec<String>,
+    /// Document class for requests that name none (ECS requests never do).
+    pub default_class: Option<String>,
+    pub disabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+/// A signed PDF kept for one download (`GET /api/sign/download/{id}`).
+#[derive(Debug, Clone)]
+pub struct DownloadRecord {
+    pub id: String,
+    pub blob_key: String,
+    pub client: Option<String>,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A message for an official (one-time codes, activation links): sent by SMTP in production,
+/// kept in the outbox table in the embedded default.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The result of one signing to be recorded: the document record and its audit event are
+/// committed together, so a crash leaves neither.
+#[derive(Debug, Clone)]
+pub struct SigningRecord {
+    pub document: SignedDocumentRecord,
+    pub download: Option<DownloadRecord>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -236,4 +278,115 @@ pub trait Store: Send + Sync {
         &self,
         issuer_ca_id: i64,
     ) -> impl Future<Output = StoreResult<Vec<CertificateRecord>>> + Send;
+    fn official_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = StoreResult<Option<OfficialRecord>>> + Send;
+
+    /// Records signed documents (and their one-time downloads) and the audit events in one
+    /// transaction.
+    fn commit_signatures(
+        &self,
+        records: &[SigningRecord],
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn insert_api_client(
+        &self,
+        name: &str,
+        secret_sha256: &str,
+        allow_ips: &[String],
+        default_class: Option<&str>,
+        event: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    fn api_client(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = StoreResult<Option<ApiClientRecord>>> + Send;
+    fn api_clients(&self) -> impl Future<Output = StoreResult<Vec<ApiClientRecord>>> + Send;
+    /// Returns false when no such client exists.
+    fn set_api_client_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        event: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Replaces the document-class policy (and audits it) in one transaction.
+    fn replace_policy(
+        &self,
+        default_class: &str,
+        classes: &[DocClass],
+        event: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The default class and the classes; `None` before any policy was loaded.
+    fn policy(&self) -> impl Future<Output = StoreResult<Option<(String, Vec<DocClass>)>>> + Send;
+
+    /// Appends events to the audit chain (atomically, in order); returns the last seq.
+    fn append_audit(&self, events: &[AuditEvent]) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Entries with `from <= seq <= to`, ordered by seq.
+    fn audit_entries(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = StoreResult<Vec<AuditEntry>>> + Send;
+    /// The chain head (seq, hash), `None` while the log is empty.
+    fn audit_head(&self) -> impl Future<Output = StoreResult<Option<(i64, String)>>> + Send;
+    fn insert_audit_anchor(
+        &self,
+        anchor: &AuditAnchor,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn audit_anchors(&self) -> impl Future<Output = StoreResult<Vec<AuditAnchor>>> + Send;
+
+    /// Marks a download taken and returns it, exactly once across all processes; `None` when
+    /// unknown, already taken or expired.
+    fn take_download(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<Option<DownloadRecord>>> + Send;
+
+    fn push_outbox(&self, message: &OutboxMessage) -> impl Future<Output = StoreResult<()>> + Send;
+    fn outbox(
+        &self,
+        recipient: &str,
+    ) -> impl Future<Output = StoreResult<Vec<OutboxMessage>>> + Send;
+
+    /// Stores a one-time code (its hash) valid for `uses` documents until `expires_at`.
+    fn insert_otp(
+        &self,
+        official_id: i64,
+        code_sha256: &str,
+        uses: i64,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Consumes `count` uses of a live code; false when no such live code has that many left.
+    fn consume_otp(
+        &self,
+        official_id: i64,
+        code_sha256: &str,
+        count: i64,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The object store could not be reached or refused the request.
+    #[error("object storage: {0}")]
+    Backend(String),
+    /// A key that is not a safe relative name (no `..`, no leading `/`, ASCII only).
+    #[error("invalid object key: {0}")]
+    InvalidKey(String),
+}
+
+/// Document bytes (signed PDFs waiting for download, evidence files): a local directory in the
+/// embedded default, an S3-compatible bucket in production. Keys are relative names such as
+/// `signed/abc.pdf`. `put` is atomic: a reader sees the whole object or none.
+pub trait BlobStore: Send + Sync {
+    fn put(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = Result<(), BlobError>> + Send;
+    /// `Ok(None)` when the object does not exist.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, BlobError>> + Send;
+    /// Deleting a missing object is not an error.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), BlobError>> + Send;
 }

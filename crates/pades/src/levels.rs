@@ -41,7 +41,7 @@ impl std::str::FromStr for Level {
 }
 
 /// Obtains RFC 3161 timestamp tokens: the built-in TSA in-process, or a TSA over HTTP.
-pub trait Timestamper {
+pub trait Timestamper: Send + Sync {
     /// The TimeStampToken (a CMS ContentInfo, DER) over a SHA-256 `digest`.
     fn timestamp(&self, digest: &[u8]) -> Result<Vec<u8>, PadesError>;
     /// Upper bound of a token's size, for sizing /Contents.
@@ -52,7 +52,7 @@ pub trait Timestamper {
 
 /// Collects what a verifier needs offline for `certs` (and their issuers): certificates, OCSP
 /// responses and CRLs.
-pub trait ValidationDataSource {
+pub trait ValidationDataSource: Send + Sync {
     fn collect(&self, certs: &[Certificate]) -> Result<DssData, PadesError>;
 }
 

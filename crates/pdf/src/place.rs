@@ -42,8 +42,12 @@ pub enum Placement {
         page: PageSelector,
         rect: Option<DisplayRect>,
     },
-    /// Centred on the first occurrence of the text.
-    Anchor { text: String },
+    /// Centred on the first occurrence of the text; `size` (width, height in points) or the
+    /// default stamp size.
+    Anchor {
+        text: String,
+        size: Option<(f64, f64)>,
+    },
 }
 
 /// Resolves a placement to a page index and a displayed rectangle.
@@ -82,14 +86,15 @@ pub fn resolve_placement(
                 None => Ok((index, default_rect_on(index)?)),
             }
         }
-        Placement::Anchor { text } => {
+        Placement::Anchor { text, size } => {
             let hit = crate::text::find_text(&pdf.doc, text)?
                 .ok_or_else(|| PdfError::AnchorNotFound(text.clone()))?;
             let geo = pdf.page_geometry(hit.page_index)?;
             let [x0, y0, x1, y1] = hit.rect;
             let (cu, cv) = geo.user_to_display((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-            let w = DEFAULT_STAMP_W.min(geo.display_width());
-            let h = DEFAULT_STAMP_H.min(geo.display_height());
+            let (w, h) = size.unwrap_or((DEFAULT_STAMP_W, DEFAULT_STAMP_H));
+            let w = w.min(geo.display_width());
+            let h = h.min(geo.display_height());
             // Centred on the anchor, pushed back inside the page if it would stick out.
             let x = (cu - w / 2.0).clamp(0.0, (geo.display_width() - w).max(0.0));
             let y = (cv - h / 2.0).clamp(0.0, (geo.display_height() - h).max(0.0));

@@ -1,9 +1,13 @@
-//! sahih-server: HTTP for Sahih. For now the trust services: RFC 3161 time-stamping at
-//! `POST /tsa`, OCSP (RFC 6960, POST and GET) at `/ocsp`, CRLs at `/crl/{ca}.crl`, CA
-//! certificates at `/ca/{ca}.crt`, and `/healthz`.
+//! sahih-server: HTTP for Sahih.
 //!
-//! Owns: routes, content types, size limits, graceful shutdown. Must not know: how tokens,
-//! responses or CRLs are made (that is `sahih-core` and `sahih-pki`).
+//! - the BSrE-ECS-compatible API under `/api` (HTTP Basic per API client; see `ecs`),
+//! - the trust services: RFC 3161 time-stamping at `POST /tsa`, OCSP (RFC 6960, POST and GET)
+//!   at `/ocsp`, CRLs at `/crl/{ca}.crl`, CA certificates at `/ca/{ca}.crt`,
+//! - operations: `/healthz` (alive), `/readyz` (database answers), `/metrics` (Prometheus).
+//!
+//! Owns: routes, content types, size limits, authentication of API clients, request ids and
+//! logs, graceful shutdown. Must not know: how tokens, signatures, policy decisions or audit
+//! entries are made (that is `sahih-core` and `sahih-pki`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,31 +17,94 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sahih_core::Sahih;
 use sahih_core::trust::{TrustServices, ca_name};
-use sahih_store::SqliteStore;
+use sahih_store::SqlStore;
+use sahih_store::blob::AnyBlobStore;
 use std::sync::Arc;
 
+pub mod auth;
 pub mod client;
+pub mod ecs;
+pub mod obs;
 
 pub struct AppState {
-    pub sahih: Sahih<SqliteStore>,
+    pub sahih: Sahih<SqlStore>,
     pub services: TrustServices,
+    pub blobs: AnyBlobStore,
+    pub metrics: obs::Metrics,
+    /// One JSON line per request on stderr.
+    pub log_requests: bool,
 }
 
-type Shared = Arc<AppState>;
+impl AppState {
+    pub fn new(sahih: Sahih<SqlStore>, services: TrustServices, blobs: AnyBlobStore) -> Self {
+        Self {
+            sahih,
+            services,
+            blobs,
+            metrics: obs::Metrics::default(),
+            log_requests: true,
+        }
+    }
+}
+
+pub type Shared = Arc<AppState>;
 
 /// Request bodies of the trust services are small; refuse anything large early.
 pub const MAX_SERVICE_BODY: usize = 64 * 1024;
 
 pub fn router(state: Shared) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+    let api_limit = state
+        .sahih
+        .config
+        .server
+        .max_body_mib
+        .max(1)
+        .saturating_mul(1024 * 1024);
+    let ecs = Router::new()
+        .route("/api/sign/pdf", post(ecs::v1_sign))
+        .route("/api/sign/download/{id}", get(ecs::v1_download))
+        .route("/api/sign/verify", post(ecs::v1_verify))
+        .route("/api/user/status/{nik}", get(ecs::v1_user_status))
+        .route("/api/v2/sign/pdf", post(ecs::v2_sign))
+        .route("/api/v2/verify/pdf", post(ecs::v2_verify))
+        .route("/api/v2/user/check/status", post(ecs::v2_user_status))
+        .layer(DefaultBodyLimit::max(api_limit))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::require_client,
+        ));
+    let services = Router::new()
         .route("/tsa", post(tsa))
         .route("/ocsp", post(ocsp_post))
         .route("/ocsp/{*request}", get(ocsp_get))
         .route("/crl/{name}", get(crl))
         .route("/ca/{name}", get(ca_cert))
-        .layer(DefaultBodyLimit::max(MAX_SERVICE_BODY))
+        .layer(DefaultBodyLimit::max(MAX_SERVICE_BODY));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(obs::metrics))
+        .merge(ecs)
+        .merge(services)
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            obs::middleware,
+        ))
         .with_state(state)
+}
+
+async fn not_found() -> Response {
+    ecs::EcsError::new(StatusCode::NOT_FOUND, 4040, "Alamat tidak ditemukan").into_response()
+}
+
+/// Ready when the database answers.
+async fn readyz(State(s): State<Shared>) -> Response {
+    if s.sahih.store.ping().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
 }
 
 fn der_response(content_type: &'static str, body: Vec<u8>) -> Response {
@@ -109,7 +176,7 @@ async fn ca_cert(State(s): State<Shared>, Path(name): Path<String>) -> Response 
 /// How often OCSP answers pick up revocations made by other processes (the CLI, other servers).
 pub const STATUS_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Serves until Ctrl-C / SIGTERM; in-flight requests finish first.
+/// Serves until Ctrl-C / SIGTERM; in-flight requests (signatures included) finish first.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let state = Arc::new(state);
     let refresher = Arc::clone(&state);
@@ -122,10 +189,29 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             }
         }
     });
+    let anchor_secs = state.sahih.config.server.audit_anchor_secs;
+    if anchor_secs > 0 {
+        let anchorer = Arc::clone(&state);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(anchor_secs));
+            loop {
+                tick.tick().await;
+                if let Err(e) = anchorer.sahih.anchor_audit_head(&anchorer.services).await {
+                    eprintln!(
+                        "{}",
+                        serde_json::json!({"level": "warn", "msg": "audit anchor failed", "error": e.to_string()})
+                    );
+                }
+            }
+        });
+    }
     let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

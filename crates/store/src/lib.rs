@@ -6,22 +6,27 @@
 //! Must not know: cryptography, PDF, or how results are shown. It stores sealed keys as opaque
 //! text and never sees a passphrase.
 
+pub mod blob;
+
+use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_micros};
+use sahih_core::policy::{DocClass, Rule};
 use sahih_core::store::{
-    CaRecord, CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial,
-    OfficialRecord, RevokedEntry, ServiceKeyRecord, SignedDocumentRecord, Store, StoreError,
-    StoreResult,
+    ApiClientRecord, CaRecord, CertStatus, CertificateRecord, DownloadRecord, LockState,
+    NewCertificate, NewOfficial, OfficialRecord, OutboxMessage, RevokedEntry, ServiceKeyRecord,
+    SignedDocumentRecord, SigningRecord, Store, StoreError, StoreResult,
 };
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyConnection, AnyPool, Executor, Row};
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-const MIGRATIONS: [&str; 2] = [
+const SQLITE_MIGRATIONS: [&str; 3] = [
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_trust_services.sql"),
+    include_str!("../migrations/sqlite/0003_server.sql"),
 ];
+const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/0001_schema.sql")];
 
 fn db(e: sqlx::Error) -> StoreError {
     match &e {
@@ -40,40 +45,101 @@ fn from_ts(v: i64) -> StoreResult<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// SQLite-backed store (WAL mode, busy timeout so several processes can share the file).
-#[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-impl SqliteStore {
-    /// Opens (and creates, when `create`) the database at `path` and applies migrations.
+/// The SQL store: SQLite (embedded default, WAL mode with a busy timeout so several processes
+/// can share the file) or PostgreSQL (production; several servers share one database). One code
+/// path over sqlx's `Any` driver: every query uses `$n` placeholders, which both accept.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The name the embedded default had before PostgreSQL support.
+pub type SqliteStore = SqlStore;
+
+/// Hides the password of a database URL for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl SqlStore {
+    /// Opens (and creates, when `create`) the SQLite database at `path` and applies migrations.
     pub async fn open(path: &Path, create: bool) -> StoreResult<Self> {
-        let url = format!("sqlite://{}", path.display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .map_err(db)?
-            .create_if_missing(create)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(db)?;
-        // Idempotent DDL (IF NOT EXISTS), applied in order on every open.
-        for migration in MIGRATIONS {
+        let mode = if create { "rwc" } else { "rw" };
+        Self::connect(&format!("sqlite://{}?mode={mode}", path.display())).await
+    }
+
+    /// Connects to `sqlite://...` or `postgres://...` and applies migrations (idempotent DDL).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Database(format!(
+                "unsupported database URL {} (use sqlite:// or postgres://)",
+                redact_url(url)
+            )));
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(4)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await
+            }
+            Backend::Postgres => options.max_connections(8).connect(url).await,
+        }
+        .map_err(|e| StoreError::Database(format!("{}: {}", redact_url(url), e)))?;
+        let migrations: &[&str] = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        for migration in migrations {
             sqlx::raw_sql(migration).execute(&pool).await.map_err(db)?;
         }
-        Ok(Self { pool })
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// True when the database answers (readiness).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
 }
 
-fn ca_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<CaRecord> {
+fn ca_from_row(r: &AnyRow) -> StoreResult<CaRecord> {
     Ok(CaRecord {
         id: r.try_get("id").map_err(db)?,
         kind: r.try_get("kind").map_err(db)?,
@@ -84,7 +150,7 @@ fn ca_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<CaRecord> {
     })
 }
 
-fn cert_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<CertificateRecord> {
+fn cert_from_row(r: &AnyRow) -> StoreResult<CertificateRecord> {
     let status: String = r.try_get("status").map_err(db)?;
     let revoked_at: Option<i64> = r.try_get("revoked_at").map_err(db)?;
     Ok(CertificateRecord {
@@ -102,14 +168,14 @@ fn cert_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<CertificateRecord> 
     })
 }
 
-type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// In one transaction: deactivate the current record(s), insert the new active one, return its
 /// id (`insert` must end with `RETURNING id`). Readers never see two active records, or none.
 async fn replace_active(
-    pool: &SqlitePool,
-    deactivate: SqliteQuery<'_>,
-    insert: SqliteQuery<'_>,
+    pool: &AnyPool,
+    deactivate: AnyQuery<'_>,
+    insert: AnyQuery<'_>,
 ) -> StoreResult<i64> {
     let mut tx = pool.begin().await.map_err(db)?;
     deactivate.execute(&mut *tx).await.map_err(db)?;
@@ -123,7 +189,7 @@ async fn replace_active(
     Ok(id)
 }
 
-impl Store for SqliteStore {
+impl Store for SqlStore {
     async fn insert_ca(
         &self,
         kind: &str,
@@ -133,9 +199,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<i64> {
         replace_active(
             &self.pool,
-            sqlx::query("UPDATE ca SET active = 0 WHERE kind = ?").bind(kind),
+            sqlx::query("UPDATE ca SET active = 0 WHERE kind = $1").bind(kind),
             sqlx::query(
-                "INSERT INTO ca (kind, generation, cert_der, sealed_key, active, created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
+                "INSERT INTO ca (kind, generation, cert_der, sealed_key, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
             )
             .bind(kind)
             .bind(generation)
@@ -148,7 +214,7 @@ impl Store for SqliteStore {
 
     async fn active_ca(&self, kind: &str) -> StoreResult<Option<CaRecord>> {
         let row =
-            sqlx::query("SELECT * FROM ca WHERE kind = ? AND active = 1 ORDER BY id DESC LIMIT 1")
+            sqlx::query("SELECT * FROM ca WHERE kind = $1 AND active = 1 ORDER BY id DESC LIMIT 1")
                 .bind(kind)
                 .fetch_optional(&self.pool)
                 .await
@@ -166,7 +232,7 @@ impl Store for SqliteStore {
 
     async fn insert_official(&self, o: &NewOfficial) -> StoreResult<i64> {
         let row = sqlx::query(
-            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&o.nik)
         .bind(&o.nip)
@@ -183,7 +249,7 @@ impl Store for SqliteStore {
 
     async fn official_by_nik(&self, nik: &str) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit FROM officials WHERE nik = ?",
+            "SELECT id, nik, nip, name, email, position, unit FROM officials WHERE nik = $1",
         )
         .bind(nik)
         .fetch_optional(&self.pool)
@@ -206,7 +272,7 @@ impl Store for SqliteStore {
     async fn insert_certificate(&self, c: &NewCertificate) -> StoreResult<i64> {
         let row = sqlx::query(
             "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'ISSUE', ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, 'ISSUE', $7, $8, $9) RETURNING id",
         )
         .bind(c.official_id)
         .bind(c.issuer_ca_id)
@@ -225,7 +291,7 @@ impl Store for SqliteStore {
 
     async fn latest_certificate(&self, official_id: i64) -> StoreResult<Option<CertificateRecord>> {
         let row = sqlx::query(
-            "SELECT * FROM certificates WHERE official_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM certificates WHERE official_id = $1 ORDER BY id DESC LIMIT 1",
         )
         .bind(official_id)
         .fetch_optional(&self.pool)
@@ -241,7 +307,7 @@ impl Store for SqliteStore {
         reason: &str,
     ) -> StoreResult<u64> {
         let done = sqlx::query(
-            "UPDATE certificates SET status = 'REVOKE', revoked_at = ?, revocation_reason = ? WHERE official_id = ? AND status = 'ISSUE'",
+            "UPDATE certificates SET status = 'REVOKE', revoked_at = $1, revocation_reason = $2 WHERE official_id = $3 AND status = 'ISSUE'",
         )
         .bind(ts(at))
         .bind(reason)
@@ -277,7 +343,7 @@ impl Store for SqliteStore {
     }
 
     async fn lock_state(&self, official_id: i64, now: OffsetDateTime) -> StoreResult<LockState> {
-        let row = sqlx::query("SELECT failed_attempts, locked_until FROM officials WHERE id = ?")
+        let row = sqlx::query("SELECT failed_attempts, locked_until FROM officials WHERE id = $1")
             .bind(official_id)
             .fetch_one(&self.pool)
             .await
@@ -301,9 +367,9 @@ impl Store for SqliteStore {
         let until = ts(now + lock_for);
         let row = sqlx::query(
             "UPDATE officials SET
-                locked_until    = CASE WHEN failed_attempts + 1 >= ?1 THEN ?2 ELSE locked_until END,
-                failed_attempts = CASE WHEN failed_attempts + 1 >= ?1 THEN 0 ELSE failed_attempts + 1 END
-             WHERE id = ?3
+                locked_until    = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END,
+                failed_attempts = CASE WHEN failed_attempts + 1 >= $1 THEN 0 ELSE failed_attempts + 1 END
+             WHERE id = $3
              RETURNING failed_attempts, locked_until",
         )
         .bind(max_failures)
@@ -321,7 +387,7 @@ impl Store for SqliteStore {
     }
 
     async fn reset_failures(&self, official_id: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE officials SET failed_attempts = 0, locked_until = NULL WHERE id = ?")
+        sqlx::query("UPDATE officials SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
             .bind(official_id)
             .execute(&self.pool)
             .await
@@ -332,7 +398,7 @@ impl Store for SqliteStore {
     async fn insert_signed_document(&self, d: &SignedDocumentRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at, field_name, file_name, level)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&d.id)
         .bind(&d.sha256_hex)
@@ -349,7 +415,7 @@ impl Store for SqliteStore {
     }
 
     async fn signed_document(&self, id: &str) -> StoreResult<Option<SignedDocumentRecord>> {
-        let row = sqlx::query("SELECT * FROM signed_documents WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM signed_documents WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -378,11 +444,11 @@ impl Store for SqliteStore {
     ) -> StoreResult<i64> {
         replace_active(
             &self.pool,
-            sqlx::query("UPDATE service_keys SET active = 0 WHERE kind = ? AND issuer_ca_id = ?")
+            sqlx::query("UPDATE service_keys SET active = 0 WHERE kind = $1 AND issuer_ca_id = $2")
                 .bind(kind)
                 .bind(issuer_ca_id),
             sqlx::query(
-                "INSERT INTO service_keys (kind, issuer_ca_id, cert_der, sealed_key, active, created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
+                "INSERT INTO service_keys (kind, issuer_ca_id, cert_der, sealed_key, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
             )
             .bind(kind)
             .bind(issuer_ca_id)
@@ -395,7 +461,7 @@ impl Store for SqliteStore {
 
     async fn active_service_keys(&self, kind: &str) -> StoreResult<Vec<ServiceKeyRecord>> {
         let rows =
-            sqlx::query("SELECT * FROM service_keys WHERE kind = ? AND active = 1 ORDER BY id")
+            sqlx::query("SELECT * FROM service_keys WHERE kind = $1 AND active = 1 ORDER BY id")
                 .bind(kind)
                 .fetch_all(&self.pool)
                 .await
@@ -416,8 +482,8 @@ impl Store for SqliteStore {
     async fn reserve_counter(&self, name: &str, count: i64) -> StoreResult<i64> {
         // One atomic statement: concurrent processes get disjoint ranges [start, start+count).
         let row = sqlx::query(
-            "INSERT INTO counters (name, value) VALUES (?1, ?2)
-             ON CONFLICT(name) DO UPDATE SET value = value + ?2
+            "INSERT INTO counters (name, value) VALUES ($1, $2)
+             ON CONFLICT(name) DO UPDATE SET value = counters.value + $2
              RETURNING value",
         )
         .bind(name)
@@ -433,11 +499,458 @@ impl Store for SqliteStore {
         &self,
         issuer_ca_id: i64,
     ) -> StoreResult<Vec<CertificateRecord>> {
-        let rows = sqlx::query("SELECT * FROM certificates WHERE issuer_ca_id = ? ORDER BY id")
+        let rows = sqlx::query("SELECT * FROM certificates WHERE issuer_ca_id = $1 ORDER BY id")
             .bind(issuer_ca_id)
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
         rows.iter().map(cert_from_row).collect()
     }
+
+    async fn official_by_email(&self, email: &str) -> StoreResult<Option<OfficialRecord>> {
+        let row = sqlx::query(
+            "SELECT id, nik, nip, name, email, position, unit FROM officials WHERE lower(email) = lower($1) ORDER BY id LIMIT 1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(official_from_row).transpose()
+    }
+
+    async fn commit_signatures(
+        &self,
+        records: &[SigningRecord],
+        events: &[AuditEvent],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for r in records {
+            let d = &r.document;
+            sqlx::query(
+                "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at, field_name, file_name, level)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&d.id)
+            .bind(&d.sha256_hex)
+            .bind(d.official_id)
+            .bind(d.certificate_id)
+            .bind(ts(d.signed_at))
+            .bind(&d.field_name)
+            .bind(&d.file_name)
+            .bind(&d.level)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            if let Some(dl) = &r.download {
+                sqlx::query(
+                    "INSERT INTO downloads (id, blob_key, client, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&dl.id)
+                .bind(&dl.blob_key)
+                .bind(&dl.client)
+                .bind(ts(dl.expires_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+        }
+        append_in(&mut tx, events).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn insert_api_client(
+        &self,
+        name: &str,
+        secret_sha256: &str,
+        allow_ips: &[String],
+        default_class: Option<&str>,
+        event: &AuditEvent,
+    ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO api_clients (name, secret_sha256, allow_ips, default_class, disabled, created_at)
+             VALUES ($1, $2, $3, $4, 0, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(secret_sha256)
+        .bind(allow_ips.join(","))
+        .bind(default_class)
+        .bind(ts(OffsetDateTime::now_utc()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?
+        .try_get("id")
+        .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(id)
+    }
+
+    async fn api_client(&self, name: &str) -> StoreResult<Option<ApiClientRecord>> {
+        let row = sqlx::query("SELECT * FROM api_clients WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    async fn api_clients(&self) -> StoreResult<Vec<ApiClientRecord>> {
+        let rows = sqlx::query("SELECT * FROM api_clients ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(client_from_row).collect()
+    }
+
+    async fn set_api_client_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        event: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query("UPDATE api_clients SET disabled = $1 WHERE name = $2")
+            .bind(i64::from(disabled))
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn replace_policy(
+        &self,
+        default_class: &str,
+        classes: &[DocClass],
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("DELETE FROM doc_classes")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for c in classes {
+            sqlx::query(
+                "INSERT INTO doc_classes (code, name, rule, positions, regulation) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&c.code)
+            .bind(&c.name)
+            .bind(c.rule.as_str())
+            .bind(c.positions.join("\n"))
+            .bind(&c.regulation)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('default_class', $1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(default_class)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn policy(&self) -> StoreResult<Option<(String, Vec<DocClass>)>> {
+        let default: Option<String> =
+            sqlx::query("SELECT value FROM settings WHERE key = 'default_class'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?
+                .map(|r| r.try_get("value"))
+                .transpose()
+                .map_err(db)?;
+        let Some(default) = default else {
+            return Ok(None);
+        };
+        let rows = sqlx::query("SELECT * FROM doc_classes ORDER BY code")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let classes = rows
+            .iter()
+            .map(|r| {
+                let rule: String = r.try_get("rule").map_err(db)?;
+                let positions: String = r.try_get("positions").map_err(db)?;
+                Ok(DocClass {
+                    code: r.try_get("code").map_err(db)?,
+                    name: r.try_get("name").map_err(db)?,
+                    rule: Rule::parse(&rule)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown rule {rule}")))?,
+                    positions: positions
+                        .split('\n')
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    regulation: r.try_get("regulation").map_err(db)?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some((default, classes)))
+    }
+
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let seq = append_in(&mut tx, events).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(seq)
+    }
+
+    async fn audit_entries(&self, from: i64, to: i64) -> StoreResult<Vec<AuditEntry>> {
+        let rows =
+            sqlx::query("SELECT * FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq")
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    seq: r.try_get("seq").map_err(db)?,
+                    at_micros: r.try_get("at_micros").map_err(db)?,
+                    event: AuditEvent {
+                        action: r.try_get("action").map_err(db)?,
+                        actor: r.try_get("actor").map_err(db)?,
+                        client: r.try_get("client").map_err(db)?,
+                        document_sha256: r.try_get("document_sha256").map_err(db)?,
+                        result: r.try_get("result").map_err(db)?,
+                        detail: r.try_get("detail").map_err(db)?,
+                    },
+                    prev_hash: r.try_get("prev_hash").map_err(db)?,
+                    hash: r.try_get("hash").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let seq: i64 = r.try_get("seq").map_err(db)?;
+                let hash: String = r.try_get("hash").map_err(db)?;
+                Ok((seq > 0).then_some((seq, hash)))
+            }
+        }
+    }
+
+    async fn insert_audit_anchor(&self, a: &AuditAnchor) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_anchors (seq, hash, token_der, at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT(seq) DO NOTHING",
+        )
+        .bind(a.seq)
+        .bind(&a.hash)
+        .bind(&a.token_der)
+        .bind(ts(a.at))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn audit_anchors(&self) -> StoreResult<Vec<AuditAnchor>> {
+        let rows = sqlx::query("SELECT * FROM audit_anchors ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditAnchor {
+                    seq: r.try_get("seq").map_err(db)?,
+                    hash: r.try_get("hash").map_err(db)?,
+                    token_der: r.try_get("token_der").map_err(db)?,
+                    at: from_ts(r.try_get("at").map_err(db)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn take_download(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<DownloadRecord>> {
+        // One conditional UPDATE: of concurrent takers on any process, exactly one wins.
+        let row = sqlx::query(
+            "UPDATE downloads SET taken_at = $2 WHERE id = $1 AND taken_at IS NULL AND expires_at > $2
+             RETURNING id, blob_key, client, expires_at",
+        )
+        .bind(id)
+        .bind(ts(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|r| {
+            Ok(DownloadRecord {
+                id: r.try_get("id").map_err(db)?,
+                blob_key: r.try_get("blob_key").map_err(db)?,
+                client: r.try_get("client").map_err(db)?,
+                expires_at: from_ts(r.try_get("expires_at").map_err(db)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn push_outbox(&self, m: &OutboxMessage) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&m.recipient)
+        .bind(&m.subject)
+        .bind(&m.body)
+        .bind(ts(OffsetDateTime::now_utc()))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn outbox(&self, recipient: &str) -> StoreResult<Vec<OutboxMessage>> {
+        let rows = sqlx::query(
+            "SELECT recipient, subject, body FROM outbox WHERE lower(recipient) = lower($1) ORDER BY id",
+        )
+        .bind(recipient)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxMessage {
+                    recipient: r.try_get("recipient").map_err(db)?,
+                    subject: r.try_get("subject").map_err(db)?,
+                    body: r.try_get("body").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_otp(
+        &self,
+        official_id: i64,
+        code_sha256: &str,
+        uses: i64,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO one_time_codes (official_id, code_sha256, uses_left, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(official_id)
+        .bind(code_sha256)
+        .bind(uses)
+        .bind(ts(expires_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn consume_otp(
+        &self,
+        official_id: i64,
+        code_sha256: &str,
+        count: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE one_time_codes SET uses_left = uses_left - $3
+             WHERE official_id = $1 AND code_sha256 = $2 AND uses_left >= $3 AND expires_at > $4",
+        )
+        .bind(official_id)
+        .bind(code_sha256)
+        .bind(count)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// Appends `events` to the chain inside the caller's transaction. The first statement writes
+/// the head row, which serialises appenders: PostgreSQL holds the row lock until commit, SQLite
+/// takes its write lock (waiting on the busy timeout).
+async fn append_in(conn: &mut AnyConnection, events: &[AuditEvent]) -> StoreResult<i64> {
+    let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    let mut seq: i64 = head.try_get("seq").map_err(db)?;
+    let mut prev: String = head.try_get("hash").map_err(db)?;
+    if events.is_empty() {
+        return Ok(seq);
+    }
+    for event in events {
+        seq += 1;
+        let at = now_micros();
+        let hash = entry_hash(&prev, seq, at, event);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_micros, action, actor, client, document_sha256, result, detail, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(seq)
+        .bind(at)
+        .bind(&event.action)
+        .bind(&event.actor)
+        .bind(&event.client)
+        .bind(&event.document_sha256)
+        .bind(&event.result)
+        .bind(&event.detail)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+        prev = hash;
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&prev)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(seq)
+}
+
+fn official_from_row(r: &AnyRow) -> StoreResult<OfficialRecord> {
+    Ok(OfficialRecord {
+        id: r.try_get("id").map_err(db)?,
+        nik: r.try_get("nik").map_err(db)?,
+        nip: r.try_get("nip").map_err(db)?,
+        name: r.try_get("name").map_err(db)?,
+        email: r.try_get("email").map_err(db)?,
+        position: r.try_get("position").map_err(db)?,
+        unit: r.try_get("unit").map_err(db)?,
+    })
+}
+
+fn client_from_row(r: &AnyRow) -> StoreResult<ApiClientRecord> {
+    let allow: String = r.try_get("allow_ips").map_err(db)?;
+    Ok(ApiClientRecord {
+        id: r.try_get("id").map_err(db)?,
+        name: r.try_get("name").map_err(db)?,
+        secret_sha256: r.try_get("secret_sha256").map_err(db)?,
+        allow_ips: allow
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        default_class: r.try_get("default_class").map_err(db)?,
+        disabled: r.try_get::<i64, _>("disabled").map_err(db)? != 0,
+        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
+    })
 }

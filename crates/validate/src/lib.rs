@@ -109,6 +109,11 @@ pub struct SignatureReport {
     pub signer_name: Option<String>,
     pub signer_subject: Option<String>,
     pub signer_serial: Option<String>,
+    /// The signer certificate's validity period, RFC 3339 UTC.
+    pub signer_not_before: Option<String>,
+    pub signer_not_after: Option<String>,
+    /// keyUsage names of the signer certificate (e.g. digitalSignature, nonRepudiation).
+    pub signer_key_usages: Vec<&'static str>,
     pub issuer: Option<String>,
     /// Claimed signing time (/M), RFC 3339 UTC.
     pub signed_at: Option<String>,
@@ -396,6 +401,9 @@ fn validate_field(
         signer_name: field.signer_name.clone(),
         signer_subject: None,
         signer_serial: None,
+        signer_not_before: None,
+        signer_not_after: None,
+        signer_key_usages: Vec::new(),
         issuer: None,
         signed_at: claimed.map(rfc3339),
         indication: Indication::Indeterminate,
@@ -465,6 +473,23 @@ fn validate_field(
     if let Some(cert) = &cms.signer_cert {
         r.signer_subject = Some(cert.subject_display());
         r.signer_serial = Some(cert.serial_hex());
+        r.signer_not_before = Some(rfc3339(cert.not_before()));
+        r.signer_not_after = Some(rfc3339(cert.not_after()));
+        if let Some(ku) = cert.key_usage() {
+            for (on, name) in [
+                (ku.digital_signature, "digitalSignature"),
+                (ku.non_repudiation, "nonRepudiation"),
+                (ku.key_encipherment, "keyEncipherment"),
+                (ku.data_encipherment, "dataEncipherment"),
+                (ku.key_agreement, "keyAgreement"),
+                (ku.key_cert_sign, "keyCertSign"),
+                (ku.crl_sign, "cRLSign"),
+            ] {
+                if on {
+                    r.signer_key_usages.push(name);
+                }
+            }
+        }
         r.issuer = Some(cert.issuer_display());
         if let Some(cn) = cert.subject_common_name() {
             r.signer_name = Some(cn);

@@ -1,0 +1,294 @@
+//! The tamper-evident audit log: every security-relevant event becomes one entry in a hash
+//! chain. Entry `n` carries the hash of entry `n-1`; the store keeps the chain head in its own
+//! row and the server periodically has the head timestamped by the TSA, so an edited, deleted,
+//! reordered or truncated log is detected by [`verify_chain`].
+//!
+//! Never put a passphrase, a key or a document's content in an event: the document is named by
+//! its SHA-256 only.
+
+use aws_lc_rs::digest;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The hash before the first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, before it is chained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// e.g. `sign`, `sign.refused`, `passphrase.wrong`, `passphrase.lockout`, `verify`,
+    /// `client.add`, `client.disable`, `policy.replace`, `revoke`, `enroll`.
+    pub action: String,
+    /// Who acted: `nik:<NIK>` for an official, `cli` for the operator's command line.
+    pub actor: String,
+    /// The API client through which the request came, if any.
+    pub client: Option<String>,
+    /// SHA-256 (hex) of the document concerned, if any.
+    pub document_sha256: Option<String>,
+    /// `ok`, `refused`, `failed`.
+    pub result: String,
+    /// Short free text (Indonesian or English) without secrets.
+    pub detail: String,
+}
+
+impl AuditEvent {
+    pub fn new(action: &str, actor: &str, result: &str) -> Self {
+        Self {
+            action: action.into(),
+            actor: actor.into(),
+            client: None,
+            document_sha256: None,
+            result: result.into(),
+            detail: String::new(),
+        }
+    }
+    pub fn client(mut self, client: Option<&str>) -> Self {
+        self.client = client.map(str::to_string);
+        self
+    }
+    pub fn document(mut self, sha256_hex: &str) -> Self {
+        self.document_sha256 = Some(sha256_hex.to_string());
+        self
+    }
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+}
+
+/// A chained entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    /// Unix time in microseconds, UTC.
+    pub at_micros: i64,
+    #[serde(flatten)]
+    pub event: AuditEvent,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A TSA token over the chain head at `seq`.
+#[derive(Debug, Clone)]
+pub struct AuditAnchor {
+    pub seq: i64,
+    pub hash: String,
+    pub token_der: Vec<u8>,
+    pub at: OffsetDateTime,
+}
+
+/// The hash of one entry: SHA-256 over a length-prefixed encoding of every field, so no two
+/// different entries encode to the same bytes.
+pub fn entry_hash(prev_hash: &str, seq: i64, at_micros: i64, event: &AuditEvent) -> String {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    let mut field = |bytes: &[u8]| {
+        ctx.update(&(bytes.len() as u64).to_be_bytes());
+        ctx.update(bytes);
+    };
+    field(b"sahih-audit-v1");
+    field(prev_hash.as_bytes());
+    field(&seq.to_be_bytes());
+    field(&at_micros.to_be_bytes());
+    field(event.action.as_bytes());
+    field(event.actor.as_bytes());
+    field(event.client.as_deref().unwrap_or("\u{0}").as_bytes());
+    field(
+        event
+            .document_sha256
+            .as_deref()
+            .unwrap_or("\u{0}")
+            .as_bytes(),
+    );
+    field(event.result.as_bytes());
+    field(event.detail.as_bytes());
+    hex::encode(ctx.finish().as_ref())
+}
+
+/// Why a chain failed verification, naming the first bad entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainFault {
+    /// Sequence numbers must run 1, 2, 3, ...: an entry is missing or out of order.
+    Gap { expected_seq: i64, found_seq: i64 },
+    /// The entry does not point at the hash of the one before it.
+    BrokenLink { seq: i64 },
+    /// The entry's content no longer matches its hash (edited).
+    Edited { seq: i64 },
+    /// The stored head names an entry or hash the log does not end with (truncated or rewritten).
+    HeadMismatch { head_seq: i64, last_seq: i64 },
+    /// A TSA anchor covers a hash the chain no longer has at that position.
+    AnchorMismatch { seq: i64 },
+}
+
+impl ChainFault {
+    pub fn first_bad_seq(&self) -> i64 {
+        match self {
+            Self::Gap { expected_seq, .. } => *expected_seq,
+            Self::BrokenLink { seq } | Self::Edited { seq } | Self::AnchorMismatch { seq } => *seq,
+            Self::HeadMismatch { last_seq, head_seq } => (*last_seq).min(*head_seq) + 1,
+        }
+    }
+    pub fn message(&self, lang: crate::Lang) -> String {
+        use crate::Lang::*;
+        match (self, lang) {
+            (
+                Self::Gap {
+                    expected_seq,
+                    found_seq,
+                },
+                Id,
+            ) => format!(
+                "entri #{expected_seq} hilang atau urutannya diubah (ditemukan #{found_seq})"
+            ),
+            (
+                Self::Gap {
+                    expected_seq,
+                    found_seq,
+                },
+                En,
+            ) => format!("entry #{expected_seq} is missing or reordered (found #{found_seq})"),
+            (Self::BrokenLink { seq }, Id) => {
+                format!("entri #{seq} tidak tersambung dengan entri sebelumnya")
+            }
+            (Self::BrokenLink { seq }, En) => {
+                format!("entry #{seq} does not link to the entry before it")
+            }
+            (Self::Edited { seq }, Id) => format!("isi entri #{seq} telah diubah"),
+            (Self::Edited { seq }, En) => format!("entry #{seq} was edited"),
+            (Self::HeadMismatch { head_seq, last_seq }, Id) => format!(
+                "kepala rantai menunjuk entri #{head_seq}, tetapi log berakhir di #{last_seq} (entri dihapus atau ditulis ulang)"
+            ),
+            (Self::HeadMismatch { head_seq, last_seq }, En) => format!(
+                "the chain head names entry #{head_seq} but the log ends at #{last_seq} (entries deleted or rewritten)"
+            ),
+            (Self::AnchorMismatch { seq }, Id) => {
+                format!("cap waktu TSA untuk entri #{seq} tidak cocok dengan log")
+            }
+            (Self::AnchorMismatch { seq }, En) => {
+                format!("the TSA timestamp for entry #{seq} does not match the log")
+            }
+        }
+    }
+}
+
+/// Checks a whole chain (entries in the order the store returns them, by seq) against the
+/// stored head and the TSA anchors.
+pub fn verify_chain(
+    entries: &[AuditEntry],
+    head: Option<(i64, String)>,
+    anchors: &[AuditAnchor],
+) -> Result<usize, ChainFault> {
+    let mut prev = GENESIS_HASH.to_string();
+    for (i, e) in entries.iter().enumerate() {
+        let expected_seq = i as i64 + 1;
+        if e.seq != expected_seq {
+            return Err(ChainFault::Gap {
+                expected_seq,
+                found_seq: e.seq,
+            });
+        }
+        if e.prev_hash != prev {
+            return Err(ChainFault::BrokenLink { seq: e.seq });
+        }
+        if entry_hash(&e.prev_hash, e.seq, e.at_micros, &e.event) != e.hash {
+            return Err(ChainFault::Edited { seq: e.seq });
+        }
+        prev = e.hash.clone();
+    }
+    let last_seq = entries.last().map(|e| e.seq).unwrap_or(0);
+    let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_string()));
+    if head_seq != last_seq || head_hash != prev {
+        return Err(ChainFault::HeadMismatch { head_seq, last_seq });
+    }
+    for a in anchors {
+        let ok = a.seq >= 1
+            && entries
+                .get((a.seq - 1) as usize)
+                .is_some_and(|e| e.hash == a.hash);
+        if !ok {
+            return Err(ChainFault::AnchorMismatch { seq: a.seq });
+        }
+    }
+    Ok(entries.len())
+}
+
+pub fn now_micros() -> i64 {
+    let now = OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<AuditEntry> {
+        let mut prev = GENESIS_HASH.to_string();
+        (1..=n)
+            .map(|seq| {
+                let event = AuditEvent::new("sign", "nik:1", "ok").detail(format!("#{seq}"));
+                let hash = entry_hash(&prev, seq, seq * 10, &event);
+                let e = AuditEntry {
+                    seq,
+                    at_micros: seq * 10,
+                    event,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
+                prev = hash;
+                e
+            })
+            .collect()
+    }
+
+    fn head(c: &[AuditEntry]) -> Option<(i64, String)> {
+        c.last().map(|e| (e.seq, e.hash.clone()))
+    }
+
+    #[test]
+    fn intact_chain_verifies() {
+        let c = chain(5);
+        assert_eq!(verify_chain(&c, head(&c), &[]), Ok(5));
+        assert_eq!(verify_chain(&[], None, &[]), Ok(0));
+    }
+
+    #[test]
+    fn edit_delete_reorder_and_truncation_are_named() {
+        let c = chain(5);
+        let h = head(&c);
+        let mut edited = c.clone();
+        edited[2].event.result = "refused".into();
+        assert_eq!(
+            verify_chain(&edited, h.clone(), &[]),
+            Err(ChainFault::Edited { seq: 3 })
+        );
+        let mut deleted = c.clone();
+        deleted.remove(1);
+        assert_eq!(
+            verify_chain(&deleted, h.clone(), &[]).map_err(|f| f.first_bad_seq()),
+            Err(2)
+        );
+        let mut reordered = c.clone();
+        reordered.swap(1, 2);
+        assert_eq!(
+            verify_chain(&reordered, h.clone(), &[]).map_err(|f| f.first_bad_seq()),
+            Err(2)
+        );
+        let truncated = c[..4].to_vec();
+        assert_eq!(
+            verify_chain(&truncated, h, &[]),
+            Err(ChainFault::HeadMismatch {
+                head_seq: 5,
+                last_seq: 4
+            })
+        );
+    }
+
+    #[test]
+    fn field_boundaries_matter() {
+        let a = AuditEvent::new("ab", "c", "ok");
+        let b = AuditEvent::new("a", "bc", "ok");
+        assert_ne!(
+            entry_hash(GENESIS_HASH, 1, 0, &a),
+            entry_hash(GENESIS_HASH, 1, 0, &b)
+        );
+    }
+}

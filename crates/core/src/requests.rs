@@ -1,0 +1,459 @@
+//! Signing and verification on behalf of API clients (the ECS-compatible and native APIs):
+//! who signs (NIK or e-mail), whether the institution's policy allows the document class, the
+//! audited passphrase check, signing many documents in parallel, and recording the results
+//! (documents, one-time downloads, audit entries) in one transaction.
+//!
+//! Must not know: HTTP, field names of any API, or SQL.
+
+use crate::audit::AuditEvent;
+use crate::policy::{DocClass, Policy};
+use crate::service::{SignedBytes, TrustProviders, UnlockedSigner, new_document_id};
+use crate::store::{
+    ApiClientRecord, BlobStore, DownloadRecord, OfficialRecord, SignedDocumentRecord,
+    SigningRecord, Store,
+};
+use crate::{CoreError, Lang, Sahih, SignOptions};
+use time::OffsetDateTime;
+
+/// How a request names its signer.
+#[derive(Debug, Clone)]
+pub enum SignerRef {
+    Nik(String),
+    Email(String),
+}
+
+/// One document of a (possibly bulk) request.
+#[derive(Debug, Clone)]
+pub struct BatchDocument {
+    pub bytes: Vec<u8>,
+    pub options: SignOptions,
+    pub file_name: Option<String>,
+}
+
+/// One signed document: the whole signed file, its outcome, and the download id when it was
+/// kept for a one-time download.
+#[derive(Debug, Clone)]
+pub struct SignedItem {
+    pub signed: Vec<u8>,
+    pub outcome: crate::SignOutcome,
+    pub download_id: Option<String>,
+}
+
+/// One signed document before it is recorded: the signature update and the whole signed file.
+pub type SignResult = Result<(SignedBytes, Vec<u8>), CoreError>;
+
+/// How long a signed document waits for its one-time download.
+pub const DOWNLOAD_TTL: time::Duration = time::Duration::hours(24);
+
+impl<S: Store> Sahih<S> {
+    pub async fn resolve_official(&self, who: &SignerRef) -> Result<OfficialRecord, CoreError> {
+        let found = match who {
+            SignerRef::Nik(nik) => self.store.official_by_nik(nik.trim()).await?,
+            SignerRef::Email(email) => self.store.official_by_email(email.trim()).await?,
+        };
+        found.ok_or(CoreError::NikNotRegistered)
+    }
+
+    /// The loaded policy, or the permissive default before any was loaded.
+    pub async fn policy(&self) -> Result<Policy, CoreError> {
+        Ok(match self.store.policy().await? {
+            Some((default_class, classes)) => Policy {
+                default_class,
+                classes,
+            },
+            None => Policy::permissive(),
+        })
+    }
+
+    /// Decides the request's class (given, else the client's default, else the policy's) for
+    /// this official; a refusal is audited and returned citing the rule.
+    pub async fn authorize(
+        &self,
+        official: &OfficialRecord,
+        class: Option<&str>,
+        client: Option<&ApiClientRecord>,
+        document_sha256: Option<&str>,
+    ) -> Result<DocClass, CoreError> {
+        let policy = self.policy().await?;
+        let code = class
+            .map(str::to_string)
+            .or_else(|| client.and_then(|c| c.default_class.clone()))
+            .unwrap_or_else(|| policy.default_class.clone());
+        let decision = policy.decide(&code, &official.position);
+        if let crate::policy::Decision::Allowed { class } = decision {
+            return Ok(class);
+        }
+        let id = decision.refusal(Lang::Id).unwrap_or_default();
+        let en = decision.refusal(Lang::En).unwrap_or_default();
+        let mut event = AuditEvent::new("sign.refused", &actor(official), "refused")
+            .client(client.map(|c| c.name.as_str()))
+            .detail(format!("class={code}: {id}"));
+        if let Some(sha) = document_sha256 {
+            event = event.document(sha);
+        }
+        self.store.append_audit(&[event]).await?;
+        Err(CoreError::PolicyRefused { id, en })
+    }
+
+    /// [`Sahih::unlock`] with its failures audited (wrong passphrase, lockout).
+    pub async fn unlock_audited(
+        &self,
+        official: &OfficialRecord,
+        passphrase: &str,
+        client: Option<&str>,
+    ) -> Result<UnlockedSigner, CoreError> {
+        match self.unlock(&official.nik, passphrase).await {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                let (action, detail) = match &e {
+                    CoreError::WrongPassphrase { remaining } => {
+                        ("passphrase.wrong", format!("remaining={remaining}"))
+                    }
+                    CoreError::Locked { until } => ("passphrase.lockout", format!("until={until}")),
+                    CoreError::CertificateRevoked { .. } => {
+                        ("sign.refused", "certificate revoked".into())
+                    }
+                    CoreError::CertificateExpired { .. } => {
+                        ("sign.refused", "certificate expired".into())
+                    }
+                    _ => return Err(e),
+                };
+                self.store
+                    .append_audit(&[AuditEvent::new(action, &actor(official), "refused")
+                        .client(client)
+                        .detail(detail)])
+                    .await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Signs every document with one unlocked key, using up to `parallelism` threads. CPU
+    /// only: no database, no I/O. Results come back in request order.
+    pub fn sign_many(
+        &self,
+        signer: &UnlockedSigner,
+        documents: &[BatchDocument],
+        providers: &TrustProviders<'_>,
+        parallelism: usize,
+    ) -> Vec<SignResult>
+    where
+        S: Sync,
+    {
+        let signed_at = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or(OffsetDateTime::now_utc());
+        let one = |doc: &BatchDocument| {
+            let signed = self.sign_bytes(
+                signer,
+                &doc.bytes,
+                &doc.options,
+                &new_document_id(),
+                signed_at,
+                providers,
+            )?;
+            let mut full = Vec::with_capacity(doc.bytes.len() + signed.update.len());
+            full.extend_from_slice(&doc.bytes);
+            full.extend_from_slice(&signed.update);
+            Ok((signed, full))
+        };
+        let threads = parallelism.clamp(1, documents.len().max(1));
+        if threads == 1 {
+            return documents.iter().map(one).collect();
+        }
+        let mut results: Vec<Option<SignResult>> = (0..documents.len()).map(|_| None).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let slots = std::sync::Mutex::new(&mut results);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(doc) = documents.get(i) else { break };
+                        let r = one(doc);
+                        if let Ok(mut guard) = slots.lock()
+                            && let Some(slot) = guard.get_mut(i)
+                        {
+                            *slot = Some(r);
+                        }
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(CoreError::Service("signing thread failed".into()))))
+            .collect()
+    }
+
+    /// Stores the signed files (when kept for download) and records documents, downloads and
+    /// audit entries in one transaction. Until this returns Ok, nothing of the batch is visible
+    /// as signed: a crash before the commit leaves no record (blobs written without a record
+    /// are never served).
+    pub async fn record_batch<B: BlobStore>(
+        &self,
+        blobs: &B,
+        signer: &UnlockedSigner,
+        class: &DocClass,
+        client: Option<&str>,
+        signed: Vec<(SignedBytes, Vec<u8>, Option<String>)>,
+        keep_for_download: bool,
+    ) -> Result<Vec<SignedItem>, CoreError> {
+        let now = OffsetDateTime::now_utc();
+        let mut records = Vec::with_capacity(signed.len());
+        let mut events = Vec::with_capacity(signed.len());
+        let mut items = Vec::with_capacity(signed.len());
+        for (sb, full, file_name) in signed {
+            let outcome = sb.outcome;
+            let download = if keep_for_download {
+                let id = outcome.document_id.clone();
+                let key = format!("signed/{id}.pdf");
+                blobs.put(&key, full.clone()).await?;
+                Some(DownloadRecord {
+                    id,
+                    blob_key: key,
+                    client: client.map(str::to_string),
+                    expires_at: now + DOWNLOAD_TTL,
+                })
+            } else {
+                None
+            };
+            records.push(SigningRecord {
+                document: SignedDocumentRecord {
+                    id: outcome.document_id.clone(),
+                    sha256_hex: outcome.sha256_hex.clone(),
+                    official_id: signer.official.id,
+                    certificate_id: signer.certificate_record.id,
+                    signed_at: outcome.signed_at,
+                    field_name: outcome.field_name.clone(),
+                    file_name,
+                    level: outcome.level.as_str().into(),
+                },
+                download: download.clone(),
+            });
+            events.push(
+                AuditEvent::new("sign", &actor(&signer.official), "ok")
+                    .client(client)
+                    .document(&outcome.sha256_hex)
+                    .detail(format!(
+                        "class={} level={} id={}",
+                        class.code,
+                        outcome.level.as_str(),
+                        outcome.document_id
+                    )),
+            );
+            items.push(SignedItem {
+                signed: full,
+                download_id: download.map(|d| d.id),
+                outcome,
+            });
+        }
+        self.store.commit_signatures(&records, &events).await?;
+        Ok(items)
+    }
+
+    /// A signed document kept for download, exactly once (across every server process).
+    pub async fn take_download<B: BlobStore>(
+        &self,
+        blobs: &B,
+        id: &str,
+        client: Option<&str>,
+    ) -> Result<Option<Vec<u8>>, CoreError> {
+        let Some(record) = self
+            .store
+            .take_download(id, OffsetDateTime::now_utc())
+            .await?
+        else {
+            return Ok(None);
+        };
+        // A download belongs to the client that asked for the signature.
+        if record.client.is_some() && record.client.as_deref() != client {
+            return Ok(None);
+        }
+        let bytes = blobs.get(&record.blob_key).await?;
+        if bytes.is_some() {
+            blobs.delete(&record.blob_key).await?;
+        }
+        Ok(bytes)
+    }
+}
+
+/// The audit actor for an official.
+pub fn actor(official: &OfficialRecord) -> String {
+    format!("nik:{}", official.nik)
+}
+
+/// The result of `sahih audit verify`.
+#[derive(Debug, Clone)]
+pub struct AuditCheck {
+    pub entries: usize,
+    pub anchors: usize,
+    /// The newest TSA-proven entry and its time.
+    pub last_anchor: Option<(i64, OffsetDateTime)>,
+}
+
+impl<S: Store> Sahih<S> {
+    /// Adds an API client; returns the secret (shown once, stored only as a hash).
+    pub async fn add_api_client(
+        &self,
+        name: &str,
+        allow_ips: &[String],
+        default_class: Option<&str>,
+    ) -> Result<String, CoreError> {
+        crate::clients::validate_name(name).map_err(CoreError::InvalidArgument)?;
+        for ip in allow_ips {
+            crate::clients::Cidr::parse(ip).map_err(CoreError::InvalidArgument)?;
+        }
+        if let Some(class) = default_class
+            && self.policy().await?.class(class).is_none()
+        {
+            return Err(CoreError::InvalidArgument(format!(
+                "document class {class} is not in the policy"
+            )));
+        }
+        let secret = crate::clients::new_secret();
+        let event = AuditEvent::new("client.add", "cli", "ok").detail(format!(
+            "client={name} allow_ips=[{}] default_class={}",
+            allow_ips.join(","),
+            default_class.unwrap_or("-")
+        ));
+        self.store
+            .insert_api_client(
+                name,
+                &crate::clients::secret_hash(&secret),
+                allow_ips,
+                default_class,
+                &event,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(_) => {
+                    CoreError::InvalidArgument(format!("client {name} already exists"))
+                }
+                other => other.into(),
+            })?;
+        Ok(secret)
+    }
+
+    pub async fn set_api_client_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+    ) -> Result<(), CoreError> {
+        let action = if disabled {
+            "client.disable"
+        } else {
+            "client.enable"
+        };
+        let event = AuditEvent::new(action, "cli", "ok").detail(format!("client={name}"));
+        if self
+            .store
+            .set_api_client_disabled(name, disabled, &event)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(CoreError::InvalidArgument(format!(
+                "no client named {name}"
+            )))
+        }
+    }
+
+    /// Authenticates an API client by HTTP Basic credentials and source address. `None` for
+    /// any failure, without saying which part was wrong.
+    pub async fn authenticate_client(
+        &self,
+        name: &str,
+        secret: &str,
+        from: std::net::IpAddr,
+    ) -> Result<Option<ApiClientRecord>, CoreError> {
+        let record = self.store.api_client(name).await?;
+        // Hash even for unknown names so timing does not reveal which names exist.
+        let stored = record
+            .as_ref()
+            .map(|r| r.secret_sha256.clone())
+            .unwrap_or_else(|| "0".repeat(64));
+        let secret_ok = crate::clients::secret_matches(secret, &stored);
+        Ok(record
+            .filter(|r| secret_ok && !r.disabled && crate::clients::ip_allowed(&r.allow_ips, from)))
+    }
+
+    /// Loads a policy file (validated), replacing the current policy; audited.
+    pub async fn load_policy(&self, policy: &Policy, source: &str) -> Result<(), CoreError> {
+        policy
+            .validate()
+            .map_err(|e| CoreError::InvalidArgument(e.to_string()))?;
+        let summary: Vec<String> = policy
+            .classes
+            .iter()
+            .map(|c| format!("{}={}", c.code, c.rule.as_str()))
+            .collect();
+        let event = AuditEvent::new("policy.replace", "cli", "ok").detail(format!(
+            "source={source} default={} classes=[{}]",
+            policy.default_class,
+            summary.join(",")
+        ));
+        self.store
+            .replace_policy(&policy.default_class, &policy.classes, &event)
+            .await?;
+        Ok(())
+    }
+
+    /// Has the TSA timestamp the chain head when it moved since the last anchor; returns the
+    /// anchored seq.
+    pub async fn anchor_audit_head(
+        &self,
+        tsa: &dyn sahih_pades::Timestamper,
+    ) -> Result<Option<i64>, CoreError> {
+        let Some((seq, hash)) = self.store.audit_head().await? else {
+            return Ok(None);
+        };
+        let anchors = self.store.audit_anchors().await?;
+        if anchors.last().is_some_and(|a| a.seq >= seq) {
+            return Ok(None);
+        }
+        let digest = hex::decode(&hash).map_err(|_| {
+            CoreError::Store(crate::store::StoreError::Corrupt("audit head".into()))
+        })?;
+        let token = tsa.timestamp(&digest)?;
+        self.store
+            .insert_audit_anchor(&crate::audit::AuditAnchor {
+                seq,
+                hash,
+                token_der: token,
+                at: OffsetDateTime::now_utc(),
+            })
+            .await?;
+        Ok(Some(seq))
+    }
+
+    /// Verifies the whole audit chain, its head and every TSA anchor (the token's imprint must
+    /// be the anchored hash and its signature must verify).
+    pub async fn verify_audit(
+        &self,
+    ) -> Result<Result<AuditCheck, crate::audit::ChainFault>, CoreError> {
+        let entries = self.store.audit_entries(1, i64::MAX).await?;
+        let head = self.store.audit_head().await?;
+        let anchors = self.store.audit_anchors().await?;
+        if let Err(fault) = crate::audit::verify_chain(&entries, head, &anchors) {
+            return Ok(Err(fault));
+        }
+        let mut last_anchor = None;
+        for a in &anchors {
+            let digest = hex::decode(&a.hash).unwrap_or_default();
+            let ok = sahih_pki::tsp::parse_timestamp_token(&a.token_der)
+                .is_ok_and(|t| t.signature_valid && t.check_imprint(&digest));
+            if !ok {
+                return Ok(Err(crate::audit::ChainFault::AnchorMismatch { seq: a.seq }));
+            }
+            if let Ok(t) = sahih_pki::tsp::parse_timestamp_token(&a.token_der) {
+                last_anchor = Some((a.seq, t.gen_time));
+            }
+        }
+        Ok(Ok(AuditCheck {
+            entries: entries.len(),
+            anchors: anchors.len(),
+            last_anchor,
+        }))
+    }
+}

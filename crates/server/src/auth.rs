@@ -1,0 +1,67 @@
+//! HTTP Basic authentication of API clients (the ECS scheme): every `/api` request names its
+//! client; the handler receives the client record as an extension.
+
+use crate::Shared;
+use crate::ecs::{EcsError, code};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use std::net::SocketAddr;
+
+/// The authenticated client's name, for the request log.
+#[derive(Clone)]
+pub struct ClientName(pub String);
+
+fn unauthorized() -> Response {
+    let mut r = EcsError::new(
+        StatusCode::UNAUTHORIZED,
+        code::UNAUTHORIZED,
+        "Kredensial API tidak valid",
+    )
+    .into_response();
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Sahih\", charset=\"UTF-8\""),
+    );
+    r
+}
+
+fn basic_credentials(req: &Request) -> Option<(String, zeroize::Zeroizing<String>)> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, b64) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = zeroize::Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()?,
+    );
+    let text = std::str::from_utf8(&decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_string(), zeroize::Zeroizing::new(pass.to_string())))
+}
+
+pub async fn require_client(State(state): State<Shared>, mut req: Request, next: Next) -> Response {
+    let from = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let Some((user, pass)) = basic_credentials(&req) else {
+        return unauthorized();
+    };
+    match state.sahih.authenticate_client(&user, &pass, from).await {
+        Ok(Some(client)) => {
+            let name = client.name.clone();
+            req.extensions_mut().insert(client);
+            let mut r = next.run(req).await;
+            r.extensions_mut().insert(ClientName(name));
+            r
+        }
+        Ok(None) => unauthorized(),
+        Err(e) => EcsError::from_core(&e).into_response(),
+    }
+}

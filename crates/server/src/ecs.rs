@@ -1,0 +1,1035 @@
+//! The BSrE "Esign Client Service" (ECS) compatible API: the same paths, field names, response
+//! shapes and error codes as the public ECS manual (see docs/ECS.md for every choice where the
+//! manual is ambiguous), so existing Pemda applications work unchanged.
+//!
+//! Owns: request parsing (multipart v1, JSON v2), mapping fields to signing options, mapping
+//! results and errors to ECS bodies. Must not know: how signing, policy or audit work (that is
+//! `sahih-core`).
+
+use crate::{AppState, Shared};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use sahih_core::requests::{BatchDocument, SignedItem, SignerRef};
+use sahih_core::store::{ApiClientRecord, CertStatus, Store};
+use sahih_core::{CoreError, Lang, Level, SignOptions};
+use sahih_pdf::{DisplayRect, PageSelector, Placement};
+use sahih_validate::{Indication, Report};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// ECS error codes (docs/ECS.md). The code also ends the `error` text, as ECS does.
+pub mod code {
+    pub const USER_NOT_REGISTERED: u32 = 2011;
+    pub const CERTIFICATE_NOT_ACTIVE: u32 = 2021;
+    pub const WRONG_PASSPHRASE: u32 = 2031;
+    pub const LOCKED: u32 = 2032;
+    pub const POLICY_REFUSED: u32 = 2041;
+    pub const FIELD_REQUIRED: u32 = 4014;
+    pub const FIELD_INVALID: u32 = 4015;
+    pub const DOCUMENT_INVALID: u32 = 4031;
+    pub const FILE_NOT_AVAILABLE: u32 = 4044;
+    pub const TOO_LARGE: u32 = 4131;
+    pub const UNAUTHORIZED: u32 = 4011;
+    pub const INTERNAL: u32 = 5000;
+}
+
+/// An ECS-style error: `{"error": "<context> : <message> <code>", "status_code": <HTTP>,
+/// "error_code": <code>, "message": "<message>"}`.
+#[derive(Debug)]
+pub struct EcsError {
+    pub status: StatusCode,
+    pub code: u32,
+    pub message: String,
+    /// "Proses signing gagal" and the like; empty for none.
+    pub context: &'static str,
+}
+
+impl EcsError {
+    pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            context: "",
+        }
+    }
+    pub fn required(field: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            code::FIELD_REQUIRED,
+            format!("{field} harus diisi"),
+        )
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code::FIELD_INVALID, message)
+    }
+    fn context(mut self, context: &'static str) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Maps a core error to the ECS code an integrator expects.
+    pub fn from_core(e: &CoreError) -> Self {
+        let msg = e.message(Lang::Id);
+        let (status, c, message) = match e {
+            CoreError::NikNotRegistered => (
+                StatusCode::BAD_REQUEST,
+                code::USER_NOT_REGISTERED,
+                "User tidak terdaftar".to_string(),
+            ),
+            CoreError::WrongPassphrase { .. } => (
+                StatusCode::BAD_REQUEST,
+                code::WRONG_PASSPHRASE,
+                "Passphrase anda salah".to_string(),
+            ),
+            CoreError::Locked { .. } => (StatusCode::BAD_REQUEST, code::LOCKED, msg),
+            CoreError::NoCertificate
+            | CoreError::CertificateRevoked { .. }
+            | CoreError::CertificateExpired { .. } => {
+                (StatusCode::BAD_REQUEST, code::CERTIFICATE_NOT_ACTIVE, msg)
+            }
+            CoreError::PolicyRefused { .. } => (StatusCode::FORBIDDEN, code::POLICY_REFUSED, msg),
+            CoreError::Pdf(_) => (StatusCode::BAD_REQUEST, code::DOCUMENT_INVALID, msg),
+            CoreError::InvalidArgument(_) | CoreError::WeakPassphrase(_) => {
+                (StatusCode::BAD_REQUEST, code::FIELD_INVALID, msg)
+            }
+            // Database, storage, trust-service and configuration failures: no internals to
+            // the client (they are in the server log with the request id).
+            _ => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+                "Terjadi kesalahan pada server; coba lagi nanti".to_string(),
+            ),
+        };
+        Self::new(status, c, message)
+    }
+}
+
+impl IntoResponse for EcsError {
+    fn into_response(self) -> Response {
+        let error = if self.context.is_empty() {
+            format!("{} {}", self.message, self.code)
+        } else {
+            format!("{} : {} {}", self.context, self.message, self.code)
+        };
+        let body = json!({
+            "status_code": self.status.as_u16(),
+            "error_code": self.code,
+            "error": error,
+            "message": self.message,
+        });
+        let mut r = (self.status, Json(body)).into_response();
+        r.extensions_mut().insert(crate::obs::ErrorCode(self.code));
+        r
+    }
+}
+
+fn json_rejection(e: JsonRejection) -> EcsError {
+    match e {
+        JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            too_large()
+        }
+        JsonRejection::MissingJsonContentType(_) => {
+            EcsError::invalid("Content-Type harus application/json")
+        }
+        other => EcsError::invalid(format!("Body JSON tidak valid: {}", other.body_text())),
+    }
+}
+
+pub fn too_large() -> EcsError {
+    EcsError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        code::TOO_LARGE,
+        "Ukuran permintaan melebihi batas yang diizinkan",
+    )
+}
+
+fn decode_b64(field: &str, s: &str) -> Result<Vec<u8>, EcsError> {
+    // Some clients send data URLs or wrap lines.
+    let s = s.split_once("base64,").map(|(_, b)| b).unwrap_or(s);
+    let cleaned: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    B64.decode(cleaned.as_bytes())
+        .map_err(|_| EcsError::invalid(format!("{field} bukan base64 yang valid")))
+}
+
+/// Where to put the stamp, from ECS fields.
+#[derive(Debug, Default, Clone)]
+struct StampFields {
+    tampilan: Option<String>,
+    page: Option<String>,
+    halaman: Option<String>,
+    x: Option<f64>,
+    y: Option<f64>,
+    width: Option<f64>,
+    height: Option<f64>,
+    tag: Option<String>,
+    link_qr: Option<String>,
+    reason: Option<String>,
+    location: Option<String>,
+}
+
+fn num(field: &str, v: &Value) -> Result<Option<f64>, EcsError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(n.as_f64()),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| EcsError::invalid(format!("{field} harus berupa angka"))),
+        _ => Err(EcsError::invalid(format!("{field} harus berupa angka"))),
+    }
+}
+
+fn parse_num(field: &str, s: Option<&str>) -> Result<Option<f64>, EcsError> {
+    match s {
+        None => Ok(None),
+        Some(s) => num(field, &Value::String(s.to_string())),
+    }
+}
+
+impl StampFields {
+    fn options(&self, state: &AppState) -> Result<SignOptions, EcsError> {
+        let level: Level = state
+            .sahih
+            .config
+            .server
+            .ecs_level
+            .parse()
+            .unwrap_or(Level::BLT);
+        let visible = match self.tampilan.as_deref().map(str::to_ascii_lowercase) {
+            None => false,
+            Some(t) if t == "visible" => true,
+            Some(t) if t == "invisible" => false,
+            Some(_) => {
+                return Err(EcsError::invalid("tampilan harus VISIBLE atau INVISIBLE"));
+            }
+        };
+        let placement = if !visible {
+            None
+        } else if let Some(tag) = self.tag.as_deref().filter(|t| !t.is_empty()) {
+            let size = match (self.width, self.height) {
+                (Some(w), Some(h)) if w > 0.0 && h > 0.0 => Some((w, h)),
+                _ => None,
+            };
+            Some(Placement::Anchor {
+                text: tag.to_string(),
+                size,
+            })
+        } else {
+            let page = match (self.page.as_deref(), self.halaman.as_deref()) {
+                (Some(p), _) if !p.trim().is_empty() => p
+                    .trim()
+                    .parse::<PageSelector>()
+                    .map_err(|_| EcsError::invalid("page harus nomor halaman mulai dari 1"))?,
+                (_, Some(h)) if !h.trim().is_empty() => {
+                    match h.trim().to_ascii_uppercase().as_str() {
+                        "PERTAMA" => PageSelector::First,
+                        "TERAKHIR" => PageSelector::Last,
+                        _ => return Err(EcsError::invalid("halaman harus PERTAMA atau TERAKHIR")),
+                    }
+                }
+                _ => PageSelector::Last,
+            };
+            let rect = match (self.x, self.y, self.width, self.height) {
+                (Some(x), Some(y), Some(w), Some(h)) => {
+                    let corners = state.sahih.config.server.ecs_coordinates == "corners";
+                    let (w, h) = if corners { (w - x, h - y) } else { (w, h) };
+                    if !(w > 0.0 && h > 0.0 && x >= 0.0 && y >= 0.0) {
+                        return Err(EcsError::invalid(
+                            "koordinat tanda tangan tidak valid (lebar/tinggi harus positif)",
+                        ));
+                    }
+                    Some(DisplayRect { x, y, w, h })
+                }
+                (None, None, None, None) => None,
+                _ => {
+                    return Err(EcsError::invalid(
+                        "xAxis, yAxis, width dan height harus diisi bersama",
+                    ));
+                }
+            };
+            Some(Placement::Page { page, rect })
+        };
+        Ok(SignOptions {
+            placement,
+            level,
+            reason: self.reason.clone().filter(|s| !s.is_empty()),
+            location: self.location.clone().filter(|s| !s.is_empty()),
+            lang: Lang::Id,
+            qr_link: self.link_qr.clone().filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+/// Runs one signing request end to end: signer, policy, passphrase, signing in parallel,
+/// recording. Returns the signed items in request order.
+pub async fn sign_flow(
+    state: &Shared,
+    client: &ApiClientRecord,
+    who: SignerRef,
+    passphrase: &str,
+    class: Option<&str>,
+    documents: Vec<BatchDocument>,
+    keep_for_download: bool,
+) -> Result<Vec<SignedItem>, EcsError> {
+    let ctx = "Proses signing gagal";
+    let sahih = &state.sahih;
+    let official = sahih
+        .resolve_official(&who)
+        .await
+        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    // Parse every PDF before spending a passphrase attempt on a broken request.
+    for d in &documents {
+        sahih_pdf::PdfDocument::open(&d.bytes, &sahih_pdf::OpenOptions::default())
+            .map_err(|e| EcsError::from_core(&CoreError::Pdf(e)).context(ctx))?;
+    }
+    let class = sahih
+        .authorize(&official, class, Some(client), None)
+        .await
+        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    let signer = sahih
+        .unlock_audited(&official, passphrase, Some(&client.name))
+        .await
+        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    let file_names: Vec<Option<String>> = documents.iter().map(|d| d.file_name.clone()).collect();
+    let threads = match state.sahih.config.server.sign_threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+    let worker = Arc::clone(state);
+    let (signer, results) = tokio::task::spawn_blocking(move || {
+        let providers = sahih_core::TrustProviders {
+            tsa: Some(&worker.services),
+            validation_data: Some(&worker.services),
+        };
+        let r = worker
+            .sahih
+            .sign_many(&signer, &documents, &providers, threads);
+        (signer, r)
+    })
+    .await
+    .map_err(|_| EcsError::from_core(&CoreError::Service("signing task failed".into())))?;
+    let mut signed = Vec::with_capacity(results.len());
+    for (r, name) in results.into_iter().zip(file_names) {
+        match r {
+            Ok((sb, full)) => signed.push((sb, full, name)),
+            Err(e) => {
+                state.metrics.signature("failed", 1);
+                return Err(EcsError::from_core(&e).context(ctx));
+            }
+        }
+    }
+    let n = signed.len() as u64;
+    let items = sahih
+        .record_batch(
+            &state.blobs,
+            &signer,
+            &class,
+            Some(&client.name),
+            signed,
+            keep_for_download,
+        )
+        .await
+        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    state.metrics.signature("ok", n);
+    Ok(items)
+}
+
+/// Collects the multipart fields of a v1 request.
+async fn read_multipart(
+    mut mp: Multipart,
+) -> Result<(Vec<(String, String)>, Vec<(String, Option<String>, Bytes)>), EcsError> {
+    let mut texts = Vec::new();
+    let mut files = Vec::new();
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => {
+                return Err(EcsError::invalid(format!(
+                    "multipart tidak valid: {}",
+                    e.body_text()
+                )));
+            }
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let data = field.bytes().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                EcsError::invalid(format!("multipart tidak valid: {}", e.body_text()))
+            }
+        })?;
+        if file_name.is_some() || name == "file" || name == "signed_file" || name == "imageTTD" {
+            files.push((name, file_name, data));
+        } else {
+            texts.push((name, String::from_utf8_lossy(&data).into_owned()));
+        }
+    }
+    Ok((texts, files))
+}
+
+fn text<'a>(texts: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    texts
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// v1 `POST /api/sign/pdf` (multipart).
+pub async fn v1_sign(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    mp: Multipart,
+) -> Result<Response, EcsError> {
+    let (texts, files) = read_multipart(mp).await?;
+    let (_, file_name, pdf) = files
+        .into_iter()
+        .find(|(n, _, _)| n == "file")
+        .ok_or_else(|| EcsError::required("File"))?;
+    let nik = text(&texts, "nik")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| EcsError::required("NIK"))?;
+    let passphrase = text(&texts, "passphrase")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| EcsError::required("Passphrase"))?;
+    let fields = StampFields {
+        tampilan: text(&texts, "tampilan").map(str::to_string),
+        page: text(&texts, "page").map(str::to_string),
+        halaman: text(&texts, "halaman").map(str::to_string),
+        x: parse_num("xAxis", text(&texts, "xAxis"))?,
+        y: parse_num("yAxis", text(&texts, "yAxis"))?,
+        width: parse_num("width", text(&texts, "width"))?,
+        height: parse_num("height", text(&texts, "height"))?,
+        tag: text(&texts, "tag_koordinat")
+            .or_else(|| text(&texts, "tag"))
+            .map(str::to_string),
+        link_qr: text(&texts, "linkQR").map(str::to_string),
+        reason: text(&texts, "reason").map(str::to_string),
+        location: text(&texts, "location").map(str::to_string),
+    };
+    let options = fields.options(&state)?;
+    let class = text(&texts, "kelas_dokumen").map(str::to_string);
+    let mut items = sign_flow(
+        &state,
+        &client,
+        SignerRef::Nik(nik.trim().to_string()),
+        passphrase,
+        class.as_deref(),
+        vec![BatchDocument {
+            bytes: pdf.to_vec(),
+            options,
+            file_name,
+        }],
+        true,
+    )
+    .await?;
+    let item = items
+        .pop()
+        .ok_or_else(|| EcsError::from_core(&CoreError::Service("no result".into())))?;
+    let id = item
+        .download_id
+        .clone()
+        .unwrap_or(item.outcome.document_id.clone());
+    let signing_time = ecs_time(item.outcome.signed_at);
+    if text(&texts, "jenis_response").is_some_and(|v| v.eq_ignore_ascii_case("BASE64")) {
+        let mut r = Json(json!({
+            "base64_signed_file": B64.encode(&item.signed),
+            "id_dokumen": id,
+            "signing_time": signing_time,
+        }))
+        .into_response();
+        set_header(&mut r, "id_dokumen", &id);
+        return Ok(r);
+    }
+    let mut r = (StatusCode::OK, item.signed).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    set_header(&mut r, "id_dokumen", &id);
+    set_header(&mut r, "signing_time", &signing_time);
+    Ok(r)
+}
+
+fn set_header(r: &mut Response, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        r.headers_mut().insert(name, v);
+    }
+}
+
+/// `Y-m-d H:i:s.u` in WIB, as ECS writes dates in v1 bodies.
+fn ecs_time(t: OffsetDateTime) -> String {
+    let wib = t.to_offset(time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.00",
+        wib.year(),
+        u8::from(wib.month()),
+        wib.day(),
+        wib.hour(),
+        wib.minute(),
+        wib.second()
+    )
+}
+
+/// v1 `GET /api/sign/download/{id}`: once only.
+pub async fn v1_download(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    Path(id): Path<String>,
+) -> Result<Response, EcsError> {
+    let gone = || {
+        EcsError::new(
+            StatusCode::NOT_FOUND,
+            code::FILE_NOT_AVAILABLE,
+            "File tidak tersedia, pastikan bahwa dokumen belum di download",
+        )
+    };
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(gone());
+    }
+    match state
+        .sahih
+        .take_download(&state.blobs, &id, Some(&client.name))
+        .await
+    {
+        Ok(Some(bytes)) => {
+            let mut r = (StatusCode::OK, bytes).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            );
+            set_header(&mut r, "id_dokumen", &id);
+            Ok(r)
+        }
+        Ok(None) => Err(gone()),
+        Err(e) => Err(EcsError::from_core(&e)),
+    }
+}
+
+async fn verify_report(
+    state: &Shared,
+    client: &ApiClientRecord,
+    bytes: Vec<u8>,
+) -> Result<Option<Report>, EcsError> {
+    let ctx = "Proses verifikasi gagal";
+    let sha = hex_sha256(&bytes);
+    let worker = Arc::clone(state);
+    let trust = worker
+        .sahih
+        .trust_store(Vec::new())
+        .await
+        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    let revocations = worker
+        .sahih
+        .revocations()
+        .await
+        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    let result = tokio::task::spawn_blocking(move || {
+        sahih_core::service::verify_with(&bytes, trust, &revocations, OffsetDateTime::now_utc())
+    })
+    .await
+    .map_err(|_| EcsError::from_core(&CoreError::Service("verification task failed".into())))?;
+    let (report, outcome) = match result {
+        Ok(r) => {
+            let o = match r.indication {
+                Indication::TotalPassed => "TOTAL-PASSED",
+                Indication::TotalFailed => "TOTAL-FAILED",
+                Indication::Indeterminate => "INDETERMINATE",
+            };
+            (Some(r), o)
+        }
+        Err(CoreError::Pdf(sahih_pdf::PdfError::NotPdf | sahih_pdf::PdfError::Empty)) => {
+            return Err(EcsError::new(
+                StatusCode::BAD_REQUEST,
+                code::DOCUMENT_INVALID,
+                "Berkas bukan dokumen PDF",
+            )
+            .context(ctx));
+        }
+        Err(e) => return Err(EcsError::from_core(&e).context(ctx)),
+    };
+    let signatures = report.as_ref().map(|r| r.signatures.len()).unwrap_or(0);
+    let event =
+        sahih_core::audit::AuditEvent::new("verify", &format!("client:{}", client.name), "ok")
+            .client(Some(&client.name))
+            .document(&sha)
+            .detail(format!("signatures={signatures} indication={outcome}"));
+    if let Err(e) = state.sahih.store.append_audit(&[event]).await {
+        return Err(EcsError::from_core(&e.into()));
+    }
+    Ok(report)
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rfc3339_to_ecs(s: Option<&str>) -> Option<String> {
+    let t = OffsetDateTime::parse(s?, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(ecs_time(t))
+}
+
+/// v1 `POST /api/sign/verify` (multipart `signed_file`).
+pub async fn v1_verify(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    mp: Multipart,
+) -> Result<Response, EcsError> {
+    let (_, files) = read_multipart(mp).await?;
+    let (_, file_name, pdf) = files
+        .into_iter()
+        .find(|(n, _, _)| n == "signed_file" || n == "file")
+        .ok_or_else(|| EcsError::required("signed_file"))?;
+    let report = verify_report(&state, &client, pdf.to_vec()).await?;
+    let Some(report) = report else {
+        return Err(EcsError::from_core(&CoreError::Service("no report".into())));
+    };
+    let details: Vec<Value> = report
+        .signatures
+        .iter()
+        .map(|s| {
+            json!({
+                "signature_field": s.field,
+                "info_tsa": {
+                    "name": s.timestamp_authority,
+                    "tsa_cert_validity": Value::Null,
+                },
+                "info_signer": {
+                    "signer_name": s.signer_name,
+                    "issuer_dn": s.issuer,
+                    "signer_dn": s.signer_subject,
+                    "signer_cert_validity": match (&s.signer_not_before, &s.signer_not_after) {
+                        (Some(a), Some(b)) => Value::String(format!(
+                            "{} to {}",
+                            rfc3339_to_ecs(Some(a)).unwrap_or_default(),
+                            rfc3339_to_ecs(Some(b)).unwrap_or_default()
+                        )),
+                        _ => Value::Null,
+                    },
+                    "cert_user_certified": s.trusted,
+                },
+                "signature_document": {
+                    "signed_in": rfc3339_to_ecs(s.timestamp_time.as_deref().or(s.signed_at.as_deref())),
+                    "reason": s.reason,
+                    "location": s.location,
+                    "signed_using_tsa": s.timestamp_time.is_some(),
+                    "document_integrity": s.integrity && s.modifications != "disallowed",
+                    "signature_value": Value::Null,
+                    "hash_value": Value::Null,
+                },
+            })
+        })
+        .collect();
+    let n = report.signatures.len();
+    let all_intact = report
+        .signatures
+        .iter()
+        .all(|s| s.integrity && s.modifications != "disallowed");
+    let all_tsa = report.signatures.iter().all(|s| s.timestamp_time.is_some());
+    let (notes, summary) = if n == 0 {
+        (
+            Value::String("Dokumen tidak memiliki tanda tangan elektronik".into()),
+            Value::Null,
+        )
+    } else if report.indication == Indication::TotalPassed && all_tsa {
+        (
+            Value::String("Dokumen valid, Sertifikat yang digunakan terpercaya".into()),
+            Value::String("VALID".into()),
+        )
+    } else if report.indication == Indication::TotalPassed {
+        (
+            Value::String(
+                "Dokumen asli dan valid, tetapi dokumen tidak menggunakan waktu TSA".into(),
+            ),
+            Value::String("VALID".into()),
+        )
+    } else if !all_intact {
+        (
+            Value::String("Konten Dokumen mengalami perubahan oleh pihak yang tidak berhak".into()),
+            Value::String("DOCUMENT NOT VALID !!!".into()),
+        )
+    } else {
+        (
+            Value::String(first_problem(&report)),
+            Value::String("DOCUMENT NOT VALID !!!".into()),
+        )
+    };
+    Ok(Json(json!({
+        "nama_dokumen": file_name.unwrap_or_else(|| "dokumen.pdf".into()),
+        "jumlah_signature": n,
+        "notes": notes,
+        "details": details,
+        "summary": summary,
+    }))
+    .into_response())
+}
+
+/// The first reason a report did not pass, in Indonesian.
+fn first_problem(report: &Report) -> String {
+    for s in &report.signatures {
+        if s.revoked {
+            return "Sertifikat penanda tangan telah dicabut".into();
+        }
+        if !s.trusted {
+            return "Sertifikat yang digunakan tidak terpercaya".into();
+        }
+        if let Some(e) = s.errors.first() {
+            return format!("Tanda tangan tidak valid: {}", e.code);
+        }
+    }
+    "Dokumen tidak valid".into()
+}
+
+/// Status of an official in the ECS vocabulary: (status_code, status, message).
+async fn user_status(
+    state: &AppState,
+    who: &SignerRef,
+) -> Result<(u32, &'static str, String), EcsError> {
+    let official = match state.sahih.resolve_official(who).await {
+        Ok(o) => o,
+        Err(CoreError::NikNotRegistered) => {
+            return Ok((1110, "NOT_REGISTERED", "User belum terdaftar".into()));
+        }
+        Err(e) => return Err(EcsError::from_core(&e)),
+    };
+    let cert = state
+        .sahih
+        .store
+        .latest_certificate(official.id)
+        .await
+        .map_err(|e| EcsError::from_core(&e.into()))?;
+    let (c, status) = match cert {
+        None => (1112, "NO_CERTIFICATE"),
+        Some(c) if c.status == CertStatus::Revoke => (1113, "REVOKE"),
+        Some(c) if c.not_after < OffsetDateTime::now_utc() => (1114, "EXPIRED"),
+        Some(_) => (1111, "ISSUE"),
+    };
+    let message = if c == 1112 {
+        "User sudah terdaftar tetapi belum memiliki sertifikat".to_string()
+    } else {
+        format!("User sudah terdaftar dan memiliki sertifikat dengan status {status}")
+    };
+    Ok((c, status, message))
+}
+
+fn status_body(c: u32, status: &str, message: &str) -> Value {
+    // Clients read status, userStatus or data.status: answer all three.
+    json!({
+        "status_code": c,
+        "status": status,
+        "message": message,
+        "userStatus": status,
+        "data": { "status": status },
+    })
+}
+
+/// v1 `GET /api/user/status/{nik}`.
+pub async fn v1_user_status(
+    State(state): State<Shared>,
+    Path(nik): Path<String>,
+) -> Result<Response, EcsError> {
+    let (c, status, message) = user_status(&state, &SignerRef::Nik(nik)).await?;
+    Ok(Json(status_body(c, status, &message)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct V2StatusRequest {
+    nik: Option<String>,
+    email: Option<String>,
+}
+
+fn signer_ref(nik: Option<String>, email: Option<String>) -> Result<SignerRef, EcsError> {
+    match (
+        nik.filter(|s| !s.trim().is_empty()),
+        email.filter(|s| !s.trim().is_empty()),
+    ) {
+        (Some(n), _) => Ok(SignerRef::Nik(n.trim().to_string())),
+        (None, Some(e)) => Ok(SignerRef::Email(e.trim().to_string())),
+        (None, None) => Err(EcsError::required("NIK atau email")),
+    }
+}
+
+/// v2 `POST /api/v2/user/check/status`.
+pub async fn v2_user_status(
+    State(state): State<Shared>,
+    body: Result<Json<V2StatusRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    let Json(req) = body.map_err(json_rejection)?;
+    let who = signer_ref(req.nik, req.email)?;
+    let (c, status, message) = user_status(&state, &who).await?;
+    Ok(Json(status_body(c, status, &message)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct V2Properties {
+    tampilan: Option<String>,
+    image_base64: Option<String>,
+    #[serde(default)]
+    page: Value,
+    #[serde(default)]
+    origin_x: Value,
+    #[serde(default)]
+    origin_y: Value,
+    #[serde(default)]
+    width: Value,
+    #[serde(default)]
+    height: Value,
+    #[serde(rename = "tag_koordinat")]
+    tag_koordinat: Option<String>,
+    tag: Option<String>,
+    location: Option<String>,
+    reason: Option<String>,
+    #[serde(rename = "linkQR")]
+    link_qr: Option<String>,
+    pdf_password: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct V2SignRequest {
+    nik: Option<String>,
+    email: Option<String>,
+    passphrase: Option<String>,
+    totp: Option<String>,
+    otp: Option<String>,
+    #[serde(rename = "signatureProperties", default)]
+    signature_properties: Vec<V2Properties>,
+    #[serde(default)]
+    file: Vec<String>,
+    /// Sahih extension: the document class (else the API client's default class).
+    #[serde(
+        rename = "kelasDokumen",
+        alias = "kelas_dokumen",
+        alias = "documentClass"
+    )]
+    kelas_dokumen: Option<String>,
+}
+
+fn page_text(v: &Value) -> Result<Option<String>, EcsError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(EcsError::invalid("page harus nomor halaman")),
+    }
+}
+
+impl V2Properties {
+    fn stamp(&self) -> Result<StampFields, EcsError> {
+        let page = page_text(&self.page)?;
+        let (page, halaman) = match page.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            Some("PERTAMA") | Some("TERAKHIR") => (None, page),
+            _ => (page, None),
+        };
+        Ok(StampFields {
+            tampilan: self.tampilan.clone(),
+            page,
+            halaman,
+            x: num("originX", &self.origin_x)?,
+            y: num("originY", &self.origin_y)?,
+            width: num("width", &self.width)?,
+            height: num("height", &self.height)?,
+            tag: self.tag_koordinat.clone().or_else(|| self.tag.clone()),
+            link_qr: self.link_qr.clone(),
+            reason: self.reason.clone(),
+            location: self.location.clone(),
+        })
+    }
+}
+
+/// v2 `POST /api/v2/sign/pdf` (JSON; several files with one passphrase).
+pub async fn v2_sign(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<V2SignRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    let started = std::time::Instant::now();
+    let Json(req) = body.map_err(json_rejection)?;
+    let who = signer_ref(req.nik, req.email)?;
+    let passphrase = match (req.passphrase, req.totp.or(req.otp)) {
+        (Some(p), _) if !p.is_empty() => p,
+        (_, Some(_)) => {
+            // Keys are sealed under the official's passphrase, so a one-time code alone cannot
+            // unlock them (docs/ECS.md).
+            return Err(EcsError::invalid(
+                "Sahih memerlukan passphrase untuk membuka kunci tanda tangan; TOTP saja tidak cukup",
+            )
+            .context("Proses signing gagal"));
+        }
+        _ => return Err(EcsError::required("Passphrase")),
+    };
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    if req.file.is_empty() {
+        return Err(EcsError::required("file"));
+    }
+    let max = state.sahih.config.server.max_files_per_request.max(1);
+    if req.file.len() > max {
+        return Err(EcsError::invalid(format!(
+            "terlalu banyak berkas dalam satu permintaan (maksimal {max})"
+        )));
+    }
+    let props = &req.signature_properties;
+    if props.len() > 1 && props.len() != req.file.len() {
+        return Err(EcsError::invalid(
+            "signatureProperties harus berisi 1 entri atau satu entri per berkas",
+        ));
+    }
+    let default_props = V2Properties::default();
+    let mut documents = Vec::with_capacity(req.file.len());
+    for (i, f) in req.file.iter().enumerate() {
+        let p = match props.len() {
+            0 => &default_props,
+            1 => &props[0],
+            _ => &props[i],
+        };
+        if p.pdf_password.as_deref().is_some_and(|s| !s.is_empty()) {
+            return Err(EcsError::invalid(
+                "PDF terenkripsi (pdfPassword) belum didukung; buka proteksinya terlebih dahulu",
+            ));
+        }
+        let _ = &p.image_base64;
+        documents.push(BatchDocument {
+            bytes: decode_b64(&format!("file[{i}]"), f)?,
+            options: p.stamp()?.options(&state)?,
+            file_name: None,
+        });
+    }
+    let items = sign_flow(
+        &state,
+        &client,
+        who,
+        &passphrase,
+        req.kelas_dokumen.as_deref(),
+        documents,
+        false,
+    )
+    .await?;
+    let files: Vec<String> = items.iter().map(|i| B64.encode(&i.signed)).collect();
+    let ids: Vec<&str> = items
+        .iter()
+        .map(|i| i.outcome.document_id.as_str())
+        .collect();
+    Ok(Json(json!({
+        "time": started.elapsed().as_millis() as u64,
+        "file": files,
+        "id_dokumen": ids,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct V2VerifyRequest {
+    file: Option<String>,
+    password: Option<String>,
+}
+
+/// v2 `POST /api/v2/verify/pdf`.
+pub async fn v2_verify(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<V2VerifyRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    let Json(req) = body.map_err(json_rejection)?;
+    if req.password.as_deref().is_some_and(|p| !p.is_empty()) {
+        return Err(EcsError::invalid(
+            "PDF terenkripsi (password) belum didukung; buka proteksinya terlebih dahulu",
+        ));
+    }
+    let file = req
+        .file
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| EcsError::required("file"))?;
+    let bytes = decode_b64("file", &file)?;
+    let report = verify_report(&state, &client, bytes)
+        .await?
+        .ok_or_else(|| EcsError::from_core(&CoreError::Service("no report".into())))?;
+    let n = report.signatures.len();
+    let infos: Vec<Value> = report
+        .signatures
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let format = match s.level {
+                Some("B-B") | None => "PAdES-BASELINE-B",
+                Some("B-T") => "PAdES-BASELINE-T",
+                Some("B-LT") => "PAdES-BASELINE-LT",
+                Some(_) => "PAdES-BASELINE-LTA",
+            };
+            json!({
+                "id": format!("signature-{}", i + 1),
+                "signatureFormat": format,
+                "signerName": s.signer_name,
+                "signatureDate": s.timestamp_time.as_deref().or(s.signed_at.as_deref()),
+                "fieldName": s.field,
+                "reason": s.reason,
+                "location": s.location,
+                "certLevelCode": 0,
+                "signatureAlgorithm": s.signature_algorithm,
+                "digestAlgorithm": "SHA256",
+                "timestampInfomation": s.timestamp_time.as_ref().map(|t| json!({
+                    "id": format!("timestamp-{}", i + 1),
+                    "signerName": s.timestamp_authority,
+                    "timestampDate": t,
+                })),
+                "certificateDetails": [{
+                    "id": s.signer_serial,
+                    "commonName": s.signer_name,
+                    "issuerName": s.issuer,
+                    "serialNumber": s.signer_serial,
+                    "notBeforeDate": s.signer_not_before,
+                    "notAfterDate": s.signer_not_after,
+                    "signatureAlgoritm": s.signature_algorithm,
+                    "keyUsages": s.signer_key_usages,
+                }],
+                "integrityValid": s.integrity && s.modifications != "disallowed",
+                "certificateTrusted": s.trusted,
+                "lastSignature": i + 1 == n,
+                "indication": s.indication,
+                "subIndication": s.sub_indication,
+            })
+        })
+        .collect();
+    let (conclusion, description) = if n == 0 {
+        (
+            "NO_SIGNATURE",
+            "Dokumen tidak memiliki tanda tangan elektronik",
+        )
+    } else {
+        match report.indication {
+            Indication::TotalPassed => (
+                "VALID",
+                "Dokumen valid, sertifikat yang digunakan terpercaya",
+            ),
+            Indication::TotalFailed => ("INVALID", "Dokumen tidak valid"),
+            Indication::Indeterminate => (
+                "INDETERMINATE",
+                "Keabsahan tanda tangan belum dapat dipastikan",
+            ),
+        }
+    };
+    Ok(Json(json!({
+        "conclusion": conclusion,
+        "description": description,
+        "signatureCount": n,
+        "signatureInformations": infos,
+    }))
+    .into_response())
+}

@@ -1,0 +1,217 @@
+//! Observability: a request id on every request (taken from `X-Request-Id` or made here, and
+//! echoed back), one structured (JSON) log line per request on stderr, and Prometheus metrics
+//! at `/metrics` (requests by route and status, latency histogram, signatures by result).
+//!
+//! Never logs bodies, headers with credentials, or query strings (they may carry tokens).
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// The ECS error code of a response, for the log line.
+#[derive(Clone, Copy)]
+pub struct ErrorCode(pub u32);
+
+/// The request id, available to handlers as an extension.
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+/// Latency buckets in seconds.
+const BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    signatures_ok: AtomicU64,
+    signatures_failed: AtomicU64,
+    in_flight: AtomicU64,
+}
+
+#[derive(Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+impl Metrics {
+    pub fn signature(&self, result: &str, n: u64) {
+        match result {
+            "ok" => self.signatures_ok.fetch_add(n, Ordering::Relaxed),
+            _ => self.signatures_failed.fetch_add(n, Ordering::Relaxed),
+        };
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((method.to_string(), route.to_string(), status))
+                .or_default() += 1;
+        }
+        if let Ok(mut l) = self.latency.lock() {
+            let h = l.entry(route.to_string()).or_default();
+            for (i, b) in BUCKETS.iter().enumerate() {
+                if seconds <= *b {
+                    h.counts[i] += 1;
+                }
+            }
+            h.sum += seconds;
+            h.count += 1;
+        }
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    pub fn render(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        out.push_str("# HELP sahih_http_requests_total HTTP requests by route and status.\n");
+        out.push_str("# TYPE sahih_http_requests_total counter\n");
+        if let Ok(m) = self.requests.lock() {
+            for ((method, route, status), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "sahih_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
+        }
+        out.push_str("# HELP sahih_http_request_duration_seconds Request latency by route.\n");
+        out.push_str("# TYPE sahih_http_request_duration_seconds histogram\n");
+        if let Ok(l) = self.latency.lock() {
+            for (route, h) in l.iter() {
+                let r = escape(route);
+                for (i, b) in BUCKETS.iter().enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "sahih_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
+                        h.counts[i]
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "sahih_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ = writeln!(
+                    out,
+                    "sahih_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "sahih_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
+                    h.count
+                );
+            }
+        }
+        out.push_str(
+            "# HELP sahih_signatures_total Documents signed through the APIs, by result.\n",
+        );
+        out.push_str("# TYPE sahih_signatures_total counter\n");
+        let _ = writeln!(
+            out,
+            "sahih_signatures_total{{result=\"ok\"}} {}",
+            self.signatures_ok.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "sahih_signatures_total{{result=\"failed\"}} {}",
+            self.signatures_failed.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP sahih_http_in_flight Requests being served.\n");
+        out.push_str("# TYPE sahih_http_in_flight gauge\n");
+        let _ = writeln!(
+            out,
+            "sahih_http_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    let _ = aws_lc_rs::rand::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Accepts a caller's id only when it is short and printable (it goes into logs).
+fn usable_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    (!s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+    .then(|| s.to_string())
+}
+
+pub async fn middleware(
+    State(state): State<crate::Shared>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(usable_id)
+        .unwrap_or_else(new_request_id);
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let mut response = next.run(req).await;
+    state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    let status = response.status().as_u16();
+    let elapsed = start.elapsed().as_secs_f64();
+    state.metrics.observe(&method, &route, status, elapsed);
+    let client = response
+        .extensions()
+        .get::<crate::auth::ClientName>()
+        .map(|c| c.0.clone());
+    let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let line = serde_json::json!({
+        "ts": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        "level": if status >= 500 { "error" } else if status >= 400 { "warn" } else { "info" },
+        "request_id": id,
+        "method": method,
+        "route": route,
+        "status": status,
+        "ms": (elapsed * 1000.0 * 10.0).round() / 10.0,
+        "client": client,
+        "error_code": code,
+    });
+    if state.log_requests {
+        eprintln!("{line}");
+    }
+    response
+}
+
+pub async fn metrics(State(state): State<crate::Shared>) -> Response {
+    let mut r = (StatusCode::OK, state.metrics.render()).into_response();
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}

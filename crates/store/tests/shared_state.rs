@@ -1,0 +1,312 @@
+//! The state several server processes share, on SQLite and on PostgreSQL: each test opens two
+//! independent stores (two connection pools, as two processes would) on one database and races
+//! them. PostgreSQL comes from `SAHIH_TEST_PG_URL` (scripts/test.sh provides one: the local
+//! server or a throwaway one); without it the PostgreSQL half is skipped with a loud line.
+
+use sahih_core::audit::{AuditEvent, verify_chain};
+use sahih_core::policy::Policy;
+use sahih_core::store::{
+    DownloadRecord, LockState, NewOfficial, SignedDocumentRecord, SigningRecord, Store,
+};
+use sahih_store::SqlStore;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+struct TestDb {
+    url: String,
+    admin_url: Option<String>,
+    name: String,
+    _dir: Option<std::path::PathBuf>,
+}
+
+impl TestDb {
+    async fn sqlite(tag: &str) -> TestDb {
+        let dir = std::env::temp_dir().join(format!(
+            "sahih-store-{tag}-{}-{}",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        TestDb {
+            url,
+            admin_url: None,
+            name: String::new(),
+            _dir: Some(dir),
+        }
+    }
+
+    async fn postgres(tag: &str) -> Option<TestDb> {
+        let Ok(admin_url) = std::env::var("SAHIH_TEST_PG_URL") else {
+            eprintln!(
+                "\n!!! SKIPPED: PostgreSQL half of store test {tag} (SAHIH_TEST_PG_URL not set; run scripts/test.sh) !!!\n"
+            );
+            return None;
+        };
+        let name = format!(
+            "sahih_t_{tag}_{}_{}",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000
+        );
+        sqlx::any::install_default_drivers();
+        let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = replace_db(&admin_url, &name);
+        Some(TestDb {
+            url,
+            admin_url: Some(admin_url),
+            name,
+            _dir: None,
+        })
+    }
+
+    async fn drop_db(self) {
+        if let Some(admin_url) = &self.admin_url {
+            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url)
+                .await
+                .unwrap();
+            sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
+        if let Some(dir) = &self._dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// `postgres://u@h:p/db?x` with the database replaced.
+fn replace_db(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+async fn two_stores(db: &TestDb) -> (Arc<SqlStore>, Arc<SqlStore>) {
+    let a = SqlStore::connect(&db.url).await.unwrap();
+    let b = SqlStore::connect(&db.url).await.unwrap();
+    (Arc::new(a), Arc::new(b))
+}
+
+async fn official(store: &SqlStore, nik: &str) -> i64 {
+    store
+        .insert_official(&NewOfficial {
+            nik: nik.into(),
+            nip: "198001012005011001".into(),
+            name: "Budi".into(),
+            email: format!("{nik}@contoh.go.id"),
+            position: "Kepala Dinas".into(),
+            unit: "Diskominfo".into(),
+        })
+        .await
+        .unwrap()
+}
+
+async fn audit_chain_under_concurrency(db: &TestDb) {
+    let (a, b) = two_stores(db).await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            for j in 0..10 {
+                let e = AuditEvent::new("sign", &format!("nik:{i}"), "ok").detail(format!("{j}"));
+                s.append_audit(&[e]).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let entries = a.audit_entries(1, i64::MAX).await.unwrap();
+    let head = b.audit_head().await.unwrap();
+    assert_eq!(verify_chain(&entries, head, &[]), Ok(80));
+}
+
+async fn download_is_taken_once(db: &TestDb) {
+    let (a, b) = two_stores(db).await;
+    let oid = official(&a, "3201000000000001").await;
+    let cert_id = {
+        // A minimal CA + certificate row for the foreign keys.
+        let ca = a.insert_ca("issuing", 1, b"ca", "sealed").await.unwrap();
+        a.insert_certificate(&sahih_core::store::NewCertificate {
+            official_id: oid,
+            issuer_ca_id: ca,
+            serial_hex: "01".into(),
+            cert_der: b"cert".to_vec(),
+            sealed_key: "k".into(),
+            key_algorithm: "rsa2048".into(),
+            not_before: OffsetDateTime::now_utc(),
+            not_after: OffsetDateTime::now_utc() + time::Duration::days(1),
+        })
+        .await
+        .unwrap()
+    };
+    let record = SigningRecord {
+        document: SignedDocumentRecord {
+            id: "doc1".into(),
+            sha256_hex: "ab".repeat(32),
+            official_id: oid,
+            certificate_id: cert_id,
+            signed_at: OffsetDateTime::now_utc(),
+            field_name: "Sig1".into(),
+            file_name: None,
+            level: "B-B".into(),
+        },
+        download: Some(DownloadRecord {
+            id: "dl1".into(),
+            blob_key: "signed/doc1.pdf".into(),
+            client: Some("app".into()),
+            expires_at: OffsetDateTime::now_utc() + time::Duration::hours(1),
+        }),
+    };
+    a.commit_signatures(&[record], &[AuditEvent::new("sign", "nik:x", "ok")])
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.take_download("dl1", OffsetDateTime::now_utc())
+                .await
+                .unwrap()
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        if t.await.unwrap().is_some() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+    assert!(a.signed_document("doc1").await.unwrap().is_some());
+}
+
+async fn lockout_across_stores(db: &TestDb) {
+    let (a, b) = two_stores(db).await;
+    let oid = official(&a, "3201000000000002").await;
+    let now = OffsetDateTime::now_utc();
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.record_failure(oid, now, 5, time::Duration::minutes(15))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut locked = 0;
+    for t in tasks {
+        if matches!(t.await.unwrap(), LockState::Locked { .. }) {
+            locked += 1;
+        }
+    }
+    assert_eq!(locked, 1, "exactly the fifth failure locks");
+    assert!(matches!(
+        b.lock_state(oid, now).await.unwrap(),
+        LockState::Locked { .. }
+    ));
+}
+
+async fn policy_and_clients(db: &TestDb) {
+    let (a, b) = two_stores(db).await;
+    assert!(a.policy().await.unwrap().is_none());
+    let p = Policy::from_toml(include_str!(
+        "../../../policies/kota-larangan-keuangan.toml"
+    ))
+    .unwrap();
+    a.replace_policy(
+        &p.default_class,
+        &p.classes,
+        &AuditEvent::new("policy.replace", "cli", "ok"),
+    )
+    .await
+    .unwrap();
+    let (default, classes) = b.policy().await.unwrap().unwrap();
+    assert_eq!(default, p.default_class);
+    assert_eq!(classes.len(), p.classes.len());
+    let sk = classes.iter().find(|c| c.code == "sk-kepegawaian").unwrap();
+    assert_eq!(sk.positions.len(), 3);
+
+    let ev = AuditEvent::new("client.add", "cli", "ok");
+    a.insert_api_client(
+        "eoffice",
+        &"00".repeat(32),
+        &["10.0.0.0/8".into()],
+        Some("surat-dinas"),
+        &ev,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        b.insert_api_client("eoffice", "x", &[], None, &ev).await,
+        Err(sahih_core::store::StoreError::Conflict(_))
+    ));
+    let c = b.api_client("eoffice").await.unwrap().unwrap();
+    assert_eq!(c.allow_ips, vec!["10.0.0.0/8".to_string()]);
+    assert!(!c.disabled);
+    assert!(
+        a.set_api_client_disabled("eoffice", true, &ev)
+            .await
+            .unwrap()
+    );
+    assert!(b.api_client("eoffice").await.unwrap().unwrap().disabled);
+    assert!(
+        !a.set_api_client_disabled("nobody", true, &ev)
+            .await
+            .unwrap()
+    );
+
+    // Counters: disjoint ranges.
+    let x = a.reserve_counter("c", 10).await.unwrap();
+    let y = b.reserve_counter("c", 10).await.unwrap();
+    assert_eq!((x - y).abs(), 10);
+
+    // One-time codes: consumed exactly up to their uses.
+    let oid = official(&a, "3201000000000003").await;
+    let exp = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    a.insert_otp(oid, "h", 2, exp).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    assert!(b.consume_otp(oid, "h", 2, now).await.unwrap());
+    assert!(!a.consume_otp(oid, "h", 1, now).await.unwrap());
+    let entries = a.audit_entries(1, i64::MAX).await.unwrap();
+    assert_eq!(
+        verify_chain(&entries, a.audit_head().await.unwrap(), &[]),
+        Ok(3)
+    );
+}
+
+macro_rules! on_both {
+    ($name:ident, $body:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let db = TestDb::sqlite(stringify!($name)).await;
+            $body(&db).await;
+            db.drop_db().await;
+            if let Some(db) = TestDb::postgres(stringify!($name)).await {
+                $body(&db).await;
+                db.drop_db().await;
+            }
+        }
+    };
+}
+
+on_both!(audit_chain_concurrent, audit_chain_under_concurrency);
+on_both!(download_once, download_is_taken_once);
+on_both!(lockout_shared, lockout_across_stores);
+on_both!(policy_clients_counters_otp, policy_and_clients);
