@@ -10,7 +10,7 @@ use sahih_pki::ocsp::{CertId, CertStatusKind, SingleResponseSpec};
 use sahih_pki::tsp::{PreparedTsa, TimeStampReq};
 use sahih_pki::{CertUrls, CertValidity, Certificate, KeyAlgorithm, PrivateKey};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use time::{Duration, OffsetDateTime};
 
 /// Validity of the TSA certificate. Long, so that B-LTA files verify years ahead; `extend`
@@ -20,7 +20,10 @@ pub const OCSP_RESPONDER_VALIDITY_DAYS: i64 = 2 * 365;
 /// nextUpdate of OCSP responses and CRLs.
 pub const REVOCATION_VALIDITY: Duration = Duration::days(7);
 /// TSA serial numbers are reserved from the database in blocks of this size.
-pub const TSA_SERIAL_BLOCK: i64 = 1000;
+/// TSA serial numbers: each process reserves one block number from the database when it starts
+/// and numbers its tokens `block * 2^32 + n`, so processes never collide and a long-running
+/// server never runs out (2^32 tokens per start).
+pub const TSA_SERIALS_PER_BLOCK: u64 = 1 << 32;
 
 fn service_aad(kind: &str, issuer_ca_id: i64) -> Vec<u8> {
     format!("sahih-service-key:{kind}:{issuer_ca_id}").into_bytes()
@@ -78,8 +81,8 @@ pub struct TrustServices {
     pub cas: Vec<CaService>,
     /// Certificate statuses by (issuer CA id, serial hex), loaded at unlock time.
     statuses: Mutex<Vec<StatusEntry>>,
-    serial_next: AtomicI64,
-    serial_end: AtomicI64,
+    serial_block: u64,
+    serial_next: AtomicU64,
 }
 
 impl<S: Store> Sahih<S> {
@@ -288,10 +291,7 @@ impl<S: Store> Sahih<S> {
                 )?,
             });
         }
-        let start = self
-            .store
-            .reserve_counter("tsa_serial", TSA_SERIAL_BLOCK)
-            .await?;
+        let start = self.store.reserve_counter("tsa_serial_block", 1).await?;
         let tsa_cert = Certificate::from_der(&tsa.cert_der)?;
         let tsa_chain = vec![Certificate::from_der(&tsa_issuer.cert_der)?];
         let prepared = PreparedTsa::new(
@@ -307,8 +307,10 @@ impl<S: Store> Sahih<S> {
             tsa: prepared,
             cas: services,
             statuses: Mutex::new(statuses),
-            serial_next: AtomicI64::new(start + 1),
-            serial_end: AtomicI64::new(start + TSA_SERIAL_BLOCK),
+            // Block 0 is never handed out (counters start at 0 and return the value before
+            // the increment), so serials stay above those of the earlier 1000-per-block scheme.
+            serial_block: u64::try_from(start).unwrap_or(0) + 1,
+            serial_next: AtomicU64::new(1),
         })
     }
 
@@ -369,13 +371,15 @@ impl<S: Store> Sahih<S> {
 
 impl TrustServices {
     fn next_serial(&self) -> Result<Vec<u8>, CoreError> {
-        let n = self.serial_next.fetch_add(1, Ordering::SeqCst);
-        if n >= self.serial_end.load(Ordering::SeqCst) {
+        let n = self.serial_next.fetch_add(1, Ordering::Relaxed);
+        if n >= TSA_SERIALS_PER_BLOCK {
             return Err(CoreError::Config(
                 "TSA serial block exhausted; restart the service".into(),
             ));
         }
-        Ok(n.to_be_bytes()
+        let serial = (u128::from(self.serial_block) << 32) | u128::from(n);
+        Ok(serial
+            .to_be_bytes()
             .iter()
             .copied()
             .skip_while(|b| *b == 0)

@@ -51,6 +51,8 @@ pub struct EcsError {
     pub message: String,
     /// "Proses signing gagal" and the like; empty for none.
     pub context: &'static str,
+    /// What went wrong inside, for the server log only (never sent to the client).
+    pub internal: Option<String>,
 }
 
 impl EcsError {
@@ -60,6 +62,7 @@ impl EcsError {
             code,
             message: message.into(),
             context: "",
+            internal: None,
         }
     }
     pub fn required(field: &str) -> Self {
@@ -110,7 +113,11 @@ impl EcsError {
                 "Terjadi kesalahan pada server; coba lagi nanti".to_string(),
             ),
         };
-        Self::new(status, c, message)
+        let mut err = Self::new(status, c, message);
+        if status.is_server_error() {
+            err.internal = Some(e.to_string());
+        }
+        err
     }
 }
 
@@ -129,6 +136,9 @@ impl IntoResponse for EcsError {
         });
         let mut r = (self.status, Json(body)).into_response();
         r.extensions_mut().insert(crate::obs::ErrorCode(self.code));
+        if let Some(detail) = self.internal {
+            r.extensions_mut().insert(crate::obs::InternalError(detail));
+        }
         r
     }
 }

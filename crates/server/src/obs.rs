@@ -17,6 +17,10 @@ use std::time::Instant;
 #[derive(Clone, Copy)]
 pub struct ErrorCode(pub u32);
 
+/// The cause of a 5xx answer, logged with the request id and never sent to the client.
+#[derive(Clone)]
+pub struct InternalError(pub String);
+
 /// The request id, available to handlers as an extension.
 #[derive(Clone)]
 pub struct RequestId(pub String);
@@ -185,6 +189,10 @@ pub async fn middleware(
         .get::<crate::auth::ClientName>()
         .map(|c| c.0.clone());
     let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
+    let internal = response
+        .extensions()
+        .get::<InternalError>()
+        .map(|c| c.0.clone());
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }
@@ -200,6 +208,7 @@ pub async fn middleware(
         "ms": (elapsed * 1000.0 * 10.0).round() / 10.0,
         "client": client,
         "error_code": code,
+        "internal_error": internal,
     });
     if state.log_requests {
         eprintln!("{line}");
