@@ -17,20 +17,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "$S" --data "$W/data" init --org "Pemerintah Kota Contoh" --base-url "http://127.0.0.1:$PORT" >/dev/null
 "$S" --data "$W/data" enroll --nik 3171012501850003 --nip 198501252010011003 --name "Budi Santoso" \
   --email budi@contoh.go.id --position "Kepala Dinas" --unit Diskominfo --key rsa2048 >/dev/null
-# The pyHanko peer gets an equivalent RSA-2048 chain made with OpenSSL (Sahih never exports keys).
-P="$W/peer"; mkdir -p "$P"
-openssl req -x509 -newkey rsa:3072 -nodes -keyout "$P/root.key" -out "$P/root.pem" -days 3650 \
-  -subj "/CN=Peer Root/O=Peer/C=ID" -addext "basicConstraints=critical,CA:TRUE" \
-  -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -newkey rsa:3072 -nodes -keyout "$P/ca.key" -out "$P/ca.csr" -subj "/CN=Peer CA/O=Peer/C=ID" 2>/dev/null
-printf "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n" > "$P/ca.ext"
-openssl x509 -req -in "$P/ca.csr" -CA "$P/root.pem" -CAkey "$P/root.key" -CAcreateserial -days 3650 \
-  -extfile "$P/ca.ext" -out "$P/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$P/signer.key" -out "$P/signer.csr" -subj "/CN=Peer Signer/O=Peer/C=ID" 2>/dev/null
-printf "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n" > "$P/signer.ext"
-openssl x509 -req -in "$P/signer.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial -days 700 \
-  -extfile "$P/signer.ext" -out "$P/signer.pem" 2>/dev/null
-PEER=(--key "$P/signer.key" --cert "$P/signer.pem" --chain "$P/ca.pem" --root "$P/root.pem")
+source bench/peer-setup.sh
 
 run() { # name file n
   local name="$1" file="$2" n="$3"

@@ -132,3 +132,29 @@ def test_sigkill_during_bulk_leaves_nothing_half_done(cluster, letter):
     assert ph.signatures[0].intact and ph.signatures[0].trusted, ph.run.describe()
     assert cluster.run("audit", "verify").returncode == 0
     assert int(cluster.sql("SELECT count(*) FROM signed_documents")) == after + 5
+
+
+def test_sigterm_finishes_the_bulk_request_in_flight(cluster, letter):
+    server = cluster.servers[-1]
+    n = 600
+    result = {}
+
+    def bulk():
+        try:
+            result["r"] = http("POST", server.url + "/api/v2/sign/pdf", credential=cluster.credential,
+                               json_body={"nik": NIK, "passphrase": PASS, "file": [b64(letter)] * n},
+                               timeout=300)
+        except OSError as e:
+            result["error"] = e
+
+    t = threading.Thread(target=bulk)
+    t.start()
+    time.sleep(0.6)
+    server.proc.terminate()  # SIGTERM: graceful shutdown
+    t.join(timeout=300)
+    server.proc.wait(timeout=60)
+    cluster.servers.remove(server)
+    assert "error" not in result, f"the request in flight was cut off: {result.get('error')}"
+    r = result["r"]
+    assert r.status == 200 and len(r.json()["file"]) == n, r.body[:300]
+    assert cluster.run("audit", "verify").returncode == 0

@@ -12,6 +12,9 @@ use std::time::Instant;
 pub enum BenchKind {
     Sign,
     Verify,
+    /// The passphrase check alone (Argon2id + AES-GCM unseal of the official's key); FILE is
+    /// ignored.
+    Unlock,
 }
 
 #[derive(Args)]
@@ -82,6 +85,17 @@ pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure
     let mut times = Vec::with_capacity(n);
     let now = time::OffsetDateTime::now_utc();
     match args.kind {
+        BenchKind::Unlock => {
+            for _ in 0..n {
+                let start = Instant::now();
+                let s = sahih
+                    .unlock(args.nik.trim(), &passphrase)
+                    .await
+                    .map_err(core)?;
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+                std::hint::black_box(s);
+            }
+        }
         BenchKind::Sign => {
             for _ in 0..n {
                 let start = Instant::now();
