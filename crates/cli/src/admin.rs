@@ -21,6 +21,9 @@ pub enum ClientCommand {
         /// Document class for this client's requests (default: the policy's default class).
         #[arg(long)]
         class: Option<String>,
+        /// Administrator client: may also read the audit log and list clients (/api/v1).
+        #[arg(long)]
+        admin: bool,
     },
     /// List API clients.
     List,
@@ -65,9 +68,10 @@ pub async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(
             name,
             allow_ip,
             class,
+            admin,
         } => {
             let secret = sahih
-                .add_api_client(&name, &allow_ip, class.as_deref())
+                .add_api_client(&name, &allow_ip, class.as_deref(), admin)
                 .await
                 .map_err(core)?;
             match lang {
@@ -105,8 +109,9 @@ pub async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(
                     c.allow_ips.join(",")
                 };
                 println!(
-                    "{}\t{state}\tip={ips}\tclass={}\t{}",
+                    "{}\t{state}\trole={}\tip={ips}\tclass={}\t{}",
                     c.name,
+                    c.role,
                     c.default_class.as_deref().unwrap_or("-"),
                     sahih_core::format_wib(c.created_at, lang)
                 );

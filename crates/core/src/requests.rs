@@ -299,6 +299,7 @@ impl<S: Store> Sahih<S> {
         name: &str,
         allow_ips: &[String],
         default_class: Option<&str>,
+        admin: bool,
     ) -> Result<String, CoreError> {
         crate::clients::validate_name(name).map_err(CoreError::InvalidArgument)?;
         for ip in allow_ips {
@@ -312,8 +313,9 @@ impl<S: Store> Sahih<S> {
             )));
         }
         let secret = crate::clients::new_secret();
+        let role = if admin { "admin" } else { "app" };
         let event = AuditEvent::new("client.add", "cli", "ok").detail(format!(
-            "client={name} allow_ips=[{}] default_class={}",
+            "client={name} role={role} allow_ips=[{}] default_class={}",
             allow_ips.join(","),
             default_class.unwrap_or("-")
         ));
@@ -323,6 +325,7 @@ impl<S: Store> Sahih<S> {
                 &crate::clients::secret_hash(&secret),
                 allow_ips,
                 default_class,
+                role,
                 &event,
             )
             .await

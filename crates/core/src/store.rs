@@ -149,6 +149,8 @@ pub struct ApiClientRecord {
     /// Document class for requests that name none (ECS requests never do).
     pub default_class: Option<String>,
     pub disabled: bool,
+    /// "app" (sign, verify) or "admin" (also audit and client listing through /api/v1).
+    pub role: String,
     pub created_at: OffsetDateTime,
 }
 
@@ -297,6 +299,7 @@ pub trait Store: Send + Sync {
         secret_sha256: &str,
         allow_ips: &[String],
         default_class: Option<&str>,
+        role: &str,
         event: &AuditEvent,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
     fn api_client(

@@ -39,6 +39,7 @@ pub mod code {
     pub const FILE_NOT_AVAILABLE: u32 = 4044;
     pub const TOO_LARGE: u32 = 4131;
     pub const UNAUTHORIZED: u32 = 4011;
+    pub const FORBIDDEN: u32 = 4033;
     pub const INTERNAL: u32 = 5000;
 }
 
@@ -532,7 +533,7 @@ pub async fn v1_download(
     }
 }
 
-async fn verify_report(
+pub async fn verify_report(
     state: &Shared,
     client: &ApiClientRecord,
     bytes: Vec<u8>,

@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub mod auth;
 pub mod client;
 pub mod ecs;
+pub mod native;
 pub mod obs;
 
 pub struct AppState {
@@ -68,6 +69,15 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v2/sign/pdf", post(ecs::v2_sign))
         .route("/api/v2/verify/pdf", post(ecs::v2_verify))
         .route("/api/v2/user/check/status", post(ecs::v2_user_status))
+        .route("/api/v1/documents", post(native::sign_document))
+        .route("/api/v1/documents/{id}", get(native::document_status))
+        .route("/api/v1/documents/{id}/file", get(native::document_file))
+        .route("/api/v1/verify", post(native::verify_document))
+        .route("/api/v1/officials/{nik}", get(native::official_status))
+        .route("/api/v1/policy", get(native::get_policy))
+        .route("/api/v1/clients", get(native::list_clients))
+        .route("/api/v1/audit", get(native::audit_entries))
+        .route("/api/v1/audit/verify", get(native::audit_verify))
         .layer(DefaultBodyLimit::max(api_limit))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -86,6 +96,10 @@ pub fn router(state: Shared) -> Router {
         .route("/metrics", get(obs::metrics))
         .merge(ecs)
         .merge(services)
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url(
+            "/api/v1/openapi.json",
+            <native::ApiDoc as utoipa::OpenApi>::openapi(),
+        ))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),

@@ -28,6 +28,17 @@ const SQLITE_MIGRATIONS: [&str; 3] = [
 ];
 const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/0001_schema.sql")];
 
+/// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
+/// recorded in `schema_version`.
+const SQLITE_VERSIONED: [(i64, &str); 1] = [(
+    4,
+    include_str!("../migrations/sqlite/0004_client_roles.sql"),
+)];
+const POSTGRES_VERSIONED: [(i64, &str); 1] = [(
+    4,
+    include_str!("../migrations/postgres/0004_client_roles.sql"),
+)];
+
 fn db(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -122,6 +133,11 @@ impl SqlStore {
         for migration in migrations {
             sqlx::raw_sql(migration).execute(&pool).await.map_err(db)?;
         }
+        let versioned: &[(i64, &str)] = match backend {
+            Backend::Sqlite => &SQLITE_VERSIONED,
+            Backend::Postgres => &POSTGRES_VERSIONED,
+        };
+        apply_versioned(&pool, backend, versioned).await?;
         Ok(Self { pool, backend })
     }
 
@@ -564,18 +580,20 @@ impl Store for SqlStore {
         secret_sha256: &str,
         allow_ips: &[String],
         default_class: Option<&str>,
+        role: &str,
         event: &AuditEvent,
     ) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let id: i64 = sqlx::query(
-            "INSERT INTO api_clients (name, secret_sha256, allow_ips, default_class, disabled, created_at)
-             VALUES ($1, $2, $3, $4, 0, $5) RETURNING id",
+            "INSERT INTO api_clients (name, secret_sha256, allow_ips, default_class, disabled, created_at, role)
+             VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING id",
         )
         .bind(name)
         .bind(secret_sha256)
         .bind(allow_ips.join(","))
         .bind(default_class)
         .bind(ts(OffsetDateTime::now_utc()))
+        .bind(role)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?
@@ -881,6 +899,52 @@ impl Store for SqlStore {
     }
 }
 
+/// Applies the versioned migrations above the recorded version, in one transaction that holds
+/// the schema lock (an advisory lock on PostgreSQL, the write lock on SQLite), so concurrent
+/// starts apply each exactly once.
+async fn apply_versioned(
+    pool: &AnyPool,
+    backend: Backend,
+    versioned: &[(i64, &str)],
+) -> StoreResult<()> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
+         INSERT INTO schema_version (id, version) VALUES (1, 3) ON CONFLICT DO NOTHING;",
+    )
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    let mut tx = pool.begin().await.map_err(db)?;
+    if backend == Backend::Postgres {
+        sqlx::raw_sql("SELECT pg_advisory_xact_lock(7261002)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    let version: i64 =
+        sqlx::query("UPDATE schema_version SET version = version WHERE id = 1 RETURNING version")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?
+            .try_get("version")
+            .map_err(db)?;
+    let mut current = version;
+    for (v, sql) in versioned {
+        if *v > current {
+            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db)?;
+            current = *v;
+        }
+    }
+    if current != version {
+        sqlx::query("UPDATE schema_version SET version = $1 WHERE id = 1")
+            .bind(current)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    tx.commit().await.map_err(db)
+}
+
 /// Appends `events` to the chain inside the caller's transaction. The first statement writes
 /// the head row, which serialises appenders: PostgreSQL holds the row lock until commit, SQLite
 /// takes its write lock (waiting on the busy timeout).
@@ -951,6 +1015,7 @@ fn client_from_row(r: &AnyRow) -> StoreResult<ApiClientRecord> {
             .collect(),
         default_class: r.try_get("default_class").map_err(db)?,
         disabled: r.try_get::<i64, _>("disabled").map_err(db)? != 0,
+        role: r.try_get("role").map_err(db)?,
         created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
     })
 }

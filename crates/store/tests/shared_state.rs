@@ -249,16 +249,19 @@ async fn policy_and_clients(db: &TestDb) {
         &"00".repeat(32),
         &["10.0.0.0/8".into()],
         Some("surat-dinas"),
+        "app",
         &ev,
     )
     .await
     .unwrap();
     assert!(matches!(
-        b.insert_api_client("eoffice", "x", &[], None, &ev).await,
+        b.insert_api_client("eoffice", "x", &[], None, "admin", &ev)
+            .await,
         Err(sahih_core::store::StoreError::Conflict(_))
     ));
     let c = b.api_client("eoffice").await.unwrap().unwrap();
     assert_eq!(c.allow_ips, vec!["10.0.0.0/8".to_string()]);
+    assert_eq!(c.role, "app");
     assert!(!c.disabled);
     assert!(
         a.set_api_client_disabled("eoffice", true, &ev)
