@@ -278,14 +278,23 @@ def test_errors_are_ecs_shaped_never_500(dep, letter):
     r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
              data=b"{not json", content_type="application/json")
     assert r.status == 400 and ecs_error(r)[0] == 4015
-    # Oversized body (limit 4 MiB in this deployment): 413, clear.
-    big = b64(b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024))
-    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
-             json_body={"nik": NIK, "passphrase": "x", "file": [big]})
-    assert r.status == 413 and ecs_error(r)[0] == 4131, (r.status, r.body[:300])
+    # Oversized body (limit 4 MiB in this deployment): 413, clear. The server answers before
+    # reading the body and closes the connection; curl reads that answer while still sending
+    # (Python's urllib would report the broken pipe instead).
+    big = dep.sahih.workdir / "big.json"
+    big.write_text(json.dumps({"nik": NIK, "passphrase": "x",
+                               "file": [b64(b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024))]}))
     body, ctype = multipart(good, {"file": ("big.pdf", b"0" * (5 * 1024 * 1024), "application/pdf")})
-    r = http("POST", url(dep, "/api/sign/pdf"), credential=dep.credential, data=body, content_type=ctype)
-    assert r.status == 413, (r.status, r.body[:300])
+    bigmp = dep.sahih.workdir / "big.multipart"
+    bigmp.write_bytes(body)
+    for path, data, content_type in (("/api/v2/sign/pdf", big, "application/json"),
+                                     ("/api/sign/pdf", bigmp, ctype)):
+        out = dep.sahih.workdir / "413.json"
+        r = run(["curl", "-s", "-o", out, "-w", "%{http_code}", "-u", dep.credential,
+                 "-H", f"Content-Type: {content_type}", "--data-binary", f"@{data}", url(dep, path)])
+        assert r.stdout.strip() == "413", (path, r.describe())
+        j = json.loads(out.read_text())
+        assert j["status_code"] == 413 and j["error"].endswith("4131"), j
     # Unknown path: JSON 404, not a stack trace.
     r = http("GET", url(dep, "/api/nothing"), credential=dep.credential)
     assert r.status == 404 and r.json()["status_code"] == 404
@@ -380,3 +389,25 @@ def test_audit_chain_records_and_detects_tampering(dep):
     # Delete one entry.
     dep.sql(f"DELETE FROM audit_log WHERE seq = {mid}")
     expect_broken(mid)
+
+
+def test_v2_totp_is_a_second_factor_delivered_through_the_outbox(dep, letter):
+    official = dep.sahih.enroll(passphrase="Passphrase-Totp-2026")
+    r = http("POST", url(dep, "/api/v2/sign/get/totp"), credential=dep.credential,
+             json_body={"email": official.email, "data": 2})
+    assert r.status == 200 and r.json()["success"] is True, r.body
+    out = dep.run("outbox", official.email)
+    assert out.returncode == 0, out.describe()
+    m = re.search(r"Kode OTP Anda: (\d{6})", out.stdout)
+    assert m, out.stdout
+    code = m.group(1)
+    req = {"nik": official.nik, "passphrase": "Passphrase-Totp-2026", "file": [b64(letter)] * 2}
+    # A wrong code is refused (and counts towards the lockout); the right one signs 2 files once.
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
+             json_body={**req, "totp": "000000" if code != "000000" else "111111"})
+    assert r.status == 400 and ecs_error(r)[0] == 2033, r.body
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body={**req, "totp": code})
+    assert r.status == 200 and len(r.json()["file"]) == 2, r.body[:300]
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body={**req, "otp": code})
+    assert r.status == 400 and ecs_error(r)[0] == 2033, "a spent code must not sign again"
+    assert code not in json.dumps([json.loads(l) for l in dep.run("audit", "export").stdout.splitlines()])

@@ -266,3 +266,27 @@ pub async fn audit(data: &Path, command: AuditCommand, lang: Lang) -> Result<(),
     sahih.store.close().await;
     result
 }
+
+pub async fn outbox(data: &Path, email: &str, lang: Lang) -> Result<(), Failure> {
+    let core = |e: CoreError| Failure::core(e, lang);
+    let sahih = open(data).await.map_err(core)?;
+    let messages = sahih
+        .store
+        .outbox(email)
+        .await
+        .map_err(|e| core(e.into()))?;
+    if messages.is_empty() {
+        match lang {
+            Lang::Id => println!("Tidak ada pesan untuk {email}."),
+            Lang::En => println!("No messages for {email}."),
+        }
+    }
+    for m in messages {
+        println!(
+            "To: {}\nSubject: {}\n\n{}\n",
+            m.recipient, m.subject, m.body
+        );
+    }
+    sahih.store.close().await;
+    Ok(())
+}

@@ -123,6 +123,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::AuditCommand,
     },
+    /// Messages waiting for an official (one-time codes) in the embedded notifier's outbox.
+    Outbox {
+        /// The official's e-mail address.
+        email: String,
+    },
     /// Print a CA's current CRL (PEM; "root" or "issuing-N", default the active issuing CA).
     Crl {
         #[arg(long)]
@@ -745,6 +750,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Client { command } => return admin::client(&cli.data, command, lang).await,
         Command::Policy { command } => return admin::policy(&cli.data, command, lang).await,
         Command::Audit { command } => return admin::audit(&cli.data, command, lang).await,
+        Command::Outbox { email } => return admin::outbox(&cli.data, &email, lang).await,
         Command::Serve { listen } => {
             let sahih = open(&cli.data).await.map_err(core)?;
             let listen = listen.unwrap_or_else(|| sahih.config.server.listen.clone());

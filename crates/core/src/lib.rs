@@ -61,6 +61,9 @@ pub enum CoreError {
     CertificateExpired { at: OffsetDateTime },
     #[error("wrong passphrase")]
     WrongPassphrase { remaining: i64 },
+    /// A one-time code that is wrong, expired or already used for that many documents.
+    #[error("wrong one-time code")]
+    WrongOtp { remaining: i64 },
     #[error("key locked")]
     Locked { until: OffsetDateTime },
     #[error("passphrase rejected: {0}")]
@@ -269,6 +272,17 @@ impl CoreError {
                 } else {
                     format!(
                         "Wrong passphrase. Attempts left before the key is locked: {remaining}."
+                    )
+                }
+            }
+            Self::WrongOtp { remaining } => {
+                if id {
+                    format!(
+                        "Kode OTP salah, kedaluwarsa, atau sudah dipakai. Sisa percobaan sebelum kunci dikunci sementara: {remaining}."
+                    )
+                } else {
+                    format!(
+                        "The one-time code is wrong, expired or already used. Attempts left before the key is locked: {remaining}."
                     )
                 }
             }

@@ -460,3 +460,106 @@ impl<S: Store> Sahih<S> {
         }))
     }
 }
+
+/// How long a one-time signing code stays valid.
+pub const OTP_TTL: time::Duration = time::Duration::minutes(5);
+
+fn otp_hash(official_id: i64, code: &str) -> String {
+    crate::clients::secret_hash(&format!("sahih-otp:{official_id}:{}", code.trim()))
+}
+
+impl<S: Store> Sahih<S> {
+    /// Delivers a message to an official. The embedded default keeps it in the outbox table
+    /// (`sahih outbox EMAIL` shows it); SMTP delivery is configured separately.
+    pub async fn notify(&self, message: &crate::store::OutboxMessage) -> Result<(), CoreError> {
+        Ok(self.store.push_outbox(message).await?)
+    }
+
+    /// Issues a 6-digit one-time code for `documents` signatures within [`OTP_TTL`] and sends
+    /// it to the official's e-mail. Only its hash is stored.
+    pub async fn issue_signing_otp(
+        &self,
+        official: &OfficialRecord,
+        documents: i64,
+        client: Option<&str>,
+    ) -> Result<OffsetDateTime, CoreError> {
+        let documents = documents.clamp(1, 10_000);
+        let mut bytes = [0u8; 4];
+        let _ = aws_lc_rs::rand::fill(&mut bytes);
+        let code = format!("{:06}", u32::from_be_bytes(bytes) % 1_000_000);
+        let expires = OffsetDateTime::now_utc() + OTP_TTL;
+        self.store
+            .insert_otp(
+                official.id,
+                &otp_hash(official.id, &code),
+                documents,
+                expires,
+            )
+            .await?;
+        self.notify(&crate::store::OutboxMessage {
+            recipient: official.email.clone(),
+            subject: "Kode OTP tanda tangan elektronik".into(),
+            body: format!(
+                "Kode OTP Anda: {code}\nBerlaku sampai {} untuk {documents} dokumen.\n\
+                 Jangan berikan kode ini kepada siapa pun.",
+                crate::format_wib(expires, Lang::Id)
+            ),
+        })
+        .await?;
+        self.store
+            .append_audit(&[AuditEvent::new("otp.issue", &actor(official), "ok")
+                .client(client)
+                .detail(format!("documents={documents}"))])
+            .await?;
+        Ok(expires)
+    }
+
+    /// Consumes `documents` uses of a one-time code. A wrong or spent code counts as a failed
+    /// attempt towards the same lockout as a wrong passphrase.
+    pub async fn check_signing_otp(
+        &self,
+        official: &OfficialRecord,
+        code: &str,
+        documents: i64,
+        client: Option<&str>,
+    ) -> Result<(), CoreError> {
+        let now = OffsetDateTime::now_utc();
+        if let crate::store::LockState::Locked { until } =
+            self.store.lock_state(official.id, now).await?
+        {
+            return Err(CoreError::Locked { until });
+        }
+        if self
+            .store
+            .consume_otp(official.id, &otp_hash(official.id, code), documents, now)
+            .await?
+        {
+            return Ok(());
+        }
+        let max = self.config.signing.max_failures.max(1);
+        let state = self
+            .store
+            .record_failure(
+                official.id,
+                now,
+                max,
+                time::Duration::minutes(self.config.signing.lock_minutes.max(1)),
+            )
+            .await?;
+        let (action, err) = match state {
+            crate::store::LockState::Locked { until } => {
+                ("passphrase.lockout", CoreError::Locked { until })
+            }
+            crate::store::LockState::Open { failures } => (
+                "otp.wrong",
+                CoreError::WrongOtp {
+                    remaining: (max - failures).max(0),
+                },
+            ),
+        };
+        self.store
+            .append_audit(&[AuditEvent::new(action, &actor(official), "refused").client(client)])
+            .await?;
+        Err(err)
+    }
+}

@@ -32,6 +32,7 @@ pub mod code {
     pub const CERTIFICATE_NOT_ACTIVE: u32 = 2021;
     pub const WRONG_PASSPHRASE: u32 = 2031;
     pub const LOCKED: u32 = 2032;
+    pub const WRONG_OTP: u32 = 2033;
     pub const POLICY_REFUSED: u32 = 2041;
     pub const FIELD_REQUIRED: u32 = 4014;
     pub const FIELD_INVALID: u32 = 4015;
@@ -96,6 +97,7 @@ impl EcsError {
                 "Passphrase anda salah".to_string(),
             ),
             CoreError::Locked { .. } => (StatusCode::BAD_REQUEST, code::LOCKED, msg),
+            CoreError::WrongOtp { .. } => (StatusCode::BAD_REQUEST, code::WRONG_OTP, msg),
             CoreError::NoCertificate
             | CoreError::CertificateRevoked { .. }
             | CoreError::CertificateExpired { .. } => {
@@ -290,6 +292,7 @@ pub async fn sign_flow(
     client: &ApiClientRecord,
     who: SignerRef,
     passphrase: &str,
+    otp: Option<&str>,
     class: Option<&str>,
     documents: Vec<BatchDocument>,
     keep_for_download: bool,
@@ -309,6 +312,12 @@ pub async fn sign_flow(
         .authorize(&official, class, Some(client), None)
         .await
         .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    if let Some(code) = otp {
+        sahih
+            .check_signing_otp(&official, code, documents.len() as i64, Some(&client.name))
+            .await
+            .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    }
     let signer = sahih
         .unlock_audited(&official, passphrase, Some(&client.name))
         .await
@@ -441,6 +450,7 @@ pub async fn v1_sign(
         &client,
         SignerRef::Nik(nik.trim().to_string()),
         passphrase,
+        None,
         class.as_deref(),
         vec![BatchDocument {
             bytes: pdf.to_vec(),
@@ -875,13 +885,14 @@ pub async fn v2_sign(
     let started = std::time::Instant::now();
     let Json(req) = body.map_err(json_rejection)?;
     let who = signer_ref(req.nik, req.email)?;
-    let passphrase = match (req.passphrase, req.totp.or(req.otp)) {
+    let otp = req.totp.or(req.otp).filter(|t| !t.trim().is_empty());
+    let passphrase = match (req.passphrase, &otp) {
         (Some(p), _) if !p.is_empty() => p,
         (_, Some(_)) => {
             // Keys are sealed under the official's passphrase, so a one-time code alone cannot
-            // unlock them (docs/ECS.md).
+            // unlock them; it is a second factor next to the passphrase (docs/ECS.md).
             return Err(EcsError::invalid(
-                "Sahih memerlukan passphrase untuk membuka kunci tanda tangan; TOTP saja tidak cukup",
+                "Sahih memerlukan passphrase untuk membuka kunci tanda tangan; TOTP saja tidak cukup (kirim passphrase dan totp)",
             )
             .context("Proses signing gagal"));
         }
@@ -928,6 +939,7 @@ pub async fn v2_sign(
         &client,
         who,
         &passphrase,
+        otp.as_deref(),
         req.kelas_dokumen.as_deref(),
         documents,
         false,
@@ -1041,6 +1053,48 @@ pub async fn v2_verify(
         "description": description,
         "signatureCount": n,
         "signatureInformations": infos,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct V2TotpRequest {
+    nik: Option<String>,
+    email: Option<String>,
+    /// How many documents the code is for.
+    #[serde(default)]
+    data: Value,
+}
+
+/// v2 `POST /api/v2/sign/get/totp`: a one-time code for `data` documents, sent to the
+/// official's e-mail (the outbox in the embedded default).
+pub async fn v2_get_totp(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<V2TotpRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    let Json(req) = body.map_err(json_rejection)?;
+    let who = signer_ref(req.nik, req.email)?;
+    let documents = num("data", &req.data)?.unwrap_or(1.0);
+    if !(1.0..=10_000.0).contains(&documents) {
+        return Err(EcsError::invalid(
+            "data harus jumlah dokumen 1 sampai 10000",
+        ));
+    }
+    let official = state
+        .sahih
+        .resolve_official(&who)
+        .await
+        .map_err(|e| EcsError::from_core(&e))?;
+    let expires = state
+        .sahih
+        .issue_signing_otp(&official, documents as i64, Some(&client.name))
+        .await
+        .map_err(|e| EcsError::from_core(&e))?;
+    Ok(Json(json!({
+        "success": true,
+        "message": "TOTP berhasil dikirim",
+        "data": { "expires": expires.format(&time::format_description::well_known::Rfc3339).unwrap_or_default() },
     }))
     .into_response())
 }

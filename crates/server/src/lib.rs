@@ -67,6 +67,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/sign/verify", post(ecs::v1_verify))
         .route("/api/user/status/{nik}", get(ecs::v1_user_status))
         .route("/api/v2/sign/pdf", post(ecs::v2_sign))
+        .route("/api/v2/sign/get/totp", post(ecs::v2_get_totp))
         .route("/api/v2/verify/pdf", post(ecs::v2_verify))
         .route("/api/v2/user/check/status", post(ecs::v2_user_status))
         .route("/api/v1/documents", post(native::sign_document))

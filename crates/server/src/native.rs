@@ -297,6 +297,7 @@ pub async fn sign_document(
         &client,
         who,
         &passphrase,
+        None,
         req.class.as_deref(),
         vec![BatchDocument {
             bytes: pdf.to_vec(),
