@@ -287,18 +287,29 @@ impl StampFields {
 
 /// Runs one signing request end to end: signer, policy, passphrase, signing in parallel,
 /// recording. Returns the signed items in request order.
+/// Who signs and what they present.
+pub struct SignerAuth<'a> {
+    pub who: SignerRef,
+    pub passphrase: &'a str,
+    /// A one-time code, checked before the passphrase when given.
+    pub otp: Option<&'a str>,
+}
+
 pub async fn sign_flow(
     state: &Shared,
     client: &ApiClientRecord,
-    who: SignerRef,
-    passphrase: &str,
-    otp: Option<&str>,
+    auth: SignerAuth<'_>,
     class: Option<&str>,
     documents: Vec<BatchDocument>,
     keep_for_download: bool,
 ) -> Result<Vec<SignedItem>, EcsError> {
     let ctx = "Proses signing gagal";
     let sahih = &state.sahih;
+    let SignerAuth {
+        who,
+        passphrase,
+        otp,
+    } = auth;
     let official = sahih
         .resolve_official(&who)
         .await
@@ -448,9 +459,11 @@ pub async fn v1_sign(
     let mut items = sign_flow(
         &state,
         &client,
-        SignerRef::Nik(nik.trim().to_string()),
-        passphrase,
-        None,
+        SignerAuth {
+            who: SignerRef::Nik(nik.trim().to_string()),
+            passphrase,
+            otp: None,
+        },
         class.as_deref(),
         vec![BatchDocument {
             bytes: pdf.to_vec(),
@@ -937,9 +950,11 @@ pub async fn v2_sign(
     let items = sign_flow(
         &state,
         &client,
-        who,
-        &passphrase,
-        otp.as_deref(),
+        SignerAuth {
+            who,
+            passphrase: &passphrase,
+            otp: otp.as_deref(),
+        },
         req.kelas_dokumen.as_deref(),
         documents,
         false,

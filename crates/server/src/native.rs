@@ -295,9 +295,11 @@ pub async fn sign_document(
     let mut items = sign_flow(
         &state,
         &client,
-        who,
-        &passphrase,
-        None,
+        crate::ecs::SignerAuth {
+            who,
+            passphrase: &passphrase,
+            otp: None,
+        },
         req.class.as_deref(),
         vec![BatchDocument {
             bytes: pdf.to_vec(),
