@@ -198,11 +198,9 @@ def make_deployment(binary: Path, base: Path, backend: str, *, config_edits: dic
         dep.db_name = name
         dep.db_url = with_db(admin, name)
         dep.moto = Moto()
+        # `sahih init` creates the bucket (the next check proves it exists).
         bucket = "sahih-" + uuid.uuid4().hex[:8]
-        # Create the bucket with a signed request through our own client? moto accepts an
-        # unsigned PUT, which keeps the test independent of the code under test.
-        req = urllib.request.Request(f"{dep.moto.url}/{bucket}", method="PUT")
-        urllib.request.urlopen(req, timeout=10).read()
+        dep.bucket = bucket
         env.update({
             "SAHIH_DATABASE_URL": dep.db_url,
             "SAHIH_BLOB_URL": f"s3://{bucket}/docs?endpoint={dep.moto.url}&region=us-east-1",
@@ -211,6 +209,9 @@ def make_deployment(binary: Path, base: Path, backend: str, *, config_edits: dic
         })
     r = s.run("init", "--data", s.data, "--org", ORG, "--base-url", s.base_url, env=env)
     assert r.returncode == 0, f"sahih init failed:\n{r.describe()}"
+    if dep.moto:
+        with urllib.request.urlopen(f"{dep.moto.url}/{dep.bucket}", timeout=10) as resp:
+            assert resp.status == 200, "sahih init did not create the S3 bucket"
     if config_edits:
         cfg = s.data / "config.toml"
         text = cfg.read_text()

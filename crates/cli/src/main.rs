@@ -401,6 +401,10 @@ pub async fn init(data: &Path, org: &str, base_url: &str) -> Result<Sahih<Sqlite
             config,
             data: dir.clone(),
         };
+        // An S3 bucket is created when missing (creating one we already own is a no-op).
+        if let sahih_store::blob::AnyBlobStore::S3(s3) = blob_store(&dir, &sahih.config)? {
+            s3.create_bucket().await?;
+        }
         // A shared database (PostgreSQL) may already hold the CA of another data directory
         // that uses the same master key: reuse it.
         if sahih_core::store::Store::active_ca(&sahih.store, "issuing")
