@@ -411,3 +411,57 @@ def test_v2_totp_is_a_second_factor_delivered_through_the_outbox(dep, letter):
     r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body={**req, "otp": code})
     assert r.status == 400 and ecs_error(r)[0] == 2033, "a spent code must not sign again"
     assert code not in json.dumps([json.loads(l) for l in dep.run("audit", "export").stdout.splitlines()])
+
+
+def _pixel_at(pdf_path, x_pt, y_pt, dpi=72):
+    """RGB of the rendered page 1 at a point given in PDF points from the lower left."""
+    from PIL import Image
+    from validators import render_page
+    png = render_page(pdf_path, 1, dpi, pdf_path.with_suffix(""))
+    im = Image.open(png).convert("RGB")
+    scale = dpi / 72
+    return im.getpixel((int(x_pt * scale), int(im.height - y_pt * scale)))
+
+
+def test_specimen_images_png_v1_and_jpeg_v2(dep, letter, tmp_path):
+    import io
+    from PIL import Image
+    # A red specimen with a transparent margin (PNG, RGBA) and a blue one (JPEG).
+    im = Image.new("RGBA", (200, 80), (0, 0, 0, 0))
+    im.paste((220, 20, 20, 255), (20, 10, 180, 70))
+    png = io.BytesIO()
+    im.save(png, "PNG")
+    jpg = io.BytesIO()
+    Image.new("RGB", (100, 40), (20, 20, 220)).save(jpg, "JPEG", quality=95)
+
+    body, ctype = multipart({"nik": NIK, "passphrase": "Rahasia-Negara-2026!", "tampilan": "visible",
+                             "image": "true", "page": "1", "xAxis": "300", "yAxis": "100",
+                             "width": "200", "height": "80"},
+                            {"file": ("a.pdf", letter, "application/pdf"),
+                             "imageTTD": ("ttd.png", png.getvalue(), "image/png")})
+    r = http("POST", url(dep, "/api/sign/pdf"), credential=dep.credential, data=body, content_type=ctype)
+    assert r.status == 200, r.body[:300]
+    path = assert_outside_validators_accept(dep, r.body, "specimen-png.pdf")
+    assert _pixel_at(path, 400, 140)[0] > 180 and _pixel_at(path, 400, 140)[2] < 80  # red centre
+    assert min(_pixel_at(path, 305, 105)) > 200  # transparent margin: white background
+
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body={
+        "nik": NIK, "passphrase": "Rahasia-Negara-2026!",
+        "signatureProperties": [{"tampilan": "VISIBLE", "imageBase64": b64(jpg.getvalue()), "page": 1,
+                                 "originX": 100, "originY": 100, "width": 100, "height": 40}],
+        "file": [b64(letter)]})
+    assert r.status == 200, r.body[:300]
+    import base64 as _b
+    path = assert_outside_validators_accept(dep, _b.b64decode(r.json()["file"][0]), "specimen-jpg.pdf")
+    px = _pixel_at(path, 150, 120)
+    assert px[2] > 180 and px[0] < 80, px
+    # Not an image, or image=true without one: clear 4015 / 4014.
+    body, ctype = multipart({"nik": NIK, "passphrase": "x", "tampilan": "visible", "image": "true"},
+                            {"file": ("a.pdf", letter, "application/pdf"),
+                             "imageTTD": ("x.png", b"not an image", "image/png")})
+    r = http("POST", url(dep, "/api/sign/pdf"), credential=dep.credential, data=body, content_type=ctype)
+    assert r.status == 400 and ecs_error(r)[0] == 4015, r.body
+    body, ctype = multipart({"nik": NIK, "passphrase": "x", "tampilan": "visible", "image": "true"},
+                            {"file": ("a.pdf", letter, "application/pdf")})
+    r = http("POST", url(dep, "/api/sign/pdf"), credential=dep.credential, data=body, content_type=ctype)
+    assert r.status == 400 and ecs_error(r)[0] == 4014, r.body

@@ -75,6 +75,7 @@ pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure
     };
     let options = SignOptions {
         qr_link: None,
+        specimen: None,
         placement: Some(Placement::Default),
         level,
         reason: None,

@@ -575,6 +575,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let passphrase = read_passphrase(&a.passphrase, lang, false).map_err(Failure::usage)?;
             let options = SignOptions {
                 qr_link: None,
+                specimen: None,
                 placement,
                 level,
                 reason: a.reason.clone(),

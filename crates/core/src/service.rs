@@ -52,6 +52,8 @@ pub struct SignOptions {
     pub lang: Lang,
     /// What the QR code links to (ECS `linkQR`); None: this document's verification page.
     pub qr_link: Option<String>,
+    /// A specimen image drawn instead of the QR stamp (ECS `image=true` + `imageTTD`).
+    pub specimen: Option<std::sync::Arc<sahih_pdf::SpecimenImage>>,
 }
 
 #[derive(Debug, Clone)]
@@ -373,6 +375,7 @@ impl<S: Store> Sahih<S> {
                             o.unit.clone(),
                             format_wib(signed_at, options.lang),
                         ],
+                        image: options.specimen.clone(),
                     },
                 })
             }

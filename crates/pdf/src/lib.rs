@@ -9,6 +9,7 @@
 pub mod document;
 pub mod dss;
 pub mod geometry;
+pub mod image;
 pub mod place;
 pub mod raw;
 pub mod sample;
@@ -19,6 +20,7 @@ pub mod update;
 
 pub use document::{OpenOptions, PdfDocument, SignatureField, is_revision_end, revision_ends};
 pub use geometry::{BoxRect, PageGeometry};
+pub use image::{SpecimenImage, parse_specimen};
 pub use lopdf;
 pub use place::{PageSelector, Placement, resolve_placement};
 pub use stamp::StampContent;

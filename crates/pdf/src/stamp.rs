@@ -19,7 +19,13 @@ pub struct StampContent {
     pub name: String,
     /// Further lines: position, unit, date and time.
     pub lines: Vec<String>,
+    /// A specimen image (ECS `imageTTD`): drawn instead of the QR code and text, fitted into
+    /// the rectangle with its aspect ratio kept.
+    pub image: Option<std::sync::Arc<crate::image::SpecimenImage>>,
 }
+
+/// The resource name of the specimen image in the stamp's form XObject.
+pub const IMAGE_RESOURCE: &str = "Im1";
 
 /// Helvetica and Helvetica-Bold advance widths (1/1000 em) for ASCII 32..=126, from the
 /// standard Adobe font metrics; used only to fit text into the stamp.
@@ -114,6 +120,29 @@ pub fn stamp_stream(
         return Err(PdfError::InvalidPlacement(
             "stamp rectangle too small (minimum 10 x 10 points)".into(),
         ));
+    }
+    if let Some(img) = &content.image {
+        // Fit the image, centred, keeping its aspect ratio; white background as the QR stamp.
+        let scale = (w / f64::from(img.width)).min(h / f64::from(img.height));
+        let (iw, ih) = (f64::from(img.width) * scale, f64::from(img.height) * scale);
+        let ops = format!(
+            "q 1 1 1 rg 0 0 {} {} re f Q\nq {} 0 0 {} {} {} cm /{IMAGE_RESOURCE} Do Q\n",
+            fmt_real(w),
+            fmt_real(h),
+            fmt_real(iw),
+            fmt_real(ih),
+            fmt_real((w - iw) / 2.0),
+            fmt_real((h - ih) / 2.0)
+        );
+        let mut resources = Dictionary::new();
+        resources.set(
+            "ProcSet",
+            Object::Array(vec![
+                Object::Name(b"PDF".to_vec()),
+                Object::Name(b"ImageC".to_vec()),
+            ]),
+        );
+        return Ok((ops.into_bytes(), resources));
     }
     let colors = qr_modules(content.qr_payload.as_bytes())?;
     let modules = (colors.len() as f64).sqrt() as usize;
@@ -234,6 +263,7 @@ mod tests {
             heading: "Ditandatangani secara elektronik oleh:".into(),
             name: "Budi Santoso, S.Kom.".into(),
             lines: vec!["Kepala Dinas".into(), "27 November 2026 20:15 WIB".into()],
+            image: None,
         }
     }
 

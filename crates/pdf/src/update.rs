@@ -235,6 +235,7 @@ pub fn prepare_signature(
     widget.set("F", Object::Integer(132)); // Print | Locked
     widget.set("P", Object::Reference(page_id));
     let mut appearance: Option<(ObjectId, Dictionary, Vec<u8>)> = None;
+    let mut image_objects: Vec<(ObjectId, lopdf::Stream)> = Vec::new();
     match &spec.stamp {
         Some(stamp) => {
             let geo = pdf.page_geometry(stamp.page_index)?;
@@ -260,7 +261,18 @@ pub fn prepare_signature(
             }
             let user = geo.display_rect_to_user(r.x, r.y, r.w, r.h);
             widget.set("Rect", reals(&[user.x0, user.y0, user.x1, user.y1]));
-            let (ops, resources) = stamp_stream(r.w, r.h, &stamp.content)?;
+            let (ops, mut resources) = stamp_stream(r.w, r.h, &stamp.content)?;
+            if let Some(img) = &stamp.content.image {
+                let image_id = ids.alloc();
+                let smask_id = match &img.data {
+                    crate::image::ImageData::Flate { alpha: Some(_), .. } => Some(ids.alloc()),
+                    _ => None,
+                };
+                let mut xobjects = Dictionary::new();
+                xobjects.set(crate::stamp::IMAGE_RESOURCE, Object::Reference(image_id));
+                resources.set("XObject", Object::Dictionary(xobjects));
+                image_objects = image_streams(img, image_id, smask_id);
+            }
             let mut ap = Dictionary::new();
             ap.set("Type", name("XObject"));
             ap.set("Subtype", name("Form"));
@@ -390,6 +402,15 @@ pub fn prepare_signature(
         widget_id,
         &Object::Dictionary(widget),
     );
+    for (id, stream) in image_objects {
+        emit_object(
+            &mut out,
+            &mut offsets,
+            original_len,
+            id,
+            &Object::Stream(stream),
+        );
+    }
     if let Some((ap_id, ap, ops)) = appearance {
         let stream = lopdf::Stream::new(ap, ops);
         emit_object(
@@ -601,4 +622,68 @@ pub(crate) fn emit_object(
     let mut text = Vec::new();
     write_object(&mut text, obj);
     emit_text(out, offsets, original_len, id, &text);
+}
+
+/// The image XObject (and its soft mask) of a specimen image.
+fn image_streams(
+    img: &crate::image::SpecimenImage,
+    image_id: ObjectId,
+    smask_id: Option<ObjectId>,
+) -> Vec<(ObjectId, lopdf::Stream)> {
+    use crate::image::ImageData;
+    let name = |n: &str| Object::Name(n.as_bytes().to_vec());
+    let base = |components: u8| {
+        let mut d = Dictionary::new();
+        d.set("Type", name("XObject"));
+        d.set("Subtype", name("Image"));
+        d.set("Width", Object::Integer(i64::from(img.width)));
+        d.set("Height", Object::Integer(i64::from(img.height)));
+        d.set("BitsPerComponent", Object::Integer(8));
+        d.set(
+            "ColorSpace",
+            name(match components {
+                1 => "DeviceGray",
+                4 => "DeviceCMYK",
+                _ => "DeviceRGB",
+            }),
+        );
+        d
+    };
+    let mut out = Vec::new();
+    match &img.data {
+        ImageData::Jpeg { data, components } => {
+            let mut d = base(*components);
+            d.set("Filter", name("DCTDecode"));
+            if *components == 4 {
+                // Adobe CMYK JPEGs are stored inverted.
+                d.set(
+                    "Decode",
+                    Object::Array([1, 0, 1, 0, 1, 0, 1, 0].map(Object::Integer).to_vec()),
+                );
+            }
+            out.push((
+                image_id,
+                lopdf::Stream::new(d, data.clone()).with_compression(false),
+            ));
+        }
+        ImageData::Flate {
+            data,
+            components,
+            alpha,
+        } => {
+            let mut d = base(*components);
+            d.set("Filter", name("FlateDecode"));
+            if let (Some(id), Some(a)) = (smask_id, alpha) {
+                d.set("SMask", Object::Reference(id));
+                let mut m = base(1);
+                m.set("Filter", name("FlateDecode"));
+                out.push((id, lopdf::Stream::new(m, a.clone()).with_compression(false)));
+            }
+            out.push((
+                image_id,
+                lopdf::Stream::new(d, data.clone()).with_compression(false),
+            ));
+        }
+    }
+    out
 }

@@ -188,6 +188,14 @@ struct StampFields {
     link_qr: Option<String>,
     reason: Option<String>,
     location: Option<String>,
+    specimen: Option<Arc<sahih_pdf::SpecimenImage>>,
+}
+
+/// Reads a specimen image (JPEG or PNG) given by a client.
+fn specimen(field: &str, bytes: &[u8]) -> Result<Arc<sahih_pdf::SpecimenImage>, EcsError> {
+    sahih_pdf::parse_specimen(bytes)
+        .map(Arc::new)
+        .map_err(|e| EcsError::invalid(format!("{field}: {}", CoreError::Pdf(e).message(Lang::Id))))
 }
 
 fn num(field: &str, v: &Value) -> Result<Option<f64>, EcsError> {
@@ -281,6 +289,7 @@ impl StampFields {
             location: self.location.clone().filter(|s| !s.is_empty()),
             lang: Lang::Id,
             qr_link: self.link_qr.clone().filter(|s| !s.is_empty()),
+            specimen: if visible { self.specimen.clone() } else { None },
         })
     }
 }
@@ -429,10 +438,20 @@ pub async fn v1_sign(
     mp: Multipart,
 ) -> Result<Response, EcsError> {
     let (texts, files) = read_multipart(mp).await?;
+    let image_part = files
+        .iter()
+        .find(|(n, _, _)| n == "imageTTD")
+        .map(|(_, _, b)| b.clone());
     let (_, file_name, pdf) = files
         .into_iter()
         .find(|(n, _, _)| n == "file")
         .ok_or_else(|| EcsError::required("File"))?;
+    let wants_image = text(&texts, "image").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let specimen_image = match (wants_image, image_part) {
+        (true, Some(bytes)) => Some(specimen("imageTTD", &bytes)?),
+        (true, None) => return Err(EcsError::required("imageTTD")),
+        (false, _) => None,
+    };
     let nik = text(&texts, "nik")
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| EcsError::required("NIK"))?;
@@ -453,6 +472,7 @@ pub async fn v1_sign(
         link_qr: text(&texts, "linkQR").map(str::to_string),
         reason: text(&texts, "reason").map(str::to_string),
         location: text(&texts, "location").map(str::to_string),
+        specimen: specimen_image,
     };
     let options = fields.options(&state)?;
     let class = text(&texts, "kelas_dokumen").map(str::to_string);
@@ -867,7 +887,10 @@ fn page_text(v: &Value) -> Result<Option<String>, EcsError> {
 }
 
 impl V2Properties {
-    fn stamp(&self) -> Result<StampFields, EcsError> {
+    fn stamp(
+        &self,
+        specimen_image: Option<Arc<sahih_pdf::SpecimenImage>>,
+    ) -> Result<StampFields, EcsError> {
         let page = page_text(&self.page)?;
         let (page, halaman) = match page.as_deref().map(str::to_ascii_uppercase).as_deref() {
             Some("PERTAMA") | Some("TERAKHIR") => (None, page),
@@ -885,6 +908,7 @@ impl V2Properties {
             link_qr: self.link_qr.clone(),
             reason: self.reason.clone(),
             location: self.location.clone(),
+            specimen: specimen_image,
         })
     }
 }
@@ -928,22 +952,32 @@ pub async fn v2_sign(
         ));
     }
     let default_props = V2Properties::default();
+    // Specimen images, decoded once per properties entry (one entry may serve every file).
+    let mut images = Vec::with_capacity(props.len());
+    for (i, p) in props.iter().enumerate() {
+        images.push(match p.image_base64.as_deref().filter(|s| !s.is_empty()) {
+            Some(b) => Some(specimen(
+                &format!("signatureProperties[{i}].imageBase64"),
+                &decode_b64("imageBase64", b)?,
+            )?),
+            None => None,
+        });
+    }
     let mut documents = Vec::with_capacity(req.file.len());
     for (i, f) in req.file.iter().enumerate() {
-        let p = match props.len() {
-            0 => &default_props,
-            1 => &props[0],
-            _ => &props[i],
+        let (p, image) = match props.len() {
+            0 => (&default_props, None),
+            1 => (&props[0], images.first().cloned().flatten()),
+            _ => (&props[i], images.get(i).cloned().flatten()),
         };
         if p.pdf_password.as_deref().is_some_and(|s| !s.is_empty()) {
             return Err(EcsError::invalid(
                 "PDF terenkripsi (pdfPassword) belum didukung; buka proteksinya terlebih dahulu",
             ));
         }
-        let _ = &p.image_base64;
         documents.push(BatchDocument {
             bytes: decode_b64(&format!("file[{i}]"), f)?,
-            options: p.stamp()?.options(&state)?,
+            options: p.stamp(image)?.options(&state)?,
             file_name: None,
         });
     }

@@ -291,6 +291,7 @@ pub async fn sign_document(
         location: req.location,
         lang,
         qr_link: None,
+        specimen: None,
     };
     let mut items = sign_flow(
         &state,

@@ -105,6 +105,7 @@ fn sign(p: &Pki, original: &[u8], visible: bool) -> Vec<u8> {
             heading: "Ditandatangani secara elektronik oleh:".into(),
             name: "Siti Aminah".into(),
             lines: vec!["Sekretaris Daerah".into()],
+            image: None,
         },
     });
     let chain = vec![p.issuing.clone()];
