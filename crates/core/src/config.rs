@@ -27,6 +27,34 @@ pub struct Config {
     pub storage: StorageConfig,
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+/// Messages to officials (one-time codes). Without `smtp_url` they stay in the outbox table
+/// (`sahih outbox EMAIL`); with it, `sahih serve` sends them. The SMTP password comes from
+/// `SAHIH_SMTP_PASSWORD` only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct NotifyConfig {
+    /// `smtp://[user@]host[:port][?starttls=true]` or `smtps://[user@]host[:port]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_url: Option<String>,
+    /// Sender address.
+    pub from: String,
+    /// Extra trusted root certificates (PEM) for the relay's TLS certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "tte@localhost.localdomain".into(),
+            ca_file: None,
+        }
+    }
 }
 
 /// Where state lives. Empty values mean the embedded defaults: `sahih.db` (SQLite) and the
@@ -128,6 +156,7 @@ impl Config {
             signing: SigningDefaults::default(),
             storage: StorageConfig::default(),
             server: ServerConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }

@@ -355,6 +355,20 @@ pub trait Store: Send + Sync {
         recipient: &str,
     ) -> impl Future<Output = StoreResult<Vec<OutboxMessage>>> + Send;
 
+    /// Messages not sent yet (and not failed too often), oldest first.
+    fn pending_outbox(
+        &self,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<(i64, OutboxMessage)>>> + Send;
+    /// Claims a message for sending; false when another process already did.
+    fn claim_outbox(
+        &self,
+        id: i64,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Releases a claimed message after a failed attempt, keeping the error.
+    fn outbox_failed(&self, id: i64, error: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
     /// Stores a one-time code (its hash) valid for `uses` documents until `expires_at`.
     fn insert_otp(
         &self,

@@ -26,6 +26,7 @@ pub mod client;
 pub mod ecs;
 pub mod native;
 pub mod obs;
+pub mod smtp;
 
 pub struct AppState {
     pub sahih: Sahih<SqlStore>,
@@ -219,6 +220,21 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
                 }
             }
         });
+    }
+    if let Some(url) = state.sahih.config.notify.smtp_url.clone() {
+        let n = &state.sahih.config.notify;
+        match smtp::SmtpConfig::from_url(&url, &n.from, n.ca_file.clone()) {
+            Ok(cfg) => {
+                tokio::spawn(smtp::deliver_forever(
+                    Arc::clone(&state),
+                    Arc::new(cfg),
+                    std::time::Duration::from_secs(2),
+                ));
+            }
+            Err(e) => {
+                return Err(std::io::Error::other(format!("[notify] smtp_url: {e}")));
+            }
+        }
     }
     let app = router(state);
     axum::serve(

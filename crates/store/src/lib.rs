@@ -30,14 +30,26 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 1] = [(
-    4,
-    include_str!("../migrations/sqlite/0004_client_roles.sql"),
-)];
-const POSTGRES_VERSIONED: [(i64, &str); 1] = [(
-    4,
-    include_str!("../migrations/postgres/0004_client_roles.sql"),
-)];
+const SQLITE_VERSIONED: [(i64, &str); 2] = [
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_client_roles.sql"),
+    ),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_outbox_delivery.sql"),
+    ),
+];
+const POSTGRES_VERSIONED: [(i64, &str); 2] = [
+    (
+        4,
+        include_str!("../migrations/postgres/0004_client_roles.sql"),
+    ),
+    (
+        5,
+        include_str!("../migrations/postgres/0005_outbox_delivery.sql"),
+    ),
+];
 
 fn db(e: sqlx::Error) -> StoreError {
     match &e {
@@ -70,6 +82,9 @@ pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
 }
+
+/// A message that failed this many times is no longer retried (its last error stays).
+pub const OUTBOX_MAX_ATTEMPTS: i64 = 10;
 
 /// The name the embedded default had before PostgreSQL support.
 pub type SqliteStore = SqlStore;
@@ -855,6 +870,52 @@ impl Store for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn pending_outbox(&self, limit: i64) -> StoreResult<Vec<(i64, OutboxMessage)>> {
+        let rows = sqlx::query(
+            "SELECT id, recipient, subject, body FROM outbox
+             WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2",
+        )
+        .bind(OUTBOX_MAX_ATTEMPTS)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id").map_err(db)?,
+                    OutboxMessage {
+                        recipient: r.try_get("recipient").map_err(db)?,
+                        subject: r.try_get("subject").map_err(db)?,
+                        body: r.try_get("body").map_err(db)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn claim_outbox(&self, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE outbox SET sent_at = $2 WHERE id = $1 AND sent_at IS NULL")
+            .bind(id)
+            .bind(ts(now))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn outbox_failed(&self, id: i64, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET sent_at = NULL, attempts = attempts + 1, last_error = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
     }
 
     async fn insert_otp(
