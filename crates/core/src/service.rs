@@ -259,6 +259,15 @@ impl<S: Store> Sahih<S> {
                 not_after: certificate.not_after(),
             })
             .await?;
+        self.store
+            .append_audit(&[
+                crate::audit::AuditEvent::new("enroll", "cli", "ok").detail(format!(
+                    "nik={} serial={}",
+                    official.nik,
+                    certificate.serial_hex()
+                )),
+            ])
+            .await?;
         Ok(EnrollOutcome {
             official_id,
             certificate,
@@ -500,17 +509,22 @@ impl<S: Store> Sahih<S> {
             .ok_or(CoreError::NoCertificate)
     }
 
-    /// Revokes the official's certificates.
+    /// Revokes the official's certificates (audited).
     pub async fn revoke(&self, nik: &str, reason: &str) -> Result<u64, CoreError> {
         let official = self
             .store
             .official_by_nik(nik)
             .await?
             .ok_or(CoreError::NikNotRegistered)?;
-        Ok(self
+        let n = self
             .store
             .revoke_certificates(official.id, OffsetDateTime::now_utc(), reason)
-            .await?)
+            .await?;
+        self.store
+            .append_audit(&[crate::audit::AuditEvent::new("revoke", "cli", "ok")
+                .detail(format!("nik={nik} reason={reason} certificates={n}"))])
+            .await?;
+        Ok(n)
     }
 
     pub async fn revocations(&self) -> Result<LocalRevocations, CoreError> {

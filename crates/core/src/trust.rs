@@ -214,6 +214,10 @@ impl<S: Store> Sahih<S> {
             .insert_ca("issuing", generation, &cert, &sealed)
             .await?;
         self.ensure_trust_services().await?;
+        self.store
+            .append_audit(&[crate::audit::AuditEvent::new("ca.rotate", "cli", "ok")
+                .detail(format!("issuing CA generation {generation}"))])
+            .await?;
         Ok(generation)
     }
 
