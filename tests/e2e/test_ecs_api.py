@@ -103,7 +103,7 @@ def test_v1_sign_coordinates_invisible_qr_link_and_base64(dep, letter):
         {"tampilan": "VISIBLE", "page": "1", "xAxis": "300", "yAxis": "100", "width": "220",
          "height": "80", "linkQR": "https://eoffice.contoh.go.id/dokumen/123"},
         {"tampilan": "visible", "halaman": "TERAKHIR", "xAxis": "50", "yAxis": "50",
-         "width": "200", "height": "70"},
+         "width": "230", "height": "80", "text": "No. 800/123/2026"},
         {"tampilan": "invisible"},
     ]
     for i, extra in enumerate(cases):
@@ -124,6 +124,9 @@ def test_v1_sign_coordinates_invisible_qr_link_and_base64(dep, letter):
         else:
             w = float(extra["width"])
             assert rect and abs((rect[2] - rect[0]) - w) < 0.5, rect
+        if "text" in extra:
+            from validators import page_count, page_text
+            assert extra["text"] in page_text(path, page_count(path)), "v1 text is a line of the stamp"
         if "linkQR" in extra:
             from validators import decode_qr, render_page
             png = render_page(path, 1, 150, path.with_suffix(""))
@@ -358,7 +361,7 @@ def test_audit_chain_records_and_detects_tampering(dep):
     assert r.returncode == 0 and ("utuh" in r.stdout), r.describe()
     entries = [json.loads(l) for l in dep.run("audit", "export").stdout.splitlines()]
     actions = {e["action"] for e in entries}
-    assert {"client.add", "sign", "verify", "passphrase.wrong", "passphrase.lockout",
+    assert {"enroll", "client.add", "sign", "verify", "passphrase.wrong", "passphrase.lockout",
             "policy.replace", "sign.refused"} <= actions, actions
     blob = json.dumps(entries)
     assert "Rahasia-Negara-2026!" not in blob and "Passphrase-Lain-2026" not in blob

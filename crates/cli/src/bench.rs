@@ -76,6 +76,7 @@ pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure
     let options = SignOptions {
         qr_link: None,
         specimen: None,
+        extra_text: None,
         placement: Some(Placement::Default),
         level,
         reason: None,

@@ -190,6 +190,7 @@ pub async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(
     let options = SignOptions {
         qr_link: None,
         specimen: None,
+        extra_text: None,
         level: Level::BLT,
         placement: Some(Placement::Page {
             page: PageSelector::First,

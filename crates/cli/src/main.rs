@@ -576,6 +576,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let options = SignOptions {
                 qr_link: None,
                 specimen: None,
+                extra_text: None,
                 placement,
                 level,
                 reason: a.reason.clone(),

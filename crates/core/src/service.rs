@@ -54,6 +54,8 @@ pub struct SignOptions {
     pub qr_link: Option<String>,
     /// A specimen image drawn instead of the QR stamp (ECS `image=true` + `imageTTD`).
     pub specimen: Option<std::sync::Arc<sahih_pdf::SpecimenImage>>,
+    /// One more line of text in the stamp (ECS v1 `text`).
+    pub extra_text: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -379,11 +381,15 @@ impl<S: Store> Sahih<S> {
                             .unwrap_or_else(|| verification_url.clone()),
                         heading: heading.into(),
                         name: o.name.clone(),
-                        lines: vec![
-                            o.position.clone(),
-                            o.unit.clone(),
-                            format_wib(signed_at, options.lang),
-                        ],
+                        lines: [
+                            Some(o.position.clone()),
+                            Some(o.unit.clone()),
+                            Some(format_wib(signed_at, options.lang)),
+                            options.extra_text.clone().filter(|t| !t.trim().is_empty()),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
                         image: options.specimen.clone(),
                     },
                 })

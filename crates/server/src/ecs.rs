@@ -189,6 +189,8 @@ struct StampFields {
     reason: Option<String>,
     location: Option<String>,
     specimen: Option<Arc<sahih_pdf::SpecimenImage>>,
+    /// v1 `text`: one more line in the stamp.
+    text: Option<String>,
 }
 
 /// Reads a specimen image (JPEG or PNG) given by a client.
@@ -290,6 +292,7 @@ impl StampFields {
             lang: Lang::Id,
             qr_link: self.link_qr.clone().filter(|s| !s.is_empty()),
             specimen: if visible { self.specimen.clone() } else { None },
+            extra_text: self.text.clone(),
         })
     }
 }
@@ -473,6 +476,7 @@ pub async fn v1_sign(
         reason: text(&texts, "reason").map(str::to_string),
         location: text(&texts, "location").map(str::to_string),
         specimen: specimen_image,
+        text: text(&texts, "text").map(str::to_string),
     };
     let options = fields.options(&state)?;
     let class = text(&texts, "kelas_dokumen").map(str::to_string);
@@ -909,6 +913,7 @@ impl V2Properties {
             reason: self.reason.clone(),
             location: self.location.clone(),
             specimen: specimen_image,
+            text: None,
         })
     }
 }

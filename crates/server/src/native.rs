@@ -292,6 +292,7 @@ pub async fn sign_document(
         lang,
         qr_link: None,
         specimen: None,
+        extra_text: None,
     };
     let mut items = sign_flow(
         &state,
