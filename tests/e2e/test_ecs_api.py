@@ -89,6 +89,9 @@ def test_v1_sign_with_curl_multipart_then_download_once(dep, letter, tmp_path):
     assert ph.signatures[0].reason == "Naskah dinas"
     assert ph.signatures[0].widget_rect is not None
 
+    # Another application can neither take nor burn it.
+    other = dep.add_client("aplikasi-lain")
+    assert http("GET", url(dep, f"/api/sign/download/{doc_id}"), credential=other).status == 404
     first = http("GET", url(dep, f"/api/sign/download/{doc_id}"), credential=dep.credential)
     assert first.status == 200 and first.body == signed
     second = http("GET", url(dep, f"/api/sign/download/{doc_id}"), credential=dep.credential)

@@ -261,15 +261,11 @@ impl<S: Store> Sahih<S> {
     ) -> Result<Option<Vec<u8>>, CoreError> {
         let Some(record) = self
             .store
-            .take_download(id, OffsetDateTime::now_utc())
+            .take_download(id, client, OffsetDateTime::now_utc())
             .await?
         else {
             return Ok(None);
         };
-        // A download belongs to the client that asked for the signature.
-        if record.client.is_some() && record.client.as_deref() != client {
-            return Ok(None);
-        }
         let bytes = blobs.get(&record.blob_key).await?;
         if bytes.is_some() {
             blobs.delete(&record.blob_key).await?;

@@ -342,10 +342,11 @@ pub trait Store: Send + Sync {
     fn audit_anchors(&self) -> impl Future<Output = StoreResult<Vec<AuditAnchor>>> + Send;
 
     /// Marks a download taken and returns it, exactly once across all processes; `None` when
-    /// unknown, already taken or expired.
+    /// unknown, already taken, expired, or kept for another client (which then keeps it).
     fn take_download(
         &self,
         id: &str,
+        client: Option<&str>,
         now: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<Option<DownloadRecord>>> + Send;
 

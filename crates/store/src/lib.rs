@@ -816,15 +816,20 @@ impl Store for SqlStore {
     async fn take_download(
         &self,
         id: &str,
+        client: Option<&str>,
         now: OffsetDateTime,
     ) -> StoreResult<Option<DownloadRecord>> {
-        // One conditional UPDATE: of concurrent takers on any process, exactly one wins.
+        // One conditional UPDATE: of concurrent takers on any process, exactly one wins, and
+        // only the client that asked for the signature can take it.
         let row = sqlx::query(
-            "UPDATE downloads SET taken_at = $2 WHERE id = $1 AND taken_at IS NULL AND expires_at > $2
+            "UPDATE downloads SET taken_at = $2
+             WHERE id = $1 AND taken_at IS NULL AND expires_at > $2
+               AND (client IS NULL OR client = $3)
              RETURNING id, blob_key, client, expires_at",
         )
         .bind(id)
         .bind(ts(now))
+        .bind(client.unwrap_or(""))
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;

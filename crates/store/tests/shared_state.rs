@@ -178,11 +178,18 @@ async fn download_is_taken_once(db: &TestDb) {
     a.commit_signatures(&[record], &[AuditEvent::new("sign", "nik:x", "ok")])
         .await
         .unwrap();
+    // Another client cannot take (or burn) it.
+    assert!(
+        b.take_download("dl1", Some("other"), OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+            .is_none()
+    );
     let mut tasks = Vec::new();
     for i in 0..12 {
         let s = if i % 2 == 0 { a.clone() } else { b.clone() };
         tasks.push(tokio::spawn(async move {
-            s.take_download("dl1", OffsetDateTime::now_utc())
+            s.take_download("dl1", Some("app"), OffsetDateTime::now_utc())
                 .await
                 .unwrap()
         }));
