@@ -471,3 +471,45 @@ def test_specimen_images_png_v1_and_jpeg_v2(dep, letter, tmp_path):
                             {"file": ("a.pdf", letter, "application/pdf")})
     r = http("POST", url(dep, "/api/sign/pdf"), credential=dep.credential, data=body, content_type=ctype)
     assert r.status == 400 and ecs_error(r)[0] == 4014, r.body
+
+
+def test_suspend_and_resume(dep, letter):
+    official = dep.sahih.enroll(passphrase="Passphrase-Jeda-2026")
+    req = {"nik": official.nik, "passphrase": "Passphrase-Jeda-2026", "file": [b64(letter)]}
+    first = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body=req)
+    assert first.status == 200
+    r = dep.run("suspend", "--nik", official.nik, "--reason", "pemeriksaan inspektorat")
+    assert r.returncode == 0, r.describe()
+    st = http("GET", url(dep, f"/api/user/status/{official.nik}"), credential=dep.credential).json()
+    assert (st["status_code"], st["status"]) == (1115, "SUSPEND"), st
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body=req)
+    code, text = ecs_error(r)
+    assert code == 2021 and "ditangguhkan" in text, text
+    # Certificate status services: OCSP says revoked (certificateHold), the CRL lists it.
+    import time as _t
+    deadline = _t.time() + 10
+    while True:
+        o = dep.run("ocsp", "check", "--nik", official.nik, "--url", url(dep, "/ocsp"))
+        if "certificateHold" in o.stdout or _t.time() > deadline:
+            break
+        _t.sleep(0.5)
+    assert "revoked" in o.stdout and "certificateHold" in o.stdout, o.describe()
+    crl = dep.run("crl")
+    text = run(["openssl", "crl", "-noout", "-text"], input=crl.stdout.encode()).stdout
+    assert "Certificate Hold" in text, text
+    # Resumed: signs again, OCSP good, and the signature made before the hold verifies.
+    assert dep.run("resume", "--nik", official.nik).returncode == 0
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body=req)
+    assert r.status == 200, r.body[:300]
+    deadline = _t.time() + 10
+    while True:
+        o = dep.run("ocsp", "check", "--nik", official.nik, "--url", url(dep, "/ocsp"))
+        if o.stdout.startswith("good") or _t.time() > deadline:
+            break
+        _t.sleep(0.5)
+    assert o.stdout.startswith("good"), o.describe()
+    j = http("POST", url(dep, "/api/v2/verify/pdf"), credential=dep.credential,
+             json_body={"file": first.json()["file"][0]}).json()
+    assert j["conclusion"] == "VALID", j
+    actions = [json.loads(l)["action"] for l in dep.run("audit", "export").stdout.splitlines()]
+    assert "suspend" in actions and "resume" in actions

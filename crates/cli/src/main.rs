@@ -73,6 +73,20 @@ enum Command {
         #[arg(long, default_value = "unspecified")]
         reason: String,
     },
+    /// Suspend an official's certificate (certificateHold, e.g. during an investigation):
+    /// signing is refused and OCSP/CRL say revoked (certificateHold) until `resume`.
+    Suspend {
+        #[arg(long)]
+        nik: String,
+        /// Why (kept in the audit log).
+        #[arg(long, default_value = "investigation")]
+        reason: String,
+    },
+    /// Lift a suspension.
+    Resume {
+        #[arg(long)]
+        nik: String,
+    },
     /// Certificate authority operations.
     Ca {
         #[command(subcommand)]
@@ -658,6 +672,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             match lang {
                 Lang::Id => println!("{n} sertifikat dicabut (alasan: {reason})."),
                 Lang::En => println!("{n} certificate(s) revoked (reason: {reason})."),
+            }
+            sahih.store.close().await;
+        }
+        Command::Suspend { nik, reason } => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let n = sahih.suspend(nik.trim(), &reason).await.map_err(core)?;
+            match lang {
+                Lang::Id => println!("{n} sertifikat ditangguhkan (SUSPEND)."),
+                Lang::En => println!("{n} certificate(s) suspended."),
+            }
+            sahih.store.close().await;
+        }
+        Command::Resume { nik } => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let n = sahih.resume(nik.trim()).await.map_err(core)?;
+            match lang {
+                Lang::Id => println!("{n} sertifikat diaktifkan kembali (ISSUE)."),
+                Lang::En => println!("{n} certificate(s) resumed."),
             }
             sahih.store.close().await;
         }

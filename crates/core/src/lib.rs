@@ -57,6 +57,8 @@ pub enum CoreError {
     NoCertificate,
     #[error("the certificate was revoked")]
     CertificateRevoked { at: Option<OffsetDateTime> },
+    #[error("the certificate is suspended")]
+    CertificateSuspended { since: Option<OffsetDateTime> },
     #[error("the certificate expired")]
     CertificateExpired { at: OffsetDateTime },
     #[error("wrong passphrase")]
@@ -249,6 +251,23 @@ impl CoreError {
                     )
                 } else {
                     format!("This official's certificate was revoked{when}; signing refused.")
+                }
+            }
+            Self::CertificateSuspended { since } => {
+                let when = since
+                    .map(|t| format!(" sejak {}", format_wib(t, lang)))
+                    .unwrap_or_default();
+                if id {
+                    format!(
+                        "Sertifikat elektronik pejabat ini sedang ditangguhkan (SUSPEND){when}; penandatanganan ditolak sampai diaktifkan kembali oleh Diskominfo."
+                    )
+                } else {
+                    let when = since
+                        .map(|t| format!(" since {}", format_wib(t, lang)))
+                        .unwrap_or_default();
+                    format!(
+                        "This official's certificate is suspended{when}; signing is refused until the registration authority resumes it."
+                    )
                 }
             }
             Self::CertificateExpired { at } => {

@@ -116,6 +116,9 @@ impl<S: Store> Sahih<S> {
                     CoreError::CertificateExpired { .. } => {
                         ("sign.refused", "certificate expired".into())
                     }
+                    CoreError::CertificateSuspended { .. } => {
+                        ("sign.refused", "certificate suspended".into())
+                    }
                     _ => return Err(e),
                 };
                 self.store

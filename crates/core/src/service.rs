@@ -294,6 +294,11 @@ impl<S: Store> Sahih<S> {
                 at: record.revoked_at,
             });
         }
+        if record.status == CertStatus::Suspend {
+            return Err(CoreError::CertificateSuspended {
+                since: record.revoked_at,
+            });
+        }
         if record.not_after < now {
             return Err(CoreError::CertificateExpired {
                 at: record.not_after,
@@ -529,6 +534,38 @@ impl<S: Store> Sahih<S> {
         self.store
             .append_audit(&[crate::audit::AuditEvent::new("revoke", "cli", "ok")
                 .detail(format!("nik={nik} reason={reason} certificates={n}"))])
+            .await?;
+        Ok(n)
+    }
+
+    /// Suspends the official's certificate (certificateHold: signing refused, CRL and OCSP say
+    /// revoked with that reason) until [`Sahih::resume`]; audited.
+    pub async fn suspend(&self, nik: &str, reason: &str) -> Result<u64, CoreError> {
+        self.set_hold(nik, Some(reason)).await
+    }
+
+    /// Lifts a suspension; audited.
+    pub async fn resume(&self, nik: &str) -> Result<u64, CoreError> {
+        self.set_hold(nik, None).await
+    }
+
+    async fn set_hold(&self, nik: &str, reason: Option<&str>) -> Result<u64, CoreError> {
+        let official = self
+            .store
+            .official_by_nik(nik)
+            .await?
+            .ok_or(CoreError::NikNotRegistered)?;
+        let now = OffsetDateTime::now_utc();
+        let n = self
+            .store
+            .set_certificate_hold(official.id, reason.map(|r| (now, r)))
+            .await?;
+        let (action, detail) = match reason {
+            Some(r) => ("suspend", format!("nik={nik} reason={r} certificates={n}")),
+            None => ("resume", format!("nik={nik} certificates={n}")),
+        };
+        self.store
+            .append_audit(&[crate::audit::AuditEvent::new(action, "cli", "ok").detail(detail)])
             .await?;
         Ok(n)
     }

@@ -57,6 +57,8 @@ pub struct OfficialRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CertStatus {
     Issue,
+    /// Suspended (RFC 5280 certificateHold): cannot sign until resumed.
+    Suspend,
     Revoke,
 }
 
@@ -64,6 +66,7 @@ impl CertStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Issue => "ISSUE",
+            Self::Suspend => "SUSPEND",
             Self::Revoke => "REVOKE",
         }
     }
@@ -229,7 +232,15 @@ pub trait Store: Send + Sync {
         at: OffsetDateTime,
         reason: &str,
     ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Revoked and suspended certificates (suspended ones with reason certificateHold).
     fn revoked_certificates(&self) -> impl Future<Output = StoreResult<Vec<RevokedEntry>>> + Send;
+    /// Suspends (`Some`) or resumes (`None`) the official's ISSUE certificates; returns how many
+    /// changed.
+    fn set_certificate_hold(
+        &self,
+        official_id: i64,
+        hold: Option<(OffsetDateTime, &str)>,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Current lock state (clears an expired lock).
     fn lock_state(

@@ -253,7 +253,7 @@ impl<S: Store> Sahih<S> {
             let key = sahih_pki::unseal_with_master_key(&ca.sealed_key, &master, &ca_aad(ca))?;
             let mut revoked = Vec::new();
             for c in self.store.all_certificates_of_ca(ca.id).await? {
-                if c.status == CertStatus::Revoke {
+                if c.status != CertStatus::Issue {
                     revoked.push(revoked_entry(
                         &c.serial_hex,
                         c.revoked_at,
@@ -348,7 +348,7 @@ impl<S: Store> Sahih<S> {
             .ok_or_else(|| CoreError::InvalidArgument(format!("unknown CA {name:?}")))?;
         let mut revoked = Vec::new();
         for c in self.store.all_certificates_of_ca(ca.record.id).await? {
-            if c.status == CertStatus::Revoke {
+            if c.status != CertStatus::Issue {
                 revoked.push(revoked_entry(
                     &c.serial_hex,
                     c.revoked_at,
@@ -425,12 +425,14 @@ impl TrustServices {
             .find(|(id, serial, ..)| *id == ca_id && serial == serial_hex)
         {
             Some((_, _, CertStatus::Issue, ..)) => CertStatusKind::Good,
-            Some((_, _, CertStatus::Revoke, at, reason)) => CertStatusKind::Revoked {
-                at: at.unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                reason: reason
-                    .as_deref()
-                    .and_then(sahih_pki::crl::crl_reason_from_name),
-            },
+            Some((_, _, CertStatus::Revoke | CertStatus::Suspend, at, reason)) => {
+                CertStatusKind::Revoked {
+                    at: at.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                    reason: reason
+                        .as_deref()
+                        .and_then(sahih_pki::crl::crl_reason_from_name),
+                }
+            }
             None => CertStatusKind::Unknown,
         }
     }

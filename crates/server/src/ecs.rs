@@ -100,6 +100,7 @@ impl EcsError {
             CoreError::WrongOtp { .. } => (StatusCode::BAD_REQUEST, code::WRONG_OTP, msg),
             CoreError::NoCertificate
             | CoreError::CertificateRevoked { .. }
+            | CoreError::CertificateSuspended { .. }
             | CoreError::CertificateExpired { .. } => {
                 (StatusCode::BAD_REQUEST, code::CERTIFICATE_NOT_ACTIVE, msg)
             }
@@ -776,6 +777,7 @@ async fn user_status(
     let (c, status) = match cert {
         None => (1112, "NO_CERTIFICATE"),
         Some(c) if c.status == CertStatus::Revoke => (1113, "REVOKE"),
+        Some(c) if c.status == CertStatus::Suspend => (1115, "SUSPEND"),
         Some(c) if c.not_after < OffsetDateTime::now_utc() => (1114, "EXPIRED"),
         Some(_) => (1111, "ISSUE"),
     };

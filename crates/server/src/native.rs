@@ -437,6 +437,7 @@ pub async fn official_status(
     let status = match &cert {
         None => "NO_CERTIFICATE",
         Some(c) if c.status == CertStatus::Revoke => "REVOKE",
+        Some(c) if c.status == CertStatus::Suspend => "SUSPEND",
         Some(c) if c.not_after < OffsetDateTime::now_utc() => "EXPIRED",
         Some(_) => "ISSUE",
     };

@@ -30,7 +30,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 2] = [
+const SQLITE_VERSIONED: [(i64, &str); 3] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -39,8 +39,12 @@ const SQLITE_VERSIONED: [(i64, &str); 2] = [
         5,
         include_str!("../migrations/sqlite/0005_outbox_delivery.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_certificate_hold.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 2] = [
+const POSTGRES_VERSIONED: [(i64, &str); 3] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -48,6 +52,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 2] = [
     (
         5,
         include_str!("../migrations/postgres/0005_outbox_delivery.sql"),
+    ),
+    (
+        6,
+        include_str!("../migrations/postgres/0006_certificate_hold.sql"),
     ),
 ];
 
@@ -183,7 +191,16 @@ fn ca_from_row(r: &AnyRow) -> StoreResult<CaRecord> {
 
 fn cert_from_row(r: &AnyRow) -> StoreResult<CertificateRecord> {
     let status: String = r.try_get("status").map_err(db)?;
-    let revoked_at: Option<i64> = r.try_get("revoked_at").map_err(db)?;
+    let mut revoked_at: Option<i64> = r.try_get("revoked_at").map_err(db)?;
+    let mut reason: Option<String> = r.try_get("revocation_reason").map_err(db)?;
+    let suspended_at: Option<i64> = r.try_get("suspended_at").map_err(db)?;
+    let mut status = CertStatus::parse(&status);
+    // A suspended certificate reads as on hold: revoked (certificateHold) since suspended_at.
+    if status == CertStatus::Issue && suspended_at.is_some() {
+        status = CertStatus::Suspend;
+        revoked_at = suspended_at;
+        reason = Some("certificateHold".into());
+    }
     Ok(CertificateRecord {
         id: r.try_get("id").map_err(db)?,
         official_id: r.try_get("official_id").map_err(db)?,
@@ -192,9 +209,9 @@ fn cert_from_row(r: &AnyRow) -> StoreResult<CertificateRecord> {
         cert_der: r.try_get("cert_der").map_err(db)?,
         sealed_key: r.try_get("sealed_key").map_err(db)?,
         key_algorithm: r.try_get("key_algorithm").map_err(db)?,
-        status: CertStatus::parse(&status),
+        status,
         revoked_at: revoked_at.map(from_ts).transpose()?,
-        revocation_reason: r.try_get("revocation_reason").map_err(db)?,
+        revocation_reason: reason,
         not_after: from_ts(r.try_get("not_after").map_err(db)?)?,
     })
 }
@@ -349,10 +366,39 @@ impl Store for SqlStore {
         Ok(done.rows_affected())
     }
 
+    async fn set_certificate_hold(
+        &self,
+        official_id: i64,
+        hold: Option<(OffsetDateTime, &str)>,
+    ) -> StoreResult<u64> {
+        let done = match hold {
+            Some((at, reason)) => sqlx::query(
+                "UPDATE certificates SET suspended_at = $1, suspend_reason = $2
+                 WHERE official_id = $3 AND status = 'ISSUE' AND suspended_at IS NULL",
+            )
+            .bind(ts(at))
+            .bind(reason)
+            .bind(official_id),
+            None => sqlx::query(
+                "UPDATE certificates SET suspended_at = NULL, suspend_reason = NULL
+                 WHERE official_id = $1 AND status = 'ISSUE' AND suspended_at IS NOT NULL",
+            )
+            .bind(official_id),
+        }
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
     async fn revoked_certificates(&self) -> StoreResult<Vec<RevokedEntry>> {
         let rows = sqlx::query(
-            "SELECT c.serial_hex, c.revoked_at, c.revocation_reason, ca.cert_der AS issuer_der
-             FROM certificates c JOIN ca ON ca.id = c.issuer_ca_id WHERE c.status = 'REVOKE'",
+            "SELECT c.serial_hex,
+                    CASE WHEN c.status = 'REVOKE' THEN c.revoked_at ELSE c.suspended_at END AS revoked_at,
+                    CASE WHEN c.status = 'REVOKE' THEN c.revocation_reason ELSE 'certificateHold' END AS revocation_reason,
+                    ca.cert_der AS issuer_der
+             FROM certificates c JOIN ca ON ca.id = c.issuer_ca_id
+             WHERE c.status = 'REVOKE' OR c.suspended_at IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await
