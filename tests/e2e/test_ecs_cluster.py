@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,18 @@ from validators import pyhanko_validate
 
 NIK = "3171012501850003"
 PASS = "Rahasia-Negara-2026!"
+
+
+def wait_in_flight(server, timeout=60):
+    """Waits until the server is working on a request besides this /metrics one."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = http("GET", server.url + "/metrics")
+        m = re.search(r"(?m)^sahih_http_in_flight (\d+)$", r.body.decode())
+        if m and int(m.group(1)) >= 2:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the bulk request never reached the server")
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +117,9 @@ def test_sigkill_during_bulk_leaves_nothing_half_done(cluster, letter):
 
     t = threading.Thread(target=bulk)
     t.start()
-    # Wait until the request is being worked on (its passphrase check is audited only after
-    # parsing; the request body is in), then kill the process outright.
-    time.sleep(1.0)
+    # Wait until the request is being worked on, then kill the process outright.
+    wait_in_flight(server)
+    time.sleep(0.3)
     server.kill()
     t.join(timeout=120)
     r = result.get("r")
@@ -149,7 +162,7 @@ def test_sigterm_finishes_the_bulk_request_in_flight(cluster, letter):
 
     t = threading.Thread(target=bulk)
     t.start()
-    time.sleep(0.6)
+    wait_in_flight(server)
     server.proc.terminate()  # SIGTERM: graceful shutdown
     t.join(timeout=300)
     server.proc.wait(timeout=60)
