@@ -513,3 +513,40 @@ def test_suspend_and_resume(dep, letter):
     assert j["conclusion"] == "VALID", j
     actions = [json.loads(l)["action"] for l in dep.run("audit", "export").stdout.splitlines()]
     assert "suspend" in actions and "resume" in actions
+
+
+def test_reissue_on_change_of_position_keeps_old_signatures_valid(dep, letter):
+    official = dep.sahih.enroll(position="Kepala Bidang Persandian", passphrase="Passphrase-Mutasi-2026")
+    req = {"nik": official.nik, "passphrase": "Passphrase-Mutasi-2026", "file": [b64(letter)]}
+    before = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body=req)
+    assert before.status == 200
+    # Revocation times have whole-second precision (CRL/OCSP GeneralizedTime): a revocation in
+    # the same second as the signature cannot be ordered after it.
+    import time as _t
+    _t.sleep(1.2)
+    wrong = dep.sahih.workdir / "wrong-pass.txt"
+    wrong.write_text("bukan-passphrase-nya\n")
+    r = dep.run("reissue", "--nik", official.nik, "--position", "Kepala Dinas", "--passphrase-file", wrong)
+    assert r.returncode != 0 and "salah" in r.stderr.lower(), r.describe()
+    r = dep.run("reissue", "--nik", official.nik, "--position", "Kepala Dinas Komunikasi dan Informatika",
+                "--reason", "affiliationChanged", "--passphrase-file", official.passfile)
+    assert r.returncode == 0, r.describe()
+    after = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body=req)
+    assert after.status == 200, after.body[:300]
+    import base64 as _b
+    new_path = dep.sahih.workdir / "after-reissue.pdf"
+    new_path.write_bytes(_b.b64decode(after.json()["file"][0]))
+    body, ctype = multipart({}, {"signed_file": ("baru.pdf", new_path.read_bytes(), "application/pdf")})
+    j = http("POST", url(dep, "/api/sign/verify"), credential=dep.credential, data=body, content_type=ctype).json()
+    assert "title=Kepala Dinas Komunikasi dan Informatika" in j["details"][0]["info_signer"]["signer_dn"], j
+    # The signature made before the re-issue still verifies: it was made (and timestamped)
+    # before the old certificate was revoked, and it carries its own validation data.
+    j = http("POST", url(dep, "/api/v2/verify/pdf"), credential=dep.credential,
+             json_body={"file": before.json()["file"][0]}).json()
+    assert j["conclusion"] == "VALID", j
+    old_path = dep.sahih.workdir / "before-reissue.pdf"
+    old_path.write_bytes(_b.b64decode(before.json()["file"][0]))
+    v = run([PYHANKO, "sign", "adesverify", "--trust", dep.sahih.root_pem, "--trust-replace", old_path])
+    assert v.returncode == 0 and "INTACT:TRUSTED" in v.stdout, v.describe()
+    st = http("GET", url(dep, f"/api/user/status/{official.nik}"), credential=dep.credential).json()
+    assert st["status"] == "ISSUE"

@@ -9,7 +9,7 @@ mod demo;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use sahih_core::store::NewOfficial;
+use sahih_core::store::{NewOfficial, Store};
 use sahih_core::{Config, CoreError, DataDir, Lang, Level, Sahih, SignOptions, TrustProviders};
 use sahih_pdf::{DisplayRect, PageSelector, Placement};
 use sahih_pki::{Certificate, KeyAlgorithm};
@@ -87,6 +87,9 @@ enum Command {
         #[arg(long)]
         nik: String,
     },
+    /// Re-issue an official's certificate after a change of position, unit or name (mutasi):
+    /// new key and certificate, the old one revoked. Needs the official's passphrase.
+    Reissue(ReissueArgs),
     /// Certificate authority operations.
     Ca {
         #[command(subcommand)]
@@ -203,6 +206,32 @@ struct EnrollArgs {
     /// rsa2048, rsa3072 or p256 (default from config: rsa2048).
     #[arg(long)]
     key: Option<String>,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+}
+
+#[derive(Args)]
+struct ReissueArgs {
+    #[arg(long)]
+    nik: String,
+    /// New position (jabatan); default: unchanged.
+    #[arg(long)]
+    position: Option<String>,
+    /// New unit; default: unchanged.
+    #[arg(long)]
+    unit: Option<String>,
+    /// New name; default: unchanged.
+    #[arg(long)]
+    name: Option<String>,
+    /// New NIP; default: unchanged.
+    #[arg(long)]
+    nip: Option<String>,
+    /// New official e-mail; default: unchanged.
+    #[arg(long)]
+    email: Option<String>,
+    /// Revocation reason of the old certificate: affiliationChanged (default) or superseded.
+    #[arg(long, default_value = "affiliationChanged")]
+    reason: String,
     #[command(flatten)]
     passphrase: PassphraseArgs,
 }
@@ -672,6 +701,52 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             match lang {
                 Lang::Id => println!("{n} sertifikat dicabut (alasan: {reason})."),
                 Lang::En => println!("{n} certificate(s) revoked (reason: {reason})."),
+            }
+            sahih.store.close().await;
+        }
+        Command::Reissue(a) => {
+            if !["affiliationChanged", "superseded"].contains(&a.reason.as_str()) {
+                return Err(Failure::usage(format!(
+                    "--reason {:?}: affiliationChanged or superseded",
+                    a.reason
+                )));
+            }
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let nik = a.nik.trim();
+            let current = sahih
+                .store
+                .official_by_nik(nik)
+                .await
+                .map_err(|e| core(e.into()))?
+                .ok_or_else(|| core(CoreError::NikNotRegistered))?;
+            let passphrase = read_passphrase(&a.passphrase, lang, false).map_err(Failure::usage)?;
+            let changes = NewOfficial {
+                nik: current.nik.clone(),
+                nip: a.nip.unwrap_or(current.nip),
+                name: a.name.unwrap_or(current.name),
+                email: a.email.unwrap_or(current.email),
+                position: a.position.unwrap_or(current.position),
+                unit: a.unit.unwrap_or(current.unit),
+            };
+            let outcome = sahih
+                .reissue(nik, &changes, &passphrase, &a.reason)
+                .await
+                .map_err(core)?;
+            match lang {
+                Lang::Id => println!(
+                    "Sertifikat baru diterbitkan (serial {}) untuk {} ({}); sertifikat lama dicabut ({}).",
+                    outcome.certificate.serial_hex(),
+                    changes.name,
+                    changes.position,
+                    a.reason
+                ),
+                Lang::En => println!(
+                    "New certificate issued (serial {}) for {} ({}); the old one was revoked ({}).",
+                    outcome.certificate.serial_hex(),
+                    changes.name,
+                    changes.position,
+                    a.reason
+                ),
             }
             sahih.store.close().await;
         }

@@ -16,6 +16,14 @@ use sahih_validate::{Context, Report, RevocationSource, RevocationStatus};
 use std::path::Path;
 use time::OffsetDateTime;
 
+/// A freshly issued certificate and its passphrase-sealed key, not stored yet.
+struct IssuedKey {
+    issuer_ca_id: i64,
+    certificate: Certificate,
+    sealed_key: String,
+    key_algorithm: KeyAlgorithm,
+}
+
 /// Sahih bound to a data directory and a store.
 pub struct Sahih<S: Store> {
     pub store: S,
@@ -202,7 +210,78 @@ impl<S: Store> Sahih<S> {
         key_algorithm: KeyAlgorithm,
         passphrase: &str,
     ) -> Result<EnrollOutcome, CoreError> {
-        let identity = OfficialIdentity {
+        check_passphrase_policy(passphrase)?;
+        self.identity(official).validate()?;
+        if self.store.official_by_nik(&official.nik).await?.is_some() {
+            return Err(CoreError::AlreadyEnrolled);
+        }
+        // Issue first (nothing stored yet), so a failure leaves no official without a key.
+        let issued = self.issue_for(official, key_algorithm, passphrase).await?;
+        let official_id = self.store.insert_official(official).await?;
+        let certificate = self.store_issued(official_id, issued).await?;
+        self.store
+            .append_audit(&[
+                crate::audit::AuditEvent::new("enroll", "cli", "ok").detail(format!(
+                    "nik={} serial={}",
+                    official.nik,
+                    certificate.serial_hex()
+                )),
+            ])
+            .await?;
+        Ok(EnrollOutcome {
+            official_id,
+            certificate,
+        })
+    }
+
+    /// Re-issues an official's certificate after a change of position, unit or name (mutasi):
+    /// the official proves presence with their passphrase, which also seals the new key; the
+    /// old certificate is revoked (`reason`, e.g. affiliationChanged or superseded) at the same
+    /// moment. Signatures made before stay valid as made before the revocation.
+    pub async fn reissue(
+        &self,
+        nik: &str,
+        changes: &NewOfficial,
+        passphrase: &str,
+        reason: &str,
+    ) -> Result<EnrollOutcome, CoreError> {
+        let current = self.unlock(nik, passphrase).await?;
+        let updated = NewOfficial {
+            nik: current.official.nik.clone(),
+            ..changes.clone()
+        };
+        self.identity(&updated).validate()?;
+        let alg = current.key_algorithm;
+        drop(current);
+        let issued = self.issue_for(&updated, alg, passphrase).await?;
+        let official = self
+            .store
+            .official_by_nik(nik)
+            .await?
+            .ok_or(CoreError::NikNotRegistered)?;
+        self.store.update_official(official.id, &updated).await?;
+        let revoked = self
+            .store
+            .revoke_certificates(official.id, OffsetDateTime::now_utc(), reason)
+            .await?;
+        let certificate = self.store_issued(official.id, issued).await?;
+        self.store
+            .append_audit(&[
+                crate::audit::AuditEvent::new("reissue", "cli", "ok").detail(format!(
+                    "nik={nik} reason={reason} revoked={revoked} serial={} position={}",
+                    certificate.serial_hex(),
+                    updated.position
+                )),
+            ])
+            .await?;
+        Ok(EnrollOutcome {
+            official_id: official.id,
+            certificate,
+        })
+    }
+
+    fn identity(&self, official: &NewOfficial) -> OfficialIdentity {
+        OfficialIdentity {
             nik: official.nik.clone(),
             nip: official.nip.clone(),
             name: official.name.clone(),
@@ -210,12 +289,17 @@ impl<S: Store> Sahih<S> {
             position: official.position.clone(),
             unit: official.unit.clone(),
             institution: self.config.institution.clone(),
-        };
-        identity.validate()?;
-        check_passphrase_policy(passphrase)?;
-        if self.store.official_by_nik(&official.nik).await?.is_some() {
-            return Err(CoreError::AlreadyEnrolled);
         }
+    }
+
+    /// Generates a key and issues its certificate under the active issuing CA (nothing stored).
+    async fn issue_for(
+        &self,
+        official: &NewOfficial,
+        key_algorithm: KeyAlgorithm,
+        passphrase: &str,
+    ) -> Result<IssuedKey, CoreError> {
+        let identity = self.identity(official);
         let issuing = self
             .store
             .active_ca("issuing")
@@ -242,38 +326,39 @@ impl<S: Store> Sahih<S> {
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();
-        let sealed = sahih_pki::seal_with_passphrase(
+        let sealed_key = sahih_pki::seal_with_passphrase(
             &key,
             passphrase.as_bytes(),
             &official_key_aad(&official.nik, &serial_hex),
             &KdfParams::default(),
         )?;
-        let official_id = self.store.insert_official(official).await?;
+        Ok(IssuedKey {
+            issuer_ca_id: issuing.id,
+            certificate,
+            sealed_key,
+            key_algorithm,
+        })
+    }
+
+    async fn store_issued(
+        &self,
+        official_id: i64,
+        issued: IssuedKey,
+    ) -> Result<Certificate, CoreError> {
+        let c = issued.certificate;
         self.store
             .insert_certificate(&NewCertificate {
                 official_id,
-                issuer_ca_id: issuing.id,
-                serial_hex,
-                cert_der,
-                sealed_key: sealed,
-                key_algorithm: key_algorithm.to_string(),
-                not_before: certificate.not_before(),
-                not_after: certificate.not_after(),
+                issuer_ca_id: issued.issuer_ca_id,
+                serial_hex: c.serial_hex(),
+                cert_der: c.der.clone(),
+                sealed_key: issued.sealed_key,
+                key_algorithm: issued.key_algorithm.to_string(),
+                not_before: c.not_before(),
+                not_after: c.not_after(),
             })
             .await?;
-        self.store
-            .append_audit(&[
-                crate::audit::AuditEvent::new("enroll", "cli", "ok").detail(format!(
-                    "nik={} serial={}",
-                    official.nik,
-                    certificate.serial_hex()
-                )),
-            ])
-            .await?;
-        Ok(EnrollOutcome {
-            official_id,
-            certificate,
-        })
+        Ok(c)
     }
 
     /// Checks status and lockout, then unlocks the official's key with the passphrase.

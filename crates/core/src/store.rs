@@ -211,6 +211,12 @@ pub trait Store: Send + Sync {
         &self,
         official: &NewOfficial,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Updates name, NIP, e-mail, position and unit (not the NIK).
+    fn update_official(
+        &self,
+        id: i64,
+        official: &NewOfficial,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     fn official_by_nik(
         &self,
         nik: &str,

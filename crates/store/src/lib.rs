@@ -295,6 +295,22 @@ impl Store for SqlStore {
         row.try_get("id").map_err(db)
     }
 
+    async fn update_official(&self, id: i64, o: &NewOfficial) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE officials SET nip = $1, name = $2, email = $3, position = $4, unit = $5 WHERE id = $6",
+        )
+        .bind(&o.nip)
+        .bind(&o.name)
+        .bind(&o.email)
+        .bind(&o.position)
+        .bind(&o.unit)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
     async fn official_by_nik(&self, nik: &str) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
             "SELECT id, nik, nip, name, email, position, unit FROM officials WHERE nik = $1",
