@@ -89,3 +89,20 @@ def test_otp_is_mailed_over_starttls_and_signs(sahih_bin, tmp_path_factory, rela
         assert code not in log and "Passphrase-Surel-2026" not in log
     finally:
         dep.close()
+
+
+def test_expiry_notices_go_out_once(sahih_bin, tmp_path_factory):
+    # Certificates valid 20 days: the 30-day notice is due at once, the 7-day one not yet.
+    dep = make_deployment(sahih_bin, tmp_path_factory.mktemp("renewal"), "sqlite",
+                          config_edits={"official_validity_days": 20})
+    try:
+        official = dep.sahih.enroll()
+        r = dep.run("notify-renewals")
+        assert r.returncode == 0 and r.stdout.startswith("1 "), r.describe()
+        again = dep.run("notify-renewals")
+        assert again.stdout.startswith("0 "), again.describe()
+        out = dep.run("outbox", official.email).stdout
+        assert out.count("Sertifikat elektronik Anda akan berakhir") == 1, out
+        assert "hari lagi" in out and "Diskominfo" in out
+    finally:
+        dep.close()

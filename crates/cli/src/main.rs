@@ -87,6 +87,9 @@ enum Command {
         #[arg(long)]
         nik: String,
     },
+    /// Send the due certificate-expiry notices (30 and 7 days before) now; the server does this
+    /// hourly.
+    NotifyRenewals,
     /// Re-issue an official's certificate after a change of position, unit or name (mutasi):
     /// new key and certificate, the old one revoked. Needs the official's passphrase.
     Reissue(ReissueArgs),
@@ -701,6 +704,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             match lang {
                 Lang::Id => println!("{n} sertifikat dicabut (alasan: {reason})."),
                 Lang::En => println!("{n} certificate(s) revoked (reason: {reason})."),
+            }
+            sahih.store.close().await;
+        }
+        Command::NotifyRenewals => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let n = sahih.send_renewal_notices().await.map_err(core)?;
+            match lang {
+                Lang::Id => println!("{n} pemberitahuan masa berlaku sertifikat dikirim."),
+                Lang::En => println!("{n} certificate expiry notice(s) sent."),
             }
             sahih.store.close().await;
         }

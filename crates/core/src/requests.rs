@@ -562,3 +562,50 @@ impl<S: Store> Sahih<S> {
         Err(err)
     }
 }
+
+/// Days before expiry at which the official is told to renew.
+pub const RENEWAL_NOTICE_DAYS: [i64; 2] = [7, 30];
+
+impl<S: Store> Sahih<S> {
+    /// Sends each due expiry notice (30 and 7 days before) once, to the official's e-mail
+    /// through the notifier; returns how many were sent. Run by the server hourly and by
+    /// `sahih notify-renewals`.
+    pub async fn send_renewal_notices(&self) -> Result<usize, CoreError> {
+        let now = OffsetDateTime::now_utc();
+        let horizon = now + time::Duration::days(RENEWAL_NOTICE_DAYS[1]);
+        let mut sent = 0;
+        for (cert, official) in self.store.certificates_expiring(now, horizon).await? {
+            let days_left = (cert.not_after - now).whole_days();
+            // The tightest threshold that applies; a larger one is then not sent any more.
+            let Some(due) = RENEWAL_NOTICE_DAYS.iter().copied().find(|t| days_left < *t) else {
+                continue;
+            };
+            if !self.store.mark_renewal_notice(cert.id, due, now).await? {
+                continue;
+            }
+            for t in RENEWAL_NOTICE_DAYS.iter().filter(|t| **t > due) {
+                self.store.mark_renewal_notice(cert.id, *t, now).await?;
+            }
+            self.notify(&crate::store::OutboxMessage {
+                recipient: official.email.clone(),
+                subject: "Sertifikat elektronik Anda akan berakhir".into(),
+                body: format!(
+                    "Yth. {},\n\nSertifikat elektronik Anda (serial {}) berakhir pada {} \
+                     ({} hari lagi). Ajukan pembaruan sertifikat melalui Diskominfo sebelum \
+                     tanggal tersebut agar Anda tetap dapat menandatangani dokumen.\n",
+                    official.name,
+                    cert.serial_hex,
+                    crate::format_wib(cert.not_after, Lang::Id),
+                    days_left
+                ),
+            })
+            .await?;
+            self.store
+                .append_audit(&[AuditEvent::new("renewal.notice", "system", "ok")
+                    .detail(format!("nik={} days={due}", official.nik))])
+                .await?;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+}

@@ -240,6 +240,21 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = StoreResult<u64>> + Send;
     /// Revoked and suspended certificates (suspended ones with reason certificateHold).
     fn revoked_certificates(&self) -> impl Future<Output = StoreResult<Vec<RevokedEntry>>> + Send;
+    /// The newest certificates of officials that are ISSUE and expire in `(now, before]`, with
+    /// their officials.
+    fn certificates_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<Vec<(CertificateRecord, OfficialRecord)>>> + Send;
+    /// Records that the `days`-before-expiry notice of a certificate is being sent; false when it
+    /// already was (by any process).
+    fn mark_renewal_notice(
+        &self,
+        certificate_id: i64,
+        days: i64,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Suspends (`Some`) or resumes (`None`) the official's ISSUE certificates; returns how many
     /// changed.
     fn set_certificate_hold(

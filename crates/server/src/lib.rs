@@ -221,6 +221,20 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             }
         });
     }
+    // Expiry notices (30 and 7 days before), hourly; each goes out once across all servers.
+    let renewer = Arc::clone(&state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = renewer.sahih.send_renewal_notices().await {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"level": "warn", "msg": "renewal notices failed", "error": e.to_string()})
+                );
+            }
+        }
+    });
     if let Some(url) = state.sahih.config.notify.smtp_url.clone() {
         let n = &state.sahih.config.notify;
         match smtp::SmtpConfig::from_url(&url, &n.from, n.ca_file.clone()) {

@@ -30,7 +30,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 3] = [
+const SQLITE_VERSIONED: [(i64, &str); 4] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -43,8 +43,12 @@ const SQLITE_VERSIONED: [(i64, &str); 3] = [
         6,
         include_str!("../migrations/sqlite/0006_certificate_hold.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_renewal_notices.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 3] = [
+const POSTGRES_VERSIONED: [(i64, &str); 4] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -56,6 +60,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 3] = [
     (
         6,
         include_str!("../migrations/postgres/0006_certificate_hold.sql"),
+    ),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_renewal_notices.sql"),
     ),
 ];
 
@@ -405,6 +413,60 @@ impl Store for SqlStore {
         .await
         .map_err(db)?;
         Ok(done.rows_affected())
+    }
+
+    async fn certificates_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> StoreResult<Vec<(CertificateRecord, OfficialRecord)>> {
+        let rows = sqlx::query(
+            "SELECT c.*, o.nik, o.nip, o.name, o.email, o.position, o.unit
+             FROM certificates c JOIN officials o ON o.id = c.official_id
+             WHERE c.status = 'ISSUE' AND c.suspended_at IS NULL
+               AND c.not_after > $1 AND c.not_after <= $2
+               AND c.id = (SELECT max(id) FROM certificates c2 WHERE c2.official_id = c.official_id)
+             ORDER BY c.not_after",
+        )
+        .bind(ts(now))
+        .bind(ts(before))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let cert = cert_from_row(r)?;
+                let official = OfficialRecord {
+                    id: cert.official_id,
+                    nik: r.try_get("nik").map_err(db)?,
+                    nip: r.try_get("nip").map_err(db)?,
+                    name: r.try_get("name").map_err(db)?,
+                    email: r.try_get("email").map_err(db)?,
+                    position: r.try_get("position").map_err(db)?,
+                    unit: r.try_get("unit").map_err(db)?,
+                };
+                Ok((cert, official))
+            })
+            .collect()
+    }
+
+    async fn mark_renewal_notice(
+        &self,
+        certificate_id: i64,
+        days: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO renewal_notices (certificate_id, days, sent_at) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(certificate_id)
+        .bind(days)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn revoked_certificates(&self) -> StoreResult<Vec<RevokedEntry>> {
