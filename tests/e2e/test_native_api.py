@@ -124,3 +124,27 @@ def test_bad_requests_and_roles(dep, corpus):
     assert v["intact"] is True and v["entries"] == len(entries), v
     # Without credentials: 401 everywhere under /api/v1 except the document and the UI.
     assert http("GET", url(dep, "/api/v1/policy")).status == 401
+
+
+def test_qr_page_in_chromium(dep, corpus, tmp_path):
+    pdf = (corpus / "pdftex.pdf").read_bytes()
+    info = sign(dep, pdf, {"nik": NIK, "passphrase": PASS, "level": "B-B"}).json()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+
+    def dom(u):
+        p = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                            "--no-first-run", "--disable-background-networking",
+                            "--disable-component-update", "--disable-sync",
+                            f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", u],
+                           capture_output=True, text=True, timeout=120)
+        return p.stdout
+
+    # The QR code's URL is this server's page for the record.
+    assert info["verification_url"].startswith(dep.servers[0].url + "/v/")
+    page = dom(info["verification_url"])
+    assert "Dokumen ini ditandatangani secara elektronik" in page, page[:1000]
+    assert dep.official.name.split(",")[0] in page and info["sha256"] in page
+    assert NIK not in page, "the NIK is personal data and must not be shown"
+    assert "This document was signed electronically" in dom(info["verification_url"] + "?lang=en")
+    r = http("GET", url(dep, "/v/tidakadadokumenini"))
+    assert r.status == 404 and "Dokumen tidak ditemukan" in r.body.decode()

@@ -211,6 +211,10 @@ pub trait Store: Send + Sync {
         &self,
         official: &NewOfficial,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    fn official_by_id(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = StoreResult<Option<OfficialRecord>>> + Send;
     /// Updates name, NIP, e-mail, position and unit (not the NIK).
     fn update_official(
         &self,

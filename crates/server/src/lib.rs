@@ -26,6 +26,7 @@ pub mod client;
 pub mod ecs;
 pub mod native;
 pub mod obs;
+pub mod pages;
 pub mod smtp;
 
 pub struct AppState {
@@ -96,6 +97,7 @@ pub fn router(state: Shared) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(obs::metrics))
+        .route("/v/{id}", get(pages::verification_page))
         .merge(ecs)
         .merge(services)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url(

@@ -303,6 +303,17 @@ impl Store for SqlStore {
         row.try_get("id").map_err(db)
     }
 
+    async fn official_by_id(&self, id: i64) -> StoreResult<Option<OfficialRecord>> {
+        let row = sqlx::query(
+            "SELECT id, nik, nip, name, email, position, unit FROM officials WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(official_from_row).transpose()
+    }
+
     async fn update_official(&self, id: i64, o: &NewOfficial) -> StoreResult<()> {
         sqlx::query(
             "UPDATE officials SET nip = $1, name = $2, email = $3, position = $4, unit = $5 WHERE id = $6",
