@@ -392,33 +392,39 @@ pub async fn sign_flow(
     Ok(items)
 }
 
-/// Collects the multipart fields of a v1 request.
+/// One multipart part: (name, file name, bytes), or None at the end. A body over the size
+/// limit is a 413, anything else malformed a 4015.
+pub async fn next_part(
+    mp: &mut Multipart,
+) -> Result<Option<(String, Option<String>, Bytes)>, EcsError> {
+    let multipart_error = |status: StatusCode, text: String| {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            EcsError::invalid(format!("multipart tidak valid: {text}"))
+        }
+    };
+    let field = match mp.next_field().await {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(multipart_error(e.status(), e.body_text())),
+    };
+    let name = field.name().unwrap_or("").to_string();
+    let file_name = field.file_name().map(str::to_string);
+    let data = field
+        .bytes()
+        .await
+        .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+    Ok(Some((name, file_name, data)))
+}
+
+/// Collects the multipart fields of a v1 request: files, and text fields.
 async fn read_multipart(
     mut mp: Multipart,
 ) -> Result<(Vec<(String, String)>, Vec<(String, Option<String>, Bytes)>), EcsError> {
     let mut texts = Vec::new();
     let mut files = Vec::new();
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => {
-                return Err(EcsError::invalid(format!(
-                    "multipart tidak valid: {}",
-                    e.body_text()
-                )));
-            }
-        };
-        let name = field.name().unwrap_or("").to_string();
-        let file_name = field.file_name().map(str::to_string);
-        let data = field.bytes().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                EcsError::invalid(format!("multipart tidak valid: {}", e.body_text()))
-            }
-        })?;
+    while let Some((name, file_name, data)) = next_part(&mut mp).await? {
         if file_name.is_some() || name == "file" || name == "signed_file" || name == "imageTTD" {
             files.push((name, file_name, data));
         } else {

@@ -234,27 +234,7 @@ pub async fn sign_document(
 ) -> Result<Response, EcsError> {
     let mut file: Option<(Option<String>, Bytes)> = None;
     let mut request: Option<SignRequest> = None;
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => {
-                return Err(EcsError::invalid(format!(
-                    "multipart tidak valid: {}",
-                    e.body_text()
-                )));
-            }
-        };
-        let name = field.name().unwrap_or("").to_string();
-        let file_name = field.file_name().map(str::to_string);
-        let data = field.bytes().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                EcsError::invalid(format!("multipart tidak valid: {}", e.body_text()))
-            }
-        })?;
+    while let Some((name, file_name, data)) = crate::ecs::next_part(&mut mp).await? {
         match name.as_str() {
             "file" => file = Some((file_name, data)),
             "request" => {

@@ -338,18 +338,7 @@ impl Store for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        row.map(|r| {
-            Ok(OfficialRecord {
-                id: r.try_get("id").map_err(db)?,
-                nik: r.try_get("nik").map_err(db)?,
-                nip: r.try_get("nip").map_err(db)?,
-                name: r.try_get("name").map_err(db)?,
-                email: r.try_get("email").map_err(db)?,
-                position: r.try_get("position").map_err(db)?,
-                unit: r.try_get("unit").map_err(db)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(official_from_row).transpose()
     }
 
     async fn insert_certificate(&self, c: &NewCertificate) -> StoreResult<i64> {
