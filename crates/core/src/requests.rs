@@ -535,16 +535,7 @@ impl<S: Store> Sahih<S> {
         {
             return Ok(());
         }
-        let max = self.config.signing.max_failures.max(1);
-        let state = self
-            .store
-            .record_failure(
-                official.id,
-                now,
-                max,
-                time::Duration::minutes(self.config.signing.lock_minutes.max(1)),
-            )
-            .await?;
+        let (state, max) = self.record_wrong_secret(official.id, now).await?;
         let (action, err) = match state {
             crate::store::LockState::Locked { until } => {
                 ("passphrase.lockout", CoreError::Locked { until })

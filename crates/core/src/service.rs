@@ -400,16 +400,7 @@ impl<S: Store> Sahih<S> {
         ) {
             Ok(k) => k,
             Err(sahih_pki::PkiError::WrongPassphrase) => {
-                let max = self.config.signing.max_failures.max(1);
-                let state = self
-                    .store
-                    .record_failure(
-                        official.id,
-                        now,
-                        max,
-                        time::Duration::minutes(self.config.signing.lock_minutes.max(1)),
-                    )
-                    .await?;
+                let (state, max) = self.record_wrong_secret(official.id, now).await?;
                 return Err(match state {
                     LockState::Locked { until } => CoreError::Locked { until },
                     LockState::Open { failures } => CoreError::WrongPassphrase {
@@ -438,6 +429,26 @@ impl<S: Store> Sahih<S> {
             key,
             key_algorithm,
         })
+    }
+
+    /// Counts a wrong passphrase or one-time code towards the lockout (one statement, so it
+    /// counts exactly across processes); returns the new state and the configured maximum.
+    pub(crate) async fn record_wrong_secret(
+        &self,
+        official_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<(LockState, i64), CoreError> {
+        let max = self.config.signing.max_failures.max(1);
+        let state = self
+            .store
+            .record_failure(
+                official_id,
+                now,
+                max,
+                time::Duration::minutes(self.config.signing.lock_minutes.max(1)),
+            )
+            .await?;
+        Ok((state, max))
     }
 
     /// Signs `original` (no I/O, no database): used by `sign` and by the benchmark.
