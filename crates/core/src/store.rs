@@ -62,6 +62,17 @@ pub enum CertStatus {
     Revoke,
 }
 
+/// An official's status in the ECS vocabulary, from their newest certificate.
+pub fn official_status(cert: Option<&CertificateRecord>, now: OffsetDateTime) -> &'static str {
+    match cert {
+        None => "NO_CERTIFICATE",
+        Some(c) if c.status == CertStatus::Revoke => "REVOKE",
+        Some(c) if c.status == CertStatus::Suspend => "SUSPEND",
+        Some(c) if c.not_after < now => "EXPIRED",
+        Some(_) => "ISSUE",
+    }
+}
+
 impl CertStatus {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sahih_core::requests::{BatchDocument, SignedItem, SignerRef};
-use sahih_core::store::{ApiClientRecord, CertStatus, Store};
+use sahih_core::store::{ApiClientRecord, Store};
 use sahih_core::{CoreError, Lang, Level, SignOptions};
 use sahih_pdf::{DisplayRect, PageSelector, Placement};
 use sahih_validate::{Indication, Report};
@@ -418,6 +418,20 @@ pub async fn next_part(
     Ok(Some((name, file_name, data)))
 }
 
+/// [`sign_flow`] for one document kept for its one-time download (v1 and the native API).
+pub async fn sign_one(
+    state: &Shared,
+    client: &ApiClientRecord,
+    auth: SignerAuth<'_>,
+    class: Option<&str>,
+    document: BatchDocument,
+) -> Result<SignedItem, EcsError> {
+    sign_flow(state, client, auth, class, vec![document], true)
+        .await?
+        .pop()
+        .ok_or_else(|| EcsError::from_core(&CoreError::Service("no result".into())))
+}
+
 /// Collects the multipart fields of a v1 request: files, and text fields.
 async fn read_multipart(
     mut mp: Multipart,
@@ -487,7 +501,7 @@ pub async fn v1_sign(
     };
     let options = fields.options(&state)?;
     let class = text(&texts, "kelas_dokumen").map(str::to_string);
-    let mut items = sign_flow(
+    let item = sign_one(
         &state,
         &client,
         SignerAuth {
@@ -496,17 +510,13 @@ pub async fn v1_sign(
             otp: None,
         },
         class.as_deref(),
-        vec![BatchDocument {
+        BatchDocument {
             bytes: pdf.to_vec(),
             options,
             file_name,
-        }],
-        true,
+        },
     )
     .await?;
-    let item = items
-        .pop()
-        .ok_or_else(|| EcsError::from_core(&CoreError::Service("no result".into())))?;
     let id = item
         .download_id
         .clone()
@@ -780,12 +790,13 @@ async fn user_status(
         .latest_certificate(official.id)
         .await
         .map_err(|e| EcsError::from_core(&e.into()))?;
-    let (c, status) = match cert {
-        None => (1112, "NO_CERTIFICATE"),
-        Some(c) if c.status == CertStatus::Revoke => (1113, "REVOKE"),
-        Some(c) if c.status == CertStatus::Suspend => (1115, "SUSPEND"),
-        Some(c) if c.not_after < OffsetDateTime::now_utc() => (1114, "EXPIRED"),
-        Some(_) => (1111, "ISSUE"),
+    let status = sahih_core::store::official_status(cert.as_ref(), OffsetDateTime::now_utc());
+    let c = match status {
+        "NO_CERTIFICATE" => 1112,
+        "REVOKE" => 1113,
+        "EXPIRED" => 1114,
+        "SUSPEND" => 1115,
+        _ => 1111,
     };
     let message = if c == 1112 {
         "User sudah terdaftar tetapi belum memiliki sertifikat".to_string()

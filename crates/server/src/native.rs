@@ -6,7 +6,7 @@
 //! how signing, policy or audit work (that is `sahih-core`).
 
 use crate::Shared;
-use crate::ecs::{EcsError, code, sign_flow, too_large};
+use crate::ecs::{EcsError, code, too_large};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -14,7 +14,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sahih_core::requests::{BatchDocument, SignerRef};
-use sahih_core::store::{ApiClientRecord, CertStatus, Store};
+use sahih_core::store::{ApiClientRecord, Store};
 use sahih_core::{CoreError, Lang, Level, SignOptions};
 use sahih_pdf::{DisplayRect, PageSelector, Placement};
 use serde::{Deserialize, Serialize};
@@ -119,7 +119,7 @@ pub struct OfficialInfo {
     name: String,
     position: String,
     unit: String,
-    /// ECS vocabulary: ISSUE, REVOKE, EXPIRED, NO_CERTIFICATE.
+    /// ECS vocabulary: ISSUE, SUSPEND, REVOKE, EXPIRED, NO_CERTIFICATE.
     status: String,
     certificate_serial: Option<String>,
     not_after: Option<String>,
@@ -274,7 +274,7 @@ pub async fn sign_document(
         specimen: None,
         extra_text: None,
     };
-    let mut items = sign_flow(
+    let item = crate::ecs::sign_one(
         &state,
         &client,
         crate::ecs::SignerAuth {
@@ -283,17 +283,13 @@ pub async fn sign_document(
             otp: None,
         },
         req.class.as_deref(),
-        vec![BatchDocument {
+        BatchDocument {
             bytes: pdf.to_vec(),
             options,
             file_name,
-        }],
-        true,
+        },
     )
     .await?;
-    let item = items
-        .pop()
-        .ok_or_else(|| EcsError::from_core(&CoreError::Service("no result".into())))?;
     let o = item.outcome;
     Ok(Json(DocumentInfo {
         download_url: item
@@ -414,13 +410,7 @@ pub async fn official_status(
         .latest_certificate(official.id)
         .await
         .map_err(|e| EcsError::from_core(&e.into()))?;
-    let status = match &cert {
-        None => "NO_CERTIFICATE",
-        Some(c) if c.status == CertStatus::Revoke => "REVOKE",
-        Some(c) if c.status == CertStatus::Suspend => "SUSPEND",
-        Some(c) if c.not_after < OffsetDateTime::now_utc() => "EXPIRED",
-        Some(_) => "ISSUE",
-    };
+    let status = sahih_core::store::official_status(cert.as_ref(), OffsetDateTime::now_utc());
     Ok(Json(OfficialInfo {
         nik: official.nik,
         name: official.name,
