@@ -22,8 +22,19 @@ pub enum ClientCommand {
         #[arg(long)]
         class: Option<String>,
         /// Administrator client: may also read the audit log and list clients (/api/v1).
+        /// Same as --role admin.
         #[arg(long)]
         admin: bool,
+        /// app (sign, verify), admin, operator (submits RA requests for --unit) or verifikator
+        /// (decides RA requests, suspends, resumes and revokes).
+        #[arg(long, default_value = "app")]
+        role: String,
+        /// The unit an operator submits for (required for --role operator).
+        #[arg(long)]
+        unit: Option<String>,
+        /// The NIK of the person using this staff account (nobody decides their own request).
+        #[arg(long = "person-nik")]
+        person_nik: Option<String>,
     },
     /// List API clients.
     List,
@@ -69,9 +80,20 @@ pub async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(
             allow_ip,
             class,
             admin,
+            role,
+            unit,
+            person_nik,
         } => {
+            let role = if admin { "admin".to_string() } else { role };
             let secret = sahih
-                .add_api_client(&name, &allow_ip, class.as_deref(), admin)
+                .add_api_client(
+                    &name,
+                    &allow_ip,
+                    class.as_deref(),
+                    &role,
+                    unit.as_deref(),
+                    person_nik.as_deref(),
+                )
                 .await
                 .map_err(core)?;
             match lang {
@@ -109,9 +131,13 @@ pub async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(
                     c.allow_ips.join(",")
                 };
                 println!(
-                    "{}\t{state}\trole={}\tip={ips}\tclass={}\t{}",
+                    "{}\t{state}\trole={}{}\tip={ips}\tclass={}\t{}",
                     c.name,
                     c.role,
+                    c.unit
+                        .as_deref()
+                        .map(|u| format!(" unit={u}"))
+                        .unwrap_or_default(),
                     c.default_class.as_deref().unwrap_or("-"),
                     sahih_core::format_wib(c.created_at, lang)
                 );

@@ -6,6 +6,7 @@
 mod admin;
 mod bench;
 mod demo;
+mod ra;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -128,6 +129,20 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// The registration authority: requests with evidence, verification, decisions.
+    Ra {
+        #[command(subcommand)]
+        command: ra::RaCommand,
+    },
+    /// Activate a certificate from the link in the activation e-mail: choose your passphrase.
+    Activate {
+        /// The activation link (or just its token).
+        link: String,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// Show an official's status (ECS vocabulary).
+    Status { nik: String },
     /// API clients (applications calling the ECS-compatible API with HTTP Basic credentials).
     Client {
         #[command(subcommand)]
@@ -407,11 +422,13 @@ pub fn blob_store(
 pub async fn open(data: &Path) -> Result<Sahih<SqliteStore>, CoreError> {
     let dir = DataDir::new(data);
     let config = dir.load_config()?;
+    let keys = sahih_core::keystore::KeyBackend::from_config(&config)?;
     let store = SqliteStore::connect(&database_url(&dir, Some(&config))).await?;
     Ok(Sahih {
         store,
         config,
         data: dir,
+        keys,
     })
 }
 
@@ -446,6 +463,7 @@ pub async fn init(data: &Path, org: &str, base_url: &str) -> Result<Sahih<Sqlite
             store,
             config,
             data: dir.clone(),
+            keys: sahih_core::keystore::KeyBackend::software(),
         };
         // An S3 bucket is created when missing (creating one we already own is a no-op).
         if let sahih_store::blob::AnyBlobStore::S3(s3) = blob_store(&dir, &sahih.config)? {
@@ -873,6 +891,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sahih.store.close().await;
         }
         Command::Client { command } => return admin::client(&cli.data, command, lang).await,
+        Command::Ra { command } => return ra::ra(&cli.data, command, lang).await,
+        Command::Activate { link, passphrase } => {
+            return ra::activate(&cli.data, &link, &passphrase, lang).await;
+        }
+        Command::Status { nik } => {
+            let sahih = open(&cli.data).await.map_err(core)?;
+            let status = sahih.status_of(nik.trim()).await.map_err(core)?;
+            println!(
+                "{} ({}): {}",
+                status.as_str(),
+                status.ecs_code(),
+                status.message(lang)
+            );
+            sahih.store.close().await;
+        }
         Command::Policy { command } => return admin::policy(&cli.data, command, lang).await,
         Command::Audit { command } => return admin::audit(&cli.data, command, lang).await,
         Command::Outbox { email } => return admin::outbox(&cli.data, &email, lang).await,

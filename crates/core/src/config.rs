@@ -29,6 +29,26 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
+    #[serde(default)]
+    pub ra: RaConfig,
+    #[serde(default)]
+    pub hsm: HsmConfig,
+}
+
+/// The registration authority.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RaConfig {
+    /// Largest evidence file (surat permohonan, e-KTP scan, SK jabatan) in MiB.
+    pub max_evidence_mib: u64,
+}
+
+impl Default for RaConfig {
+    fn default() -> Self {
+        Self {
+            max_evidence_mib: 10,
+        }
+    }
 }
 
 /// Messages to officials (one-time codes). Without `smtp_url` they stay in the outbox table
@@ -115,6 +135,33 @@ pub struct KeyDefaults {
     pub official: String,
     /// Validity of officials' certificates, in days.
     pub official_validity_days: i64,
+    /// Where officials' new keys are made: "software" (sealed in the database, the default) or
+    /// "pkcs11" (generated inside the token named in `[hsm]`, never extractable).
+    #[serde(default = "software_backend")]
+    pub backend: String,
+}
+
+fn software_backend() -> String {
+    "software".into()
+}
+
+/// The PKCS#11 token for `[keys] backend = "pkcs11"`. The user PIN comes from `SAHIH_HSM_PIN`
+/// only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct HsmConfig {
+    /// The PKCS#11 module (e.g. SoftHSM2's /usr/lib/softhsm/libsofthsm2.so).
+    pub module: PathBuf,
+    pub token_label: String,
+}
+
+impl Default for HsmConfig {
+    fn default() -> Self {
+        Self {
+            module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"),
+            token_label: "sahih".into(),
+        }
+    }
 }
 
 impl Default for KeyDefaults {
@@ -123,6 +170,7 @@ impl Default for KeyDefaults {
             ca: "rsa3072".into(),
             official: "rsa2048".into(),
             official_validity_days: 730,
+            backend: software_backend(),
         }
     }
 }
@@ -157,6 +205,8 @@ impl Config {
             storage: StorageConfig::default(),
             server: ServerConfig::default(),
             notify: NotifyConfig::default(),
+            ra: RaConfig::default(),
+            hsm: HsmConfig::default(),
         }
     }
 }

@@ -12,7 +12,9 @@
 pub mod audit;
 pub mod clients;
 pub mod config;
+pub mod keystore;
 pub mod policy;
+pub mod ra;
 pub mod requests;
 pub mod service;
 pub mod store;
@@ -80,6 +82,23 @@ pub enum CoreError {
     PolicyRefused { id: String, en: String },
     #[error(transparent)]
     Blob(#[from] store::BlobError),
+    /// A lifecycle step that is not allowed from the current status (see [`ra::transition`]).
+    #[error("{action} is not allowed in status {from}")]
+    InvalidTransition {
+        from: &'static str,
+        action: &'static str,
+    },
+    /// The account's role or unit does not allow this, or duties would not be separated.
+    #[error("forbidden: {en}")]
+    Forbidden { id: String, en: String },
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// An evidence file of the wrong type, too large, incomplete, or modified in storage.
+    #[error("evidence: {0}")]
+    Evidence(String),
+    /// An activation link that is unknown, already used or expired.
+    #[error("activation link is invalid, used or expired")]
+    ActivationLinkInvalid,
 }
 
 impl From<PkiError> for CoreError {
@@ -351,6 +370,43 @@ impl CoreError {
                     format!("Penyimpanan dokumen gagal: {e}")
                 } else {
                     format!("Document storage failed: {e}")
+                }
+            }
+            Self::InvalidTransition { from, action } => {
+                if id {
+                    format!("Langkah {action} tidak diperbolehkan pada status {from}")
+                } else {
+                    format!("Step {action} is not allowed in status {from}")
+                }
+            }
+            Self::Forbidden { id: text_id, en } => {
+                if id {
+                    text_id.clone()
+                } else {
+                    en.clone()
+                }
+            }
+            Self::NotFound(what) => {
+                if id {
+                    format!("Tidak ditemukan: {what}")
+                } else {
+                    format!("Not found: {what}")
+                }
+            }
+            Self::Evidence(d) => {
+                if id {
+                    format!("Berkas pendukung ditolak: {d} (hanya PDF, JPEG atau PNG)")
+                } else {
+                    format!("Evidence file refused: {d} (PDF, JPEG or PNG only)")
+                }
+            }
+            Self::ActivationLinkInvalid => {
+                if id {
+                    "Tautan aktivasi tidak dikenal, sudah dipakai, atau kedaluwarsa. Hubungi operator OPD Anda."
+                        .into()
+                } else {
+                    "The activation link is unknown, already used or expired. Contact your OPD operator."
+                        .into()
                 }
             }
         }

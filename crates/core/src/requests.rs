@@ -298,11 +298,31 @@ impl<S: Store> Sahih<S> {
         name: &str,
         allow_ips: &[String],
         default_class: Option<&str>,
-        admin: bool,
+        role: &str,
+        unit: Option<&str>,
+        person_nik: Option<&str>,
     ) -> Result<String, CoreError> {
         crate::clients::validate_name(name).map_err(CoreError::InvalidArgument)?;
         for ip in allow_ips {
             crate::clients::Cidr::parse(ip).map_err(CoreError::InvalidArgument)?;
+        }
+        if !matches!(role, "app" | "admin" | "operator" | "verifikator") {
+            return Err(CoreError::InvalidArgument(format!(
+                "unknown role {role} (app, admin, operator or verifikator)"
+            )));
+        }
+        let unit = unit.map(str::trim).filter(|u| !u.is_empty());
+        if role == "operator" && unit.is_none() {
+            return Err(CoreError::InvalidArgument(
+                "an operator account needs its unit (--unit)".into(),
+            ));
+        }
+        if let Some(nik) = person_nik
+            && (nik.len() != 16 || !nik.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(CoreError::InvalidArgument(
+                "the person's NIK has 16 digits".into(),
+            ));
         }
         if let Some(class) = default_class
             && self.policy().await?.class(class).is_none()
@@ -312,19 +332,24 @@ impl<S: Store> Sahih<S> {
             )));
         }
         let secret = crate::clients::new_secret();
-        let role = if admin { "admin" } else { "app" };
         let event = AuditEvent::new("client.add", "cli", "ok").detail(format!(
-            "client={name} role={role} allow_ips=[{}] default_class={}",
+            "client={name} role={role} unit={} allow_ips=[{}] default_class={}",
+            unit.unwrap_or("-"),
             allow_ips.join(","),
             default_class.unwrap_or("-")
         ));
+        let secret_sha256 = crate::clients::secret_hash(&secret);
         self.store
             .insert_api_client(
-                name,
-                &crate::clients::secret_hash(&secret),
-                allow_ips,
-                default_class,
-                role,
+                &crate::store::NewApiClient {
+                    name,
+                    secret_sha256: &secret_sha256,
+                    allow_ips,
+                    default_class,
+                    role,
+                    unit,
+                    person_nik,
+                },
                 &event,
             )
             .await

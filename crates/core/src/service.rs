@@ -9,19 +9,35 @@ use crate::{CoreError, Lang, format_wib};
 use sahih_pades::{Level, SignRequest, Signer, Timestamper, ValidationDataSource};
 use sahih_pdf::{OpenOptions, PdfDocument, Placement, StampContent, VisibleStamp};
 use sahih_pki::{
-    CertValidity, Certificate, KdfParams, KeyAlgorithm, OfficialIdentity, PrivateKey,
-    SimplePathValidator, TrustStore,
+    CertValidity, Certificate, KeyAlgorithm, OfficialIdentity, PrivateKey, SimplePathValidator,
+    TrustStore,
 };
 use sahih_validate::{Context, Report, RevocationSource, RevocationStatus};
 use std::path::Path;
 use time::OffsetDateTime;
 
 /// A freshly issued certificate and its passphrase-sealed key, not stored yet.
-struct IssuedKey {
-    issuer_ca_id: i64,
-    certificate: Certificate,
-    sealed_key: String,
-    key_algorithm: KeyAlgorithm,
+pub(crate) struct IssuedKey {
+    pub(crate) issuer_ca_id: i64,
+    pub(crate) certificate: Certificate,
+    pub(crate) sealed_key: String,
+    pub(crate) key_algorithm: KeyAlgorithm,
+}
+
+impl IssuedKey {
+    pub(crate) fn into_new_certificate(self, official_id: i64) -> NewCertificate {
+        let c = self.certificate;
+        NewCertificate {
+            official_id,
+            issuer_ca_id: self.issuer_ca_id,
+            serial_hex: c.serial_hex(),
+            cert_der: c.der.clone(),
+            sealed_key: self.sealed_key,
+            key_algorithm: self.key_algorithm.to_string(),
+            not_before: c.not_before(),
+            not_after: c.not_after(),
+        }
+    }
 }
 
 /// Sahih bound to a data directory and a store.
@@ -29,6 +45,8 @@ pub struct Sahih<S: Store> {
     pub store: S,
     pub config: Config,
     pub data: DataDir,
+    /// Where officials' keys are made and opened (software or a PKCS#11 token).
+    pub keys: crate::keystore::KeyBackend,
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +62,7 @@ pub struct UnlockedSigner {
     pub certificate_record: CertificateRecord,
     pub certificate: Certificate,
     pub chain: Vec<Certificate>,
-    pub key: PrivateKey,
+    pub key: crate::keystore::SigningKey,
     pub key_algorithm: KeyAlgorithm,
 }
 
@@ -280,7 +298,7 @@ impl<S: Store> Sahih<S> {
         })
     }
 
-    fn identity(&self, official: &NewOfficial) -> OfficialIdentity {
+    pub(crate) fn identity(&self, official: &NewOfficial) -> OfficialIdentity {
         OfficialIdentity {
             nik: official.nik.clone(),
             nip: official.nip.clone(),
@@ -293,7 +311,7 @@ impl<S: Store> Sahih<S> {
     }
 
     /// Generates a key and issues its certificate under the active issuing CA (nothing stored).
-    async fn issue_for(
+    pub(crate) async fn issue_for(
         &self,
         official: &NewOfficial,
         key_algorithm: KeyAlgorithm,
@@ -311,7 +329,9 @@ impl<S: Store> Sahih<S> {
             &master,
             &ca_aad("issuing", issuing.generation),
         )?;
-        let key = PrivateKey::generate(key_algorithm)?;
+        let key = self
+            .keys
+            .generate(key_algorithm, &format!("sahih-official-{}", official.nik))?;
         let validity = CertValidity::days_from_now(self.config.keys.official_validity_days);
         let serial = sahih_pki::random_serial();
         // AIA (OCSP, caIssuers) and CRL distribution point under the configured base URL.
@@ -326,11 +346,10 @@ impl<S: Store> Sahih<S> {
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();
-        let sealed_key = sahih_pki::seal_with_passphrase(
+        let sealed_key = self.keys.seal_for_official(
             &key,
             passphrase.as_bytes(),
             &official_key_aad(&official.nik, &serial_hex),
-            &KdfParams::default(),
         )?;
         Ok(IssuedKey {
             issuer_ca_id: issuing.id,
@@ -345,18 +364,9 @@ impl<S: Store> Sahih<S> {
         official_id: i64,
         issued: IssuedKey,
     ) -> Result<Certificate, CoreError> {
-        let c = issued.certificate;
+        let c = issued.certificate.clone();
         self.store
-            .insert_certificate(&NewCertificate {
-                official_id,
-                issuer_ca_id: issued.issuer_ca_id,
-                serial_hex: c.serial_hex(),
-                cert_der: c.der.clone(),
-                sealed_key: issued.sealed_key,
-                key_algorithm: issued.key_algorithm.to_string(),
-                not_before: c.not_before(),
-                not_after: c.not_after(),
-            })
+            .insert_certificate(&issued.into_new_certificate(official_id))
             .await?;
         Ok(c)
     }
@@ -393,23 +403,23 @@ impl<S: Store> Sahih<S> {
             return Err(CoreError::Locked { until });
         }
         let aad = official_key_aad(&official.nik, &record.serial_hex);
-        let key = match sahih_pki::unseal_with_passphrase(
-            &record.sealed_key,
-            passphrase.as_bytes(),
-            &aad,
-        ) {
-            Ok(k) => k,
-            Err(sahih_pki::PkiError::WrongPassphrase) => {
-                let (state, max) = self.record_wrong_secret(official.id, now).await?;
-                return Err(match state {
-                    LockState::Locked { until } => CoreError::Locked { until },
-                    LockState::Open { failures } => CoreError::WrongPassphrase {
-                        remaining: (max - failures).max(0),
-                    },
-                });
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let key =
+            match self
+                .keys
+                .unseal_for_official(&record.sealed_key, passphrase.as_bytes(), &aad)
+            {
+                Ok(k) => k,
+                Err(CoreError::Pki(sahih_pki::PkiError::WrongPassphrase)) => {
+                    let (state, max) = self.record_wrong_secret(official.id, now).await?;
+                    return Err(match state {
+                        LockState::Locked { until } => CoreError::Locked { until },
+                        LockState::Open { failures } => CoreError::WrongPassphrase {
+                            remaining: (max - failures).max(0),
+                        },
+                    });
+                }
+                Err(e) => return Err(e),
+            };
         self.store.reset_failures(official.id).await?;
         let certificate = Certificate::from_der(&record.cert_der)?;
         let issuer = self
@@ -618,18 +628,30 @@ impl<S: Store> Sahih<S> {
 
     /// Revokes the official's certificates (audited).
     pub async fn revoke(&self, nik: &str, reason: &str) -> Result<u64, CoreError> {
+        self.revoke_by(nik, reason, "cli").await
+    }
+
+    /// Revokes the official's live certificates, checked against the lifecycle
+    /// ([`crate::ra::transition`]) and audited under `actor`.
+    pub async fn revoke_by(&self, nik: &str, reason: &str, actor: &str) -> Result<u64, CoreError> {
         let official = self
             .store
             .official_by_nik(nik)
             .await?
             .ok_or(CoreError::NikNotRegistered)?;
+        let from = self.status_of(nik).await?;
+        crate::ra::transition(from, crate::ra::Action::Revoke)?;
         let n = self
             .store
             .revoke_certificates(official.id, OffsetDateTime::now_utc(), reason)
             .await?;
         self.store
-            .append_audit(&[crate::audit::AuditEvent::new("revoke", "cli", "ok")
-                .detail(format!("nik={nik} reason={reason} certificates={n}"))])
+            .append_audit(&[
+                crate::audit::AuditEvent::new("revoke", actor, "ok").detail(format!(
+                    "nik={nik} reason={reason} certificates={n} from={}",
+                    from.as_str()
+                )),
+            ])
             .await?;
         Ok(n)
     }
@@ -637,20 +659,36 @@ impl<S: Store> Sahih<S> {
     /// Suspends the official's certificate (certificateHold: signing refused, CRL and OCSP say
     /// revoked with that reason) until [`Sahih::resume`]; audited.
     pub async fn suspend(&self, nik: &str, reason: &str) -> Result<u64, CoreError> {
-        self.set_hold(nik, Some(reason)).await
+        self.set_hold(nik, Some(reason), "cli").await
     }
 
     /// Lifts a suspension; audited.
     pub async fn resume(&self, nik: &str) -> Result<u64, CoreError> {
-        self.set_hold(nik, None).await
+        self.set_hold(nik, None, "cli").await
     }
 
-    async fn set_hold(&self, nik: &str, reason: Option<&str>) -> Result<u64, CoreError> {
+    /// Suspends (`Some(reason)`) or resumes (`None`), checked against the lifecycle and
+    /// audited under `actor`.
+    pub async fn set_hold(
+        &self,
+        nik: &str,
+        reason: Option<&str>,
+        actor: &str,
+    ) -> Result<u64, CoreError> {
         let official = self
             .store
             .official_by_nik(nik)
             .await?
             .ok_or(CoreError::NikNotRegistered)?;
+        let from = self.status_of(nik).await?;
+        crate::ra::transition(
+            from,
+            if reason.is_some() {
+                crate::ra::Action::Suspend
+            } else {
+                crate::ra::Action::Resume
+            },
+        )?;
         let now = OffsetDateTime::now_utc();
         let n = self
             .store
@@ -661,7 +699,7 @@ impl<S: Store> Sahih<S> {
             None => ("resume", format!("nik={nik} certificates={n}")),
         };
         self.store
-            .append_audit(&[crate::audit::AuditEvent::new(action, "cli", "ok").detail(detail)])
+            .append_audit(&[crate::audit::AuditEvent::new(action, actor, "ok").detail(detail)])
             .await?;
         Ok(n)
     }

@@ -51,6 +51,22 @@ pub struct OfficialRecord {
     pub email: String,
     pub position: String,
     pub unit: String,
+    /// The RA stage (NEW, WAITING_FOR_VERIFICATION, NO_CERTIFICATE, RENEW); `None` when the
+    /// status follows from the newest certificate.
+    pub ra_status: Option<String>,
+}
+
+impl OfficialRecord {
+    pub fn identity(&self) -> NewOfficial {
+        NewOfficial {
+            nik: self.nik.clone(),
+            nip: self.nip.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            position: self.position.clone(),
+            unit: self.unit.clone(),
+        }
+    }
 }
 
 /// Certificate status, in the ECS vocabulary where it overlaps.
@@ -60,17 +76,6 @@ pub enum CertStatus {
     /// Suspended (RFC 5280 certificateHold): cannot sign until resumed.
     Suspend,
     Revoke,
-}
-
-/// An official's status in the ECS vocabulary, from their newest certificate.
-pub fn official_status(cert: Option<&CertificateRecord>, now: OffsetDateTime) -> &'static str {
-    match cert {
-        None => "NO_CERTIFICATE",
-        Some(c) if c.status == CertStatus::Revoke => "REVOKE",
-        Some(c) if c.status == CertStatus::Suspend => "SUSPEND",
-        Some(c) if c.not_after < now => "EXPIRED",
-        Some(_) => "ISSUE",
-    }
 }
 
 impl CertStatus {
@@ -163,8 +168,13 @@ pub struct ApiClientRecord {
     /// Document class for requests that name none (ECS requests never do).
     pub default_class: Option<String>,
     pub disabled: bool,
-    /// "app" (sign, verify) or "admin" (also audit and client listing through /api/v1).
+    /// "app" (sign, verify), "admin" (also audit and client listing through /api/v1),
+    /// "operator" (submits RA requests for `unit`) or "verifikator" (decides them).
     pub role: String,
+    /// The unit an operator submits for.
+    pub unit: Option<String>,
+    /// The NIK of the person using a staff account (nobody decides their own request).
+    pub person_nik: Option<String>,
     pub created_at: OffsetDateTime,
 }
 
@@ -206,8 +216,20 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A new API client (the secret itself is never stored).
+#[derive(Debug, Clone)]
+pub struct NewApiClient<'a> {
+    pub name: &'a str,
+    pub secret_sha256: &'a str,
+    pub allow_ips: &'a [String],
+    pub default_class: Option<&'a str>,
+    pub role: &'a str,
+    pub unit: Option<&'a str>,
+    pub person_nik: Option<&'a str>,
+}
+
 /// Everything the domain stores. Futures are `Send` so servers can use them across threads.
-pub trait Store: Send + Sync {
+pub trait Store: Send + Sync + crate::ra::RaStore {
     fn insert_ca(
         &self,
         kind: &str,
@@ -342,11 +364,7 @@ pub trait Store: Send + Sync {
 
     fn insert_api_client(
         &self,
-        name: &str,
-        secret_sha256: &str,
-        allow_ips: &[String],
-        default_class: Option<&str>,
-        role: &str,
+        client: &NewApiClient<'_>,
         event: &AuditEvent,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
     fn api_client(

@@ -245,6 +245,18 @@ pub fn seal_with_passphrase(
     aad: &[u8],
     params: &KdfParams,
 ) -> Result<String> {
+    seal_payload_with_passphrase(key.pkcs8_der(), passphrase, aad, params)
+}
+
+/// Seal any secret payload with a passphrase, in the same format as a sealed key. Used for
+/// keys held in a PKCS#11 token: the sealed payload is the token key's reference, so only the
+/// right passphrase yields it, and a swapped reference fails authentication.
+pub fn seal_payload_with_passphrase(
+    payload: &[u8],
+    passphrase: &[u8],
+    aad: &[u8],
+    params: &KdfParams,
+) -> Result<String> {
     let salt: [u8; SALT_LEN] = random()?;
     let kek = derive_key(passphrase, &salt, params)?;
     let header = format!(
@@ -253,7 +265,7 @@ pub fn seal_with_passphrase(
     );
     let salt_b64 = B64.encode(salt);
     let header_full = format!("{header}{salt_b64}");
-    let (nonce, ct) = aead_seal(&kek, key.pkcs8_der(), &full_aad(&header_full, aad))?;
+    let (nonce, ct) = aead_seal(&kek, payload, &full_aad(&header_full, aad))?;
     Ok(format!(
         "{header_full}${}${}",
         B64.encode(nonce),
@@ -263,6 +275,16 @@ pub fn seal_with_passphrase(
 
 /// Open a passphrase-sealed key. [`PkiError::WrongPassphrase`] when authentication fails.
 pub fn unseal_with_passphrase(sealed: &str, passphrase: &[u8], aad: &[u8]) -> Result<PrivateKey> {
+    let pt = unseal_payload_with_passphrase(sealed, passphrase, aad)?;
+    PrivateKey::from_pkcs8_der(&pt)
+}
+
+/// Open a passphrase-sealed payload. [`PkiError::WrongPassphrase`] when authentication fails.
+pub fn unseal_payload_with_passphrase(
+    sealed: &str,
+    passphrase: &[u8],
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
     let parts = split(sealed)?;
     if parts.kind != "argon2id" {
         return Err(PkiError::SealedFormat("not a passphrase-sealed key".into()));
@@ -277,7 +299,7 @@ pub fn unseal_with_passphrase(sealed: &str, passphrase: &[u8], aad: &[u8]) -> Re
     let kek = derive_key(passphrase, &salt, &params)?;
     let header_full = format!("{PREFIX}$argon2id${}${}", parts.params, parts.salt);
     match aead_open(&kek, &nonce, &ct, &full_aad(&header_full, aad))? {
-        Some(pt) => PrivateKey::from_pkcs8_der(&pt),
+        Some(pt) => Ok(pt),
         None => Err(PkiError::WrongPassphrase),
     }
 }

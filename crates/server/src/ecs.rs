@@ -36,6 +36,15 @@ pub mod code {
     pub const POLICY_REFUSED: u32 = 2041;
     pub const FIELD_REQUIRED: u32 = 4014;
     pub const FIELD_INVALID: u32 = 4015;
+    /// An evidence file of the wrong type, too large or incomplete (Sahih).
+    pub const EVIDENCE_INVALID: u32 = 4016;
+    /// "NIK telah terdaftar" (legacy ECS).
+    pub const NIK_REGISTERED: u32 = 4024;
+    pub const NOT_FOUND: u32 = 4040;
+    /// An activation link that is unknown, used or expired (Sahih).
+    pub const LINK_INVALID: u32 = 4045;
+    /// A lifecycle step not allowed in the official's status (Sahih).
+    pub const INVALID_TRANSITION: u32 = 4091;
     pub const DOCUMENT_INVALID: u32 = 4031;
     pub const FILE_NOT_AVAILABLE: u32 = 4044;
     pub const TOO_LARGE: u32 = 4131;
@@ -105,10 +114,18 @@ impl EcsError {
                 (StatusCode::BAD_REQUEST, code::CERTIFICATE_NOT_ACTIVE, msg)
             }
             CoreError::PolicyRefused { .. } => (StatusCode::FORBIDDEN, code::POLICY_REFUSED, msg),
-            CoreError::Pdf(_) => (StatusCode::BAD_REQUEST, code::DOCUMENT_INVALID, msg),
-            CoreError::InvalidArgument(_) | CoreError::WeakPassphrase(_) => {
-                (StatusCode::BAD_REQUEST, code::FIELD_INVALID, msg)
+            CoreError::Forbidden { .. } => (StatusCode::FORBIDDEN, code::FORBIDDEN, msg),
+            CoreError::InvalidTransition { .. } => {
+                (StatusCode::CONFLICT, code::INVALID_TRANSITION, msg)
             }
+            CoreError::AlreadyEnrolled => (StatusCode::CONFLICT, code::NIK_REGISTERED, msg),
+            CoreError::NotFound(_) => (StatusCode::NOT_FOUND, code::NOT_FOUND, msg),
+            CoreError::Evidence(_) => (StatusCode::BAD_REQUEST, code::EVIDENCE_INVALID, msg),
+            CoreError::ActivationLinkInvalid => (StatusCode::GONE, code::LINK_INVALID, msg),
+            CoreError::Pdf(_) => (StatusCode::BAD_REQUEST, code::DOCUMENT_INVALID, msg),
+            CoreError::InvalidArgument(_)
+            | CoreError::WeakPassphrase(_)
+            | CoreError::Identity(_) => (StatusCode::BAD_REQUEST, code::FIELD_INVALID, msg),
             // Database, storage, trust-service and configuration failures: no internals to
             // the client (they are in the server log with the request id).
             _ => (
@@ -790,19 +807,20 @@ async fn user_status(
         .latest_certificate(official.id)
         .await
         .map_err(|e| EcsError::from_core(&e.into()))?;
-    let status = sahih_core::store::official_status(cert.as_ref(), OffsetDateTime::now_utc());
-    let c = match status {
-        "NO_CERTIFICATE" => 1112,
-        "REVOKE" => 1113,
-        "EXPIRED" => 1114,
-        "SUSPEND" => 1115,
-        _ => 1111,
+    let status =
+        sahih_core::ra::effective_status(Some(&official), cert.as_ref(), OffsetDateTime::now_utc());
+    let c = status.ecs_code();
+    let message = match status {
+        sahih_core::ra::Status::Issue
+        | sahih_core::ra::Status::Suspend
+        | sahih_core::ra::Status::Revoke
+        | sahih_core::ra::Status::Expired => format!(
+            "User sudah terdaftar dan memiliki sertifikat dengan status {}",
+            status.as_str()
+        ),
+        other => format!("User sudah terdaftar: {}", other.message(Lang::Id)),
     };
-    let message = if c == 1112 {
-        "User sudah terdaftar tetapi belum memiliki sertifikat".to_string()
-    } else {
-        format!("User sudah terdaftar dan memiliki sertifikat dengan status {status}")
-    };
+    let status = status.as_str();
     Ok((c, status, message))
 }
 

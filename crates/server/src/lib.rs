@@ -27,7 +27,9 @@ pub mod ecs;
 pub mod native;
 pub mod obs;
 pub mod pages;
+pub mod ra_api;
 pub mod smtp;
+pub mod upstream;
 
 pub struct AppState {
     pub sahih: Sahih<SqlStore>,
@@ -81,6 +83,22 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/clients", get(native::list_clients))
         .route("/api/v1/audit", get(native::audit_entries))
         .route("/api/v1/audit/verify", get(native::audit_verify))
+        .route("/api/v1/ra/submissions", post(ra_api::submit))
+        .route("/api/v1/ra/requests", get(ra_api::list))
+        .route("/api/v1/ra/requests/{id}", get(ra_api::get_request))
+        .route(
+            "/api/v1/ra/requests/{id}/evidence",
+            post(ra_api::add_evidence),
+        )
+        .route(
+            "/api/v1/ra/requests/{id}/evidence/{kind}",
+            get(ra_api::evidence_file),
+        )
+        .route("/api/v1/ra/requests/{id}/approve", post(ra_api::approve))
+        .route("/api/v1/ra/requests/{id}/reject", post(ra_api::reject))
+        .route("/api/v1/officials/{nik}/{action}", post(ra_api::lifecycle))
+        .route("/api/v2/user/registration", post(ra_api::ecs_registration))
+        .route("/api/v2/user/register", post(ra_api::ecs_registration))
         .layer(DefaultBodyLimit::max(api_limit))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -93,12 +111,21 @@ pub fn router(state: Shared) -> Router {
         .route("/crl/{name}", get(crl))
         .route("/ca/{name}", get(ca_cert))
         .layer(DefaultBodyLimit::max(MAX_SERVICE_BODY));
+    // The official's activation link: no API credentials (the token is the credential).
+    let activation = Router::new()
+        .route(
+            "/aktivasi/{token}",
+            get(ra_api::activation_page).post(ra_api::activation_submit),
+        )
+        .route("/api/v1/activation/{token}", post(ra_api::activate_json))
+        .layer(DefaultBodyLimit::max(MAX_SERVICE_BODY));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(obs::metrics))
         .route("/v/{id}", get(pages::verification_page))
         .merge(ecs)
+        .merge(activation)
         .merge(services)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url(
             "/api/v1/openapi.json",

@@ -32,9 +32,17 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
             Indonesia."
     ),
     paths(sign_document, document_status, document_file, verify_document, official_status,
-          get_policy, list_clients, audit_entries, audit_verify),
+          get_policy, list_clients, audit_entries, audit_verify,
+          crate::ra_api::submit, crate::ra_api::list, crate::ra_api::get_request,
+          crate::ra_api::evidence_file, crate::ra_api::add_evidence, crate::ra_api::approve,
+          crate::ra_api::reject, crate::ra_api::lifecycle, crate::ra_api::activate_json),
     components(schemas(SignRequest, PlacementRequest, DocumentInfo, OfficialInfo, ClientInfo,
-                       AuditVerifyResult, ErrorBody, PolicyDoc, DocClassDoc)),
+                       AuditVerifyResult, ErrorBody, PolicyDoc, DocClassDoc,
+                       crate::ra_api::OfficialInput, crate::ra_api::SubmissionRequest,
+                       crate::ra_api::EvidenceInfo, crate::ra_api::RequestInfo,
+                       crate::ra_api::SubmissionInfo, crate::ra_api::DecisionBody,
+                       crate::ra_api::LifecycleBody, crate::ra_api::LifecycleResult,
+                       crate::ra_api::ActivationBody, crate::ra_api::ActivationResult)),
     modifiers(&BasicAuth),
     security(("basic" = []))
 )]
@@ -410,7 +418,9 @@ pub async fn official_status(
         .latest_certificate(official.id)
         .await
         .map_err(|e| EcsError::from_core(&e.into()))?;
-    let status = sahih_core::store::official_status(cert.as_ref(), OffsetDateTime::now_utc());
+    let status =
+        sahih_core::ra::effective_status(Some(&official), cert.as_ref(), OffsetDateTime::now_utc())
+            .as_str();
     Ok(Json(OfficialInfo {
         nik: official.nik,
         name: official.name,

@@ -17,7 +17,7 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -32,7 +32,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -50,7 +50,9 @@ fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     );
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
     );
     r
 }

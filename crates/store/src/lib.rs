@@ -7,13 +7,14 @@
 //! text and never sees a passphrase.
 
 pub mod blob;
+mod ra;
 
 use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_micros};
 use sahih_core::policy::{DocClass, Rule};
 use sahih_core::store::{
     ApiClientRecord, CaRecord, CertStatus, CertificateRecord, DownloadRecord, LockState,
-    NewCertificate, NewOfficial, OfficialRecord, OutboxMessage, RevokedEntry, ServiceKeyRecord,
-    SignedDocumentRecord, SigningRecord, Store, StoreError, StoreResult,
+    NewApiClient, NewCertificate, NewOfficial, OfficialRecord, OutboxMessage, RevokedEntry,
+    ServiceKeyRecord, SignedDocumentRecord, SigningRecord, Store, StoreError, StoreResult,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
@@ -30,7 +31,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 4] = [
+const SQLITE_VERSIONED: [(i64, &str); 5] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -47,8 +48,12 @@ const SQLITE_VERSIONED: [(i64, &str); 4] = [
         7,
         include_str!("../migrations/sqlite/0007_renewal_notices.sql"),
     ),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_registration.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 4] = [
+const POSTGRES_VERSIONED: [(i64, &str); 5] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -64,6 +69,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 4] = [
     (
         7,
         include_str!("../migrations/postgres/0007_renewal_notices.sql"),
+    ),
+    (
+        8,
+        include_str!("../migrations/postgres/0008_registration.sql"),
     ),
 ];
 
@@ -305,7 +314,7 @@ impl Store for SqlStore {
 
     async fn official_by_id(&self, id: i64) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit FROM officials WHERE id = $1",
+            "SELECT id, nik, nip, name, email, position, unit, ra_status FROM officials WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -332,7 +341,7 @@ impl Store for SqlStore {
 
     async fn official_by_nik(&self, nik: &str) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit FROM officials WHERE nik = $1",
+            "SELECT id, nik, nip, name, email, position, unit, ra_status FROM officials WHERE nik = $1",
         )
         .bind(nik)
         .fetch_optional(&self.pool)
@@ -421,7 +430,7 @@ impl Store for SqlStore {
         before: OffsetDateTime,
     ) -> StoreResult<Vec<(CertificateRecord, OfficialRecord)>> {
         let rows = sqlx::query(
-            "SELECT c.*, o.nik, o.nip, o.name, o.email, o.position, o.unit
+            "SELECT c.*, o.nik, o.nip, o.name, o.email, o.position, o.unit, o.ra_status
              FROM certificates c JOIN officials o ON o.id = c.official_id
              WHERE c.status = 'ISSUE' AND c.suspended_at IS NULL
                AND c.not_after > $1 AND c.not_after <= $2
@@ -444,6 +453,7 @@ impl Store for SqlStore {
                     email: r.try_get("email").map_err(db)?,
                     position: r.try_get("position").map_err(db)?,
                     unit: r.try_get("unit").map_err(db)?,
+                    ra_status: r.try_get("ra_status").map_err(db)?,
                 };
                 Ok((cert, official))
             })
@@ -664,7 +674,7 @@ impl Store for SqlStore {
 
     async fn official_by_email(&self, email: &str) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit FROM officials WHERE lower(email) = lower($1) ORDER BY id LIMIT 1",
+            "SELECT id, nik, nip, name, email, position, unit, ra_status FROM officials WHERE lower(email) = lower($1) ORDER BY id LIMIT 1",
         )
         .bind(email)
         .fetch_optional(&self.pool)
@@ -715,24 +725,22 @@ impl Store for SqlStore {
 
     async fn insert_api_client(
         &self,
-        name: &str,
-        secret_sha256: &str,
-        allow_ips: &[String],
-        default_class: Option<&str>,
-        role: &str,
+        c: &NewApiClient<'_>,
         event: &AuditEvent,
     ) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let id: i64 = sqlx::query(
-            "INSERT INTO api_clients (name, secret_sha256, allow_ips, default_class, disabled, created_at, role)
-             VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING id",
+            "INSERT INTO api_clients (name, secret_sha256, allow_ips, default_class, disabled, created_at, role, unit, person_nik)
+             VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8) RETURNING id",
         )
-        .bind(name)
-        .bind(secret_sha256)
-        .bind(allow_ips.join(","))
-        .bind(default_class)
+        .bind(c.name)
+        .bind(c.secret_sha256)
+        .bind(c.allow_ips.join(","))
+        .bind(c.default_class)
         .bind(ts(OffsetDateTime::now_utc()))
-        .bind(role)
+        .bind(c.role)
+        .bind(c.unit)
+        .bind(c.person_nik)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?
@@ -1189,6 +1197,7 @@ fn official_from_row(r: &AnyRow) -> StoreResult<OfficialRecord> {
         email: r.try_get("email").map_err(db)?,
         position: r.try_get("position").map_err(db)?,
         unit: r.try_get("unit").map_err(db)?,
+        ra_status: r.try_get("ra_status").map_err(db)?,
     })
 }
 
@@ -1206,6 +1215,8 @@ fn client_from_row(r: &AnyRow) -> StoreResult<ApiClientRecord> {
         default_class: r.try_get("default_class").map_err(db)?,
         disabled: r.try_get::<i64, _>("disabled").map_err(db)? != 0,
         role: r.try_get("role").map_err(db)?,
+        unit: r.try_get("unit").map_err(db)?,
+        person_nik: r.try_get("person_nik").map_err(db)?,
         created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
     })
 }

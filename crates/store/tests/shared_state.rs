@@ -251,19 +251,27 @@ async fn policy_and_clients(db: &TestDb) {
     assert_eq!(sk.positions.len(), 3);
 
     let ev = AuditEvent::new("client.add", "cli", "ok");
-    a.insert_api_client(
-        "eoffice",
-        &"00".repeat(32),
-        &["10.0.0.0/8".into()],
-        Some("surat-dinas"),
-        "app",
-        &ev,
-    )
-    .await
-    .unwrap();
+    let secret = "00".repeat(32);
+    let allow = ["10.0.0.0/8".to_string()];
+    let client = sahih_core::store::NewApiClient {
+        name: "eoffice",
+        secret_sha256: &secret,
+        allow_ips: &allow,
+        default_class: Some("surat-dinas"),
+        role: "app",
+        unit: None,
+        person_nik: None,
+    };
+    a.insert_api_client(&client, &ev).await.unwrap();
     assert!(matches!(
-        b.insert_api_client("eoffice", "x", &[], None, "admin", &ev)
-            .await,
+        b.insert_api_client(
+            &sahih_core::store::NewApiClient {
+                role: "admin",
+                ..client.clone()
+            },
+            &ev
+        )
+        .await,
         Err(sahih_core::store::StoreError::Conflict(_))
     ));
     let c = b.api_client("eoffice").await.unwrap().unwrap();

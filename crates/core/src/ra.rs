@@ -1,0 +1,1615 @@
+//! The registration authority (RA): how an official gets a certificate through the local
+//! Diskominfo. An OPD operator (scoped to their unit) submits a request with evidence; a
+//! verifikator approves or rejects it (never one they submitted, never one about themselves); on
+//! approval the official receives a single-use activation link and, opening it, chooses their
+//! own passphrase: only then are the key pair and certificate made. Renewal, a change of
+//! position (mutasi) and a forgotten passphrase go through the same path.
+//!
+//! Every change of an official's status follows [`transition`] (the ECS vocabulary, no skipped
+//! states) and is audited. Passphrases and activation tokens are never stored or logged: only the
+//! SHA-256 of a token is kept.
+
+use crate::audit::AuditEvent;
+use crate::store::{
+    ApiClientRecord, CertStatus, CertificateRecord, NewCertificate, NewOfficial, OfficialRecord,
+    OutboxMessage, StoreResult,
+};
+use crate::{CoreError, Lang, Sahih, format_wib, store::Store};
+use sahih_pki::KeyAlgorithm;
+use std::future::Future;
+use time::OffsetDateTime;
+
+/// How long an activation link stays usable.
+pub const ACTIVATION_LINK_HOURS: i64 = 24;
+
+/// An official's status, in the ECS vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    NotRegistered,
+    /// Registered (request recorded) but not yet submitted for verification: evidence missing,
+    /// or sent back by the verifikator.
+    New,
+    WaitingForVerification,
+    /// Approved; waiting for the official to activate (choose a passphrase).
+    NoCertificate,
+    Issue,
+    Suspend,
+    Revoke,
+    Expired,
+    /// A renewal, change of position or passphrase reset is in progress.
+    Renew,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotRegistered => "NOT_REGISTERED",
+            Self::New => "NEW",
+            Self::WaitingForVerification => "WAITING_FOR_VERIFICATION",
+            Self::NoCertificate => "NO_CERTIFICATE",
+            Self::Issue => "ISSUE",
+            Self::Suspend => "SUSPEND",
+            Self::Revoke => "REVOKE",
+            Self::Expired => "EXPIRED",
+            Self::Renew => "RENEW",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "NOT_REGISTERED" => Self::NotRegistered,
+            "NEW" => Self::New,
+            "WAITING_FOR_VERIFICATION" => Self::WaitingForVerification,
+            "NO_CERTIFICATE" => Self::NoCertificate,
+            "ISSUE" => Self::Issue,
+            "SUSPEND" => Self::Suspend,
+            "REVOKE" => Self::Revoke,
+            "EXPIRED" => Self::Expired,
+            "RENEW" => Self::Renew,
+            _ => return None,
+        })
+    }
+
+    /// The ECS status code (1110 and 1111 from the manual; the rest are Sahih's, see
+    /// docs/ECS.md).
+    pub fn ecs_code(self) -> u32 {
+        match self {
+            Self::NotRegistered => 1110,
+            Self::Issue => 1111,
+            Self::NoCertificate => 1112,
+            Self::Revoke => 1113,
+            Self::Expired => 1114,
+            Self::Suspend => 1115,
+            Self::New => 1116,
+            Self::WaitingForVerification => 1117,
+            Self::Renew => 1118,
+        }
+    }
+
+    /// The status shown to officials and apps.
+    pub fn message(self, lang: Lang) -> &'static str {
+        let id = lang == Lang::Id;
+        match self {
+            Self::NotRegistered if id => "Pengguna belum terdaftar",
+            Self::NotRegistered => "User is not registered",
+            Self::New if id => "Permohonan terdaftar, belum diajukan untuk verifikasi",
+            Self::New => "Request registered, not yet submitted for verification",
+            Self::WaitingForVerification if id => "Permohonan sedang diverifikasi",
+            Self::WaitingForVerification => "Request is being verified",
+            Self::NoCertificate if id => "Disetujui; menunggu aktivasi oleh pemilik",
+            Self::NoCertificate => "Approved; waiting for the official to activate",
+            Self::Issue if id => "Sertifikat aktif",
+            Self::Issue => "Certificate is active",
+            Self::Suspend if id => "Sertifikat ditangguhkan sementara",
+            Self::Suspend => "Certificate is suspended",
+            Self::Revoke if id => "Sertifikat telah dicabut",
+            Self::Revoke => "Certificate was revoked",
+            Self::Expired if id => "Sertifikat kedaluwarsa",
+            Self::Expired => "Certificate expired",
+            Self::Renew if id => "Sertifikat sedang diperbarui",
+            Self::Renew => "Certificate is being renewed",
+        }
+    }
+}
+
+/// What happens to an official.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// An operator records an enrollment request.
+    Register,
+    /// The request, with its evidence complete, goes to the verifikator.
+    Submit,
+    Approve,
+    Reject,
+    /// The official chose a passphrase; key and certificate are made.
+    Activate,
+    Suspend,
+    Resume,
+    Revoke,
+    /// An operator asks for a renewal, a re-issue after a change of position or name, or a
+    /// passphrase reset.
+    RequestRenewal,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Submit => "submit",
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Activate => "activate",
+            Self::Suspend => "suspend",
+            Self::Resume => "resume",
+            Self::Revoke => "revoke",
+            Self::RequestRenewal => "request-renewal",
+        }
+    }
+}
+
+/// Where an action leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// An RA stage, stored with the official.
+    Stage(Status),
+    /// The status follows from the newest certificate again (ISSUE, SUSPEND, REVOKE, EXPIRED).
+    FromCertificate,
+}
+
+/// The lifecycle: which action is allowed in which status. Anything else is refused, so no
+/// state is ever skipped (e.g. nobody activates a request that was not approved).
+pub fn transition(from: Status, action: Action) -> Result<Target, CoreError> {
+    use Action as A;
+    use Status as S;
+    let to = match (from, action) {
+        (S::NotRegistered, A::Register) => Target::Stage(S::New),
+        (S::New, A::Submit) => Target::Stage(S::WaitingForVerification),
+        (S::WaitingForVerification, A::Approve) => Target::Stage(S::NoCertificate),
+        (S::WaitingForVerification, A::Reject) => Target::Stage(S::New),
+        (S::NoCertificate, A::Activate) => Target::FromCertificate,
+        (S::Issue, A::Suspend) => Target::FromCertificate,
+        (S::Suspend, A::Resume) => Target::FromCertificate,
+        (S::Issue | S::Suspend | S::Expired | S::Renew, A::Revoke) => Target::FromCertificate,
+        (S::Issue | S::Expired | S::Revoke, A::RequestRenewal) => Target::Stage(S::Renew),
+        // A renewal is decided and activated while the official stays in RENEW.
+        (S::Renew, A::Approve) => Target::Stage(S::Renew),
+        (S::Renew, A::Reject | A::Activate) => Target::FromCertificate,
+        _ => {
+            return Err(CoreError::InvalidTransition {
+                from: from.as_str(),
+                action: action.as_str(),
+            });
+        }
+    };
+    Ok(to)
+}
+
+/// The status of an official from their stored RA stage and newest certificate.
+pub fn effective_status(
+    official: Option<&OfficialRecord>,
+    cert: Option<&CertificateRecord>,
+    now: OffsetDateTime,
+) -> Status {
+    let Some(official) = official else {
+        return Status::NotRegistered;
+    };
+    if let Some(stage) = official.ra_status.as_deref().and_then(Status::parse) {
+        return stage;
+    }
+    match cert {
+        None => Status::NoCertificate,
+        Some(c) if c.status == CertStatus::Revoke => Status::Revoke,
+        Some(c) if c.status == CertStatus::Suspend => Status::Suspend,
+        Some(c) if c.not_after < now => Status::Expired,
+        Some(_) => Status::Issue,
+    }
+}
+
+/// What a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    Enroll,
+    Renew,
+    /// Change of position, unit or name: the old certificate is revoked (affiliationChanged)
+    /// when the verifikator approves.
+    Mutasi,
+    /// Forgotten passphrase: a new key and certificate; the old one is revoked (superseded).
+    Reset,
+}
+
+impl RequestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enroll => "enroll",
+            Self::Renew => "renew",
+            Self::Mutasi => "mutasi",
+            Self::Reset => "reset",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "enroll" => Self::Enroll,
+            "renew" => Self::Renew,
+            "mutasi" => Self::Mutasi,
+            "reset" => Self::Reset,
+            _ => return None,
+        })
+    }
+    /// The evidence each official's request needs besides the submission's letter.
+    pub fn required_evidence(self) -> &'static [EvidenceKind] {
+        match self {
+            Self::Enroll => &[EvidenceKind::Ktp, EvidenceKind::SkJabatan],
+            Self::Mutasi => &[EvidenceKind::SkJabatan],
+            Self::Renew => &[],
+            Self::Reset => &[EvidenceKind::Ktp],
+        }
+    }
+}
+
+/// Kinds of evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceKind {
+    /// Request or recommendation letter from the head of the OPD (one per submission).
+    SuratPermohonan,
+    /// e-KTP scan.
+    Ktp,
+    /// Decree of appointment to the position.
+    SkJabatan,
+}
+
+impl EvidenceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SuratPermohonan => "surat_permohonan",
+            Self::Ktp => "ktp",
+            Self::SkJabatan => "sk_jabatan",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "surat_permohonan" | "surat_rekomendasi" => Self::SuratPermohonan,
+            "ktp" => Self::Ktp,
+            "sk_jabatan" => Self::SkJabatan,
+            _ => return None,
+        })
+    }
+}
+
+/// The media types accepted as evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+impl MediaType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Pdf => "pdf",
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+        }
+    }
+}
+
+/// Recognises a PDF, JPEG or PNG by its content (never by the name or declared type), and
+/// checks that it is complete: a PDF ends with `%%EOF`, a JPEG with its end-of-image marker, a
+/// PNG with its IEND chunk. Anything else is refused.
+pub fn sniff(bytes: &[u8]) -> Option<MediaType> {
+    if bytes.len() < 16 {
+        return None;
+    }
+    let head = &bytes[..bytes.len().min(1024)];
+    if head.windows(5).any(|w| w == b"%PDF-") {
+        let tail = &bytes[bytes.len().saturating_sub(1024)..];
+        return tail
+            .windows(5)
+            .any(|w| w == b"%%EOF")
+            .then_some(MediaType::Pdf);
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        let tail = &bytes[bytes.len().saturating_sub(64)..];
+        return tail
+            .windows(2)
+            .any(|w| w == [0xFF, 0xD9])
+            .then_some(MediaType::Jpeg);
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR" {
+        let tail = &bytes[bytes.len().saturating_sub(12)..];
+        return (tail.len() == 12 && &tail[4..8] == b"IEND").then_some(MediaType::Png);
+    }
+    None
+}
+
+/// The state of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestState {
+    New,
+    WaitingForVerification,
+    Approved,
+    Rejected,
+    Activated,
+}
+
+impl RequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "NEW",
+            Self::WaitingForVerification => "WAITING_FOR_VERIFICATION",
+            Self::Approved => "APPROVED",
+            Self::Rejected => "REJECTED",
+            Self::Activated => "ACTIVATED",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "NEW" => Self::New,
+            "WAITING_FOR_VERIFICATION" => Self::WaitingForVerification,
+            "APPROVED" => Self::Approved,
+            "REJECTED" => Self::Rejected,
+            "ACTIVATED" => Self::Activated,
+            _ => return None,
+        })
+    }
+}
+
+/// One official's request.
+#[derive(Debug, Clone)]
+pub struct RaRequest {
+    pub id: String,
+    pub submission_id: String,
+    pub kind: RequestKind,
+    /// The identity to certify (for a mutasi: the new position, unit or name).
+    pub official: NewOfficial,
+    pub state: RequestState,
+    pub official_id: Option<i64>,
+    pub submitted_by: String,
+    pub submitted_at: OffsetDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<OffsetDateTime>,
+    pub reason: Option<String>,
+}
+
+/// One evidence file.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub submission_id: String,
+    /// `None`: the submission's letter.
+    pub request_id: Option<String>,
+    pub kind: EvidenceKind,
+    pub blob_key: String,
+    pub sha256_hex: String,
+    pub media_type: MediaType,
+    pub size: i64,
+    pub file_name: Option<String>,
+}
+
+/// How a submission changes an official.
+#[derive(Debug, Clone)]
+pub enum OfficialChange {
+    /// A new official in an RA stage.
+    Insert(NewOfficial, Status),
+    /// An existing official moves to an RA stage.
+    Stage(i64, Status),
+}
+
+/// A live activation link.
+#[derive(Debug, Clone)]
+pub struct ActivationLink {
+    pub request_id: String,
+    pub official_id: i64,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A decision and what it changes, committed together.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub request_id: String,
+    pub new_state: RequestState,
+    pub decided_by: String,
+    pub at: OffsetDateTime,
+    pub reason: Option<String>,
+    pub official_id: i64,
+    /// `None`: the status follows from the certificate again.
+    pub official_stage: Option<Status>,
+    /// Revoke the official's live certificates with this reason (mutasi).
+    pub revoke: Option<String>,
+    /// (token SHA-256, expiry) of a new activation link.
+    pub link: Option<(String, OffsetDateTime)>,
+    pub message: Option<OutboxMessage>,
+}
+
+/// A completed activation, committed together.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pub token_sha256: String,
+    pub at: OffsetDateTime,
+    pub request_id: String,
+    pub official_id: i64,
+    pub identity: NewOfficial,
+    pub certificate: NewCertificate,
+    /// Revoke the official's other live certificates with this reason.
+    pub revoke_others: Option<String>,
+}
+
+/// Storage of the RA. Every method that changes state does it in one transaction with its audit
+/// events, and the ones that can race (two verifikators, two clicks on a link) are conditional.
+pub trait RaStore: Send + Sync {
+    fn ra_submit(
+        &self,
+        submission_id: &str,
+        kind: RequestKind,
+        submitted_by: &str,
+        requests: &[(RaRequest, OfficialChange)],
+        evidence: &[Evidence],
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn ra_request(&self, id: &str) -> impl Future<Output = StoreResult<Option<RaRequest>>> + Send;
+    /// Requests, newest first, optionally only in one state and/or one unit.
+    fn ra_requests(
+        &self,
+        state: Option<RequestState>,
+        unit: Option<&str>,
+    ) -> impl Future<Output = StoreResult<Vec<RaRequest>>> + Send;
+    /// The submission's letter and the request's own files.
+    fn ra_evidence(
+        &self,
+        submission_id: &str,
+        request_id: &str,
+    ) -> impl Future<Output = StoreResult<Vec<Evidence>>> + Send;
+    /// Adds evidence to a NEW request; when `submit`, moves it (and its official) to
+    /// WAITING_FOR_VERIFICATION. False when the request is not NEW any more.
+    fn ra_add_evidence(
+        &self,
+        request_id: &str,
+        evidence: &[Evidence],
+        submit: Option<i64>,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Records a decision if the request is still WAITING_FOR_VERIFICATION; false otherwise
+    /// (another verifikator decided first).
+    fn ra_decide(
+        &self,
+        decision: &Decision,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// The link, if it exists, is unused and has not expired.
+    fn activation_link(
+        &self,
+        token_sha256: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<Option<ActivationLink>>> + Send;
+    /// Uses the link (once, across processes) and stores the certificate; false when the link
+    /// was used or expired meanwhile.
+    fn ra_activate(
+        &self,
+        activation: &Activation,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+/// Who acts on the RA, from their API client.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub name: String,
+    pub role: String,
+    pub unit: Option<String>,
+    pub person_nik: Option<String>,
+}
+
+impl From<&ApiClientRecord> for Staff {
+    fn from(c: &ApiClientRecord) -> Self {
+        Self {
+            name: c.name.clone(),
+            role: c.role.clone(),
+            unit: c.unit.clone(),
+            person_nik: c.person_nik.clone(),
+        }
+    }
+}
+
+fn same_unit(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+fn forbidden(id: &str, en: &str) -> CoreError {
+    CoreError::Forbidden {
+        id: id.into(),
+        en: en.into(),
+    }
+}
+
+/// An evidence file as received.
+#[derive(Debug, Clone)]
+pub struct EvidenceUpload {
+    pub kind: EvidenceKind,
+    /// For per-official files in a collective submission: whose file it is.
+    pub nik: Option<String>,
+    pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// What a submission asks for.
+#[derive(Debug, Clone)]
+pub struct SubmissionInput {
+    pub kind: RequestKind,
+    pub officials: Vec<NewOfficial>,
+    pub evidence: Vec<EvidenceUpload>,
+    /// False: evidence may be incomplete; the requests stay NEW until completed (the ECS
+    /// registration endpoint).
+    pub require_complete: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubmissionOutcome {
+    pub submission_id: String,
+    pub requests: Vec<RaRequest>,
+}
+
+/// Common passwords and Indonesian favourites, lower-case; a passphrase equal to one of them,
+/// optionally followed by digits or punctuation, is refused.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "passw0rd",
+    "passphrase",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "87654321",
+    "11111111",
+    "00000000",
+    "qwertyui",
+    "qwerty",
+    "qwertyuiop",
+    "asdfghjkl",
+    "iloveyou",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome",
+    "admin",
+    "administrator",
+    "letmein",
+    "monkey",
+    "dragon",
+    "superman",
+    "trustno1",
+    "abcdefgh",
+    "abc12345",
+    "indonesia",
+    "jakarta",
+    "bismillah",
+    "alhamdulillah",
+    "sayang",
+    "sayangku",
+    "rahasia",
+    "katasandi",
+    "kata sandi",
+    "merdeka",
+    "garuda",
+    "pancasila",
+    "bandung",
+    "surabaya",
+    "semarang",
+    "yogyakarta",
+    "kominfo",
+    "diskominfo",
+    "pemda",
+    "pemkot",
+    "pemkab",
+    "bsre",
+    "bssn",
+    "tandatangan",
+    "tanda tangan",
+    "sahih",
+    "rahasiaku",
+    "cintaku",
+    "anakku",
+    "doraemon",
+];
+
+/// The checks on a passphrase an official chooses: length, a list of common passwords, and
+/// nothing that is just their own NIK, NIP, name or e-mail.
+pub fn check_new_passphrase(passphrase: &str, official: &NewOfficial) -> Result<(), CoreError> {
+    crate::service::check_passphrase_policy(passphrase)?;
+    let lower = passphrase.to_lowercase();
+    let core = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    let core = core.trim_start_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    if core.is_empty() || COMMON_PASSWORDS.contains(&core) || COMMON_PASSWORDS.contains(&&*lower) {
+        return Err(CoreError::WeakPassphrase(
+            "terlalu umum, mudah ditebak / too common, easy to guess",
+        ));
+    }
+    let mut chars = lower.chars();
+    if let Some(first) = chars.next()
+        && chars.all(|c| c == first)
+    {
+        return Err(CoreError::WeakPassphrase(
+            "satu karakter berulang / one repeated character",
+        ));
+    }
+    let compact: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+    let email_local = official
+        .email
+        .split('@')
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let name: String = official
+        .name
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    for personal in [&official.nik, &official.nip, &email_local, &name] {
+        let personal: String = personal
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        if personal.len() >= 4 && compact.contains(&personal) {
+            return Err(CoreError::WeakPassphrase(
+                "memuat NIK, NIP, nama atau e-mail / contains your NIK, NIP, name or e-mail",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let mut b = vec![0u8; bytes];
+    let _ = aws_lc_rs::rand::fill(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// SHA-256 (hex) of an activation token: what the database keeps.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
+}
+
+/// What an official sees when opening a live activation link.
+#[derive(Debug, Clone)]
+pub struct ActivationView {
+    pub request: RaRequest,
+    pub expires_at: OffsetDateTime,
+}
+
+impl<S: Store> Sahih<S> {
+    /// The status of the official with this NIK.
+    pub async fn status_of(&self, nik: &str) -> Result<Status, CoreError> {
+        let official = self.store.official_by_nik(nik).await?;
+        let cert = match &official {
+            Some(o) => self.store.latest_certificate(o.id).await?,
+            None => None,
+        };
+        Ok(effective_status(
+            official.as_ref(),
+            cert.as_ref(),
+            OffsetDateTime::now_utc(),
+        ))
+    }
+
+    /// Checks a lifecycle action for the official with this NIK against [`transition`].
+    pub async fn check_transition(&self, nik: &str, action: Action) -> Result<Target, CoreError> {
+        transition(self.status_of(nik).await?, action)
+    }
+
+    /// An operator submits a request for one or more officials (a collective request shares
+    /// one letter). Evidence goes to the blob store with its hash; only PDF, JPEG and PNG, up to
+    /// the configured size, recognised by content.
+    pub async fn ra_submit<B: crate::store::BlobStore>(
+        &self,
+        blobs: &B,
+        staff: &Staff,
+        input: SubmissionInput,
+    ) -> Result<SubmissionOutcome, CoreError> {
+        if staff.role != "operator" {
+            return Err(forbidden(
+                "Hanya operator OPD yang dapat mengajukan permohonan",
+                "Only an OPD operator can submit requests",
+            ));
+        }
+        let Some(operator_unit) = staff.unit.as_deref() else {
+            return Err(forbidden(
+                "Akun operator ini tidak terikat pada unit kerja",
+                "This operator account is not bound to a unit",
+            ));
+        };
+        if input.officials.is_empty() {
+            return Err(CoreError::InvalidArgument(
+                "a request names at least one official".into(),
+            ));
+        }
+        let max_bytes = self.config.ra.max_evidence_mib.max(1) * 1024 * 1024;
+        let now = OffsetDateTime::now_utc();
+        let submission_id = format!("sub-{}", crate::service::new_document_id());
+        let mut seen = std::collections::HashSet::new();
+        let mut items = Vec::new();
+        let mut events = Vec::new();
+        for o in &input.officials {
+            self.identity(o).validate()?;
+            if !seen.insert(o.nik.clone()) {
+                return Err(CoreError::InvalidArgument(format!(
+                    "NIK {} appears twice in the request",
+                    o.nik
+                )));
+            }
+            if !same_unit(&o.unit, operator_unit) {
+                return Err(forbidden(
+                    &format!(
+                        "Operator unit {operator_unit} tidak dapat mengajukan untuk unit {}",
+                        o.unit
+                    ),
+                    &format!(
+                        "An operator of {operator_unit} cannot submit for unit {}",
+                        o.unit
+                    ),
+                ));
+            }
+        }
+        // Evidence: sniff and hash everything before storing anything.
+        let mut accepted = Vec::new();
+        for upload in input.evidence {
+            if upload.bytes.len() as u64 > max_bytes {
+                return Err(CoreError::Evidence(format!(
+                    "{} is larger than {} MiB",
+                    upload.kind.as_str(),
+                    self.config.ra.max_evidence_mib
+                )));
+            }
+            let media = sniff(&upload.bytes).ok_or_else(|| {
+                CoreError::Evidence(format!(
+                    "{} is not a complete PDF, JPEG or PNG file",
+                    upload.kind.as_str()
+                ))
+            })?;
+            if upload.kind != EvidenceKind::SuratPermohonan {
+                let owner = match (&upload.nik, input.officials.len()) {
+                    (Some(n), _) => n.clone(),
+                    (None, 1) => input.officials[0].nik.clone(),
+                    (None, _) => {
+                        return Err(CoreError::Evidence(format!(
+                            "{} in a collective request must name its official (e.g. {}_<NIK>)",
+                            upload.kind.as_str(),
+                            upload.kind.as_str()
+                        )));
+                    }
+                };
+                if !input.officials.iter().any(|o| o.nik == owner) {
+                    return Err(CoreError::Evidence(format!(
+                        "{} names NIK {owner}, who is not in the request",
+                        upload.kind.as_str()
+                    )));
+                }
+                accepted.push((upload, media, Some(owner)));
+            } else {
+                accepted.push((upload, media, None));
+            }
+        }
+        let has_letter = accepted
+            .iter()
+            .any(|(u, _, _)| u.kind == EvidenceKind::SuratPermohonan);
+        let mut complete_for = Vec::new();
+        for o in &input.officials {
+            let missing: Vec<&str> = input
+                .kind
+                .required_evidence()
+                .iter()
+                .filter(|k| {
+                    !accepted
+                        .iter()
+                        .any(|(u, _, owner)| u.kind == **k && owner.as_deref() == Some(&o.nik))
+                })
+                .map(|k| k.as_str())
+                .chain((!has_letter).then_some("surat_permohonan"))
+                .collect();
+            if !missing.is_empty() && input.require_complete {
+                return Err(CoreError::Evidence(format!(
+                    "missing for NIK {}: {}",
+                    o.nik,
+                    missing.join(", ")
+                )));
+            }
+            complete_for.push(missing.is_empty());
+        }
+        for (o, complete) in input.officials.iter().zip(complete_for) {
+            let existing = self.store.official_by_nik(&o.nik).await?;
+            let cert = match &existing {
+                Some(e) => self.store.latest_certificate(e.id).await?,
+                None => None,
+            };
+            let status = effective_status(existing.as_ref(), cert.as_ref(), now);
+            let (change, mut path) = match input.kind {
+                RequestKind::Enroll => match (&existing, status) {
+                    (None, Status::NotRegistered) => {
+                        transition(status, Action::Register)?;
+                        (
+                            OfficialChange::Insert(o.clone(), Status::New),
+                            vec![(Status::NotRegistered, Action::Register, Status::New)],
+                        )
+                    }
+                    // Sent back earlier: the operator submits again.
+                    (Some(e), Status::New) => (OfficialChange::Stage(e.id, Status::New), vec![]),
+                    _ => {
+                        return Err(CoreError::InvalidTransition {
+                            from: status.as_str(),
+                            action: Action::Register.as_str(),
+                        });
+                    }
+                },
+                RequestKind::Renew | RequestKind::Mutasi | RequestKind::Reset => {
+                    let Some(e) = &existing else {
+                        return Err(CoreError::NikNotRegistered);
+                    };
+                    transition(status, Action::RequestRenewal)?;
+                    (
+                        OfficialChange::Stage(e.id, Status::Renew),
+                        vec![(status, Action::RequestRenewal, Status::Renew)],
+                    )
+                }
+            };
+            let mut state = RequestState::New;
+            let change = match change {
+                OfficialChange::Insert(n, Status::New) if complete => {
+                    transition(Status::New, Action::Submit)?;
+                    path.push((Status::New, Action::Submit, Status::WaitingForVerification));
+                    state = RequestState::WaitingForVerification;
+                    OfficialChange::Insert(n, Status::WaitingForVerification)
+                }
+                OfficialChange::Stage(id, Status::New) if complete => {
+                    transition(Status::New, Action::Submit)?;
+                    path.push((Status::New, Action::Submit, Status::WaitingForVerification));
+                    state = RequestState::WaitingForVerification;
+                    OfficialChange::Stage(id, Status::WaitingForVerification)
+                }
+                // Renewals stay RENEW; the request itself waits for the verifikator.
+                OfficialChange::Stage(id, Status::Renew) => {
+                    if complete {
+                        state = RequestState::WaitingForVerification;
+                    }
+                    OfficialChange::Stage(id, Status::Renew)
+                }
+                other => other,
+            };
+            let request = RaRequest {
+                id: format!("req-{}", crate::service::new_document_id()),
+                submission_id: submission_id.clone(),
+                kind: input.kind,
+                official: if input.kind == RequestKind::Enroll || input.kind == RequestKind::Mutasi
+                {
+                    o.clone()
+                } else {
+                    // Renewal and reset keep the identity on file.
+                    existing.as_ref().map(|e| e.identity()).unwrap_or(o.clone())
+                },
+                state,
+                official_id: existing.as_ref().map(|e| e.id),
+                submitted_by: staff.name.clone(),
+                submitted_at: now,
+                decided_by: None,
+                decided_at: None,
+                reason: None,
+            };
+            for (from, action, to) in path {
+                events.push(status_event(
+                    &request,
+                    &staff.name,
+                    from,
+                    action,
+                    to,
+                    "ok",
+                    None,
+                ));
+            }
+            items.push((request, change));
+        }
+        // Store the files, then the records (a crash in between leaves only unreferenced blobs).
+        let mut evidence = Vec::new();
+        for (upload, media, owner) in accepted {
+            let request_id = owner.as_ref().and_then(|nik| {
+                items
+                    .iter()
+                    .find(|(r, _)| &r.official.nik == nik)
+                    .map(|(r, _)| r.id.clone())
+            });
+            let sha = sha256_hex(&upload.bytes);
+            let blob_key = format!(
+                "evidence/{submission_id}/{}-{}.{}",
+                upload.kind.as_str(),
+                owner.as_deref().unwrap_or("surat"),
+                media.extension()
+            );
+            let size = upload.bytes.len() as i64;
+            blobs.put(&blob_key, upload.bytes).await?;
+            evidence.push(Evidence {
+                submission_id: submission_id.clone(),
+                request_id,
+                kind: upload.kind,
+                blob_key,
+                sha256_hex: sha,
+                media_type: media,
+                size,
+                file_name: upload.file_name,
+            });
+        }
+        events.push(
+            AuditEvent::new("ra.submission", &staff.name, "ok")
+                .client(Some(&staff.name))
+                .detail(format!(
+                    "submission={submission_id} kind={} officials={} evidence=[{}]",
+                    input.kind.as_str(),
+                    items.len(),
+                    evidence
+                        .iter()
+                        .map(|e| format!("{}:{}", e.kind.as_str(), e.sha256_hex))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )),
+        );
+        self.store
+            .ra_submit(
+                &submission_id,
+                input.kind,
+                &staff.name,
+                &items,
+                &evidence,
+                &events,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(_) => CoreError::AlreadyEnrolled,
+                other => other.into(),
+            })?;
+        Ok(SubmissionOutcome {
+            submission_id,
+            requests: items.into_iter().map(|(r, _)| r).collect(),
+        })
+    }
+
+    /// A request, if the staff member may see it (operators: their own unit).
+    pub async fn ra_request_for(&self, staff: &Staff, id: &str) -> Result<RaRequest, CoreError> {
+        let request = self
+            .store
+            .ra_request(id)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("request {id}")))?;
+        if staff.role == "operator"
+            && !staff
+                .unit
+                .as_deref()
+                .is_some_and(|u| same_unit(u, &request.official.unit))
+        {
+            // Outside the operator's unit: as if it did not exist.
+            return Err(CoreError::NotFound(format!("request {id}")));
+        }
+        if !matches!(staff.role.as_str(), "operator" | "verifikator" | "admin") {
+            return Err(forbidden(
+                "Akun ini bukan petugas RA",
+                "This account is not RA staff",
+            ));
+        }
+        Ok(request)
+    }
+
+    pub async fn ra_list(
+        &self,
+        staff: &Staff,
+        state: Option<RequestState>,
+    ) -> Result<Vec<RaRequest>, CoreError> {
+        let unit = match staff.role.as_str() {
+            "operator" => Some(staff.unit.clone().unwrap_or_default()),
+            "verifikator" | "admin" => None,
+            _ => {
+                return Err(forbidden(
+                    "Akun ini bukan petugas RA",
+                    "This account is not RA staff",
+                ));
+            }
+        };
+        Ok(self.store.ra_requests(state, unit.as_deref()).await?)
+    }
+
+    /// The evidence of a request with its bytes, each checked against its recorded hash.
+    pub async fn ra_evidence_file<B: crate::store::BlobStore>(
+        &self,
+        blobs: &B,
+        staff: &Staff,
+        request_id: &str,
+        kind: EvidenceKind,
+    ) -> Result<(Evidence, Vec<u8>), CoreError> {
+        let request = self.ra_request_for(staff, request_id).await?;
+        let evidence = self
+            .store
+            .ra_evidence(&request.submission_id, &request.id)
+            .await?
+            .into_iter()
+            .find(|e| e.kind == kind)
+            .ok_or_else(|| CoreError::NotFound(format!("{} of {request_id}", kind.as_str())))?;
+        let bytes = blobs.get(&evidence.blob_key).await?.ok_or_else(|| {
+            CoreError::Evidence(format!("{} is missing from storage", evidence.blob_key))
+        })?;
+        if sha256_hex(&bytes) != evidence.sha256_hex {
+            return Err(CoreError::Evidence(format!(
+                "{} was modified in storage (hash mismatch)",
+                evidence.blob_key
+            )));
+        }
+        Ok((evidence, bytes))
+    }
+
+    /// Adds evidence to a request that is still NEW (e.g. registered through the ECS endpoint);
+    /// when the evidence is complete the request goes to verification.
+    pub async fn ra_add_evidence<B: crate::store::BlobStore>(
+        &self,
+        blobs: &B,
+        staff: &Staff,
+        request_id: &str,
+        uploads: Vec<EvidenceUpload>,
+    ) -> Result<RaRequest, CoreError> {
+        let request = self.ra_request_for(staff, request_id).await?;
+        if staff.role != "operator" {
+            return Err(forbidden(
+                "Hanya operator OPD yang dapat melengkapi berkas",
+                "Only an OPD operator can add evidence",
+            ));
+        }
+        if request.state != RequestState::New {
+            return Err(CoreError::InvalidTransition {
+                from: request.state.as_str(),
+                action: "add-evidence",
+            });
+        }
+        let max_bytes = self.config.ra.max_evidence_mib.max(1) * 1024 * 1024;
+        let mut evidence = Vec::new();
+        for u in uploads {
+            if u.bytes.len() as u64 > max_bytes {
+                return Err(CoreError::Evidence(format!(
+                    "{} is larger than {} MiB",
+                    u.kind.as_str(),
+                    self.config.ra.max_evidence_mib
+                )));
+            }
+            let media = sniff(&u.bytes).ok_or_else(|| {
+                CoreError::Evidence(format!(
+                    "{} is not a complete PDF, JPEG or PNG file",
+                    u.kind.as_str()
+                ))
+            })?;
+            let sha = sha256_hex(&u.bytes);
+            let blob_key = format!(
+                "evidence/{}/{}-{}-{}.{}",
+                request.submission_id,
+                u.kind.as_str(),
+                request.official.nik,
+                &sha[..12],
+                media.extension()
+            );
+            let size = u.bytes.len() as i64;
+            blobs.put(&blob_key, u.bytes).await?;
+            evidence.push(Evidence {
+                submission_id: request.submission_id.clone(),
+                request_id: (u.kind != EvidenceKind::SuratPermohonan).then(|| request.id.clone()),
+                kind: u.kind,
+                blob_key,
+                sha256_hex: sha,
+                media_type: media,
+                size,
+                file_name: u.file_name,
+            });
+        }
+        let mut have: Vec<EvidenceKind> = self
+            .store
+            .ra_evidence(&request.submission_id, &request.id)
+            .await?
+            .iter()
+            .map(|e| e.kind)
+            .collect();
+        have.extend(evidence.iter().map(|e| e.kind));
+        let complete = have.contains(&EvidenceKind::SuratPermohonan)
+            && request
+                .kind
+                .required_evidence()
+                .iter()
+                .all(|k| have.contains(k));
+        let official_id = request
+            .official_id
+            .ok_or_else(|| CoreError::NotFound(format!("official of {request_id}")))?;
+        let mut events = vec![
+            AuditEvent::new("ra.evidence", &staff.name, "ok")
+                .client(Some(&staff.name))
+                .detail(format!(
+                    "request={} evidence=[{}]",
+                    request.id,
+                    evidence
+                        .iter()
+                        .map(|e| format!("{}:{}", e.kind.as_str(), e.sha256_hex))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )),
+        ];
+        let submit = if complete {
+            let current = self.status_of(&request.official.nik).await?;
+            match current {
+                Status::New => {
+                    transition(current, Action::Submit)?;
+                    events.push(status_event(
+                        &request,
+                        &staff.name,
+                        current,
+                        Action::Submit,
+                        Status::WaitingForVerification,
+                        "ok",
+                        None,
+                    ));
+                    Some(official_id)
+                }
+                // A renewal waits in RENEW; only the request moves.
+                Status::Renew => Some(-1),
+                other => {
+                    return Err(CoreError::InvalidTransition {
+                        from: other.as_str(),
+                        action: Action::Submit.as_str(),
+                    });
+                }
+            }
+        } else {
+            None
+        };
+        if !self
+            .store
+            .ra_add_evidence(&request.id, &evidence, submit, &events)
+            .await?
+        {
+            return Err(CoreError::InvalidTransition {
+                from: "WAITING_FOR_VERIFICATION",
+                action: "add-evidence",
+            });
+        }
+        self.ra_request_for(staff, request_id).await
+    }
+
+    /// A verifikator approves (`reason` optional) or rejects (`reason` required) a request.
+    /// On approval the official gets a single-use activation link by e-mail; for a change of
+    /// position the old certificate is revoked at once (affiliationChanged).
+    pub async fn ra_decide(
+        &self,
+        staff: &Staff,
+        request_id: &str,
+        approve: bool,
+        reason: Option<&str>,
+        lang: Lang,
+    ) -> Result<RaRequest, CoreError> {
+        let request = self.ra_request_for(staff, request_id).await?;
+        let action = if approve {
+            Action::Approve
+        } else {
+            Action::Reject
+        };
+        let refuse = |why_id: &str, why_en: &str| forbidden(why_id, why_en);
+        let outcome = if staff.role != "verifikator" {
+            Err(refuse(
+                "Hanya verifikator yang dapat memutus permohonan",
+                "Only a verifikator can decide requests",
+            ))
+        } else if request.submitted_by == staff.name {
+            Err(refuse(
+                "Verifikator tidak dapat memutus permohonan yang ia ajukan sendiri",
+                "A verifikator cannot decide a request they submitted",
+            ))
+        } else if staff.person_nik.as_deref() == Some(request.official.nik.as_str()) {
+            Err(refuse(
+                "Verifikator tidak dapat memutus permohonan atas dirinya sendiri",
+                "A verifikator cannot decide a request about themselves",
+            ))
+        } else if !approve && reason.is_none_or(|r| r.trim().is_empty()) {
+            Err(CoreError::InvalidArgument(
+                "a rejection needs a reason (alasan)".into(),
+            ))
+        } else if request.state != RequestState::WaitingForVerification {
+            Err(CoreError::InvalidTransition {
+                from: request.state.as_str(),
+                action: action.as_str(),
+            })
+        } else {
+            Ok(())
+        };
+        if let Err(e) = outcome {
+            // Refusals of duty separation are audited: an auditor wants to see attempts.
+            if matches!(e, CoreError::Forbidden { .. }) {
+                self.store
+                    .append_audit(&[AuditEvent::new(
+                        &format!("ra.{}", action.as_str()),
+                        &staff.name,
+                        "refused",
+                    )
+                    .client(Some(&staff.name))
+                    .detail(format!("request={} role={}", request.id, staff.role))])
+                    .await?;
+            }
+            return Err(e);
+        }
+        let official_id = request
+            .official_id
+            .ok_or_else(|| CoreError::NotFound(format!("official of {request_id}")))?;
+        let from = self.status_of(&request.official.nik).await?;
+        let target = transition(from, action)?;
+        let now = OffsetDateTime::now_utc();
+        let (to_status, official_stage) = match target {
+            Target::Stage(s) => (s, Some(s)),
+            Target::FromCertificate => {
+                // Back to what the certificate says (a rejected renewal).
+                let official =
+                    self.store
+                        .official_by_id(official_id)
+                        .await?
+                        .map(|o| OfficialRecord {
+                            ra_status: None,
+                            ..o
+                        });
+                let cert = self.store.latest_certificate(official_id).await?;
+                (
+                    effective_status(official.as_ref(), cert.as_ref(), now),
+                    None,
+                )
+            }
+        };
+        let mut decision = Decision {
+            request_id: request.id.clone(),
+            new_state: if approve {
+                RequestState::Approved
+            } else {
+                RequestState::Rejected
+            },
+            decided_by: staff.name.clone(),
+            at: now,
+            reason: reason.map(str::to_string),
+            official_id,
+            official_stage,
+            revoke: None,
+            link: None,
+            message: None,
+        };
+        let mut events = vec![status_event(
+            &request,
+            &staff.name,
+            from,
+            action,
+            to_status,
+            "ok",
+            reason,
+        )];
+        if approve {
+            if request.kind == RequestKind::Mutasi {
+                decision.revoke = Some("affiliationChanged".into());
+                events.push(
+                    AuditEvent::new("revoke", &staff.name, "ok")
+                        .client(Some(&staff.name))
+                        .detail(format!(
+                            "nik={} reason=affiliationChanged request={}",
+                            request.official.nik, request.id
+                        )),
+                );
+            }
+            let token = random_token(32);
+            let expires = now + time::Duration::hours(ACTIVATION_LINK_HOURS);
+            let link = format!("{}/aktivasi/{token}", self.config.base_url);
+            decision.link = Some((token_hash(&token), expires));
+            decision.message = Some(activation_message(&request, &link, expires, lang));
+            events.push(
+                AuditEvent::new("ra.activation-link", &staff.name, "ok")
+                    .client(Some(&staff.name))
+                    .detail(format!(
+                        "request={} to={} expires={}",
+                        request.id,
+                        request.official.email,
+                        expires.unix_timestamp()
+                    )),
+            );
+        } else {
+            decision.message = Some(rejection_message(&request, reason.unwrap_or(""), lang));
+        }
+        if !self.store.ra_decide(&decision, &events).await? {
+            return Err(CoreError::InvalidTransition {
+                from: "decided",
+                action: action.as_str(),
+            });
+        }
+        self.ra_request_for(staff, request_id).await
+    }
+
+    /// What the official sees when opening an activation link; errors when the link is
+    /// unknown, used or expired.
+    pub async fn activation_view(&self, token: &str) -> Result<ActivationView, CoreError> {
+        let link = self
+            .store
+            .activation_link(&token_hash(token), OffsetDateTime::now_utc())
+            .await?
+            .ok_or(CoreError::ActivationLinkInvalid)?;
+        let request = self
+            .store
+            .ra_request(&link.request_id)
+            .await?
+            .ok_or(CoreError::ActivationLinkInvalid)?;
+        Ok(ActivationView {
+            request,
+            expires_at: link.expires_at,
+        })
+    }
+
+    /// The official chooses their passphrase: only now is the key pair generated and the
+    /// certificate issued. The link works once; the passphrase is checked before it is used up,
+    /// so a rejected passphrase can be corrected.
+    pub async fn activate(
+        &self,
+        token: &str,
+        passphrase: &str,
+    ) -> Result<crate::EnrollOutcome, CoreError> {
+        let view = self.activation_view(token).await?;
+        let request = view.request;
+        check_new_passphrase(passphrase, &request.official)?;
+        let official_id = request
+            .official_id
+            .ok_or(CoreError::ActivationLinkInvalid)?;
+        let from = self.status_of(&request.official.nik).await?;
+        transition(from, Action::Activate)?;
+        let alg: KeyAlgorithm = self.config.keys.official.parse().map_err(|_| {
+            CoreError::Config(format!(
+                "unknown official key algorithm {}",
+                self.config.keys.official
+            ))
+        })?;
+        let issued = self.issue_for(&request.official, alg, passphrase).await?;
+        let certificate = issued.certificate.clone();
+        let now = OffsetDateTime::now_utc();
+        let revoke_others = match request.kind {
+            RequestKind::Enroll => None,
+            // Mutasi: already revoked (affiliationChanged) on approval; anything live left is
+            // superseded, as for a renewal or a reset.
+            RequestKind::Renew | RequestKind::Mutasi | RequestKind::Reset => {
+                Some("superseded".to_string())
+            }
+        };
+        let events = vec![
+            status_event(
+                &request,
+                &request.official.nik,
+                from,
+                Action::Activate,
+                Status::Issue,
+                "ok",
+                None,
+            )
+            .detail(format!(
+                "nik={} request={} kind={} serial={} from={} to=ISSUE",
+                request.official.nik,
+                request.id,
+                request.kind.as_str(),
+                certificate.serial_hex(),
+                from.as_str()
+            )),
+        ];
+        let activation = Activation {
+            token_sha256: token_hash(token),
+            at: now,
+            request_id: request.id.clone(),
+            official_id,
+            identity: request.official.clone(),
+            certificate: issued.into_new_certificate(official_id),
+            revoke_others,
+        };
+        if !self.store.ra_activate(&activation, &events).await? {
+            return Err(CoreError::ActivationLinkInvalid);
+        }
+        Ok(crate::EnrollOutcome {
+            official_id,
+            certificate,
+        })
+    }
+}
+
+fn status_event(
+    request: &RaRequest,
+    actor: &str,
+    from: Status,
+    action: Action,
+    to: Status,
+    result: &str,
+    reason: Option<&str>,
+) -> AuditEvent {
+    AuditEvent::new(&format!("ra.{}", action.as_str()), actor, result)
+        .client(Some(actor))
+        .detail(format!(
+            "nik={} request={} kind={} from={} to={}{}",
+            request.official.nik,
+            request.id,
+            request.kind.as_str(),
+            from.as_str(),
+            to.as_str(),
+            reason
+                .map(|r| format!(" reason={}", r.replace('\n', " ")))
+                .unwrap_or_default()
+        ))
+}
+
+fn activation_message(
+    request: &RaRequest,
+    link: &str,
+    expires: OffsetDateTime,
+    lang: Lang,
+) -> OutboxMessage {
+    let (subject, body) = match lang {
+        Lang::Id => (
+            "Aktivasi sertifikat elektronik".to_string(),
+            format!(
+                "Yth. {name},\n\nPermohonan sertifikat elektronik Anda ({kind}) telah diverifikasi.\n\
+                 Buka tautan berikut untuk memilih passphrase Anda sendiri; setelah itu kunci dan\n\
+                 sertifikat Anda dibuat:\n\n{link}\n\nTautan hanya dapat dipakai sekali dan berlaku sampai {until}.\n\
+                 Jangan teruskan tautan ini kepada siapa pun. Petugas tidak akan pernah menanyakan passphrase Anda.\n",
+                name = request.official.name,
+                kind = request.kind.as_str(),
+                until = format_wib(expires, Lang::Id)
+            ),
+        ),
+        Lang::En => (
+            "Activate your electronic certificate".to_string(),
+            format!(
+                "Dear {name},\n\nYour certificate request ({kind}) was verified.\n\
+                 Open this link to choose your own passphrase; your key and certificate are made then:\n\n{link}\n\n\
+                 The link works once and expires at {until}.\n\
+                 Do not forward it. Staff will never ask for your passphrase.\n",
+                name = request.official.name,
+                kind = request.kind.as_str(),
+                until = format_wib(expires, Lang::En)
+            ),
+        ),
+    };
+    OutboxMessage {
+        recipient: request.official.email.clone(),
+        subject,
+        body,
+    }
+}
+
+fn rejection_message(request: &RaRequest, reason: &str, lang: Lang) -> OutboxMessage {
+    let (subject, body) = match lang {
+        Lang::Id => (
+            "Permohonan sertifikat elektronik dikembalikan".to_string(),
+            format!(
+                "Yth. {},\n\nPermohonan sertifikat elektronik Anda dikembalikan oleh verifikator.\nAlasan: {reason}\n\
+                 Silakan hubungi operator OPD Anda untuk melengkapi permohonan.\n",
+                request.official.name
+            ),
+        ),
+        Lang::En => (
+            "Certificate request returned".to_string(),
+            format!(
+                "Dear {},\n\nYour certificate request was returned by the verifikator.\nReason: {reason}\n\
+                 Please contact your OPD operator to complete it.\n",
+                request.official.name
+            ),
+        ),
+    };
+    OutboxMessage {
+        recipient: request.official.email.clone(),
+        subject,
+        body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_allows_the_seeds_path_and_nothing_skipped() {
+        use Action as A;
+        use Status as S;
+        assert_eq!(
+            transition(S::NotRegistered, A::Register).ok(),
+            Some(Target::Stage(S::New))
+        );
+        assert_eq!(
+            transition(S::New, A::Submit).ok(),
+            Some(Target::Stage(S::WaitingForVerification))
+        );
+        assert_eq!(
+            transition(S::WaitingForVerification, A::Approve).ok(),
+            Some(Target::Stage(S::NoCertificate))
+        );
+        assert_eq!(
+            transition(S::NoCertificate, A::Activate).ok(),
+            Some(Target::FromCertificate)
+        );
+        // Skips are refused.
+        for (from, action) in [
+            (S::NotRegistered, A::Approve),
+            (S::New, A::Approve),
+            (S::New, A::Activate),
+            (S::WaitingForVerification, A::Activate),
+            (S::NoCertificate, A::Approve),
+            (S::Issue, A::Activate),
+            (S::Issue, A::Resume),
+            (S::Suspend, A::Suspend),
+            (S::Revoke, A::Resume),
+            (S::Revoke, A::Suspend),
+            (S::NotRegistered, A::Revoke),
+            (S::WaitingForVerification, A::Register),
+        ] {
+            assert!(
+                matches!(
+                    transition(from, action),
+                    Err(CoreError::InvalidTransition { .. })
+                ),
+                "{from:?} {action:?} must be refused"
+            );
+        }
+        assert_eq!(
+            transition(S::Issue, A::RequestRenewal).ok(),
+            Some(Target::Stage(S::Renew))
+        );
+    }
+
+    #[test]
+    fn sniffing_is_by_content_and_needs_a_complete_file() {
+        let pdf = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+        assert_eq!(sniff(&pdf), Some(MediaType::Pdf));
+        assert_eq!(sniff(&pdf[..20]), None, "truncated PDF");
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        jpeg.extend([0u8; 40]);
+        jpeg.extend([0xFF, 0xD9]);
+        assert_eq!(sniff(&jpeg), Some(MediaType::Jpeg));
+        assert_eq!(sniff(&jpeg[..30]), None);
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend([0u8; 17]);
+        png.extend(b"\0\0\0\0IEND\xaeB`\x82");
+        assert_eq!(sniff(&png), Some(MediaType::Png));
+        assert_eq!(sniff(b"MZ\x90\0 this is an executable file......"), None);
+        assert_eq!(sniff(b"<html><body>%PDF-</body></html>"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn passphrase_checks_refuse_common_and_personal_ones() {
+        let o = NewOfficial {
+            nik: "3573010101800001".into(),
+            nip: "198001012005011001".into(),
+            name: "Budi Santoso".into(),
+            email: "budi.santoso@malangkota.go.id".into(),
+            position: "Kepala Dinas".into(),
+            unit: "Diskominfo".into(),
+        };
+        for weak in [
+            "password123",
+            "Bismillah2024!",
+            "12345678",
+            "aaaaaaaaaa",
+            "x3573010101800001",
+            "BudiSantoso88",
+            "budi.santoso!!",
+            "short",
+        ] {
+            assert!(
+                matches!(
+                    check_new_passphrase(weak, &o),
+                    Err(CoreError::WeakPassphrase(_))
+                ),
+                "{weak} must be refused"
+            );
+        }
+        check_new_passphrase("kopi tubruk di alun-alun batu", &o).unwrap();
+    }
+}

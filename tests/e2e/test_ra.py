@@ -1,0 +1,419 @@
+"""The registration authority end to end over HTTP (issue 5), on SQLite + local directory and on
+PostgreSQL + S3 (moto): an OPD operator submits with evidence, a Diskominfo verifikator approves,
+the official activates with a passphrase only they choose, signs, a third party verifies; then a
+change of position (mutasi) revokes and re-issues, and the old signature still verifies as made
+before the revocation. Also: separation of duties, the state machine, evidence sniffing,
+expired and reused activation links, collective requests, the ECS registration endpoint, a
+passphrase reset, and suspension.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import threading
+import time
+import urllib.parse
+
+import pytest
+from PIL import Image
+
+from conftest import REPO
+from ecs_support import BACKENDS, b64, ecs_error, http, make_deployment, multipart
+from validators import pdfsig, qpdf_check, run
+
+PYHANKO = REPO / ".venv" / "bin" / "pyhanko"
+UNIT = "Dinas Komunikasi dan Informatika"
+VERIF_NIK = "3573014404800009"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def dep(request, sahih_bin, tmp_path_factory):
+    # A small evidence limit so the size test stays small.
+    d = make_deployment(sahih_bin, tmp_path_factory.mktemp(f"ra-{request.param}"), request.param,
+                        config_edits={"max_evidence_mib": 1})
+    d.app = d.add_client("eoffice")
+    d.operator = d.add_client("op-kominfo", "--role", "operator", "--unit", UNIT)
+    d.other_operator = d.add_client("op-dinkes", "--role", "operator", "--unit", "Dinas Kesehatan")
+    d.verifikator = d.add_client("verif-1", "--role", "verifikator", "--person-nik", VERIF_NIK)
+    d.verifikator2 = d.add_client("verif-2", "--role", "verifikator")
+    nss = d.sahih.workdir / "nss"
+    nss.mkdir()
+    run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"])
+    run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "C,C,C", "-i", d.sahih.root_pem])
+    d.nss = nss
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="module")
+def files(corpus):
+    jpg, png = io.BytesIO(), io.BytesIO()
+    Image.new("RGB", (320, 200), (200, 180, 150)).save(jpg, "JPEG", quality=90)
+    Image.new("RGB", (320, 200), (150, 180, 200)).save(png, "PNG")
+    return {
+        "letter": (corpus / "reportlab.pdf").read_bytes(),
+        "sk": (corpus / "libreoffice.pdf").read_bytes(),
+        "ktp_jpg": jpg.getvalue(),
+        "ktp_png": png.getvalue(),
+        "doc": (corpus / "libreoffice.pdf").read_bytes(),
+    }
+
+
+def url(dep, path):
+    return dep.servers[0].url + path
+
+
+def official(nik, name, position="Kepala Seksi Persandian", unit=UNIT):
+    local = re.sub(r"[^a-z]", ".", name.lower())
+    return {"nik": nik, "nip": "19800101" + "200501" + "1" + nik[-3:], "name": name,
+            "email": f"{local}@contoh.go.id", "position": position, "unit": unit}
+
+
+def submit(dep, credential, kind, officials, evidence):
+    """evidence: part name -> (file name, bytes, content type)."""
+    body, ctype = multipart({"request": json.dumps({"kind": kind, "officials": officials})}, evidence)
+    return http("POST", url(dep, "/api/v1/ra/submissions"), credential=credential, data=body,
+                content_type=ctype)
+
+
+def enroll_evidence(files, suffix=""):
+    return {
+        "surat_permohonan": ("surat.pdf", files["letter"], "application/pdf"),
+        f"ktp{suffix}": ("ktp.jpg", files["ktp_jpg"], "image/jpeg"),
+        f"sk_jabatan{suffix}": ("sk.pdf", files["sk"], "application/pdf"),
+    }
+
+
+def decide(dep, credential, request_id, verdict, **body):
+    return http("POST", url(dep, f"/api/v1/ra/requests/{request_id}/{verdict}"),
+                credential=credential, json_body=body or None)
+
+
+def activation_token(dep, email) -> str:
+    out = dep.run("outbox", email).stdout
+    links = re.findall(r"/aktivasi/([A-Za-z0-9_-]{20,})", out)
+    assert links, out
+    return links[-1]
+
+
+def status(dep, nik):
+    return http("POST", url(dep, "/api/v2/user/check/status"), credential=dep.app,
+                json_body={"nik": nik}).json()
+
+
+def sign(dep, nik, passphrase, pdf):
+    return http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.app,
+                json_body={"nik": nik, "passphrase": passphrase, "file": [b64(pdf)]})
+
+
+def activate_form(dep, token, p1, p2=None):
+    data = urllib.parse.urlencode({"passphrase": p1, "passphrase2": p2 or p1}).encode()
+    return http("POST", url(dep, f"/aktivasi/{token}"), data=data,
+                content_type="application/x-www-form-urlencoded")
+
+
+def outside_validators_accept(dep, pdf: bytes, name: str):
+    path = dep.sahih.workdir / name
+    path.write_bytes(pdf)
+    assert qpdf_check(path).clean
+    ps = pdfsig(path, dep.nss)
+    assert ps.signatures and all(s.valid and s.trusted for s in ps.signatures), ps.run.describe()
+    v = run([PYHANKO, "sign", "adesverify", "--trust", dep.sahih.root_pem, "--trust-replace", path])
+    assert v.returncode == 0 and "INTACT:TRUSTED" in v.stdout, v.describe()
+
+
+def test_the_seeds_path_enroll_verify_activate_sign_verify_then_mutasi(dep, files):
+    nik = "3573010202800001"
+    o = official(nik, "Rina Wulandari")
+    r = submit(dep, dep.operator, "enroll", [o], enroll_evidence(files))
+    assert r.status == 201, r.body[:400]
+    req = r.json()["requests"][0]
+    assert req["state"] == "WAITING_FOR_VERIFICATION" and req["official_status"] == "WAITING_FOR_VERIFICATION"
+    assert {e["kind"]: e["media_type"] for e in req["evidence"]} == {
+        "surat_permohonan": "application/pdf", "ktp": "image/jpeg", "sk_jabatan": "application/pdf"}
+    st = status(dep, nik)
+    assert (st["status_code"], st["status"]) == (1117, "WAITING_FOR_VERIFICATION"), st
+    # Not signing before activation.
+    code, _ = ecs_error(sign(dep, nik, "apa saja passphrase-nya", files["doc"]))
+    assert code == 2021
+
+    # The verifikator reviews: the queue and the evidence (checked against its hash).
+    queue = http("GET", url(dep, "/api/v1/ra/requests?state=WAITING_FOR_VERIFICATION"),
+                 credential=dep.verifikator).json()
+    assert req["id"] in [q["id"] for q in queue]
+    ktp = http("GET", url(dep, f"/api/v1/ra/requests/{req['id']}/evidence/ktp"), credential=dep.verifikator)
+    assert ktp.status == 200 and ktp.body == files["ktp_jpg"]
+    assert ktp.headers["content-type"] == "image/jpeg" and ktp.headers["x-content-type-options"] == "nosniff"
+
+    r = decide(dep, dep.verifikator, req["id"], "approve")
+    assert r.status == 200, r.body[:300]
+    assert r.json()["state"] == "APPROVED" and r.json()["official_status"] == "NO_CERTIFICATE"
+    assert status(dep, nik)["status_code"] == 1112
+
+    # The official opens the link from the e-mail and chooses a passphrase.
+    token = activation_token(dep, o["email"])
+    page = http("GET", url(dep, f"/aktivasi/{token}"))
+    assert page.status == 200 and b"Rina Wulandari" in page.body and b"type=\"password\"" in page.body
+    assert "form-action 'self'" in page.headers["content-security-policy"]
+    r = activate_form(dep, token, "Kopi-Tubruk-Alun-Alun-2026", "Kopi-Tubruk-Alun-Alun-2027")
+    assert r.status == 400 and "tidak sama".encode() in r.body
+    r = activate_form(dep, token, "Bismillah2024!")
+    assert r.status == 400 and b"umum" in r.body
+    r = activate_form(dep, token, "rina wulandari 88")
+    assert r.status == 400 and b"nama" in r.body
+    passphrase = "Kopi-Tubruk-Alun-Alun-2026"
+    r = activate_form(dep, token, passphrase)
+    assert r.status == 200 and "Sertifikat Anda aktif".encode() in r.body, r.body[:400]
+    # Single use.
+    assert http("GET", url(dep, f"/aktivasi/{token}")).status == 410
+    again = http("POST", url(dep, f"/api/v1/activation/{token}"), json_body={"passphrase": passphrase})
+    assert again.status == 410 and ecs_error(again)[0] == 4045
+    assert status(dep, nik)["status"] == "ISSUE"
+
+    # Signs; outside validators accept; a third party verifies.
+    signed = sign(dep, nik, passphrase, files["doc"])
+    assert signed.status == 200, signed.body[:300]
+    before = base64.b64decode(signed.json()["file"][0])
+    outside_validators_accept(dep, before, "ra-activated.pdf")
+    j = http("POST", url(dep, "/api/v2/verify/pdf"), credential=dep.app,
+             json_body={"file": b64(before)}).json()
+    assert j["conclusion"] == "VALID", j
+
+    # Mutasi: the operator submits the new position with the new SK; on approval the old
+    # certificate is revoked (affiliationChanged) and the official activates again.
+    time.sleep(1.2)  # revocation times are whole seconds
+    moved = dict(o, position="Kepala Bidang Statistik")
+    r = submit(dep, dep.operator, "mutasi", [moved], {
+        "surat_permohonan": ("surat-mutasi.pdf", files["letter"], "application/pdf"),
+        "sk_jabatan": ("sk-mutasi.pdf", files["sk"], "application/pdf")})
+    assert r.status == 201, r.body[:300]
+    mreq = r.json()["requests"][0]
+    assert mreq["official_status"] == "RENEW" and mreq["state"] == "WAITING_FOR_VERIFICATION"
+    # Still signs with the current certificate while the request waits.
+    assert sign(dep, nik, passphrase, files["doc"]).status == 200
+    time.sleep(1.2)
+    assert decide(dep, dep.verifikator2, mreq["id"], "approve").status == 200
+    code, text = ecs_error(sign(dep, nik, passphrase, files["doc"]))
+    assert code == 2021 and "dicabut" in text, text
+    token2 = activation_token(dep, o["email"])
+    assert token2 != token
+    r = http("POST", url(dep, f"/api/v1/activation/{token2}"),
+             json_body={"passphrase": "Nasi-Rawon-Setan-Malam-Hari"})
+    assert r.status == 200, r.body[:300]
+    after = sign(dep, nik, "Nasi-Rawon-Setan-Malam-Hari", files["doc"])
+    assert after.status == 200
+    body, ctype = multipart({}, {"signed_file": ("baru.pdf", base64.b64decode(after.json()["file"][0]),
+                                                 "application/pdf")})
+    j = http("POST", url(dep, "/api/sign/verify"), credential=dep.app, data=body, content_type=ctype).json()
+    assert "title=Kepala Bidang Statistik" in j["details"][0]["info_signer"]["signer_dn"], j
+    # The signature made before the mutasi still verifies: made before the revocation.
+    j = http("POST", url(dep, "/api/v2/verify/pdf"), credential=dep.app,
+             json_body={"file": b64(before)}).json()
+    assert j["conclusion"] == "VALID", j
+    outside_validators_accept(dep, before, "ra-before-mutasi.pdf")
+
+    # Every transition is in the audit chain, which verifies; no passphrase or token in it.
+    export = dep.run("audit", "export").stdout
+    actions = [json.loads(line)["action"] for line in export.splitlines()]
+    for a in ["ra.register", "ra.submit", "ra.approve", "ra.activation-link", "ra.activate",
+              "ra.request-renewal", "revoke"]:
+        assert a in actions, a
+    assert passphrase not in export and token not in export and token2 not in export
+    assert dep.run("audit", "verify").returncode == 0
+
+
+def test_separation_of_duties_and_unit_scope(dep, files):
+    nik = "3573010303800002"
+    o = official(nik, "Agus Salim")
+    # Only operators submit, only for their unit.
+    r = submit(dep, dep.verifikator, "enroll", [o], enroll_evidence(files))
+    assert r.status == 403 and ecs_error(r)[0] == 4033
+    r = submit(dep, dep.other_operator, "enroll", [o], enroll_evidence(files))
+    assert r.status == 403 and "unit" in r.json()["message"]
+    r = submit(dep, dep.app, "enroll", [o], enroll_evidence(files))
+    assert r.status == 403
+    r = submit(dep, dep.operator, "enroll", [o], enroll_evidence(files))
+    assert r.status == 201
+    rid = r.json()["requests"][0]["id"]
+    # Another unit's operator does not see it.
+    assert http("GET", url(dep, f"/api/v1/ra/requests/{rid}"), credential=dep.other_operator).status == 404
+    listed = http("GET", url(dep, "/api/v1/ra/requests"), credential=dep.other_operator).json()
+    assert rid not in [x["id"] for x in listed]
+    # Operators cannot decide.
+    assert decide(dep, dep.operator, rid, "approve").status == 403
+    # A verifikator cannot decide a request about themselves.
+    me = official(VERIF_NIK, "Dewi Verifikator")
+    r = submit(dep, dep.operator, "enroll", [me], enroll_evidence(files))
+    assert r.status == 201
+    own = r.json()["requests"][0]["id"]
+    r = decide(dep, dep.verifikator, own, "approve")
+    assert r.status == 403 and "dirinya sendiri" in r.json()["message"], r.body
+    assert decide(dep, dep.verifikator2, own, "approve").status == 200
+    refusals = [json.loads(line) for line in dep.run("audit", "export").stdout.splitlines()]
+    assert any(e["action"] == "ra.approve" and e["result"] == "refused" and e["actor"] == "verif-1"
+               for e in refusals)
+    # A verifikator cannot suspend or revoke their own certificate either.
+    r = http("POST", url(dep, f"/api/v1/officials/{VERIF_NIK}/suspend"), credential=dep.verifikator,
+             json_body={"reason": "x"})
+    assert r.status == 403
+
+
+def test_state_machine_rejection_and_resubmission(dep, files):
+    nik = "3573010404800003"
+    o = official(nik, "Budi Hartono")
+    rid = submit(dep, dep.operator, "enroll", [o], enroll_evidence(files)).json()["requests"][0]["id"]
+    # No skipping: a waiting official cannot be suspended, resumed or revoked.
+    for action in ["suspend", "resume", "revoke"]:
+        r = http("POST", url(dep, f"/api/v1/officials/{nik}/{action}"), credential=dep.verifikator)
+        assert r.status == 409 and ecs_error(r)[0] == 4091, (action, r.body)
+    # A second enrollment while one waits is a state-machine violation.
+    r = submit(dep, dep.operator, "enroll", [o], enroll_evidence(files))
+    assert r.status == 409 and ecs_error(r)[0] == 4091
+    # A rejection needs a reason; then the official is told, and is back at NEW.
+    assert decide(dep, dep.verifikator, rid, "reject").status == 400
+    r = decide(dep, dep.verifikator, rid, "reject", reason="Scan e-KTP tidak terbaca")
+    assert r.status == 200 and r.json()["state"] == "REJECTED" and r.json()["official_status"] == "NEW"
+    assert "Scan e-KTP tidak terbaca" in dep.run("outbox", o["email"]).stdout
+    # Deciding again is a state-machine violation.
+    r = decide(dep, dep.verifikator2, rid, "approve")
+    assert r.status == 409 and ecs_error(r)[0] == 4091
+    assert status(dep, nik)["status"] == "NEW"
+    # The operator resubmits with a better scan; it goes to verification again.
+    ev = enroll_evidence(files)
+    ev["ktp"] = ("ktp.png", files["ktp_png"], "image/png")
+    r = submit(dep, dep.operator, "enroll", [o], ev)
+    assert r.status == 201 and r.json()["requests"][0]["state"] == "WAITING_FOR_VERIFICATION"
+    # Two verifikators approving at once: exactly one decision.
+    rid2 = r.json()["requests"][0]["id"]
+    results = []
+    threads = [threading.Thread(target=lambda c=c: results.append(decide(dep, c, rid2, "approve").status))
+               for c in (dep.verifikator, dep.verifikator2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(results) == [200, 409], results
+    # Two clicks on the same link at once: exactly one activation.
+    token = activation_token(dep, o["email"])
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        http("POST", url(dep, f"/api/v1/activation/{token}"),
+             json_body={"passphrase": "Gado-Gado-Bon-Bin-Pojok"}).status)) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(results) == [200, 410, 410, 410], results
+    # An expired link is refused.
+    nik3 = "3573010505800004"
+    o3 = official(nik3, "Citra Lestari")
+    rid3 = submit(dep, dep.operator, "enroll", [o3], enroll_evidence(files)).json()["requests"][0]["id"]
+    assert decide(dep, dep.verifikator, rid3, "approve").status == 200
+    token3 = activation_token(dep, o3["email"])
+    dep.sql(f"UPDATE activation_links SET expires_at = expires_at - 86401 WHERE request_id = '{rid3}'")
+    r = http("POST", url(dep, f"/api/v1/activation/{token3}"), json_body={"passphrase": "Es-Dawet-Ayu-Banjarnegara"})
+    assert r.status == 410
+    assert http("GET", url(dep, f"/aktivasi/{token3}")).status == 410
+    assert http("GET", url(dep, "/aktivasi/bukan-token-yang-benar-sama-sekali")).status == 410
+
+
+def test_evidence_of_the_wrong_type_size_or_incomplete(dep, files, tmp_path):
+    o = official("3573010606800005", "Dian Sastro")
+    cases = {
+        "html renamed to pdf": ("surat_permohonan", ("surat.pdf", b"<html><body>%PDF-1.7 bukan</body></html>" * 3, "application/pdf")),
+        "executable": ("ktp", ("ktp.jpg", b"MZ\x90\x00" + b"\x00" * 200, "image/jpeg")),
+        "truncated pdf": ("sk_jabatan", ("sk.pdf", files["sk"][: len(files["sk"]) // 2], "application/pdf")),
+        "svg": ("ktp", ("ktp.png", b"<svg xmlns='http://www.w3.org/2000/svg'></svg>" * 3, "image/png")),
+    }
+    for label, (part, content) in cases.items():
+        ev = enroll_evidence(files)
+        ev[part] = content
+        r = submit(dep, dep.operator, "enroll", [o], ev)
+        assert r.status == 400 and ecs_error(r)[0] == 4016, (label, r.body)
+    big = enroll_evidence(files)
+    big["sk_jabatan"] = ("sk.pdf", b"%PDF-1.7\n" + b"0" * (1024 * 1024 + 10) + b"\n%%EOF\n", "application/pdf")
+    r = submit(dep, dep.operator, "enroll", [o], big)
+    assert r.status == 400 and "MiB" in r.json()["message"]
+    missing = enroll_evidence(files)
+    del missing["sk_jabatan"]
+    r = submit(dep, dep.operator, "enroll", [o], missing)
+    assert r.status == 400 and "sk_jabatan" in r.json()["message"]
+    # Nothing was registered by the refused attempts.
+    assert status(dep, o["nik"])["status"] == "NOT_REGISTERED"
+
+
+def test_collective_request_one_letter_several_officials(dep, files):
+    a = official("3573010707800006", "Eka Putri")
+    b = official("3573010808800007", "Fajar Nugroho", position="Sekretaris Dinas")
+    ev = {"surat_permohonan": ("surat-kolektif.pdf", files["letter"], "application/pdf")}
+    for o in (a, b):
+        ev[f"ktp_{o['nik']}"] = ("ktp.jpg", files["ktp_jpg"], "image/jpeg")
+        ev[f"sk_jabatan_{o['nik']}"] = ("sk.pdf", files["sk"], "application/pdf")
+    r = submit(dep, dep.operator, "enroll", [a, b], ev)
+    assert r.status == 201, r.body[:300]
+    reqs = r.json()["requests"]
+    assert len(reqs) == 2 and len({x["submission_id"] for x in reqs}) == 1
+    for x in reqs:
+        kinds = sorted(e["kind"] for e in x["evidence"])
+        assert kinds == ["ktp", "sk_jabatan", "surat_permohonan"], x
+        assert decide(dep, dep.verifikator, x["id"], "approve").status == 200
+    for o in (a, b):
+        assert activation_token(dep, o["email"])
+    # The CLI sees the same queue.
+    out = dep.run("ra", "list", "--as", "verif-1", "--state", "APPROVED").stdout
+    assert a["nik"] in out and b["nik"] in out
+
+
+def test_ecs_registration_endpoint_then_evidence_then_verification(dep, files):
+    nik = "3573010909800008"
+    body = {"nik": nik, "nip": "198009092005012008", "nama": "Gita Permata",
+            "email": "gita.permata@contoh.go.id", "jabatan": "Analis Kebijakan", "unit_kerja": UNIT}
+    r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.operator, json_body=body)
+    assert r.status == 200, r.body[:300]
+    data = r.json()["data"]
+    assert data["status"] == "NEW" and data["status_code"] == 1116
+    assert status(dep, nik)["status"] == "NEW"
+    # The client library's path works too, and duplicates are refused as ECS does (4024).
+    r = http("POST", url(dep, "/api/v2/user/register"), credential=dep.operator, json_body=body)
+    assert r.status == 409 and ecs_error(r)[0] == 4024
+    r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.operator,
+             json_body={"nama": "Tanpa NIK", "email": "x@contoh.go.id"})
+    assert ecs_error(r)[0] == 4014
+    # Evidence completes the request; it goes to verification.
+    fields, ctype = multipart({}, enroll_evidence(files))
+    r = http("POST", url(dep, f"/api/v1/ra/requests/{data['id']}/evidence"), credential=dep.operator,
+             data=fields, content_type=ctype)
+    assert r.status == 200 and r.json()["state"] == "WAITING_FOR_VERIFICATION", r.body[:300]
+    assert status(dep, nik)["status_code"] == 1117
+
+
+def test_reset_and_suspension(dep, files):
+    nik = "3573011010800009"
+    o = official(nik, "Hendra Gunawan")
+    rid = submit(dep, dep.operator, "enroll", [o], enroll_evidence(files)).json()["requests"][0]["id"]
+    assert decide(dep, dep.verifikator, rid, "approve").status == 200
+    old = "Sate-Klopo-Ondomohen-Pagi"
+    assert http("POST", url(dep, f"/api/v1/activation/{activation_token(dep, o['email'])}"),
+                json_body={"passphrase": old}).status == 200
+    assert sign(dep, nik, old, files["doc"]).status == 200
+    # Suspended officials cannot sign (ECS 2021, "ditangguhkan"); resumed, they can.
+    r = http("POST", url(dep, f"/api/v1/officials/{nik}/suspend"), credential=dep.verifikator,
+             json_body={"reason": "pemeriksaan inspektorat"})
+    assert r.status == 200 and r.json()["status"] == "SUSPEND"
+    code, text = ecs_error(sign(dep, nik, old, files["doc"]))
+    assert code == 2021 and "ditangguhkan" in text
+    r = http("POST", url(dep, f"/api/v1/officials/{nik}/resume"), credential=dep.verifikator)
+    assert r.status == 200 and r.json()["status"] == "ISSUE"
+    # Forgotten passphrase: a verified reset issues a new key; the old one is revoked (superseded).
+    r = submit(dep, dep.operator, "reset", [o], {
+        "surat_permohonan": ("surat-reset.pdf", files["letter"], "application/pdf"),
+        "ktp": ("ktp.jpg", files["ktp_jpg"], "image/jpeg")})
+    assert r.status == 201, r.body[:300]
+    assert decide(dep, dep.verifikator, r.json()["requests"][0]["id"], "approve").status == 200
+    new = "Rujak-Cingur-Pasar-Genteng"
+    assert http("POST", url(dep, f"/api/v1/activation/{activation_token(dep, o['email'])}"),
+                json_body={"passphrase": new}).status == 200
+    code, _ = ecs_error(sign(dep, nik, old, files["doc"]))
+    assert code == 2031
+    assert sign(dep, nik, new, files["doc"]).status == 200
+    crl = dep.run("crl")
+    text = run(["openssl", "crl", "-noout", "-text"], input=crl.stdout.encode()).stdout
+    assert "Superseded" in text, text
