@@ -54,6 +54,10 @@ pub struct OfficialRecord {
     /// The RA stage (NEW, WAITING_FOR_VERIFICATION, NO_CERTIFICATE, RENEW); `None` when the
     /// status follows from the newest certificate.
     pub ra_status: Option<String>,
+    /// "person" (an official) or "seal" (an institution's e-seal; `nik` is its idSubscriber).
+    pub kind: String,
+    /// Gateway mode: signing is forwarded to the upstream ECS; no local key.
+    pub upstream: bool,
 }
 
 impl OfficialRecord {

@@ -31,7 +31,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 5] = [
+const SQLITE_VERSIONED: [(i64, &str); 6] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -52,8 +52,12 @@ const SQLITE_VERSIONED: [(i64, &str); 5] = [
         8,
         include_str!("../migrations/sqlite/0008_registration.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_seals_gateway.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 5] = [
+const POSTGRES_VERSIONED: [(i64, &str); 6] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -73,6 +77,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 5] = [
     (
         8,
         include_str!("../migrations/postgres/0008_registration.sql"),
+    ),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_seals_gateway.sql"),
     ),
 ];
 
@@ -314,7 +322,7 @@ impl Store for SqlStore {
 
     async fn official_by_id(&self, id: i64) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit, ra_status FROM officials WHERE id = $1",
+            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -341,7 +349,7 @@ impl Store for SqlStore {
 
     async fn official_by_nik(&self, nik: &str) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit, ra_status FROM officials WHERE nik = $1",
+            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials WHERE nik = $1",
         )
         .bind(nik)
         .fetch_optional(&self.pool)
@@ -430,7 +438,7 @@ impl Store for SqlStore {
         before: OffsetDateTime,
     ) -> StoreResult<Vec<(CertificateRecord, OfficialRecord)>> {
         let rows = sqlx::query(
-            "SELECT c.*, o.nik, o.nip, o.name, o.email, o.position, o.unit, o.ra_status
+            "SELECT c.*, o.nik, o.nip, o.name, o.email, o.position, o.unit, o.ra_status, o.kind, o.upstream
              FROM certificates c JOIN officials o ON o.id = c.official_id
              WHERE c.status = 'ISSUE' AND c.suspended_at IS NULL
                AND c.not_after > $1 AND c.not_after <= $2
@@ -454,6 +462,8 @@ impl Store for SqlStore {
                     position: r.try_get("position").map_err(db)?,
                     unit: r.try_get("unit").map_err(db)?,
                     ra_status: r.try_get("ra_status").map_err(db)?,
+                    kind: r.try_get("kind").map_err(db)?,
+                    upstream: r.try_get::<i64, _>("upstream").map_err(db)? != 0,
                 };
                 Ok((cert, official))
             })
@@ -674,7 +684,7 @@ impl Store for SqlStore {
 
     async fn official_by_email(&self, email: &str) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit, ra_status FROM officials WHERE lower(email) = lower($1) ORDER BY id LIMIT 1",
+            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials WHERE lower(email) = lower($1) ORDER BY id LIMIT 1",
         )
         .bind(email)
         .fetch_optional(&self.pool)
@@ -1198,6 +1208,8 @@ fn official_from_row(r: &AnyRow) -> StoreResult<OfficialRecord> {
         position: r.try_get("position").map_err(db)?,
         unit: r.try_get("unit").map_err(db)?,
         ra_status: r.try_get("ra_status").map_err(db)?,
+        kind: r.try_get("kind").map_err(db)?,
+        upstream: r.try_get::<i64, _>("upstream").map_err(db)? != 0,
     })
 }
 
