@@ -252,6 +252,15 @@ pub trait Store: Send + Sync + crate::ra::RaStore {
         &self,
         id: i64,
     ) -> impl Future<Output = StoreResult<Option<OfficialRecord>>> + Send;
+    /// Records an official whose signing is forwarded to the upstream ECS (gateway mode), or
+    /// marks an existing one so (`upstream` false: local again); audited in the same
+    /// transaction.
+    fn set_official_upstream(
+        &self,
+        official: &NewOfficial,
+        upstream: bool,
+        event: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Updates name, NIP, e-mail, position and unit (not the NIK).
     fn update_official(
         &self,

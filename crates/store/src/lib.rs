@@ -331,6 +331,37 @@ impl Store for SqlStore {
         row.as_ref().map(official_from_row).transpose()
     }
 
+    async fn set_official_upstream(
+        &self,
+        o: &NewOfficial,
+        upstream: bool,
+        event: &AuditEvent,
+    ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, upstream)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (nik) DO UPDATE SET upstream = excluded.upstream
+             RETURNING id",
+        )
+        .bind(&o.nik)
+        .bind(&o.nip)
+        .bind(&o.name)
+        .bind(&o.email)
+        .bind(&o.position)
+        .bind(&o.unit)
+        .bind(ts(OffsetDateTime::now_utc()))
+        .bind(i64::from(upstream))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?
+        .try_get("id")
+        .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(id)
+    }
+
     async fn update_official(&self, id: i64, o: &NewOfficial) -> StoreResult<()> {
         sqlx::query(
             "UPDATE officials SET nip = $1, name = $2, email = $3, position = $4, unit = $5 WHERE id = $6",
@@ -1094,7 +1125,8 @@ impl Store for SqlStore {
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE one_time_codes SET uses_left = uses_left - $3
-             WHERE official_id = $1 AND code_sha256 = $2 AND uses_left >= $3 AND expires_at > $4",
+             WHERE official_id = $1 AND code_sha256 = $2 AND uses_left >= $3 AND expires_at > $4
+               AND purpose = 'sign'",
         )
         .bind(official_id)
         .bind(code_sha256)
