@@ -88,6 +88,11 @@ pub(crate) struct Token {
     /// Idle R/W sessions, logged in through `login`. `Session` is `Send` but not `Sync`:
     /// each is used by one thread at a time, taken out of the pool.
     pool: Mutex<Vec<Session>>,
+    /// Creating and destroying token objects, one at a time: SoftHSM2's file object store
+    /// answered CKR_GENERAL_ERROR about once in a few hundred concurrent key generations
+    /// (seen in the concurrency tests). Key generation is rare (an activation, a re-issue), so
+    /// serialising it costs nothing that matters; signing stays concurrent.
+    pub(crate) object_writes: Mutex<()>,
 }
 
 impl fmt::Debug for Token {
@@ -321,6 +326,7 @@ impl Pkcs11Backend {
             ctx,
             pin: Zeroizing::new(user_pin.to_string()),
             login: Mutex::new(login),
+            object_writes: Mutex::new(()),
             pool: Mutex::new(Vec::new()),
         };
         {

@@ -146,6 +146,7 @@ fn attr_bytes(attrs: &[Attribute], t: AttributeType) -> Result<&[u8]> {
             }
             Attribute::EcParams(v) if t == AttributeType::EcParams => Some(v.as_slice()),
             Attribute::EcPoint(v) if t == AttributeType::EcPoint => Some(v.as_slice()),
+            Attribute::Id(v) if t == AttributeType::Id => Some(v.as_slice()),
             _ => None,
         })
         .ok_or_else(|| HsmError::Malformed(format!("attribute {t} missing")))
@@ -270,6 +271,11 @@ impl Pkcs11Backend {
             }
         };
 
+        let _writing = self
+            .token
+            .object_writes
+            .lock()
+            .map_err(|_| HsmError::Poisoned)?;
         // Two steps, so that a retry (fresh session, new login) never generates twice.
         let handle = self.token.with_session(|session| {
             let (_public, private) = session
@@ -360,10 +366,36 @@ impl Pkcs11Backend {
         })
     }
 
+    /// Every key pair whose private key is labelled `label` (e.g. all keys ever made for one
+    /// official), so keys no certificate uses any more can be found and destroyed.
+    pub fn keys_labelled(&self, label: &str) -> Result<Vec<HsmKey>> {
+        check_label(label)?;
+        let ids: Vec<Vec<u8>> = self.token.with_session(|session| {
+            let found = session
+                .find_objects(&[
+                    Attribute::Class(ObjectClass::PRIVATE_KEY),
+                    Attribute::Label(label.as_bytes().to_vec()),
+                ])
+                .map_err(HsmError::ck("C_FindObjects"))?;
+            let mut ids = Vec::with_capacity(found.len());
+            for object in found {
+                let attrs = read_attributes(session, object, &[AttributeType::Id])?;
+                ids.push(attr_bytes(&attrs, AttributeType::Id)?.to_vec());
+            }
+            Ok(ids)
+        })?;
+        ids.iter().map(|id| self.key(&hex::encode(id))).collect()
+    }
+
     /// Delete the key pair `id_hex` (private and public key objects) from the token.
     /// [`HsmKey`]s of it still in memory fail to sign afterwards.
     pub fn destroy(&self, id_hex: &str) -> Result<()> {
         let id = parse_id(id_hex)?;
+        let _writing = self
+            .token
+            .object_writes
+            .lock()
+            .map_err(|_| HsmError::Poisoned)?;
         self.token.with_session(|session| {
             let private = find_one(session, ObjectClass::PRIVATE_KEY, &id)?;
             let public = find_one(session, ObjectClass::PUBLIC_KEY, &id)?;

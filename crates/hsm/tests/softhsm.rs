@@ -390,6 +390,39 @@ fn keys_are_found_again_after_reopening() {
 }
 
 #[test]
+fn keys_are_found_by_label() {
+    let Some(fx) = fixture() else { return };
+    let backend = open(fx, REOPEN_TOKEN);
+    let a1 = backend
+        .generate(KeyAlgorithm::EcdsaP256, "label-a")
+        .unwrap();
+    let a2 = backend
+        .generate(KeyAlgorithm::EcdsaP256, "label-a")
+        .unwrap();
+    let b = backend
+        .generate(KeyAlgorithm::EcdsaP256, "label-b")
+        .unwrap();
+    let mut found: Vec<String> = backend
+        .keys_labelled("label-a")
+        .unwrap()
+        .iter()
+        .map(HsmKey::id_hex)
+        .collect();
+    found.sort();
+    let mut want = vec![a1.id_hex(), a2.id_hex()];
+    want.sort();
+    assert_eq!(found, want);
+    backend.destroy(&a1.id_hex()).unwrap();
+    let left = backend.keys_labelled("label-a").unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].public_key_spki_der(), a2.public_key_spki_der());
+    assert_eq!(backend.keys_labelled("label-b").unwrap().len(), 1);
+    assert!(backend.keys_labelled("nobody").unwrap().is_empty());
+    backend.destroy(&b.id_hex()).unwrap();
+    backend.destroy(&a2.id_hex()).unwrap();
+}
+
+#[test]
 fn wrong_pin_is_a_typed_error_without_the_pin() {
     let Some(fx) = fixture() else { return };
     let wrong = "wrong-pin-7391";
