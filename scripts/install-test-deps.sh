@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(
-  poppler-utils qpdf mupdf-tools openssl libnss3-tools softhsm2
-  ghostscript texlive-latex-base libreoffice-writer-nogui chromium
+  poppler-utils qpdf mupdf-tools openssl libnss3-tools softhsm2 opensc
+  ghostscript texlive-latex-base libreoffice-writer-nogui chromium chromium-driver
   fonts-dejavu-core fonts-liberation
 )
 

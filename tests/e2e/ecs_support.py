@@ -179,14 +179,17 @@ class Deployment:
             psql(pg_admin_url(), f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
 
 
-def make_deployment(binary: Path, base: Path, backend: str, *, config_edits: dict | None = None
-                    ) -> Deployment:
-    """A fresh data directory on `backend`, initialised, with the default official enrolled."""
+def make_deployment(binary: Path, base: Path, backend: str, *, config_edits: dict | None = None,
+                    extra_env: dict | None = None) -> Deployment:
+    """A fresh data directory on `backend`, initialised, with the default official enrolled.
+
+    `extra_env` (e.g. SOFTHSM2_CONF and SAHIH_HSM_PIN for a PKCS#11 key backend) is part of the
+    deployment's environment from the start: `sahih init`, every CLI call and every server."""
     base.mkdir(parents=True, exist_ok=True)
     s = Sahih(binary, base / "data", base)
     port = free_port()
     s.base_url = f"http://127.0.0.1:{port}"
-    env: dict = {}
+    env: dict = dict(extra_env or {})
     dep = Deployment(backend, s, env)
     if backend == "postgres-s3":
         admin = pg_admin_url()

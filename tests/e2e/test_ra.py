@@ -417,3 +417,43 @@ def test_reset_and_suspension(dep, files):
     crl = dep.run("crl")
     text = run(["openssl", "crl", "-noout", "-text"], input=crl.stdout.encode()).stdout
     assert "Superseded" in text, text
+
+
+def test_activation_page_in_a_real_browser(dep, files, tmp_path):
+    """The official's side in headless Chromium: the link from the e-mail, the form (a refused
+    passphrase shown with its reason), then the certificate; the strict CSP lets the form post."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    nik = "3573011111800012"
+    o = official(nik, "Joko Widodo Santoso")
+    rid = submit(dep, dep.operator, "enroll", [o], enroll_evidence(files)).json()["requests"][0]["id"]
+    assert decide(dep, dep.verifikator, rid, "approve").status == 200
+    token = activation_token(dep, o["email"])
+    options = webdriver.ChromeOptions()
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--user-data-dir={tmp_path / 'profile'}"]:
+        options.add_argument(arg)
+    options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver.set_page_load_timeout(60)
+        driver.get(url(dep, f"/aktivasi/{token}"))
+        assert "Aktivasi sertifikat elektronik" in driver.page_source
+        assert "Joko Widodo Santoso" in driver.page_source
+
+        def fill(p1, p2):
+            driver.find_element(By.ID, "p1").send_keys(p1)
+            driver.find_element(By.ID, "p2").send_keys(p2)
+            driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+        fill("qwerty123456", "qwerty123456")
+        assert "terlalu umum" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+        fill("Tahu-Campur-Lontong-Kupang", "Tahu-Campur-Lontong-Kupang")
+        assert "Sertifikat Anda aktif" in driver.page_source, driver.page_source[:800]
+        driver.get(url(dep, f"/aktivasi/{token}"))
+        assert "Tautan tidak berlaku" in driver.page_source
+    finally:
+        driver.quit()
+    assert sign(dep, nik, "Tahu-Campur-Lontong-Kupang", files["doc"]).status == 200

@@ -6,7 +6,9 @@
 mod admin;
 mod bench;
 mod demo;
+mod gateway;
 mod ra;
+mod seal;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -134,6 +136,11 @@ enum Command {
         #[command(subcommand)]
         command: ra::RaCommand,
     },
+    /// Institutional electronic seals (segel elektronik): issue (verifikator) and list.
+    Seal {
+        #[command(subcommand)]
+        command: seal::SealCommand,
+    },
     /// Activate a certificate from the link in the activation e-mail: choose your passphrase.
     Activate {
         /// The activation link (or just its token).
@@ -143,6 +150,11 @@ enum Command {
     },
     /// Show an official's status (ECS vocabulary).
     Status { nik: String },
+    /// Gateway mode: officials who sign through the upstream ECS.
+    Gateway {
+        #[command(subcommand)]
+        command: gateway::GatewayCommand,
+    },
     /// API clients (applications calling the ECS-compatible API with HTTP Basic credentials).
     Client {
         #[command(subcommand)]
@@ -892,6 +904,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Client { command } => return admin::client(&cli.data, command, lang).await,
         Command::Ra { command } => return ra::ra(&cli.data, command, lang).await,
+        Command::Seal { command } => return seal::seal(&cli.data, command, lang).await,
+        Command::Gateway { command } => return gateway::gateway(&cli.data, command, lang).await,
         Command::Activate { link, passphrase } => {
             return ra::activate(&cli.data, &link, &passphrase, lang).await;
         }

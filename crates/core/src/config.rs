@@ -33,6 +33,37 @@ pub struct Config {
     pub ra: RaConfig,
     #[serde(default)]
     pub hsm: HsmConfig,
+    #[serde(default)]
+    pub gateway: GatewayConfig,
+}
+
+/// Gateway mode: officials enrolled upstream sign through this ECS-compatible service (in
+/// production BSrE's ECS). The password comes from `SAHIH_GATEWAY_PASSWORD` only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct GatewayConfig {
+    /// Base URL of the upstream ECS; empty: no gateway.
+    pub url: String,
+    /// The Basic-auth user name Sahih uses at the upstream.
+    pub username: String,
+    /// Path of the upstream's registration endpoint (client libraries disagree).
+    pub registration_path: String,
+    pub timeout_secs: u64,
+    /// Forward ECS registrations (`/api/v2/user/registration`) to the upstream and record the
+    /// officials as upstream ones.
+    pub register_upstream: bool,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            username: String::new(),
+            registration_path: "/api/v2/user/registration".into(),
+            timeout_secs: 120,
+            register_upstream: false,
+        }
+    }
 }
 
 /// The registration authority.
@@ -207,6 +238,7 @@ impl Config {
             notify: NotifyConfig::default(),
             ra: RaConfig::default(),
             hsm: HsmConfig::default(),
+            gateway: GatewayConfig::default(),
         }
     }
 }

@@ -16,6 +16,11 @@ use std::sync::Arc;
 /// The PIN of the token's user; only from the environment, never from a file or the database.
 pub const HSM_PIN_ENV: &str = "SAHIH_HSM_PIN";
 
+/// The token label of an official's keys (all their keys over time share it).
+pub fn official_key_label(nik: &str) -> String {
+    format!("sahih-official-{nik}")
+}
+
 /// A key ready to sign.
 pub enum SigningKey {
     Software(PrivateKey),
@@ -121,6 +126,23 @@ impl KeyBackend {
         }
     }
 
+    /// Destroys the token keys labelled `label` whose public key is `spki` (the key of a
+    /// revoked certificate, or one made for an activation that lost a race); returns how many.
+    /// Software keys are nothing to destroy (their sealed copy goes with the certificate row).
+    pub fn destroy_matching(&self, label: &str, spki: &[u8]) -> Result<usize, CoreError> {
+        let Some(token) = &self.token else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        for key in token.keys_labelled(label).map_err(hsm_error)? {
+            if key.public_key_spki_der() == spki {
+                token.destroy(&key.id_hex()).map_err(hsm_error)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// What the database keeps for an official's key: the sealed PKCS#8 key, or the sealed
     /// token reference.
     pub fn seal_for_official(
@@ -167,5 +189,48 @@ impl KeyBackend {
             return Ok(SigningKey::Token(token.key(&reference).map_err(hsm_error)?));
         }
         Ok(SigningKey::Software(PrivateKey::from_pkcs8_der(&payload)?))
+    }
+}
+
+/// Institutional e-seal keys: used by systems on behalf of an institution, not by a person, so
+/// no passphrase guards them. A software key is sealed under the master key (like the CA keys);
+/// a key in a PKCS#11 token is kept as its plain reference (the token's PIN guards the key,
+/// and the caller checks that the key it gets matches the seal's certificate, so a reference
+/// swapped in the database cannot sign under the seal's name).
+impl KeyBackend {
+    /// What the database keeps for a seal's key.
+    pub fn seal_with_master(
+        &self,
+        key: &SigningKey,
+        master: &sahih_pki::MasterKey,
+        aad: &[u8],
+    ) -> Result<String, CoreError> {
+        Ok(match key {
+            SigningKey::Software(k) => sahih_pki::seal_with_master_key(k, master, aad)?,
+            SigningKey::Token(k) => k.reference(),
+        })
+    }
+
+    /// Opens a seal's key stored by [`KeyBackend::seal_with_master`].
+    pub fn unseal_with_master(
+        &self,
+        stored: &str,
+        master: &sahih_pki::MasterKey,
+        aad: &[u8],
+    ) -> Result<SigningKey, CoreError> {
+        if stored.as_bytes().starts_with(TOKEN_REFERENCE_PREFIX) {
+            let reference = sahih_hsm::parse_reference(stored).ok_or_else(|| {
+                CoreError::Pki(PkiError::SealedFormat("token key reference".into()))
+            })?;
+            let token = self.token.as_ref().ok_or_else(|| {
+                CoreError::Config(
+                    "this key is in a PKCS#11 token, but [keys] backend is not pkcs11".into(),
+                )
+            })?;
+            return Ok(SigningKey::Token(token.key(&reference).map_err(hsm_error)?));
+        }
+        Ok(SigningKey::Software(sahih_pki::unseal_with_master_key(
+            stored, master, aad,
+        )?))
     }
 }

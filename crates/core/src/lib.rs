@@ -12,10 +12,12 @@
 pub mod audit;
 pub mod clients;
 pub mod config;
+pub mod gateway;
 pub mod keystore;
 pub mod policy;
 pub mod ra;
 pub mod requests;
+pub mod seal;
 pub mod service;
 pub mod store;
 pub mod trust;

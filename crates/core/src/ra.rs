@@ -689,6 +689,29 @@ pub struct ActivationView {
 }
 
 impl<S: Store> Sahih<S> {
+    /// Destroys the token key behind a certificate that no longer signs (revoked, or made for
+    /// an activation that lost a race), so the service's token PIN cannot use it. Audited; a
+    /// failure is audited rather than returned, since the revocation already stands.
+    pub(crate) async fn destroy_token_key(
+        &self,
+        nik: &str,
+        cert_der: &[u8],
+    ) -> Result<(), CoreError> {
+        if !self.keys.is_token() {
+            return Ok(());
+        }
+        let spki = sahih_pki::Certificate::from_der(cert_der)?.spki_der();
+        let label = crate::keystore::official_key_label(nik);
+        let (result, detail) = match self.keys.destroy_matching(&label, &spki) {
+            Ok(n) => ("ok", format!("nik={nik} keys={n}")),
+            Err(e) => ("failed", format!("nik={nik} error={e}")),
+        };
+        self.store
+            .append_audit(&[AuditEvent::new("key.destroy", "system", result).detail(detail)])
+            .await?;
+        Ok(())
+    }
+
     /// The status of the official with this NIK.
     pub async fn status_of(&self, nik: &str) -> Result<Status, CoreError> {
         let official = self.store.official_by_nik(nik).await?;
@@ -1322,11 +1345,23 @@ impl<S: Store> Sahih<S> {
         } else {
             decision.message = Some(rejection_message(&request, reason.unwrap_or(""), lang));
         }
+        let revoked_live = match decision.revoke {
+            Some(_) => self
+                .store
+                .latest_certificate(official_id)
+                .await?
+                .filter(|c| c.status != CertStatus::Revoke),
+            None => None,
+        };
         if !self.store.ra_decide(&decision, &events).await? {
             return Err(CoreError::InvalidTransition {
                 from: "decided",
                 action: action.as_str(),
             });
+        }
+        if let Some(old) = revoked_live {
+            self.destroy_token_key(&request.official.nik, &old.cert_der)
+                .await?;
         }
         self.ra_request_for(staff, request_id).await
     }
@@ -1365,7 +1400,11 @@ impl<S: Store> Sahih<S> {
             .official_id
             .ok_or(CoreError::ActivationLinkInvalid)?;
         let from = self.status_of(&request.official.nik).await?;
-        transition(from, Action::Activate)?;
+        if let Err(e) = transition(from, Action::Activate) {
+            // Another click on the same link may have just won: say so rather than 409.
+            self.activation_view(token).await?;
+            return Err(e);
+        }
         let alg: KeyAlgorithm = self.config.keys.official.parse().map_err(|_| {
             CoreError::Config(format!(
                 "unknown official key algorithm {}",
@@ -1411,8 +1450,29 @@ impl<S: Store> Sahih<S> {
             certificate: issued.into_new_certificate(official_id),
             revoke_others,
         };
-        if !self.store.ra_activate(&activation, &events).await? {
-            return Err(CoreError::ActivationLinkInvalid);
+        let previous = self
+            .store
+            .latest_certificate(official_id)
+            .await?
+            .filter(|c| c.status != CertStatus::Revoke && activation.revoke_others.is_some());
+        let new_cert = certificate.der.clone();
+        match self.store.ra_activate(&activation, &events).await {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another click won: this key is referenced by nothing.
+                self.destroy_token_key(&request.official.nik, &new_cert)
+                    .await?;
+                return Err(CoreError::ActivationLinkInvalid);
+            }
+            Err(e) => {
+                self.destroy_token_key(&request.official.nik, &new_cert)
+                    .await?;
+                return Err(e.into());
+            }
+        }
+        if let Some(old) = previous {
+            self.destroy_token_key(&request.official.nik, &old.cert_der)
+                .await?;
         }
         Ok(crate::EnrollOutcome {
             official_id,

@@ -51,7 +51,10 @@ impl<S: Store> Sahih<S> {
             SignerRef::Nik(nik) => self.store.official_by_nik(nik.trim()).await?,
             SignerRef::Email(email) => self.store.official_by_email(email.trim()).await?,
         };
-        found.ok_or(CoreError::NikNotRegistered)
+        // An institutional e-seal is no signer: its idSubscriber is unknown here.
+        found
+            .filter(|o| o.kind == "person")
+            .ok_or(CoreError::NikNotRegistered)
     }
 
     /// The loaded policy, or the permissive default before any was loaded.
@@ -602,20 +605,40 @@ impl<S: Store> Sahih<S> {
             for t in RENEWAL_NOTICE_DAYS.iter().filter(|t| **t > due) {
                 self.store.mark_renewal_notice(cert.id, *t, now).await?;
             }
-            self.notify(&crate::store::OutboxMessage {
-                recipient: official.email.clone(),
-                subject: "Sertifikat elektronik Anda akan berakhir".into(),
-                body: format!(
-                    "Yth. {},\n\nSertifikat elektronik Anda (serial {}) berakhir pada {} \
-                     ({} hari lagi). Ajukan pembaruan sertifikat melalui Diskominfo sebelum \
-                     tanggal tersebut agar Anda tetap dapat menandatangani dokumen.\n",
-                    official.name,
-                    cert.serial_hex,
-                    crate::format_wib(cert.not_after, Lang::Id),
-                    days_left
-                ),
-            })
-            .await?;
+            let message = if official.kind == "seal" {
+                crate::store::OutboxMessage {
+                    recipient: official.email.clone(),
+                    subject: format!(
+                        "Sertifikat segel elektronik {} akan berakhir",
+                        official.name
+                    ),
+                    body: format!(
+                        "Yth. penanggung jawab segel elektronik {},\n\nSertifikat segel ini \
+                         (serial {}) berakhir pada {} ({} hari lagi). Ajukan penerbitan segel \
+                         baru melalui Diskominfo sebelum tanggal tersebut agar layanan yang \
+                         memakainya tetap berjalan.\n",
+                        official.name,
+                        cert.serial_hex,
+                        crate::format_wib(cert.not_after, Lang::Id),
+                        days_left
+                    ),
+                }
+            } else {
+                crate::store::OutboxMessage {
+                    recipient: official.email.clone(),
+                    subject: "Sertifikat elektronik Anda akan berakhir".into(),
+                    body: format!(
+                        "Yth. {},\n\nSertifikat elektronik Anda (serial {}) berakhir pada {} \
+                         ({} hari lagi). Ajukan pembaruan sertifikat melalui Diskominfo sebelum \
+                         tanggal tersebut agar Anda tetap dapat menandatangani dokumen.\n",
+                        official.name,
+                        cert.serial_hex,
+                        crate::format_wib(cert.not_after, Lang::Id),
+                        days_left
+                    ),
+                }
+            };
+            self.notify(&message).await?;
             self.store
                 .append_audit(&[AuditEvent::new("renewal.notice", "system", "ok")
                     .detail(format!("nik={} days={due}", official.nik))])

@@ -235,8 +235,21 @@ impl<S: Store> Sahih<S> {
         }
         // Issue first (nothing stored yet), so a failure leaves no official without a key.
         let issued = self.issue_for(official, key_algorithm, passphrase).await?;
-        let official_id = self.store.insert_official(official).await?;
-        let certificate = self.store_issued(official_id, issued).await?;
+        let new_cert = issued.certificate.der.clone();
+        let stored = async {
+            let official_id = self.store.insert_official(official).await?;
+            let certificate = self.store_issued(official_id, issued).await?;
+            Ok::<_, CoreError>((official_id, certificate))
+        }
+        .await;
+        let (official_id, certificate) = match stored {
+            Ok(v) => v,
+            Err(e) => {
+                // Nothing references the new key: do not leave it in a token.
+                self.destroy_token_key(&official.nik, &new_cert).await?;
+                return Err(e);
+            }
+        };
         self.store
             .append_audit(&[
                 crate::audit::AuditEvent::new("enroll", "cli", "ok").detail(format!(
@@ -270,6 +283,7 @@ impl<S: Store> Sahih<S> {
         };
         self.identity(&updated).validate()?;
         let alg = current.key_algorithm;
+        let previous_cert = current.certificate.der.clone();
         drop(current);
         let issued = self.issue_for(&updated, alg, passphrase).await?;
         let official = self
@@ -283,6 +297,7 @@ impl<S: Store> Sahih<S> {
             .revoke_certificates(official.id, OffsetDateTime::now_utc(), reason)
             .await?;
         let certificate = self.store_issued(official.id, issued).await?;
+        self.destroy_token_key(nik, &previous_cert).await?;
         self.store
             .append_audit(&[
                 crate::audit::AuditEvent::new("reissue", "cli", "ok").detail(format!(
@@ -329,9 +344,10 @@ impl<S: Store> Sahih<S> {
             &master,
             &ca_aad("issuing", issuing.generation),
         )?;
-        let key = self
-            .keys
-            .generate(key_algorithm, &format!("sahih-official-{}", official.nik))?;
+        let key = self.keys.generate(
+            key_algorithm,
+            &crate::keystore::official_key_label(&official.nik),
+        )?;
         let validity = CertValidity::days_from_now(self.config.keys.official_validity_days);
         let serial = sahih_pki::random_serial();
         // AIA (OCSP, caIssuers) and CRL distribution point under the configured base URL.
@@ -374,10 +390,12 @@ impl<S: Store> Sahih<S> {
     /// Checks status and lockout, then unlocks the official's key with the passphrase.
     pub async fn unlock(&self, nik: &str, passphrase: &str) -> Result<UnlockedSigner, CoreError> {
         let now = OffsetDateTime::now_utc();
+        // A seal's key is not opened with a passphrase (see `crate::seal`).
         let official = self
             .store
             .official_by_nik(nik)
             .await?
+            .filter(|o| o.kind == "person")
             .ok_or(CoreError::NikNotRegistered)?;
         let record = self
             .store
@@ -477,9 +495,12 @@ impl<S: Store> Sahih<S> {
             None => None,
             Some(placement) => {
                 let (page_index, rect) = sahih_pdf::resolve_placement(&pdf, placement)?;
-                let heading = match options.lang {
-                    Lang::Id => "Ditandatangani secara elektronik oleh:",
-                    Lang::En => "Electronically signed by:",
+                // An institutional e-seal seals; an official signs.
+                let heading = match (options.lang, signer.official.kind == "seal") {
+                    (Lang::Id, false) => "Ditandatangani secara elektronik oleh:",
+                    (Lang::En, false) => "Electronically signed by:",
+                    (Lang::Id, true) => "Disegel secara elektronik oleh:",
+                    (Lang::En, true) => "Electronically sealed by:",
                 };
                 let o = &signer.official;
                 Some(VisibleStamp {
@@ -641,10 +662,18 @@ impl<S: Store> Sahih<S> {
             .ok_or(CoreError::NikNotRegistered)?;
         let from = self.status_of(nik).await?;
         crate::ra::transition(from, crate::ra::Action::Revoke)?;
+        let live = self
+            .store
+            .latest_certificate(official.id)
+            .await?
+            .filter(|c| c.status != CertStatus::Revoke);
         let n = self
             .store
             .revoke_certificates(official.id, OffsetDateTime::now_utc(), reason)
             .await?;
+        if let Some(c) = live {
+            self.destroy_token_key(nik, &c.cert_der).await?;
+        }
         self.store
             .append_audit(&[
                 crate::audit::AuditEvent::new("revoke", actor, "ok").detail(format!(

@@ -51,6 +51,8 @@ pub mod code {
     pub const UNAUTHORIZED: u32 = 4011;
     pub const FORBIDDEN: u32 = 4033;
     pub const INTERNAL: u32 = 5000;
+    /// Gateway mode: the upstream ECS could not be reached or refused the gateway (Sahih).
+    pub const UPSTREAM_UNAVAILABLE: u32 = 5020;
 }
 
 /// An ECS-style error: `{"error": "<context> : <message> <code>", "status_code": <HTTP>,
@@ -86,7 +88,7 @@ impl EcsError {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code::FIELD_INVALID, message)
     }
-    fn context(mut self, context: &'static str) -> Self {
+    pub(crate) fn context(mut self, context: &'static str) -> Self {
         self.context = context;
         self
     }
@@ -164,7 +166,7 @@ impl IntoResponse for EcsError {
     }
 }
 
-fn json_rejection(e: JsonRejection) -> EcsError {
+pub(crate) fn json_rejection(e: JsonRejection) -> EcsError {
     match e {
         JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             too_large()
@@ -184,7 +186,7 @@ pub fn too_large() -> EcsError {
     )
 }
 
-fn decode_b64(field: &str, s: &str) -> Result<Vec<u8>, EcsError> {
+pub(crate) fn decode_b64(field: &str, s: &str) -> Result<Vec<u8>, EcsError> {
     // Some clients send data URLs or wrap lines.
     let s = s.split_once("base64,").map(|(_, b)| b).unwrap_or(s);
     let cleaned: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -194,7 +196,7 @@ fn decode_b64(field: &str, s: &str) -> Result<Vec<u8>, EcsError> {
 
 /// Where to put the stamp, from ECS fields.
 #[derive(Debug, Default, Clone)]
-struct StampFields {
+pub(crate) struct StampFields {
     tampilan: Option<String>,
     page: Option<String>,
     halaman: Option<String>,
@@ -212,13 +214,16 @@ struct StampFields {
 }
 
 /// Reads a specimen image (JPEG or PNG) given by a client.
-fn specimen(field: &str, bytes: &[u8]) -> Result<Arc<sahih_pdf::SpecimenImage>, EcsError> {
+pub(crate) fn specimen(
+    field: &str,
+    bytes: &[u8],
+) -> Result<Arc<sahih_pdf::SpecimenImage>, EcsError> {
     sahih_pdf::parse_specimen(bytes)
         .map(Arc::new)
         .map_err(|e| EcsError::invalid(format!("{field}: {}", CoreError::Pdf(e).message(Lang::Id))))
 }
 
-fn num(field: &str, v: &Value) -> Result<Option<f64>, EcsError> {
+pub(crate) fn num(field: &str, v: &Value) -> Result<Option<f64>, EcsError> {
     match v {
         Value::Null => Ok(None),
         Value::Number(n) => Ok(n.as_f64()),
@@ -240,7 +245,7 @@ fn parse_num(field: &str, s: Option<&str>) -> Result<Option<f64>, EcsError> {
 }
 
 impl StampFields {
-    fn options(&self, state: &AppState) -> Result<SignOptions, EcsError> {
+    pub(crate) fn options(&self, state: &AppState) -> Result<SignOptions, EcsError> {
         let level: Level = state
             .sahih
             .config
@@ -353,6 +358,13 @@ pub async fn sign_flow(
         .authorize(&official, class, Some(client), None)
         .await
         .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    if official.upstream {
+        // Gateway mode: policy above and lockout here are local; the signature is made upstream.
+        return crate::gateway::sign_upstream(
+            state, client, &official, &class, passphrase, documents,
+        )
+        .await;
+    }
     if let Some(code) = otp {
         sahih
             .check_signing_otp(&official, code, documents.len() as i64, Some(&client.name))
@@ -801,6 +813,13 @@ async fn user_status(
         }
         Err(e) => return Err(EcsError::from_core(&e)),
     };
+    if official.upstream {
+        let (c, status, message) = crate::gateway::upstream_status(state, &official).await?;
+        let status: &'static str = sahih_core::ra::Status::parse(&status)
+            .map(|s| s.as_str())
+            .unwrap_or("NOT_REGISTERED");
+        return Ok((c, status, message));
+    }
     let cert = state
         .sahih
         .store
@@ -874,9 +893,9 @@ pub async fn v2_user_status(
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct V2Properties {
+pub(crate) struct V2Properties {
     tampilan: Option<String>,
-    image_base64: Option<String>,
+    pub(crate) image_base64: Option<String>,
     #[serde(default)]
     page: Value,
     #[serde(default)]
@@ -894,7 +913,7 @@ struct V2Properties {
     reason: Option<String>,
     #[serde(rename = "linkQR")]
     link_qr: Option<String>,
-    pdf_password: Option<String>,
+    pub(crate) pdf_password: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -928,7 +947,7 @@ fn page_text(v: &Value) -> Result<Option<String>, EcsError> {
 }
 
 impl V2Properties {
-    fn stamp(
+    pub(crate) fn stamp(
         &self,
         specimen_image: Option<Arc<sahih_pdf::SpecimenImage>>,
     ) -> Result<StampFields, EcsError> {

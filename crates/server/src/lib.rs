@@ -24,10 +24,12 @@ use std::sync::Arc;
 pub mod auth;
 pub mod client;
 pub mod ecs;
+pub mod gateway;
 pub mod native;
 pub mod obs;
 pub mod pages;
 pub mod ra_api;
+pub mod seal_api;
 pub mod smtp;
 pub mod upstream;
 
@@ -38,16 +40,33 @@ pub struct AppState {
     pub metrics: obs::Metrics,
     /// One JSON line per request on stderr.
     pub log_requests: bool,
+    /// Gateway mode: the upstream ECS for officials enrolled upstream.
+    pub upstream: Option<Arc<upstream::UpstreamEcs>>,
 }
+
+/// Where the gateway's password to the upstream comes from (never the config file).
+pub const GATEWAY_PASSWORD_ENV: &str = "SAHIH_GATEWAY_PASSWORD";
 
 impl AppState {
     pub fn new(sahih: Sahih<SqlStore>, services: TrustServices, blobs: AnyBlobStore) -> Self {
+        let g = &sahih.config.gateway;
+        let upstream = (!g.url.trim().is_empty()).then(|| {
+            let mut config = upstream::UpstreamConfig::new(
+                g.url.trim(),
+                g.username.trim(),
+                zeroize::Zeroizing::new(std::env::var(GATEWAY_PASSWORD_ENV).unwrap_or_default()),
+            );
+            config.timeout = std::time::Duration::from_secs(g.timeout_secs.max(1));
+            config.registration_path = g.registration_path.clone();
+            Arc::new(upstream::UpstreamEcs::new(config))
+        });
         Self {
             sahih,
             services,
             blobs,
             metrics: obs::Metrics::default(),
             log_requests: true,
+            upstream,
         }
     }
 }
@@ -99,6 +118,21 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/officials/{nik}/{action}", post(ra_api::lifecycle))
         .route("/api/v2/user/registration", post(ra_api::ecs_registration))
         .route("/api/v2/user/register", post(ra_api::ecs_registration))
+        .route(
+            "/api/v2/seal/get/activation",
+            post(seal_api::ecs_get_activation),
+        )
+        .route(
+            "/api/v2/seal/revoke/activation",
+            post(seal_api::ecs_revoke_activation),
+        )
+        .route("/api/v2/seal/get/totp", post(seal_api::ecs_get_totp))
+        .route("/api/v2/seal/pdf", post(seal_api::ecs_seal_pdf))
+        .route("/api/v1/seals", post(seal_api::issue).get(seal_api::list))
+        .route(
+            "/api/v1/seals/{id}/documents",
+            post(seal_api::seal_document),
+        )
         .layer(DefaultBodyLimit::max(api_limit))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),

@@ -96,6 +96,7 @@ pub async fn verification_page(
         .await
         .ok()
         .flatten();
+    let sealed = official.as_ref().is_some_and(|o| o.kind == "seal");
     let (name, position, unit) = official
         .map(|o| (o.name, o.position, o.unit))
         .unwrap_or_default();
@@ -105,17 +106,32 @@ pub async fn verification_page(
          <dt>{l_inst}</dt><dd>{inst}</dd><dt>{l_time}</dt><dd>{time}</dd>\
          <dt>{l_level}</dt><dd>PAdES {level}</dd><dt>{l_sha}</dt><dd><code>{sha}</code></dd></dl>\
          <p>{check}</p>",
-        h = t(
-            "Dokumen ini ditandatangani secara elektronik",
-            "This document was signed electronically"
-        ),
+        h = if sealed {
+            t(
+                "Dokumen ini disegel secara elektronik",
+                "This document was sealed electronically",
+            )
+        } else {
+            t(
+                "Dokumen ini ditandatangani secara elektronik",
+                "This document was signed electronically",
+            )
+        },
         intro = t(
             "Catatan layanan tanda tangan elektronik instansi untuk dokumen ini:",
             "The institution's e-signature service recorded for this document:"
         ),
-        l_name = t("Penanda tangan", "Signer"),
+        l_name = if sealed {
+            t("Segel elektronik", "Electronic seal")
+        } else {
+            t("Penanda tangan", "Signer")
+        },
         name = esc(&name),
-        l_pos = t("Jabatan", "Position"),
+        l_pos = if sealed {
+            t("Pemilik segel", "Seal of")
+        } else {
+            t("Jabatan", "Position")
+        },
         position = esc(&position),
         unit = esc(&unit),
         l_inst = t("Instansi", "Institution"),

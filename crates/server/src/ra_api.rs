@@ -23,6 +23,7 @@ use sahih_core::ra::{
 use sahih_core::store::{ApiClientRecord, NewOfficial, Store};
 use sahih_core::{CoreError, Lang};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
@@ -555,9 +556,11 @@ pub struct RegistrationBody {
 pub async fn ecs_registration(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
-    body: Result<Json<RegistrationBody>, JsonRejection>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, EcsError> {
-    let Json(b) = body.map_err(|e| EcsError::invalid(format!("Body JSON tidak valid: {e}")))?;
+    let Json(raw) = body.map_err(|e| EcsError::invalid(format!("Body JSON tidak valid: {e}")))?;
+    let b: RegistrationBody = serde_json::from_value(raw.clone())
+        .map_err(|e| EcsError::invalid(format!("Body JSON tidak valid: {e}")))?;
     let need = |v: Option<String>, field: &str| {
         v.map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
@@ -583,6 +586,9 @@ pub async fn ecs_registration(
         position,
         unit,
     };
+    if state.sahih.config.gateway.register_upstream {
+        return register_upstream(&state, &client, official, raw).await;
+    }
     let mut evidence = Vec::new();
     for (kind, value) in [
         (EvidenceKind::SuratPermohonan, b.surat_rekomendasi_base64),
@@ -885,4 +891,50 @@ fn subtle_eq(a: &[u8], b: &[u8]) -> subtle::Choice {
         return subtle::Choice::from(0);
     }
     a.ct_eq(b)
+}
+
+/// Gateway mode: the registration is checked here (operator role, unit), forwarded to the
+/// upstream's registration endpoint as received, and the official recorded as an upstream one.
+async fn register_upstream(
+    state: &Shared,
+    client: &ApiClientRecord,
+    official: NewOfficial,
+    body: Value,
+) -> Result<Response, EcsError> {
+    let forbidden = |m: &str| EcsError::new(StatusCode::FORBIDDEN, code::FORBIDDEN, m.to_string());
+    if client.role != "operator" {
+        return Err(forbidden(
+            "Hanya operator OPD yang dapat mendaftarkan pengguna",
+        ));
+    }
+    if !client
+        .unit
+        .as_deref()
+        .is_some_and(|u| u.trim().eq_ignore_ascii_case(official.unit.trim()))
+    {
+        return Err(forbidden(
+            "Operator hanya dapat mendaftarkan pegawai unitnya sendiri",
+        ));
+    }
+    let Some(upstream) = state.upstream.clone() else {
+        return Err(core(CoreError::Config(
+            "[gateway] register_upstream needs [gateway] url".into(),
+        )));
+    };
+    let answer = tokio::task::spawn_blocking(move || upstream.register(&body))
+        .await
+        .map_err(|_| core(CoreError::Service("upstream task failed".into())))?
+        .map_err(|e| crate::gateway::map_upstream_error(&e))?;
+    state
+        .sahih
+        .enroll_upstream(&official, &client.name)
+        .await
+        .map_err(core)?;
+    Ok(Json(serde_json::json!({
+        "status_code": 200,
+        "success": true,
+        "message": "Registrasi diteruskan ke layanan TTE induk",
+        "data": { "nik": official.nik, "upstream": answer },
+    }))
+    .into_response())
 }

@@ -8,6 +8,7 @@
 
 pub mod blob;
 mod ra;
+mod seal;
 
 use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_micros};
 use sahih_core::policy::{DocClass, Rule};
@@ -715,7 +716,7 @@ impl Store for SqlStore {
 
     async fn official_by_email(&self, email: &str) -> StoreResult<Option<OfficialRecord>> {
         let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials WHERE lower(email) = lower($1) ORDER BY id LIMIT 1",
+            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials WHERE lower(email) = lower($1) AND kind = 'person' ORDER BY id LIMIT 1",
         )
         .bind(email)
         .fetch_optional(&self.pool)

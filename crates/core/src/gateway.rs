@@ -1,0 +1,128 @@
+//! Gateway mode, the local half: officials enrolled "upstream" sign through an upstream
+//! ECS-compatible service (in production BSrE's ECS), while the institution's policy, the audit
+//! log and the passphrase lockout stay here. This module records such officials and the
+//! outcome of forwarded requests; talking to the upstream is the server's job.
+//!
+//! Must not know: HTTP, or the upstream's credentials.
+
+use crate::audit::AuditEvent;
+use crate::policy::DocClass;
+use crate::requests::actor;
+use crate::store::{LockState, NewOfficial, OfficialRecord, Store};
+use crate::{CoreError, Sahih};
+use time::OffsetDateTime;
+
+/// What became of a forwarded request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamOutcome {
+    Signed,
+    /// The upstream said the passphrase was wrong: it counts towards the local lockout.
+    WrongPassphrase,
+    /// Any other refusal or failure upstream.
+    Failed,
+}
+
+impl<S: Store> Sahih<S> {
+    /// Records an official whose signatures are made upstream (no local key); audited.
+    pub async fn enroll_upstream(
+        &self,
+        official: &NewOfficial,
+        actor: &str,
+    ) -> Result<i64, CoreError> {
+        self.identity(official).validate()?;
+        if let Some(existing) = self.store.official_by_nik(&official.nik).await?
+            && (existing.kind != "person"
+                || self.store.latest_certificate(existing.id).await?.is_some())
+        {
+            // A local key exists: moving the official upstream is a revocation decision, not
+            // something to do silently.
+            return Err(CoreError::AlreadyEnrolled);
+        }
+        let event = AuditEvent::new("gateway.enroll", actor, "ok").detail(format!(
+            "nik={} position={} unit={}",
+            official.nik, official.position, official.unit
+        ));
+        Ok(self
+            .store
+            .set_official_upstream(official, true, &event)
+            .await?)
+    }
+
+    /// The local lockout in front of a forwarded request.
+    pub async fn check_local_lock(&self, official: &OfficialRecord) -> Result<(), CoreError> {
+        if let LockState::Locked { until } = self
+            .store
+            .lock_state(official.id, OffsetDateTime::now_utc())
+            .await?
+        {
+            self.store
+                .append_audit(&[
+                    AuditEvent::new("passphrase.lockout", &actor(official), "refused")
+                        .detail(format!("until={until} upstream=true")),
+                ])
+                .await?;
+            return Err(CoreError::Locked { until });
+        }
+        Ok(())
+    }
+
+    /// Records the outcome of a forwarded signing request: signatures are audited with the
+    /// signed files' hashes; a wrong passphrase counts towards the local lockout (and may lock).
+    pub async fn record_upstream(
+        &self,
+        official: &OfficialRecord,
+        class: &DocClass,
+        client: Option<&str>,
+        outcome: UpstreamOutcome,
+        signed_sha256: &[String],
+        detail: &str,
+    ) -> Result<(), CoreError> {
+        let now = OffsetDateTime::now_utc();
+        match outcome {
+            UpstreamOutcome::Signed => {
+                self.store.reset_failures(official.id).await?;
+                let events: Vec<AuditEvent> = signed_sha256
+                    .iter()
+                    .map(|sha| {
+                        AuditEvent::new("sign", &actor(official), "ok")
+                            .client(client)
+                            .document(sha)
+                            .detail(format!("class={} upstream=true {detail}", class.code))
+                    })
+                    .collect();
+                self.store.append_audit(&events).await?;
+                Ok(())
+            }
+            UpstreamOutcome::WrongPassphrase => {
+                let (state, max) = self.record_wrong_secret(official.id, now).await?;
+                let (action, err) = match state {
+                    LockState::Locked { until } => {
+                        ("passphrase.lockout", CoreError::Locked { until })
+                    }
+                    LockState::Open { failures } => (
+                        "passphrase.wrong",
+                        CoreError::WrongPassphrase {
+                            remaining: (max - failures).max(0),
+                        },
+                    ),
+                };
+                self.store
+                    .append_audit(&[AuditEvent::new(action, &actor(official), "refused")
+                        .client(client)
+                        .detail(format!("upstream=true {detail}"))])
+                    .await?;
+                Err(err)
+            }
+            UpstreamOutcome::Failed => {
+                self.store
+                    .append_audit(
+                        &[AuditEvent::new("sign.upstream", &actor(official), "failed")
+                            .client(client)
+                            .detail(format!("class={} {detail}", class.code))],
+                    )
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,756 @@
+//! HTTP of the institutional electronic seal (segel elektronik): the ECS seal endpoints
+//! (`/api/v2/seal/get/activation`, `/revoke/activation`, `/get/totp`, `/pdf`) with ECS field
+//! names and answers, and the native endpoints to issue a seal (verifikators), list seals and
+//! seal one document.
+//!
+//! Sealing runs the ordinary signing pipeline (policy, parallel signing, one-transaction
+//! recording); it differs from [`crate::ecs::sign_flow`] only in how the key is unlocked: with a
+//! batch code instead of a passphrase.
+//!
+//! Must not know: how codes are made, stored or checked, or the lockout (`sahih_core::seal`).
+
+use crate::Shared;
+use crate::ecs::{EcsError, V2Properties, code, decode_b64, json_rejection, num, specimen};
+use crate::native::ErrorBody;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use sahih_core::ra::Staff;
+use sahih_core::requests::{BatchDocument, SignedItem};
+use sahih_core::seal::{MAX_BATCH_DOCUMENTS, SealActivation};
+use sahih_core::store::ApiClientRecord;
+use sahih_core::{CoreError, Lang, Level, SignOptions, format_wib};
+use sahih_pdf::{DisplayRect, PageSelector, Placement};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+const B64: base64::engine::general_purpose::GeneralPurpose =
+    base64::engine::general_purpose::STANDARD;
+
+/// What failed, at the start of every sealing error text (the code ends it, as ECS writes it).
+const SEAL_CONTEXT: &str = "Proses segel gagal";
+
+/// Maps a core error of a seal operation to the ECS code an integrator expects, with messages
+/// that speak of the seal rather than of an official.
+fn seal_error(e: &CoreError) -> EcsError {
+    let bad = |c: u32, m: String| EcsError::new(StatusCode::BAD_REQUEST, c, m);
+    match e {
+        CoreError::NikNotRegistered => bad(
+            code::USER_NOT_REGISTERED,
+            "Segel tidak terdaftar (idSubscriber tidak dikenal)".into(),
+        ),
+        CoreError::WrongOtp { remaining } => bad(
+            code::WRONG_OTP,
+            format!(
+                "TOTP salah, kedaluwarsa, atau sudah dipakai. Sisa percobaan sebelum segel dikunci sementara: {remaining}"
+            ),
+        ),
+        CoreError::Locked { until } => bad(
+            code::LOCKED,
+            format!(
+                "Segel terkunci sementara karena terlalu banyak TOTP salah, sampai {}",
+                format_wib(*until, Lang::Id)
+            ),
+        ),
+        CoreError::NoCertificate => bad(
+            code::CERTIFICATE_NOT_ACTIVE,
+            "Segel ini belum memiliki sertifikat elektronik".into(),
+        ),
+        CoreError::CertificateRevoked { .. } => bad(
+            code::CERTIFICATE_NOT_ACTIVE,
+            "Sertifikat segel elektronik ini telah dicabut; penyegelan ditolak".into(),
+        ),
+        CoreError::CertificateSuspended { .. } => bad(
+            code::CERTIFICATE_NOT_ACTIVE,
+            "Sertifikat segel elektronik ini sedang ditangguhkan (SUSPEND); penyegelan ditolak"
+                .into(),
+        ),
+        CoreError::CertificateExpired { at } => bad(
+            code::CERTIFICATE_NOT_ACTIVE,
+            format!(
+                "Sertifikat segel elektronik ini kedaluwarsa pada {}; penyegelan ditolak",
+                format_wib(*at, Lang::Id)
+            ),
+        ),
+        other => EcsError::from_core(other),
+    }
+}
+
+fn in_context(mut e: EcsError) -> EcsError {
+    e.context = SEAL_CONTEXT;
+    e
+}
+
+/// Expiry times as the ECS manual shows them: `2023-08-07T04:24:40.927+0000` (UTC).
+fn ecs_expires(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn id_subscriber(v: Option<String>) -> Result<String, EcsError> {
+    v.map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| EcsError::required("idSubscriber"))
+}
+
+fn totp(v: Option<String>) -> Result<String, EcsError> {
+    v.filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| EcsError::required("TOTP"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sealing pipeline
+// ---------------------------------------------------------------------------------------------
+
+/// Seals documents end to end: the seal, policy (with the client's default class), the batch
+/// code, signing in parallel, recording and auditing. Returns the items in request order.
+pub async fn seal_flow(
+    state: &Shared,
+    client: &ApiClientRecord,
+    id_subscriber: &str,
+    batch_code: &str,
+    class: Option<&str>,
+    documents: Vec<BatchDocument>,
+    keep_for_download: bool,
+) -> Result<Vec<SignedItem>, EcsError> {
+    let sahih = &state.sahih;
+    let fail = |e: CoreError| in_context(seal_error(&e));
+    let seal = sahih.seal(id_subscriber).await.map_err(fail)?;
+    // Parse every PDF before spending the batch code on a broken request.
+    for d in &documents {
+        sahih_pdf::PdfDocument::open(&d.bytes, &sahih_pdf::OpenOptions::default())
+            .map_err(|e| fail(CoreError::Pdf(e)))?;
+    }
+    let class = sahih
+        .authorize(&seal, class, Some(client), None)
+        .await
+        .map_err(fail)?;
+    let signer = sahih
+        .unlock_seal(
+            &seal.nik,
+            batch_code,
+            documents.len() as i64,
+            Some(&client.name),
+        )
+        .await
+        .map_err(fail)?;
+    let file_names: Vec<Option<String>> = documents.iter().map(|d| d.file_name.clone()).collect();
+    let threads = match sahih.config.server.sign_threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+    let worker = Arc::clone(state);
+    let (signer, results) = tokio::task::spawn_blocking(move || {
+        let providers = sahih_core::TrustProviders {
+            tsa: Some(&worker.services),
+            validation_data: Some(&worker.services),
+        };
+        let r = worker
+            .sahih
+            .sign_many(&signer, &documents, &providers, threads);
+        (signer, r)
+    })
+    .await
+    .map_err(|_| fail(CoreError::Service("sealing task failed".into())))?;
+    let mut signed = Vec::with_capacity(results.len());
+    for (r, name) in results.into_iter().zip(file_names) {
+        match r {
+            Ok((sb, full)) => signed.push((sb, full, name)),
+            Err(e) => {
+                state.metrics.signature("failed", 1);
+                return Err(fail(e));
+            }
+        }
+    }
+    let n = signed.len() as u64;
+    let items = sahih
+        .record_batch(
+            &state.blobs,
+            &signer,
+            &class,
+            Some(&client.name),
+            signed,
+            keep_for_download,
+        )
+        .await
+        .map_err(fail)?;
+    state.metrics.signature("ok", n);
+    sahih
+        .seal_signed(&signer, &items, Some(&client.name))
+        .await
+        .map_err(fail)?;
+    Ok(items)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ECS endpoints
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct SealActivationRequest {
+    #[serde(rename = "idSubscriber", alias = "id_subscriber")]
+    id_subscriber: Option<String>,
+    /// The activation code, to check whether it is still valid (refresh).
+    #[serde(alias = "otp")]
+    totp: Option<String>,
+}
+
+/// ECS `POST /api/v2/seal/get/activation`: `{idSubscriber}` sends a new activation code to the
+/// seal's e-mail; `{idSubscriber, totp}` answers whether that code is still valid.
+pub async fn ecs_get_activation(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<SealActivationRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    let Json(req) = body.map_err(json_rejection)?;
+    let id = id_subscriber(req.id_subscriber)?;
+    let code = req.totp.filter(|t| !t.trim().is_empty());
+    let answer = state
+        .sahih
+        .seal_activation(&id, code.as_deref(), Some(&client.name))
+        .await
+        .map_err(|e| seal_error(&e))?;
+    Ok(Json(match answer {
+        SealActivation::Sent { .. } => json!({
+            "success": true,
+            "message": "TOTP Aktivasi berhasil dikirim",
+            "data": null,
+        }),
+        SealActivation::StillValid { expires } => {
+            let message = "TOTP Aktivasi masih berlaku";
+            json!({
+                "success": true,
+                "message": message,
+                "data": {
+                    "message": message,
+                    "totp": code.unwrap_or_default(),
+                    "expires": ecs_expires(expires),
+                    "result": true,
+                },
+            })
+        }
+    })
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SealRevokeRequest {
+    #[serde(rename = "idSubscriber", alias = "id_subscriber")]
+    id_subscriber: Option<String>,
+    #[serde(alias = "otp")]
+    totp: Option<String>,
+}
+
+/// ECS `POST /api/v2/seal/revoke/activation`: with the activation code, every activation and
+/// batch code of the seal stops working.
+pub async fn ecs_revoke_activation(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<SealRevokeRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    let Json(req) = body.map_err(json_rejection)?;
+    let id = id_subscriber(req.id_subscriber)?;
+    let code = totp(req.totp)?;
+    state
+        .sahih
+        .seal_revoke_activation(&id, &code, Some(&client.name))
+        .await
+        .map_err(|e| seal_error(&e))?;
+    Ok(Json(json!({
+        "success": true,
+        "message": "TOTP Aktivasi berhasil dicabut",
+        "data": null,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SealTotpRequest {
+    #[serde(rename = "idSubscriber", alias = "id_subscriber")]
+    id_subscriber: Option<String>,
+    /// How many documents the batch code is for.
+    #[serde(default)]
+    data: Value,
+    /// The activation code.
+    #[serde(alias = "otp")]
+    totp: Option<String>,
+}
+
+/// ECS `POST /api/v2/seal/get/totp`: with the activation code, a batch code for `data`
+/// documents, valid 10 minutes (answered to the calling system, as ECS does).
+pub async fn ecs_get_totp(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<SealTotpRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    let Json(req) = body.map_err(json_rejection)?;
+    let id = id_subscriber(req.id_subscriber)?;
+    let documents = num("data", &req.data)?.unwrap_or(1.0);
+    if !(1.0..=MAX_BATCH_DOCUMENTS as f64).contains(&documents) || documents.fract() != 0.0 {
+        return Err(EcsError::invalid(format!(
+            "data harus jumlah dokumen 1 sampai {MAX_BATCH_DOCUMENTS}"
+        )));
+    }
+    let activation = totp(req.totp)?;
+    let (batch, expires) = state
+        .sahih
+        .seal_batch_code(&id, &activation, documents as i64, Some(&client.name))
+        .await
+        .map_err(|e| seal_error(&e))?;
+    let message = "TOTP berhasil dibuat";
+    let expires = ecs_expires(expires);
+    // The manual shows {message, totp, expires, result}; clients read it at the top level or
+    // under data, so both carry it.
+    Ok(Json(json!({
+        "success": true,
+        "message": message,
+        "totp": batch,
+        "expires": expires,
+        "result": true,
+        "data": {
+            "message": message,
+            "totp": batch,
+            "expires": expires,
+            "result": true,
+        },
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SealPdfRequest {
+    #[serde(rename = "idSubscriber", alias = "id_subscriber")]
+    id_subscriber: Option<String>,
+    /// The batch code from `seal/get/totp`.
+    #[serde(alias = "otp")]
+    totp: Option<String>,
+    #[serde(rename = "signatureProperties", default)]
+    signature_properties: Vec<V2Properties>,
+    #[serde(default)]
+    file: Vec<String>,
+    /// Sahih extension: the document class (else the API client's default class).
+    #[serde(
+        rename = "kelasDokumen",
+        alias = "kelas_dokumen",
+        alias = "documentClass"
+    )]
+    kelas_dokumen: Option<String>,
+}
+
+/// ECS `POST /api/v2/seal/pdf`: seals every file with the batch code; answers like v2 sign.
+pub async fn ecs_seal_pdf(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<SealPdfRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    let started = std::time::Instant::now();
+    let Json(req) = body.map_err(json_rejection)?;
+    let id = id_subscriber(req.id_subscriber)?;
+    let batch = zeroize::Zeroizing::new(totp(req.totp)?);
+    if req.file.is_empty() {
+        return Err(EcsError::required("file"));
+    }
+    let max = state.sahih.config.server.max_files_per_request.max(1);
+    if req.file.len() > max {
+        return Err(EcsError::invalid(format!(
+            "terlalu banyak berkas dalam satu permintaan (maksimal {max})"
+        )));
+    }
+    let props = &req.signature_properties;
+    if props.len() > 1 && props.len() != req.file.len() {
+        return Err(EcsError::invalid(
+            "signatureProperties harus berisi 1 entri atau satu entri per berkas",
+        ));
+    }
+    let default_props = V2Properties::default();
+    // Specimen images, decoded once per properties entry (one entry may serve every file).
+    let mut images = Vec::with_capacity(props.len());
+    for (i, p) in props.iter().enumerate() {
+        images.push(match p.image_base64.as_deref().filter(|s| !s.is_empty()) {
+            Some(b) => Some(specimen(
+                &format!("signatureProperties[{i}].imageBase64"),
+                &decode_b64("imageBase64", b)?,
+            )?),
+            None => None,
+        });
+    }
+    let mut documents = Vec::with_capacity(req.file.len());
+    for (i, f) in req.file.iter().enumerate() {
+        let (p, image) = match props.len() {
+            0 => (&default_props, None),
+            1 => (
+                props.first().unwrap_or(&default_props),
+                images.first().cloned().flatten(),
+            ),
+            _ => (
+                props.get(i).unwrap_or(&default_props),
+                images.get(i).cloned().flatten(),
+            ),
+        };
+        if p.pdf_password.as_deref().is_some_and(|s| !s.is_empty()) {
+            return Err(EcsError::invalid(
+                "PDF terenkripsi (pdfPassword) belum didukung; buka proteksinya terlebih dahulu",
+            ));
+        }
+        documents.push(BatchDocument {
+            bytes: decode_b64(&format!("file[{i}]"), f)?,
+            options: p.stamp(image)?.options(&state)?,
+            file_name: None,
+        });
+    }
+    let items = seal_flow(
+        &state,
+        &client,
+        &id,
+        &batch,
+        req.kelas_dokumen.as_deref(),
+        documents,
+        false,
+    )
+    .await?;
+    let files: Vec<String> = items.iter().map(|i| B64.encode(&i.signed)).collect();
+    let ids: Vec<&str> = items
+        .iter()
+        .map(|i| i.outcome.document_id.as_str())
+        .collect();
+    Ok(Json(json!({
+        "time": started.elapsed().as_millis() as u64,
+        "file": files,
+        "id_dokumen": ids,
+    }))
+    .into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native endpoints
+// ---------------------------------------------------------------------------------------------
+
+/// A seal to issue.
+#[derive(Deserialize, ToSchema)]
+pub struct SealIssueRequest {
+    /// Display name, e.g. "DPMPTSP Kota Contoh" (the certificate's CN and the stamp's name).
+    name: String,
+    /// The unit (perangkat daerah) the seal belongs to (OU).
+    unit: String,
+    /// The responsible person's official e-mail: activation codes go there (not written into
+    /// the certificate).
+    email: String,
+}
+
+/// An issued seal.
+#[derive(Serialize, ToSchema)]
+pub struct SealIssued {
+    /// The seal's idSubscriber for the ECS seal endpoints.
+    id_subscriber: String,
+    certificate_serial: String,
+    /// RFC 3339, UTC.
+    not_after: String,
+    /// The certificate's subject.
+    subject: String,
+}
+
+/// Issue an institutional e-seal (verifikators only): a key and an organisation certificate
+/// under the issuing CA. Then `POST /api/v2/seal/get/activation` sends the activation code to
+/// the e-mail.
+#[utoipa::path(
+    post,
+    path = "/api/v1/seals",
+    request_body = SealIssueRequest,
+    responses((status = 201, body = SealIssued), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody))
+)]
+pub async fn issue(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<SealIssueRequest>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    // The role first: a body from someone who may not issue is not worth parsing.
+    if client.role != "verifikator" {
+        return Err(EcsError::new(
+            StatusCode::FORBIDDEN,
+            code::FORBIDDEN,
+            "Hanya verifikator yang dapat menerbitkan segel elektronik",
+        ));
+    }
+    let Json(req) = body.map_err(json_rejection)?;
+    let (id, certificate) = state
+        .sahih
+        .issue_seal(&Staff::from(&client), &req.name, &req.unit, &req.email)
+        .await
+        .map_err(|e| EcsError::from_core(&e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SealIssued {
+            id_subscriber: id,
+            certificate_serial: certificate.serial_hex(),
+            not_after: rfc3339(certificate.not_after()),
+            subject: certificate.subject_display(),
+        }),
+    )
+        .into_response())
+}
+
+/// A seal in a listing.
+#[derive(Serialize, ToSchema)]
+pub struct SealInfo {
+    id_subscriber: String,
+    name: String,
+    unit: String,
+    /// ECS vocabulary: ISSUE, SUSPEND, REVOKE, EXPIRED, NO_CERTIFICATE.
+    status: String,
+    certificate_serial: Option<String>,
+    not_after: Option<String>,
+}
+
+/// Every seal (verifikators and admin clients).
+#[utoipa::path(
+    get,
+    path = "/api/v1/seals",
+    responses((status = 200, body = [SealInfo]), (status = 403, body = ErrorBody))
+)]
+pub async fn list(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+) -> Result<Response, EcsError> {
+    if !matches!(client.role.as_str(), "verifikator" | "admin") {
+        return Err(EcsError::new(
+            StatusCode::FORBIDDEN,
+            code::FORBIDDEN,
+            "Hanya verifikator atau klien admin yang dapat melihat daftar segel",
+        ));
+    }
+    let seals = state
+        .sahih
+        .seals()
+        .await
+        .map_err(|e| EcsError::from_core(&e))?;
+    let out: Vec<SealInfo> = seals
+        .into_iter()
+        .map(|s| SealInfo {
+            id_subscriber: s.seal.nik,
+            name: s.seal.name,
+            unit: s.seal.unit,
+            status: s.status.into(),
+            certificate_serial: s.certificate.as_ref().map(|c| c.serial_hex.clone()),
+            not_after: s.certificate.as_ref().map(|c| rfc3339(c.not_after)),
+        })
+        .collect();
+    Ok(Json(out).into_response())
+}
+
+/// Where the visible stamp goes; omit for the default (bottom right of the last page).
+#[derive(Deserialize, ToSchema, Default)]
+pub struct SealPlacementRequest {
+    /// No visible stamp.
+    #[serde(default)]
+    invisible: bool,
+    /// Page number from 1, or "first" / "last".
+    page: Option<String>,
+    /// [x, y, width, height] in points from the lower-left corner of the page as displayed.
+    rect: Option<[f64; 4]>,
+    /// Centre the stamp on the first occurrence of this text.
+    anchor: Option<String>,
+}
+
+/// The JSON part `request` of a sealing request.
+#[derive(Deserialize, ToSchema)]
+pub struct SealDocumentRequest {
+    /// The batch code from `POST /api/v2/seal/get/totp` (one use per document).
+    totp: String,
+    /// Document class code from the institution's policy (default: the client's, else the
+    /// policy's default class).
+    class: Option<String>,
+    /// B-B, B-T, B-LT (default) or B-LTA.
+    level: Option<String>,
+    #[serde(default)]
+    placement: SealPlacementRequest,
+    reason: Option<String>,
+    location: Option<String>,
+    /// Language of the stamp: "id" (default) or "en".
+    lang: Option<String>,
+}
+
+/// The shape of [`crate::native::DocumentInfo`].
+#[derive(Serialize)]
+struct SealedDocument {
+    id: String,
+    sha256: String,
+    level: String,
+    field_name: String,
+    signed_at: String,
+    verification_url: String,
+    download_url: Option<String>,
+}
+
+fn placement(p: &SealPlacementRequest) -> Result<Option<Placement>, EcsError> {
+    if p.invisible {
+        return Ok(None);
+    }
+    if let Some(text) = p.anchor.as_ref().filter(|t| !t.is_empty()) {
+        let size = p.rect.map(|r| (r[2], r[3]));
+        return Ok(Some(Placement::Anchor {
+            text: text.clone(),
+            size,
+        }));
+    }
+    let page = match &p.page {
+        Some(s) => s
+            .parse::<PageSelector>()
+            .map_err(|e| EcsError::invalid(e.to_string()))?,
+        None if p.rect.is_some() => PageSelector::Last,
+        None => return Ok(Some(Placement::Default)),
+    };
+    let rect = match p.rect {
+        Some([x, y, w, h]) if w > 0.0 && h > 0.0 && x >= 0.0 && y >= 0.0 => {
+            Some(DisplayRect { x, y, w, h })
+        }
+        Some(_) => return Err(EcsError::invalid("rect: lebar dan tinggi harus positif")),
+        None => None,
+    };
+    Ok(Some(Placement::Page { page, rect }))
+}
+
+/// Seal one PDF with a batch code; the sealed file waits for one download, as with
+/// `/api/v1/documents`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/seals/{id}/documents",
+    params(("id" = String, Path, description = "the seal's idSubscriber")),
+    request_body(content_type = "multipart/form-data",
+                 description = "`file`: the PDF; `request`: a SealDocumentRequest as JSON"),
+    responses(
+        (status = 200, description = "Sealed; the file waits for one download", body = crate::native::DocumentInfo),
+        (status = 400, description = "Bad input (4014/4015/4031), unknown seal (2011), wrong or spent code (2033), locked (2032), certificate not active (2021)", body = ErrorBody),
+        (status = 403, description = "Refused by the document-class policy (2041)", body = ErrorBody),
+        (status = 413, description = "Body too large (4131)", body = ErrorBody)
+    )
+)]
+pub async fn seal_document(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    Path(id): Path<String>,
+    mut mp: Multipart,
+) -> Result<Response, EcsError> {
+    let mut file: Option<(Option<String>, Bytes)> = None;
+    let mut request: Option<SealDocumentRequest> = None;
+    while let Some((name, file_name, data)) = crate::ecs::next_part(&mut mp).await? {
+        match name.as_str() {
+            "file" => file = Some((file_name, data)),
+            "request" => {
+                request = Some(serde_json::from_slice(&data).map_err(|e| {
+                    EcsError::invalid(format!(
+                        "request bukan JSON SealDocumentRequest yang valid: {e}"
+                    ))
+                })?)
+            }
+            _ => {}
+        }
+    }
+    let (file_name, pdf) = file.ok_or_else(|| EcsError::required("file"))?;
+    let req = request.ok_or_else(|| EcsError::required("request"))?;
+    let batch = zeroize::Zeroizing::new(req.totp);
+    if batch.trim().is_empty() {
+        return Err(EcsError::required("TOTP"));
+    }
+    let level: Level = match req.level.as_deref() {
+        None => Level::BLT,
+        Some(l) => l.parse().map_err(|e: String| EcsError::invalid(e))?,
+    };
+    let lang = match req.lang.as_deref() {
+        Some("en") => Lang::En,
+        _ => Lang::Id,
+    };
+    let options = SignOptions {
+        placement: placement(&req.placement)?,
+        level,
+        reason: req.reason,
+        location: req.location,
+        lang,
+        qr_link: None,
+        specimen: None,
+        extra_text: None,
+    };
+    let item = seal_flow(
+        &state,
+        &client,
+        &id,
+        &batch,
+        req.class.as_deref(),
+        vec![BatchDocument {
+            bytes: pdf.to_vec(),
+            options,
+            file_name,
+        }],
+        true,
+    )
+    .await?
+    .pop()
+    .ok_or_else(|| EcsError::from_core(&CoreError::Service("no result".into())))?;
+    let o = item.outcome;
+    Ok(Json(SealedDocument {
+        download_url: item
+            .download_id
+            .map(|d| format!("{}/api/v1/documents/{d}/file", state.sahih.config.base_url)),
+        id: o.document_id,
+        sha256: o.sha256_hex,
+        level: o.level.as_str().into(),
+        field_name: o.field_name,
+        signed_at: rfc3339(o.signed_at),
+        verification_url: o.verification_url,
+    })
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_written_as_ecs_writes_it() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_691_382_280_927_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+            .to_offset(time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC));
+        assert_eq!(ecs_expires(t), "2023-08-07T04:24:40.927+0000");
+    }
+
+    #[test]
+    fn seal_errors_keep_ecs_codes() {
+        let e = seal_error(&CoreError::WrongOtp { remaining: 3 });
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::BAD_REQUEST, code::WRONG_OTP)
+        );
+        assert!(e.message.contains('3'));
+        let e = seal_error(&CoreError::NikNotRegistered);
+        assert_eq!(e.code, code::USER_NOT_REGISTERED);
+        let e = seal_error(&CoreError::CertificateRevoked { at: None });
+        assert_eq!(e.code, code::CERTIFICATE_NOT_ACTIVE);
+        assert!(e.message.contains("dicabut"));
+        let e = seal_error(&CoreError::Service("tsa down".into()));
+        assert_eq!(e.code, code::INTERNAL);
+        assert!(!e.message.contains("tsa down"));
+    }
+}

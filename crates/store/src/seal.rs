@@ -1,0 +1,361 @@
+//! SQL of institutional e-seals: the seal's officials row (kind 'seal') with its certificate,
+//! and its one-time codes (`one_time_codes.purpose` 'seal-activation' or 'seal-batch'). Each
+//! change is one transaction together with its audit event; spending a code is one conditional
+//! UPDATE, so a use is spent exactly once across every process.
+
+use super::{SqlStore, append_in, db, from_ts, official_from_row, ts};
+use sahih_core::audit::AuditEvent;
+use sahih_core::seal::{CodePurpose, NewSealCode, SealStore};
+use sahih_core::store::{NewCertificate, NewOfficial, OfficialRecord, StoreResult};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+impl SealStore for SqlStore {
+    async fn insert_seal(
+        &self,
+        seal: &NewOfficial,
+        c: &NewCertificate,
+        event: &AuditEvent,
+    ) -> StoreResult<i64> {
+        let now = ts(OffsetDateTime::now_utc());
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let official_id: i64 = sqlx::query(
+            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, kind)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'seal') RETURNING id",
+        )
+        .bind(&seal.nik)
+        .bind(&seal.nip)
+        .bind(&seal.name)
+        .bind(&seal.email)
+        .bind(&seal.position)
+        .bind(&seal.unit)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?
+        .try_get("id")
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'ISSUE', $7, $8, $9)",
+        )
+        .bind(official_id)
+        .bind(c.issuer_ca_id)
+        .bind(&c.serial_hex)
+        .bind(&c.cert_der)
+        .bind(&c.sealed_key)
+        .bind(&c.key_algorithm)
+        .bind(ts(c.not_before))
+        .bind(ts(c.not_after))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(official_id)
+    }
+
+    async fn seals(&self) -> StoreResult<Vec<OfficialRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream
+             FROM officials WHERE kind = 'seal' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(official_from_row).collect()
+    }
+
+    async fn insert_seal_code(
+        &self,
+        code: &NewSealCode<'_>,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if code.replace_live {
+            sqlx::query(
+                "UPDATE one_time_codes SET uses_left = 0
+                 WHERE official_id = $1 AND purpose = $2 AND uses_left > 0",
+            )
+            .bind(code.official_id)
+            .bind(code.purpose.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        sqlx::query(
+            "INSERT INTO one_time_codes (official_id, code_sha256, uses_left, expires_at, purpose)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(code.official_id)
+        .bind(code.code_sha256)
+        .bind(code.uses)
+        .bind(ts(code.expires_at))
+        .bind(code.purpose.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn seal_code_expiry(
+        &self,
+        official_id: i64,
+        purpose: CodePurpose,
+        code_sha256: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        let row = sqlx::query(
+            "SELECT expires_at FROM one_time_codes
+             WHERE official_id = $1 AND purpose = $2 AND code_sha256 = $3
+               AND uses_left > 0 AND expires_at > $4
+             ORDER BY expires_at DESC LIMIT 1",
+        )
+        .bind(official_id)
+        .bind(purpose.as_str())
+        .bind(code_sha256)
+        .bind(ts(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|r| from_ts(r.try_get("expires_at").map_err(db)?))
+            .transpose()
+    }
+
+    async fn consume_seal_code(
+        &self,
+        official_id: i64,
+        purpose: CodePurpose,
+        code_sha256: &str,
+        count: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        // One statement: two processes racing for the last uses cannot both win.
+        let done = sqlx::query(
+            "UPDATE one_time_codes SET uses_left = uses_left - $4
+             WHERE official_id = $1 AND purpose = $2 AND code_sha256 = $3
+               AND uses_left >= $4 AND expires_at > $5",
+        )
+        .bind(official_id)
+        .bind(purpose.as_str())
+        .bind(code_sha256)
+        .bind(count)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_seal_codes(
+        &self,
+        official_id: i64,
+        purposes: &[CodePurpose],
+        event: &AuditEvent,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut n = 0;
+        for purpose in purposes {
+            n += sqlx::query(
+                "UPDATE one_time_codes SET uses_left = 0
+                 WHERE official_id = $1 AND purpose = $2 AND uses_left > 0",
+            )
+            .bind(official_id)
+            .bind(purpose.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sahih_core::store::Store;
+    use std::sync::Arc;
+
+    async fn two_stores(tag: &str) -> (SqlStore, SqlStore, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "sahih-seal-{tag}-{}-{}",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let a = SqlStore::connect(&url).await.expect("store a");
+        let b = SqlStore::connect(&url).await.expect("store b");
+        (a, b, dir)
+    }
+
+    fn seal_row() -> NewOfficial {
+        NewOfficial {
+            nik: "seal-abc".into(),
+            nip: String::new(),
+            name: "DPMPTSP Kota Contoh".into(),
+            email: "kepala@contoh.go.id".into(),
+            position: "Segel Elektronik".into(),
+            unit: "DPMPTSP".into(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batch_uses_are_spent_exactly_once_across_processes() {
+        let (a, b, dir) = two_stores("once").await;
+        let ca = a
+            .insert_ca("issuing", 1, b"ca", "sealed")
+            .await
+            .expect("ca");
+        let now = OffsetDateTime::now_utc();
+        let cert = NewCertificate {
+            official_id: 0,
+            issuer_ca_id: ca,
+            serial_hex: "01".into(),
+            cert_der: b"cert".to_vec(),
+            sealed_key: "key".into(),
+            key_algorithm: "p256".into(),
+            not_before: now,
+            not_after: now + time::Duration::days(1),
+        };
+        let id = a
+            .insert_seal(
+                &seal_row(),
+                &cert,
+                &AuditEvent::new("seal.issue", "t", "ok"),
+            )
+            .await
+            .expect("seal");
+        let stored = b
+            .official_by_nik("seal-abc")
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!((stored.id, stored.kind.as_str()), (id, "seal"));
+        assert_eq!(b.seals().await.expect("seals").len(), 1);
+        assert_eq!(
+            b.latest_certificate(id)
+                .await
+                .expect("cert")
+                .map(|c| c.official_id),
+            Some(id)
+        );
+
+        let expires = now + time::Duration::minutes(10);
+        a.insert_seal_code(
+            &NewSealCode {
+                official_id: id,
+                purpose: CodePurpose::Batch,
+                code_sha256: "h-batch",
+                uses: 5,
+                expires_at: expires,
+                replace_live: false,
+            },
+            &AuditEvent::new("seal.totp", "t", "ok"),
+        )
+        .await
+        .expect("code");
+        // Another purpose never matches, and a signing OTP path does not see seal codes.
+        assert!(
+            !a.consume_seal_code(id, CodePurpose::Activation, "h-batch", 1, now)
+                .await
+                .expect("consume")
+        );
+        assert!(!a.consume_otp(id, "h-batch", 1, now).await.expect("otp"));
+        // Twenty racers over two pools: exactly five uses are spent.
+        let (a, b) = (Arc::new(a), Arc::new(b));
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let s = if i % 2 == 0 {
+                Arc::clone(&a)
+            } else {
+                Arc::clone(&b)
+            };
+            tasks.push(tokio::spawn(async move {
+                s.consume_seal_code(id, CodePurpose::Batch, "h-batch", 1, now)
+                    .await
+                    .expect("consume")
+            }));
+        }
+        let mut won = 0;
+        for t in tasks {
+            if t.await.expect("task") {
+                won += 1;
+            }
+        }
+        assert_eq!(won, 5);
+        // Expired codes do not count.
+        assert_eq!(
+            a.seal_code_expiry(id, CodePurpose::Batch, "h-batch", now)
+                .await
+                .expect("expiry"),
+            None
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn a_new_activation_code_replaces_the_old_and_revocation_retires_all() {
+        let (a, _b, dir) = two_stores("replace").await;
+        let now = OffsetDateTime::now_utc();
+        let id = a.insert_official(&seal_row()).await.expect("row");
+        let code = |hash: &'static str, purpose, replace_live| NewSealCode {
+            official_id: id,
+            purpose,
+            code_sha256: hash,
+            uses: 1_000,
+            expires_at: now + time::Duration::days(30),
+            replace_live,
+        };
+        let event = AuditEvent::new("seal.activation", "t", "ok");
+        a.insert_seal_code(&code("h1", CodePurpose::Activation, true), &event)
+            .await
+            .expect("h1");
+        assert!(
+            a.seal_code_expiry(id, CodePurpose::Activation, "h1", now)
+                .await
+                .expect("h1 live")
+                .is_some()
+        );
+        a.insert_seal_code(&code("h2", CodePurpose::Activation, true), &event)
+            .await
+            .expect("h2");
+        a.insert_seal_code(&code("b1", CodePurpose::Batch, false), &event)
+            .await
+            .expect("b1");
+        assert_eq!(
+            a.seal_code_expiry(id, CodePurpose::Activation, "h1", now)
+                .await
+                .expect("h1 gone"),
+            None
+        );
+        assert!(
+            a.seal_code_expiry(id, CodePurpose::Activation, "h2", now)
+                .await
+                .expect("h2 live")
+                .is_some()
+        );
+        let n = a
+            .revoke_seal_codes(
+                id,
+                &[CodePurpose::Activation, CodePurpose::Batch],
+                &AuditEvent::new("seal.activation.revoke", "t", "ok"),
+            )
+            .await
+            .expect("revoke");
+        assert_eq!(n, 2);
+        assert!(
+            !a.consume_seal_code(id, CodePurpose::Batch, "b1", 1, now)
+                .await
+                .expect("b1 gone")
+        );
+        // Every change was audited in the chain.
+        assert_eq!(a.audit_head().await.expect("head").map(|h| h.0), Some(4));
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
