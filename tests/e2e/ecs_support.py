@@ -180,7 +180,7 @@ class Deployment:
 
 
 def make_deployment(binary: Path, base: Path, backend: str, *, config_edits: dict | None = None,
-                    extra_env: dict | None = None) -> Deployment:
+                    extra_env: dict | None = None, init_args: tuple = ()) -> Deployment:
     """A fresh data directory on `backend`, initialised, with the default official enrolled.
 
     `extra_env` (e.g. SOFTHSM2_CONF and SAHIH_HSM_PIN for a PKCS#11 key backend) is part of the
@@ -210,7 +210,7 @@ def make_deployment(binary: Path, base: Path, backend: str, *, config_edits: dic
             "AWS_ACCESS_KEY_ID": S3_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": S3_SECRET,
         })
-    r = s.run("init", "--data", s.data, "--org", ORG, "--base-url", s.base_url, env=env)
+    r = s.run("init", "--data", s.data, "--org", ORG, "--base-url", s.base_url, *init_args, env=env)
     assert r.returncode == 0, f"sahih init failed:\n{r.describe()}"
     if dep.moto:
         with urllib.request.urlopen(f"{dep.moto.url}/{dep.bucket}", timeout=10) as resp:

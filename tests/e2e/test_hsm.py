@@ -460,3 +460,58 @@ def test_token_keeps_only_keys_that_certificates_use(dep, letter):
     assert token_private_keys(dep, f"sahih-official-{nik}") == [], token_objects(dep)
     actions = [json.loads(line) for line in dep.run("audit", "export").stdout.splitlines()]
     assert sum(1 for e in actions if e["action"] == "key.destroy" and e["result"] == "ok") >= 2
+
+
+def test_ca_keys_in_the_token_from_init(sahih_bin, tmp_path, letter):
+    """`sahih init --key-backend pkcs11`: the root and issuing CA keys are generated in the
+    token (the database keeps references only); certificates, CRLs and OCSP answers made with
+    them validate in pdfsig and pyHanko; `ca rotate` makes the next issuing key there too."""
+    from types import SimpleNamespace
+
+    conf = make_token(tmp_path / "softhsm")
+    env = {"SOFTHSM2_CONF": conf, "SAHIH_HSM_PIN": HSM_PIN}
+    d = make_deployment(sahih_bin, tmp_path / "deployment", "sqlite", extra_env=env,
+                        init_args=("--key-backend", "pkcs11", "--hsm-token", TOKEN_LABEL))
+    try:
+        token = SimpleNamespace(softhsm_conf=conf)
+        keys = {k.get("label"): k for k in token_private_keys(token)}
+        for label in ("sahih-ca-root-1", "sahih-ca-issuing-1"):
+            assert keys[label]["access"] == NON_EXTRACTABLE, keys
+        stored = d.sql("SELECT sealed_key FROM ca").splitlines()
+        assert stored and all(re.fullmatch(r"pkcs11:id=[0-9a-f]{32}", v) for v in stored), stored
+        nss = tmp_path / "nss"
+        nss.mkdir()
+        run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"])
+        run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "C,C,C", "-i", d.sahih.root_pem])
+        src = tmp_path / "surat.pdf"
+        src.write_bytes(letter)
+
+        def sign_and_validate(name):
+            official = d.sahih.enroll(passphrase=PASSPHRASE)
+            out = tmp_path / name
+            r = d.run("sign", src, "-o", out, "--nik", official.nik, "--passphrase-file",
+                      official.passfile)
+            assert r.returncode == 0 and "B-LT" in r.stdout, r.describe()
+            ps = pdfsig(out, nss)
+            assert ps.signatures and all(x.valid and x.trusted for x in ps.signatures), ps.run.describe()
+            v = run([PYHANKO, "sign", "adesverify", "--trust", d.sahih.root_pem, "--trust-replace", out])
+            assert v.returncode == 0 and "INTACT:TRUSTED" in v.stdout, v.describe()
+            return official
+
+        official = sign_and_validate("signed-ca-in-token.pdf")
+        r = d.run("ca", "rotate")
+        assert r.returncode == 0, r.describe()
+        keys = {k.get("label"): k for k in token_private_keys(token)}
+        assert keys["sahih-ca-issuing-2"]["access"] == NON_EXTRACTABLE, keys
+        # The running server learns of the new CA when restarted (as after any rotation).
+        for srv in d.servers:
+            srv.stop()
+        d.servers.clear()
+        d.start_server(port=int(d.sahih.base_url.rsplit(":", 1)[1]))
+        sign_and_validate("signed-after-rotation.pdf")
+        # Without the PIN a command says what is missing.
+        r = run([d.sahih.bin, "status", official.nik, "--data", d.sahih.data],
+                env={"SOFTHSM2_CONF": conf})
+        assert r.returncode != 0 and "SAHIH_HSM_PIN" in r.stderr, r.describe()
+    finally:
+        d.close()

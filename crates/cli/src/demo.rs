@@ -147,9 +147,15 @@ pub async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(
         Some(addr) => format!("http://{addr}"),
         None => "https://sahih.contoh.go.id".to_string(),
     };
-    let sahih = init(&dir, "Pemerintah Kota Contoh", &base_url)
-        .await
-        .map_err(core)?;
+    let sahih = init(
+        &dir,
+        "Pemerintah Kota Contoh",
+        &base_url,
+        Default::default(),
+        Default::default(),
+    )
+    .await
+    .map_err(core)?;
     let _ = std::fs::write(
         dir.join(MARKER),
         b"created by sahih demo; removed by the next demo run\n",

@@ -61,6 +61,16 @@ enum Command {
         /// Public base URL used in QR codes and certificate URLs.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         base_url: String,
+        /// Where CA and officials' keys are made: software (sealed in the database) or pkcs11
+        /// (generated inside the token; the user PIN from SAHIH_HSM_PIN).
+        #[arg(long, default_value = "software")]
+        key_backend: String,
+        /// PKCS#11 module for --key-backend pkcs11.
+        #[arg(long, default_value = "/usr/lib/softhsm/libsofthsm2.so")]
+        hsm_module: PathBuf,
+        /// Label of the initialised token for --key-backend pkcs11.
+        #[arg(long, default_value = "sahih")]
+        hsm_token: String,
     },
     /// Register an official and issue their document-signing certificate.
     Enroll(EnrollArgs),
@@ -444,7 +454,13 @@ pub async fn open(data: &Path) -> Result<Sahih<SqliteStore>, CoreError> {
     })
 }
 
-pub async fn init(data: &Path, org: &str, base_url: &str) -> Result<Sahih<SqliteStore>, CoreError> {
+pub async fn init(
+    data: &Path,
+    org: &str,
+    base_url: &str,
+    keys: sahih_core::config::KeyDefaults,
+    hsm: sahih_core::config::HsmConfig,
+) -> Result<Sahih<SqliteStore>, CoreError> {
     let dir = DataDir::new(data);
     if dir.is_occupied() {
         return Err(CoreError::AlreadyInitialised {
@@ -460,7 +476,11 @@ pub async fn init(data: &Path, org: &str, base_url: &str) -> Result<Sahih<Sqlite
         )));
     }
     std::fs::create_dir_all(data).map_err(|e| CoreError::Io(format!("{}: {e}", data.display())))?;
-    let config = Config::new(org.trim(), base_url);
+    let mut config = Config::new(org.trim(), base_url);
+    config.keys = keys;
+    config.hsm = hsm;
+    // Open the token before anything is written: a wrong PIN or label leaves no directory.
+    let key_backend = sahih_core::keystore::KeyBackend::from_config(&config)?;
     let result = async {
         dir.write_config(&config)?;
         dir.create_master_key()?;
@@ -475,7 +495,7 @@ pub async fn init(data: &Path, org: &str, base_url: &str) -> Result<Sahih<Sqlite
             store,
             config,
             data: dir.clone(),
-            keys: sahih_core::keystore::KeyBackend::software(),
+            keys: key_backend,
         };
         // An S3 bucket is created when missing (creating one we already own is a no-op).
         if let sahih_store::blob::AnyBlobStore::S3(s3) = blob_store(&dir, &sahih.config)? {
@@ -537,8 +557,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let lang = lang_of(&cli.lang);
     let core = |e: CoreError| Failure::core(e, lang);
     match cli.command {
-        Command::Init { org, base_url } => {
-            let sahih = init(&cli.data, &org, &base_url).await.map_err(core)?;
+        Command::Init {
+            org,
+            base_url,
+            key_backend,
+            hsm_module,
+            hsm_token,
+        } => {
+            let keys = sahih_core::config::KeyDefaults {
+                backend: key_backend,
+                ..Default::default()
+            };
+            let hsm = sahih_core::config::HsmConfig {
+                module: hsm_module,
+                token_label: hsm_token,
+            };
+            let sahih = init(&cli.data, &org, &base_url, keys, hsm)
+                .await
+                .map_err(core)?;
             let root = sahih.root_certificate().await.map_err(core)?;
             match lang {
                 Lang::Id => println!(

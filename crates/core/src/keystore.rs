@@ -21,6 +21,11 @@ pub fn official_key_label(nik: &str) -> String {
     format!("sahih-official-{nik}")
 }
 
+/// The token label of a CA key.
+pub fn ca_key_label(kind: &str, generation: i64) -> String {
+    format!("sahih-ca-{kind}-{generation}")
+}
+
 /// A key ready to sign.
 pub enum SigningKey {
     Software(PrivateKey),

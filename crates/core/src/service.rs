@@ -9,8 +9,7 @@ use crate::{CoreError, Lang, format_wib};
 use sahih_pades::{Level, SignRequest, Signer, Timestamper, ValidationDataSource};
 use sahih_pdf::{OpenOptions, PdfDocument, Placement, StampContent, VisibleStamp};
 use sahih_pki::{
-    CertValidity, Certificate, KeyAlgorithm, OfficialIdentity, PrivateKey, SimplePathValidator,
-    TrustStore,
+    CertValidity, Certificate, KeyAlgorithm, OfficialIdentity, SimplePathValidator, TrustStore,
 };
 use sahih_validate::{Context, Report, RevocationSource, RevocationStatus};
 use std::path::Path;
@@ -172,40 +171,51 @@ impl RevocationSource for LocalRevocations {
 }
 
 impl<S: Store> Sahih<S> {
-    /// Creates the root and issuing CA in a freshly initialised data directory.
+    /// Creates the root and issuing CA in a freshly initialised data directory. With the
+    /// PKCS#11 backend both CA keys are generated inside the token (the database keeps their
+    /// references); otherwise they are sealed under the master key.
     pub async fn create_ca_hierarchy(&self) -> Result<(), CoreError> {
         let master = self.data.master_key()?;
         let alg: KeyAlgorithm = self.config.keys.ca.parse().map_err(|_| {
             CoreError::Config(format!("unknown CA key algorithm {}", self.config.keys.ca))
         })?;
         let institution = &self.config.institution;
-        let root_key = PrivateKey::generate(alg)?;
-        let root_cert = sahih_pki::create_root_ca(
+        let root_key = self
+            .keys
+            .generate(alg, &crate::keystore::ca_key_label("root", 1))?;
+        let root_cert = sahih_pki::create_root_ca_for(
             institution,
+            &root_key.public_key_spki_der(),
             &root_key,
             CertValidity::days_from_now(20 * 365),
             &sahih_pki::random_serial(),
         )?;
-        let sealed = sahih_pki::seal_with_master_key(&root_key, &master, &ca_aad("root", 1))?;
+        let sealed = self
+            .keys
+            .seal_with_master(&root_key, &master, &ca_aad("root", 1))?;
         self.store.insert_ca("root", 1, &root_cert, &sealed).await?;
 
-        let issuing_key = PrivateKey::generate(alg)?;
+        let issuing_key = self
+            .keys
+            .generate(alg, &crate::keystore::ca_key_label("issuing", 1))?;
         let root_record = self
             .store
             .active_ca("root")
             .await?
             .ok_or_else(|| CoreError::Config("no root CA in the database".into()))?;
-        let issuing_cert = sahih_pki::create_issuing_ca_with(
+        let issuing_cert = sahih_pki::create_issuing_ca_for(
             institution,
             1,
-            &issuing_key,
+            &issuing_key.public_key_spki_der(),
             &root_cert,
             &root_key,
             CertValidity::days_from_now(10 * 365),
             &sahih_pki::random_serial(),
             &crate::trust::urls_for_issuer(&self.config.base_url, &root_record),
         )?;
-        let sealed = sahih_pki::seal_with_master_key(&issuing_key, &master, &ca_aad("issuing", 1))?;
+        let sealed = self
+            .keys
+            .seal_with_master(&issuing_key, &master, &ca_aad("issuing", 1))?;
         self.store
             .insert_ca("issuing", 1, &issuing_cert, &sealed)
             .await?;
@@ -339,7 +349,7 @@ impl<S: Store> Sahih<S> {
             .await?
             .ok_or_else(|| CoreError::Config("no issuing CA in the database".into()))?;
         let master = self.data.master_key()?;
-        let issuer_key = sahih_pki::unseal_with_master_key(
+        let issuer_key = self.keys.unseal_with_master(
             &issuing.sealed_key,
             &master,
             &ca_aad("issuing", issuing.generation),

@@ -66,7 +66,8 @@ pub struct CaService {
     pub crl: Vec<u8>,
     pub record: CaRecord,
     pub cert: Certificate,
-    pub key: PrivateKey,
+    /// The CA's own key (software, or in the PKCS#11 token), for its CRLs.
+    pub key: crate::keystore::SigningKey,
     pub responder_cert: Certificate,
     pub responder_key: PrivateKey,
 }
@@ -149,11 +150,17 @@ impl<S: Store> Sahih<S> {
         kind: &str,
         issuer: &CaRecord,
         days: i64,
-        issue: impl FnOnce(&[u8], &CaRecord, &PrivateKey, CertValidity) -> sahih_pki::Result<Vec<u8>>,
+        issue: impl FnOnce(
+            &[u8],
+            &CaRecord,
+            &crate::keystore::SigningKey,
+            CertValidity,
+        ) -> sahih_pki::Result<Vec<u8>>,
     ) -> Result<(), CoreError> {
         let master = self.data.master_key()?;
         let issuer_key =
-            sahih_pki::unseal_with_master_key(&issuer.sealed_key, &master, &ca_aad(issuer))?;
+            self.keys
+                .unseal_with_master(&issuer.sealed_key, &master, &ca_aad(issuer))?;
         let issuer_cert = Certificate::from_der(&issuer.cert_der)?;
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256)?;
         let cert = issue(
@@ -190,15 +197,19 @@ impl<S: Store> Sahih<S> {
         let alg: KeyAlgorithm = self.config.keys.ca.parse().map_err(|_| {
             CoreError::Config(format!("unknown CA key algorithm {}", self.config.keys.ca))
         })?;
-        let root_key = sahih_pki::unseal_with_master_key(&root.sealed_key, &master, &ca_aad(root))?;
+        let root_key = self
+            .keys
+            .unseal_with_master(&root.sealed_key, &master, &ca_aad(root))?;
         let root_cert = Certificate::from_der(&root.cert_der)?;
-        let key = PrivateKey::generate(alg)?;
+        let key = self
+            .keys
+            .generate(alg, &crate::keystore::ca_key_label("issuing", generation))?;
         let until =
             (OffsetDateTime::now_utc() + Duration::days(10 * 365)).min(root_cert.not_after());
-        let cert = sahih_pki::create_issuing_ca_with(
+        let cert = sahih_pki::create_issuing_ca_for(
             &self.config.institution,
             u32::try_from(generation).unwrap_or(u32::MAX),
-            &key,
+            &key.public_key_spki_der(),
             &root.cert_der,
             &root_key,
             CertValidity {
@@ -209,7 +220,7 @@ impl<S: Store> Sahih<S> {
             &urls_for_issuer(&self.config.base_url, root),
         )?;
         let aad = format!("sahih-ca-key:issuing:{generation}").into_bytes();
-        let sealed = sahih_pki::seal_with_master_key(&key, &master, &aad)?;
+        let sealed = self.keys.seal_with_master(&key, &master, &aad)?;
         self.store
             .insert_ca("issuing", generation, &cert, &sealed)
             .await?;
@@ -250,7 +261,9 @@ impl<S: Store> Sahih<S> {
                 continue;
             };
             let cert = Certificate::from_der(&ca.cert_der)?;
-            let key = sahih_pki::unseal_with_master_key(&ca.sealed_key, &master, &ca_aad(ca))?;
+            let key = self
+                .keys
+                .unseal_with_master(&ca.sealed_key, &master, &ca_aad(ca))?;
             let mut revoked = Vec::new();
             for c in self.store.all_certificates_of_ca(ca.id).await? {
                 if c.status != CertStatus::Issue {

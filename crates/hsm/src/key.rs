@@ -277,12 +277,25 @@ impl Pkcs11Backend {
             .lock()
             .map_err(|_| HsmError::Poisoned)?;
         // Two steps, so that a retry (fresh session, new login) never generates twice.
-        let handle = self.token.with_session(|session| {
-            let (_public, private) = session
-                .generate_key_pair(&mechanism, &public, &private)
-                .map_err(HsmError::ck("C_GenerateKeyPair"))?;
-            Ok(private)
-        })?;
+        // SoftHSM2's file store can fail a generation with CKR_GENERAL_ERROR when another
+        // process (or another backend in this one) writes the token at the same moment; no
+        // object is left behind then, so trying again is safe.
+        let mut attempt = 0;
+        let handle = loop {
+            attempt += 1;
+            let made = self.token.with_session(|session| {
+                let (_public, private) = session
+                    .generate_key_pair(&mechanism, &public, &private)
+                    .map_err(HsmError::ck("C_GenerateKeyPair"))?;
+                Ok(private)
+            });
+            match made {
+                Err(e) if attempt < 4 && e.rv() == Some(cryptoki::error::RvError::GeneralError) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+                }
+                other => break other?,
+            }
+        };
         let (got_alg, spki) = self
             .token
             .with_session(|session| public_key_of(session, &id, handle))?;

@@ -557,8 +557,19 @@ pub fn create_root_ca(
     validity: CertValidity,
     serial: &[u8],
 ) -> Result<Vec<u8>> {
+    create_root_ca_for(institution, key.spki_der_ref(), key, validity, serial)
+}
+
+/// [`create_root_ca`] for a key held elsewhere (a PKCS#11 token): its SubjectPublicKeyInfo and
+/// something that signs with it.
+pub fn create_root_ca_for(
+    institution: &str,
+    spki: &[u8],
+    key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+) -> Result<Vec<u8>> {
     let subject = ca_subject(institution, &format!("{institution} Root CA"))?;
-    let spki = key.spki_der_ref();
     let ski = key_identifier(spki)?;
     let alg = sig_alg_der(key)?;
     let der = build_and_sign(
@@ -652,13 +663,37 @@ pub fn create_issuing_ca_with(
     serial: &[u8],
     urls: &CertUrls,
 ) -> Result<Vec<u8>> {
+    create_issuing_ca_for(
+        institution,
+        generation,
+        key.spki_der_ref(),
+        root_cert_der,
+        root_key,
+        validity,
+        serial,
+        urls,
+    )
+}
+
+/// [`create_issuing_ca_with`] for an issuing-CA key held elsewhere (a PKCS#11 token): only its
+/// SubjectPublicKeyInfo is needed.
+#[allow(clippy::too_many_arguments)]
+pub fn create_issuing_ca_for(
+    institution: &str,
+    generation: u32,
+    spki: &[u8],
+    root_cert_der: &[u8],
+    root_key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+    urls: &CertUrls,
+) -> Result<Vec<u8>> {
     let root = Certificate::from_der(root_cert_der)?;
     let issuer_keyid = issuer_checks(&root, &validity)?;
     let subject = ca_subject(
         institution,
         &format!("{institution} Issuing CA {generation}"),
     )?;
-    let spki = key.spki_der_ref();
     let ski = key_identifier(spki)?;
     let alg = sig_alg_der(root_key)?;
     let mut extensions = vec![
