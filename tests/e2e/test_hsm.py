@@ -326,7 +326,7 @@ def test_ra_activation_generates_the_key_in_the_configured_backend(dep, letter):
     """The official activates over HTTP with a passphrase only they choose; with PKCS#11 the
     key is generated in the token then."""
     operator = dep.add_client("op-kominfo", "--role", "operator", "--unit", UNIT)
-    verifikator = dep.add_client("verif-1", "--role", "verifikator")
+    verifikator = dep.add_client("verif-1", "--role", "verifikator", "--person-nik", "3573019901800001")
     nik = "3573010202800001"
     person = {"nik": nik, "nip": "198001012005011001", "name": "Rina Wulandari",
               "email": "rina.wulandari@contoh.go.id", "position": "Kepala Seksi Persandian",
@@ -362,13 +362,8 @@ def test_ra_activation_generates_the_key_in_the_configured_backend(dep, letter):
 
 # -- PKCS#11 only ----------------------------------------------------------------------------
 
-def needs_token(dep):
-    if dep.key_backend != "pkcs11":
-        pytest.skip("software keys have no token (their sealed PKCS#8 is checked above)")
-
-
+@pytest.mark.parametrize("dep", ["pkcs11"], indirect=True)
 def test_token_key_is_not_extractable(dep, official):
-    needs_token(dep)
     rows = certificates_of(dep, NIK)
     assert len(rows) == 1, rows
     key_id = assert_token_holds_the_key(dep, NIK, rows[0]["cert"])
@@ -387,8 +382,8 @@ def test_token_key_is_not_extractable(dep, official):
         assert key["access"] == NON_EXTRACTABLE, key
 
 
+@pytest.mark.parametrize("dep", ["pkcs11"], indirect=True)
 def test_new_server_process_signs_with_the_same_token_key(dep, official, letter):
-    needs_token(dep)
     before = signer_certificate(signed_pdf(dep, NIK, PASSPHRASE, letter))
     keys_before = token_key_set(dep)
     old = dep.servers[-1]
@@ -412,13 +407,13 @@ def test_new_server_process_signs_with_the_same_token_key(dep, official, letter)
     assert sign_v2(dep, NIK, PASSPHRASE, letter).status == 200
 
 
+@pytest.mark.parametrize("dep", ["pkcs11"], indirect=True)
 def test_token_keeps_only_keys_that_certificates_use(dep, letter):
     """Keys that no certificate uses are destroyed: those made by activation clicks that lost
     the race for a single-use link, and the key of a revoked certificate (reissue, revoke)."""
-    needs_token(dep)
     import threading
     operator = dep.add_client("op-kominfo-2", "--role", "operator", "--unit", UNIT)
-    verifikator = dep.add_client("verif-2", "--role", "verifikator")
+    verifikator = dep.add_client("verif-2", "--role", "verifikator", "--person-nik", "3573019901800002")
     nik = "3573010303800002"
     person = {"nik": nik, "nip": "198003032005011002", "name": "Agus Salim",
               "email": "agus.salim@contoh.go.id", "position": "Kepala Seksi Statistik", "unit": UNIT}

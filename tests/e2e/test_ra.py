@@ -37,7 +37,7 @@ def dep(request, sahih_bin, tmp_path_factory):
     d.operator = d.add_client("op-kominfo", "--role", "operator", "--unit", UNIT)
     d.other_operator = d.add_client("op-dinkes", "--role", "operator", "--unit", "Dinas Kesehatan")
     d.verifikator = d.add_client("verif-1", "--role", "verifikator", "--person-nik", VERIF_NIK)
-    d.verifikator2 = d.add_client("verif-2", "--role", "verifikator")
+    d.verifikator2 = d.add_client("verif-2", "--role", "verifikator", "--person-nik", "3573019902800002")
     nss = d.sahih.workdir / "nss"
     nss.mkdir()
     run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"])
@@ -212,7 +212,12 @@ def test_the_seeds_path_enroll_verify_activate_sign_verify_then_mutasi(dep, file
     j = http("POST", url(dep, "/api/v2/verify/pdf"), credential=dep.app,
              json_body={"file": b64(before)}).json()
     assert j["conclusion"] == "VALID", j
-    outside_validators_accept(dep, before, "ra-before-mutasi.pdf")
+    # pdfsig checks today's status (revoked) without a point in time; pyHanko's AdES validation
+    # uses the timestamp and the embedded revocation data, as a court would.
+    old_path = dep.sahih.workdir / "ra-before-mutasi.pdf"
+    old_path.write_bytes(before)
+    v = run([PYHANKO, "sign", "adesverify", "--trust", dep.sahih.root_pem, "--trust-replace", old_path])
+    assert v.returncode == 0 and "INTACT:TRUSTED" in v.stdout, v.describe()
 
     # Every transition is in the audit chain, which verifies; no passphrase or token in it.
     export = dep.run("audit", "export").stdout
@@ -444,9 +449,14 @@ def test_activation_page_in_a_real_browser(dep, files, tmp_path):
         assert "Joko Widodo Santoso" in driver.page_source
 
         def fill(p1, p2):
+            from selenium.webdriver.support import expected_conditions
+            from selenium.webdriver.support.ui import WebDriverWait
+            before = driver.find_element(By.TAG_NAME, "html")
             driver.find_element(By.ID, "p1").send_keys(p1)
             driver.find_element(By.ID, "p2").send_keys(p2)
             driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            # The answer is a new page: wait until the old one is gone.
+            WebDriverWait(driver, 60).until(expected_conditions.staleness_of(before))
 
         fill("qwerty123456", "qwerty123456")
         assert "terlalu umum" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
@@ -457,3 +467,82 @@ def test_activation_page_in_a_real_browser(dep, files, tmp_path):
     finally:
         driver.quit()
     assert sign(dep, nik, "Tahu-Campur-Lontong-Kupang", files["doc"]).status == 200
+
+
+def enrolled_through_ra(dep, files, nik, name, passphrase, unit=UNIT, operator=None):
+    o = official(nik, name, unit=unit)
+    r = submit(dep, operator or dep.operator, "enroll", [o], enroll_evidence(files))
+    assert r.status == 201, r.body[:300]
+    assert decide(dep, dep.verifikator, r.json()["requests"][0]["id"], "approve").status == 200
+    token = activation_token(dep, o["email"])
+    r = http("POST", url(dep, f"/api/v1/activation/{token}"), json_body={"passphrase": passphrase})
+    assert r.status == 200, r.body[:300]
+    return o
+
+
+def test_operators_cannot_reach_officials_of_other_units(dep, files):
+    o = enrolled_through_ra(dep, files, "3573011404800013", "Kartika Dewi", "Nasi-Krawu-Gresik-Pedas",
+                            unit="Dinas Kesehatan", operator=dep.other_operator)
+    # Kominfo's operator files a mutasi for Dinkes' official, naming their own unit and e-mail.
+    hijack = dict(o, unit=UNIT, email="operator.kominfo@contoh.go.id", position="Staf")
+    r = submit(dep, dep.operator, "mutasi", [hijack], {
+        "surat_permohonan": ("surat.pdf", files["letter"], "application/pdf"),
+        "sk_jabatan": ("sk.pdf", files["sk"], "application/pdf")})
+    assert r.status == 403 and "Dinas Kesehatan" in r.json()["message"], r.body[:300]
+    for kind in ("renew", "reset"):
+        r = submit(dep, dep.operator, kind, [o], {
+            "surat_permohonan": ("surat.pdf", files["letter"], "application/pdf"),
+            "ktp": ("ktp.jpg", files["ktp_jpg"], "image/jpeg")})
+        assert r.status == 403, (kind, r.body[:300])
+    # Their own operator's mutasi cannot redirect the activation link to another address.
+    r = submit(dep, dep.other_operator, "mutasi", [dict(o, email="lain@contoh.go.id",
+                                                      position="Kepala Seksi Farmasi")], {
+        "surat_permohonan": ("surat.pdf", files["letter"], "application/pdf"),
+        "sk_jabatan": ("sk.pdf", files["sk"], "application/pdf")})
+    assert r.status == 201, r.body[:300]
+    req = r.json()["requests"][0]
+    assert req["official"]["email"] == o["email"] and req["official"]["position"] == "Kepala Seksi Farmasi"
+    # Admin clients have no part in the RA (they read the audit log).
+    admin = dep.add_client("auditor", "--role", "admin")
+    assert http("GET", url(dep, "/api/v1/ra/requests"), credential=admin).status == 403
+    # A verifikator account must name its person.
+    r = dep.run("client", "add", "verif-tanpa-nik", "--role", "verifikator")
+    assert r.returncode != 0 and "--person-nik" in r.stderr, r.describe()
+
+
+def test_renewal_cannot_outlive_a_revocation_and_links_can_be_resent(dep, files):
+    passphrase = "Tahu-Tek-Telur-Pedas-Manis"
+    o = enrolled_through_ra(dep, files, "3573011504800014", "Lukman Hakim", passphrase)
+    renew = {"surat_permohonan": ("surat.pdf", files["letter"], "application/pdf")}
+    rid = submit(dep, dep.operator, "renew", [o], renew).json()["requests"][0]["id"]
+    assert decide(dep, dep.verifikator, rid, "approve").status == 200
+    token = activation_token(dep, o["email"])
+    # The link expires unused; the verifikator sends a new one; the old one stays dead.
+    dep.sql(f"UPDATE activation_links SET expires_at = expires_at - 86401 WHERE request_id = '{rid}'")
+    assert http("GET", url(dep, f"/aktivasi/{token}")).status == 410
+    assert http("POST", url(dep, f"/api/v1/ra/requests/{rid}/resend-link"), credential=dep.operator).status == 403
+    r = http("POST", url(dep, f"/api/v1/ra/requests/{rid}/resend-link"), credential=dep.verifikator2)
+    assert r.status == 200, r.body[:300]
+    token2 = activation_token(dep, o["email"])
+    assert token2 != token and http("GET", url(dep, f"/aktivasi/{token2}")).status == 200
+    # Key compromise during the renewal: revocation closes it, so the link cannot hand out a
+    # fresh certificate afterwards.
+    r = http("POST", url(dep, f"/api/v1/officials/{o['nik']}/revoke"), credential=dep.verifikator,
+             json_body={"reason": "keyCompromise"})
+    assert r.status == 200 and r.json()["status"] == "REVOKE", r.body[:300]
+    r = http("POST", url(dep, f"/api/v1/activation/{token2}"), json_body={"passphrase": "Rawon-Nguling-Probolinggo"})
+    assert r.status == 410, r.body[:300]
+    assert status(dep, o["nik"])["status"] == "REVOKE"
+    got = http("GET", url(dep, f"/api/v1/ra/requests/{rid}"), credential=dep.verifikator).json()
+    assert got["state"] == "REJECTED" and "revoked" in got["reason"], got
+    # Suspension likewise ends a renewal in progress.
+    o2 = enrolled_through_ra(dep, files, "3573011604800015", "Maya Sari", passphrase)
+    rid2 = submit(dep, dep.operator, "renew", [o2], renew).json()["requests"][0]["id"]
+    assert decide(dep, dep.verifikator, rid2, "approve").status == 200
+    r = http("POST", url(dep, f"/api/v1/officials/{o2['nik']}/suspend"), credential=dep.verifikator,
+             json_body={"reason": "pemeriksaan"})
+    assert r.status == 200 and r.json()["status"] == "SUSPEND", r.body[:300]
+    r = http("POST", url(dep, f"/api/v1/activation/{activation_token(dep, o2['email'])}"),
+             json_body={"passphrase": "Rawon-Nguling-Probolinggo"})
+    assert r.status == 410
+    assert status(dep, o2["nik"])["status"] == "SUSPEND"

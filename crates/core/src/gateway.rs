@@ -29,15 +29,7 @@ impl<S: Store> Sahih<S> {
         official: &NewOfficial,
         actor: &str,
     ) -> Result<i64, CoreError> {
-        self.identity(official).validate()?;
-        if let Some(existing) = self.store.official_by_nik(&official.nik).await?
-            && (existing.kind != "person"
-                || self.store.latest_certificate(existing.id).await?.is_some())
-        {
-            // A local key exists: moving the official upstream is a revocation decision, not
-            // something to do silently.
-            return Err(CoreError::AlreadyEnrolled);
-        }
+        self.check_upstream_enrollable(official).await?;
         let event = AuditEvent::new("gateway.enroll", actor, "ok").detail(format!(
             "nik={} position={} unit={}",
             official.nik, official.position, official.unit
@@ -46,6 +38,17 @@ impl<S: Store> Sahih<S> {
             .store
             .set_official_upstream(official, true, &event)
             .await?)
+    }
+
+    /// Whether an official can be recorded as an upstream one: a valid identity, and nobody on
+    /// file with that NIK (an official here, even one still in the RA, is not moved silently).
+    /// Run before anything is forwarded upstream.
+    pub async fn check_upstream_enrollable(&self, official: &NewOfficial) -> Result<(), CoreError> {
+        self.identity(official).validate()?;
+        if self.store.official_by_nik(&official.nik).await?.is_some() {
+            return Err(CoreError::AlreadyEnrolled);
+        }
+        Ok(())
     }
 
     /// The local lockout in front of a forwarded request.

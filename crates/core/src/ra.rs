@@ -167,7 +167,8 @@ pub fn transition(from: Status, action: Action) -> Result<Target, CoreError> {
         (S::WaitingForVerification, A::Approve) => Target::Stage(S::NoCertificate),
         (S::WaitingForVerification, A::Reject) => Target::Stage(S::New),
         (S::NoCertificate, A::Activate) => Target::FromCertificate,
-        (S::Issue, A::Suspend) => Target::FromCertificate,
+        // Suspending during a renewal closes the renewal (see `Sahih::set_hold`).
+        (S::Issue | S::Renew, A::Suspend) => Target::FromCertificate,
         (S::Suspend, A::Resume) => Target::FromCertificate,
         (S::Issue | S::Suspend | S::Expired | S::Renew, A::Revoke) => Target::FromCertificate,
         (S::Issue | S::Expired | S::Revoke, A::RequestRenewal) => Target::Stage(S::Renew),
@@ -487,8 +488,28 @@ pub trait RaStore: Send + Sync {
         token_sha256: &str,
         now: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<Option<ActivationLink>>> + Send;
+    /// Closes the official's open requests (rejected with `reason`), uses up their links and
+    /// clears a RENEW or NO_CERTIFICATE stage: a revocation or suspension ends a renewal in
+    /// progress. Returns how many requests were closed.
+    fn ra_close_open(
+        &self,
+        official_id: i64,
+        reason: &str,
+        at: OffsetDateTime,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// A new activation link for an APPROVED request (the earlier ones are used up); false
+    /// when the request is not APPROVED any more.
+    fn ra_relink(
+        &self,
+        request_id: &str,
+        official_id: i64,
+        link: (&str, OffsetDateTime),
+        message: &OutboxMessage,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Uses the link (once, across processes) and stores the certificate; false when the link
-    /// was used or expired meanwhile.
+    /// was used or expired meanwhile, or the official left the RA stage it was approved in.
     fn ra_activate(
         &self,
         activation: &Activation,
@@ -665,11 +686,12 @@ pub fn check_new_passphrase(passphrase: &str, official: &NewOfficial) -> Result<
     Ok(())
 }
 
-fn random_token(bytes: usize) -> String {
+fn random_token(bytes: usize) -> Result<String, CoreError> {
     use base64::Engine;
     let mut b = vec![0u8; bytes];
-    let _ = aws_lc_rs::rand::fill(&mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    aws_lc_rs::rand::fill(&mut b)
+        .map_err(|_| CoreError::Service("the system random generator failed".into()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
 }
 
 /// SHA-256 (hex) of an activation token: what the database keeps.
@@ -771,7 +793,7 @@ impl<S: Store> Sahih<S> {
                     o.nik
                 )));
             }
-            if !same_unit(&o.unit, operator_unit) {
+            if input.kind != RequestKind::Mutasi && !same_unit(&o.unit, operator_unit) {
                 return Err(forbidden(
                     &format!(
                         "Operator unit {operator_unit} tidak dapat mengajukan untuk unit {}",
@@ -856,6 +878,22 @@ impl<S: Store> Sahih<S> {
                 None => None,
             };
             let status = effective_status(existing.as_ref(), cert.as_ref(), now);
+            // An official on file belongs to the unit on file: only that unit's operator may
+            // ask anything for them (a mutasi to another unit is filed by the current one).
+            if let Some(e) = &existing
+                && !same_unit(&e.unit, operator_unit)
+            {
+                return Err(forbidden(
+                    &format!(
+                        "NIK {} terdaftar pada unit {}; operator unit {operator_unit} tidak dapat mengajukan untuknya",
+                        o.nik, e.unit
+                    ),
+                    &format!(
+                        "NIK {} belongs to unit {}; an operator of {operator_unit} cannot file for them",
+                        o.nik, e.unit
+                    ),
+                ));
+            }
             let (change, mut path) = match input.kind {
                 RequestKind::Enroll => match (&existing, status) {
                     (None, Status::NotRegistered) => {
@@ -912,12 +950,17 @@ impl<S: Store> Sahih<S> {
                 id: format!("req-{}", crate::service::new_document_id()),
                 submission_id: submission_id.clone(),
                 kind: input.kind,
-                official: if input.kind == RequestKind::Enroll || input.kind == RequestKind::Mutasi
-                {
-                    o.clone()
-                } else {
+                official: match (input.kind, &existing) {
+                    (RequestKind::Enroll, _) | (_, None) => o.clone(),
+                    // A mutasi changes the position, unit or name, never the e-mail the
+                    // activation link goes to (that stays the official's own, on file).
+                    (RequestKind::Mutasi, Some(e)) => NewOfficial {
+                        email: e.email.clone(),
+                        nik: e.nik.clone(),
+                        ..o.clone()
+                    },
                     // Renewal and reset keep the identity on file.
-                    existing.as_ref().map(|e| e.identity()).unwrap_or(o.clone())
+                    (_, Some(e)) => e.identity(),
                 },
                 state,
                 official_id: existing.as_ref().map(|e| e.id),
@@ -951,9 +994,10 @@ impl<S: Store> Sahih<S> {
             });
             let sha = sha256_hex(&upload.bytes);
             let blob_key = format!(
-                "evidence/{submission_id}/{}-{}.{}",
+                "evidence/{submission_id}/{}-{}-{}.{}",
                 upload.kind.as_str(),
                 owner.as_deref().unwrap_or("surat"),
+                &sha[..16],
                 media.extension()
             );
             let size = upload.bytes.len() as i64;
@@ -1019,7 +1063,7 @@ impl<S: Store> Sahih<S> {
             // Outside the operator's unit: as if it did not exist.
             return Err(CoreError::NotFound(format!("request {id}")));
         }
-        if !matches!(staff.role.as_str(), "operator" | "verifikator" | "admin") {
+        if !matches!(staff.role.as_str(), "operator" | "verifikator") {
             return Err(forbidden(
                 "Akun ini bukan petugas RA",
                 "This account is not RA staff",
@@ -1034,8 +1078,19 @@ impl<S: Store> Sahih<S> {
         state: Option<RequestState>,
     ) -> Result<Vec<RaRequest>, CoreError> {
         let unit = match staff.role.as_str() {
-            "operator" => Some(staff.unit.clone().unwrap_or_default()),
-            "verifikator" | "admin" => None,
+            "operator" => Some(
+                staff
+                    .unit
+                    .clone()
+                    .filter(|u| !u.trim().is_empty())
+                    .ok_or_else(|| {
+                        forbidden(
+                            "Akun operator ini tidak terikat pada unit kerja",
+                            "This operator account is not bound to a unit",
+                        )
+                    })?,
+            ),
+            "verifikator" => None,
             _ => {
                 return Err(forbidden(
                     "Akun ini bukan petugas RA",
@@ -1327,7 +1382,7 @@ impl<S: Store> Sahih<S> {
                         )),
                 );
             }
-            let token = random_token(32);
+            let token = random_token(32)?;
             let expires = now + time::Duration::hours(ACTIVATION_LINK_HOURS);
             let link = format!("{}/aktivasi/{token}", self.config.base_url);
             decision.link = Some((token_hash(&token), expires));
@@ -1364,6 +1419,91 @@ impl<S: Store> Sahih<S> {
                 .await?;
         }
         self.ra_request_for(staff, request_id).await
+    }
+
+    /// A new activation link for an approved request whose link expired or was lost
+    /// (verifikators only, with the same separation of duties as a decision); the earlier
+    /// links stop working.
+    pub async fn ra_resend_link(
+        &self,
+        staff: &Staff,
+        request_id: &str,
+        lang: Lang,
+    ) -> Result<RaRequest, CoreError> {
+        let request = self.ra_request_for(staff, request_id).await?;
+        if staff.role != "verifikator" {
+            return Err(forbidden(
+                "Hanya verifikator yang dapat mengirim ulang tautan aktivasi",
+                "Only a verifikator can send a new activation link",
+            ));
+        }
+        if staff.person_nik.as_deref() == Some(request.official.nik.as_str()) {
+            return Err(forbidden(
+                "Verifikator tidak dapat mengirim tautan aktivasi untuk dirinya sendiri",
+                "A verifikator cannot send an activation link to themselves",
+            ));
+        }
+        if request.state != RequestState::Approved {
+            return Err(CoreError::InvalidTransition {
+                from: request.state.as_str(),
+                action: "resend-link",
+            });
+        }
+        let official_id = request
+            .official_id
+            .ok_or_else(|| CoreError::NotFound(format!("official of {request_id}")))?;
+        let token = random_token(32)?;
+        let now = OffsetDateTime::now_utc();
+        let expires = now + time::Duration::hours(ACTIVATION_LINK_HOURS);
+        let link = format!("{}/aktivasi/{token}", self.config.base_url);
+        let message = activation_message(&request, &link, expires, lang);
+        let events = [AuditEvent::new("ra.activation-link", &staff.name, "ok")
+            .client(Some(&staff.name))
+            .detail(format!(
+                "request={} to={} expires={} resent=true",
+                request.id,
+                request.official.email,
+                expires.unix_timestamp()
+            ))];
+        if !self
+            .store
+            .ra_relink(
+                &request.id,
+                official_id,
+                (&token_hash(&token), expires),
+                &message,
+                &events,
+            )
+            .await?
+        {
+            return Err(CoreError::InvalidTransition {
+                from: "not approved",
+                action: "resend-link",
+            });
+        }
+        Ok(request)
+    }
+
+    /// Ends a renewal in progress (open requests closed, links used up) because the official's
+    /// certificate is being revoked or suspended.
+    pub(crate) async fn close_renewal(
+        &self,
+        official_id: i64,
+        nik: &str,
+        why: &str,
+        actor: &str,
+    ) -> Result<u64, CoreError> {
+        let event = AuditEvent::new("ra.close", actor, "ok")
+            .detail(format!("nik={nik} reason={why} from=RENEW"));
+        Ok(self
+            .store
+            .ra_close_open(
+                official_id,
+                why,
+                OffsetDateTime::now_utc(),
+                std::slice::from_ref(&event),
+            )
+            .await?)
     }
 
     /// What the official sees when opening an activation link; errors when the link is

@@ -320,6 +320,12 @@ impl<S: Store> Sahih<S> {
                 "an operator account needs its unit (--unit)".into(),
             ));
         }
+        if role == "verifikator" && person_nik.is_none() {
+            // Without it "nobody decides a request about themselves" could not be checked.
+            return Err(CoreError::InvalidArgument(
+                "a verifikator account names the person using it (--person-nik NIK)".into(),
+            ));
+        }
         if let Some(nik) = person_nik
             && (nik.len() != 16 || !nik.bytes().all(|b| b.is_ascii_digit()))
         {

@@ -161,14 +161,30 @@ fn normalize(code: &str) -> String {
         .collect()
 }
 
-/// The stored hash of a code: bound to the seal and the purpose, so a code of one purpose (or
-/// of another seal) never matches another.
-fn code_hash(official_id: i64, purpose: CodePurpose, code: &str) -> String {
-    crate::clients::secret_hash(&format!(
-        "sahih-seal-code:{}:{official_id}:{}",
-        purpose.as_str(),
-        normalize(code)
-    ))
+/// The stored hash of a code: HMAC-SHA256 under a key only the master key gives (so someone
+/// reading the database cannot try all 10^8 batch codes offline within their 10 minutes),
+/// bound to the seal and the purpose, so a code of one purpose (or of another seal) never
+/// matches another.
+fn code_hash(
+    master: &sahih_pki::MasterKey,
+    official_id: i64,
+    purpose: CodePurpose,
+    code: &str,
+) -> String {
+    use aws_lc_rs::hmac;
+    let root = hmac::Key::new(hmac::HMAC_SHA256, master.to_hex().as_bytes());
+    let derived = hmac::sign(&root, b"sahih-seal-code-key-v1");
+    let key = hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref());
+    let tag = hmac::sign(
+        &key,
+        format!(
+            "sahih-seal-code:{}:{official_id}:{}",
+            purpose.as_str(),
+            normalize(code)
+        )
+        .as_bytes(),
+    );
+    hex::encode(tag.as_ref())
 }
 
 fn random_u64() -> u64 {
@@ -254,7 +270,7 @@ impl<S: Store + SealStore> Sahih<S> {
             .await?
             .ok_or_else(|| CoreError::Config("no issuing CA in the database".into()))?;
         let master = self.data.master_key()?;
-        let issuer_key = sahih_pki::unseal_with_master_key(
+        let issuer_key = self.keys.unseal_with_master(
             &issuing.sealed_key,
             &master,
             &ca_aad("issuing", issuing.generation),
@@ -428,7 +444,12 @@ impl<S: Store + SealStore> Sahih<S> {
         now: OffsetDateTime,
     ) -> Result<OffsetDateTime, CoreError> {
         self.check_seal_lock(seal, now).await?;
-        let hash = code_hash(seal.id, CodePurpose::Activation, code);
+        let hash = code_hash(
+            &self.data.master_key()?,
+            seal.id,
+            CodePurpose::Activation,
+            code,
+        );
         match self
             .store
             .seal_code_expiry(seal.id, CodePurpose::Activation, &hash, now)
@@ -467,7 +488,12 @@ impl<S: Store + SealStore> Sahih<S> {
         }
         let code = new_activation_code();
         let expires = now + ACTIVATION_TTL;
-        let hash = code_hash(seal.id, CodePurpose::Activation, &code);
+        let hash = code_hash(
+            &self.data.master_key()?,
+            seal.id,
+            CodePurpose::Activation,
+            &code,
+        );
         self.store
             .insert_seal_code(
                 &NewSealCode {
@@ -550,7 +576,7 @@ impl<S: Store + SealStore> Sahih<S> {
             .await?;
         let code = new_batch_code();
         let expires = now + BATCH_TTL;
-        let hash = code_hash(seal.id, CodePurpose::Batch, &code);
+        let hash = code_hash(&self.data.master_key()?, seal.id, CodePurpose::Batch, &code);
         self.store
             .insert_seal_code(
                 &NewSealCode {
@@ -588,7 +614,12 @@ impl<S: Store + SealStore> Sahih<S> {
                 "a batch covers 1 to {MAX_BATCH_DOCUMENTS} documents"
             )));
         }
-        let hash = code_hash(seal.id, CodePurpose::Batch, batch_code);
+        let hash = code_hash(
+            &self.data.master_key()?,
+            seal.id,
+            CodePurpose::Batch,
+            batch_code,
+        );
         if !self
             .store
             .consume_seal_code(seal.id, CodePurpose::Batch, &hash, count, now)
@@ -677,17 +708,27 @@ mod tests {
 
     #[test]
     fn hashes_bind_seal_and_purpose_and_ignore_formatting() {
-        let h = code_hash(7, CodePurpose::Activation, "ABCD-EFGH-JKLM");
-        assert_eq!(h, code_hash(7, CodePurpose::Activation, " abcdefgh jklm "));
-        assert_ne!(h, code_hash(8, CodePurpose::Activation, "ABCDEFGHJKLM"));
-        assert_ne!(h, code_hash(7, CodePurpose::Batch, "ABCDEFGHJKLM"));
+        let m = sahih_pki::MasterKey::generate();
+        let h = code_hash(&m, 7, CodePurpose::Activation, "ABCD-EFGH-JKLM");
+        assert_eq!(
+            h,
+            code_hash(&m, 7, CodePurpose::Activation, " abcdefgh jklm ")
+        );
+        assert_ne!(h, code_hash(&m, 8, CodePurpose::Activation, "ABCDEFGHJKLM"));
+        assert_ne!(h, code_hash(&m, 7, CodePurpose::Batch, "ABCDEFGHJKLM"));
+        // Another master key, another hash: the database alone does not confirm a guess.
+        let other = sahih_pki::MasterKey::generate();
+        assert_ne!(
+            h,
+            code_hash(&other, 7, CodePurpose::Activation, "ABCD-EFGH-JKLM")
+        );
         assert_eq!(h.len(), 64);
         assert!(!h.contains("ABCD"));
         // Absurdly long input is cut before hashing and can never match a real code.
         let long = "9".repeat(10_000);
         assert_ne!(
-            code_hash(7, CodePurpose::Batch, &long),
-            code_hash(7, CodePurpose::Batch, "99999999")
+            code_hash(&m, 7, CodePurpose::Batch, &long),
+            code_hash(&m, 7, CodePurpose::Batch, "99999999")
         );
     }
 }

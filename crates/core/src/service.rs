@@ -684,6 +684,11 @@ impl<S: Store> Sahih<S> {
         if let Some(c) = live {
             self.destroy_token_key(nik, &c.cert_der).await?;
         }
+        if from == crate::ra::Status::Renew {
+            // The renewal in progress must not hand out a fresh certificate afterwards.
+            self.close_renewal(official.id, nik, "certificate revoked", actor)
+                .await?;
+        }
         self.store
             .append_audit(&[
                 crate::audit::AuditEvent::new("revoke", actor, "ok").detail(format!(
@@ -719,7 +724,14 @@ impl<S: Store> Sahih<S> {
             .official_by_nik(nik)
             .await?
             .ok_or(CoreError::NikNotRegistered)?;
-        let from = self.status_of(nik).await?;
+        let mut from = self.status_of(nik).await?;
+        if reason.is_some() && from == crate::ra::Status::Renew {
+            // Suspension ends a renewal in progress (it would otherwise lift the hold).
+            crate::ra::transition(from, crate::ra::Action::Suspend)?;
+            self.close_renewal(official.id, nik, "certificate suspended", actor)
+                .await?;
+            from = self.status_of(nik).await?;
+        }
         crate::ra::transition(
             from,
             if reason.is_some() {

@@ -252,9 +252,8 @@ pub trait Store: Send + Sync + crate::ra::RaStore {
         &self,
         id: i64,
     ) -> impl Future<Output = StoreResult<Option<OfficialRecord>>> + Send;
-    /// Records an official whose signing is forwarded to the upstream ECS (gateway mode), or
-    /// marks an existing one so (`upstream` false: local again); audited in the same
-    /// transaction.
+    /// Records a new official whose signing is forwarded to the upstream ECS (gateway mode);
+    /// audited in the same transaction. A NIK already on file is a conflict.
     fn set_official_upstream(
         &self,
         official: &NewOfficial,

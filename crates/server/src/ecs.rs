@@ -358,18 +358,19 @@ pub async fn sign_flow(
         .authorize(&official, class, Some(client), None)
         .await
         .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    if official.upstream {
-        // Gateway mode: policy above and lockout here are local; the signature is made upstream.
-        return crate::gateway::sign_upstream(
-            state, client, &official, &class, passphrase, documents,
-        )
-        .await;
-    }
     if let Some(code) = otp {
         sahih
             .check_signing_otp(&official, code, documents.len() as i64, Some(&client.name))
             .await
             .map_err(|e| EcsError::from_core(&e).context(ctx))?;
+    }
+    if official.upstream {
+        // Gateway mode: the policy, the one-time code above and the lockout are local; the
+        // signature is made upstream.
+        return crate::gateway::sign_upstream(
+            state, client, &official, &class, passphrase, documents,
+        )
+        .await;
     }
     let signer = sahih
         .unlock_audited(&official, passphrase, Some(&client.name))

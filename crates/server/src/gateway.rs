@@ -148,7 +148,7 @@ pub async fn sign_upstream(
         }
         // A wrong passphrase counts towards the local lockout; so does an upstream lockout (it
         // follows wrong passphrases there), and the caller sees the upstream's lock.
-        Err(e) if e.wrong_passphrase() || e.is_locked() => {
+        Err(e) if e.wrong_passphrase() || e.is_locked() || unexplained_refusal(&e) => {
             state.metrics.signature("failed", 1);
             let err = sahih
                 .record_upstream(
@@ -199,6 +199,13 @@ pub fn map_upstream_error(e: &UpstreamError) -> EcsError {
             err.internal = Some(format!("upstream refused the gateway credential: {e}"));
             err
         }
+        UpstreamError::Rejected { http, .. } if !(400..500).contains(http) => {
+            // A server error or a redirect upstream: not the caller's fault, and its text may
+            // describe upstream internals.
+            let mut err = unavailable();
+            err.internal = Some(format!("upstream answered HTTP {http}: {e}"));
+            err
+        }
         UpstreamError::Rejected {
             http,
             code,
@@ -211,6 +218,14 @@ pub fn map_upstream_error(e: &UpstreamError) -> EcsError {
             EcsError::new(status, code.unwrap_or(code::FIELD_INVALID), message.clone())
         }
     }
+}
+
+/// A 4xx refusal of a signing request that carries no ECS code: it may be a wrong passphrase
+/// in words we do not parse, so it counts towards the local lockout (erring on the side of the
+/// lockout, which a correct passphrase resets).
+fn unexplained_refusal(e: &UpstreamError) -> bool {
+    matches!(e, UpstreamError::Rejected { http, code: None, .. }
+        if (400..500).contains(http) && !matches!(http, 401 | 403 | 404 | 413))
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

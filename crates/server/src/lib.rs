@@ -115,6 +115,10 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/api/v1/ra/requests/{id}/approve", post(ra_api::approve))
         .route("/api/v1/ra/requests/{id}/reject", post(ra_api::reject))
+        .route(
+            "/api/v1/ra/requests/{id}/resend-link",
+            post(ra_api::resend_link),
+        )
         .route("/api/v1/officials/{nik}/{action}", post(ra_api::lifecycle))
         .route("/api/v2/user/registration", post(ra_api::ecs_registration))
         .route("/api/v2/user/register", post(ra_api::ecs_registration))

@@ -435,6 +435,27 @@ async fn decide(
     Ok(Json(request_info(&state, r).await?).into_response())
 }
 
+/// Send a new activation link for an approved request whose link expired or was lost
+/// (verifikators only); earlier links stop working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ra/requests/{id}/resend-link",
+    params(("id" = String, Path, description = "request id")),
+    responses((status = 200, body = RequestInfo), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody))
+)]
+pub async fn resend_link(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    Path(id): Path<String>,
+) -> Result<Response, EcsError> {
+    let r = state
+        .sahih
+        .ra_resend_link(&Staff::from(&client), &id, Lang::Id)
+        .await
+        .map_err(core)?;
+    Ok(Json(request_info(&state, r).await?).into_response())
+}
+
 #[derive(Deserialize, ToSchema, Default)]
 pub struct LifecycleBody {
     /// RFC 5280 reason for revoke (keyCompromise, affiliationChanged, superseded,
@@ -868,6 +889,7 @@ pub async fn activation_submit(
         Err(CoreError::ActivationLinkInvalid) => link_invalid_page(lang),
         Err(e @ CoreError::WeakPassphrase(_)) => again(&e.message(lang)),
         Err(e) => {
+            // Anything else is on our side: no internals on a page anyone with the link sees.
             let mut r = page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 lang,
@@ -875,7 +897,10 @@ pub async fn activation_submit(
                 &format!(
                     "<h1 class=\"bad\">{}</h1><p>{}</p>",
                     t("Aktivasi gagal", "Activation failed"),
-                    esc(&e.message(lang))
+                    t(
+                        "Terjadi kesalahan pada server; coba lagi nanti. Tautan Anda masih berlaku bila belum kedaluwarsa.",
+                        "A server error occurred; try again later. Your link still works until it expires."
+                    )
                 ),
             );
             r.extensions_mut()
@@ -921,6 +946,12 @@ async fn register_upstream(
             "[gateway] register_upstream needs [gateway] url".into(),
         )));
     };
+    // Every local check before anything leaves for the upstream.
+    state
+        .sahih
+        .check_upstream_enrollable(&official)
+        .await
+        .map_err(core)?;
     let answer = tokio::task::spawn_blocking(move || upstream.register(&body))
         .await
         .map_err(|_| core(CoreError::Service("upstream task failed".into())))?

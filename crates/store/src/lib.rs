@@ -32,7 +32,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 6] = [
+const SQLITE_VERSIONED: [(i64, &str); 7] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -57,8 +57,12 @@ const SQLITE_VERSIONED: [(i64, &str); 6] = [
         9,
         include_str!("../migrations/sqlite/0009_seals_gateway.sql"),
     ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_one_open_request.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 6] = [
+const POSTGRES_VERSIONED: [(i64, &str); 7] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -82,6 +86,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 6] = [
     (
         9,
         include_str!("../migrations/postgres/0009_seals_gateway.sql"),
+    ),
+    (
+        10,
+        include_str!("../migrations/postgres/0010_one_open_request.sql"),
     ),
 ];
 
@@ -342,7 +350,7 @@ impl Store for SqlStore {
         let id: i64 = sqlx::query(
             "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, upstream)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (nik) DO UPDATE SET upstream = excluded.upstream
+             ON CONFLICT (nik) DO NOTHING
              RETURNING id",
         )
         .bind(&o.nik)
@@ -353,9 +361,10 @@ impl Store for SqlStore {
         .bind(&o.unit)
         .bind(ts(OffsetDateTime::now_utc()))
         .bind(i64::from(upstream))
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(db)?
+        .ok_or_else(|| StoreError::Conflict(format!("NIK {} is already on file", o.nik)))?
         .try_get("id")
         .map_err(db)?;
         append_in(&mut tx, std::slice::from_ref(event)).await?;

@@ -347,6 +347,104 @@ impl RaStore for SqlStore {
         .transpose()
     }
 
+    async fn ra_close_open(
+        &self,
+        official_id: i64,
+        reason: &str,
+        at: OffsetDateTime,
+        events: &[AuditEvent],
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let closed = sqlx::query(
+            "UPDATE ra_requests SET state = 'REJECTED', decided_by = 'system', decided_at = $1, reason = $2
+             WHERE official_id = $3 AND state IN ('NEW', 'WAITING_FOR_VERIFICATION', 'APPROVED')",
+        )
+        .bind(ts(at))
+        .bind(reason)
+        .bind(official_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE activation_links SET used_at = $1 WHERE official_id = $2 AND used_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(official_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "UPDATE officials SET ra_status = NULL WHERE id = $1 AND ra_status IN ('RENEW', 'NO_CERTIFICATE')",
+        )
+        .bind(official_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if closed > 0 {
+            append_in(&mut tx, events).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(closed)
+    }
+
+    async fn ra_relink(
+        &self,
+        request_id: &str,
+        official_id: i64,
+        link: (&str, OffsetDateTime),
+        m: &sahih_core::store::OutboxMessage,
+        events: &[AuditEvent],
+    ) -> StoreResult<bool> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let approved: i64 = sqlx::query(
+            "SELECT count(*) AS n FROM ra_requests WHERE id = $1 AND state = 'APPROVED'",
+        )
+        .bind(request_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?
+        .try_get("n")
+        .map_err(db)?;
+        if approved == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE activation_links SET used_at = $1 WHERE request_id = $2 AND used_at IS NULL",
+        )
+        .bind(ts(now))
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO activation_links (token_sha256, request_id, official_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(link.0)
+        .bind(request_id)
+        .bind(official_id)
+        .bind(ts(now))
+        .bind(ts(link.1))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&m.recipient)
+        .bind(&m.subject)
+        .bind(&m.body)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append_in(&mut tx, events).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
     async fn ra_activate(&self, a: &Activation, events: &[AuditEvent]) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // The link is used exactly once, whichever process gets there first.
@@ -385,10 +483,10 @@ impl RaStore for SqlStore {
             .map_err(db)?;
         }
         let o = &a.identity;
-        sqlx::query(
+        let moved = sqlx::query(
             "UPDATE officials SET nip = $1, name = $2, email = $3, position = $4, unit = $5, ra_status = NULL,
                     failed_attempts = 0, locked_until = NULL
-             WHERE id = $6",
+             WHERE id = $6 AND ra_status IN ('NO_CERTIFICATE', 'RENEW')",
         )
         .bind(&o.nip)
         .bind(&o.name)
@@ -399,6 +497,10 @@ impl RaStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+        if moved.rows_affected() == 0 {
+            // Revoked or suspended meanwhile: the renewal was closed.
+            return Ok(false);
+        }
         let c = &a.certificate;
         sqlx::query(
             "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
