@@ -135,9 +135,16 @@ def test_wrong_passphrases_lock_at_the_gateway_which_then_stops_forwarding(pair,
     up, gw = pair
     # A second official, so the first stays usable for the other tests.
     o2 = up.sahih.enroll(passphrase="Soto-Lamongan-Koya-Gurih")
-    r = gw.run("gateway", "enroll", "--nik", o2.nik, "--nip", o2.nip, "--name", o2.name,
-               "--email", o2.email, "--position", o2.position, "--unit", o2.unit)
-    assert r.returncode == 0, r.describe()
+    # Through the native API this time (a verifikator's step; apps may not).
+    person = {"nik": o2.nik, "nip": o2.nip, "name": o2.name, "email": o2.email,
+              "position": o2.position, "unit": o2.unit}
+    r = http("POST", gw.servers[0].url + "/api/v1/gateway/officials", credential=gw.app, json_body=person)
+    assert r.status == 403
+    verifikator = gw.add_client("verif-gw", "--role", "verifikator", "--person-nik", "3573019903800003")
+    r = http("POST", gw.servers[0].url + "/api/v1/gateway/officials", credential=verifikator, json_body=person)
+    assert r.status == 201, r.body[:300]
+    r = http("POST", gw.servers[0].url + "/api/v1/gateway/officials", credential=verifikator, json_body=person)
+    assert r.status == 409 and ecs_error(r)[0] == 4024
     codes = [ecs_error(sign_at(gw, gw.app, o2.nik, f"salah-{i}-passphrase", letter))[0] for i in range(5)]
     assert codes[:4] == [2031] * 4 and codes[4] == 2032, codes
     before = upstream_sign_requests(up)

@@ -388,6 +388,16 @@ def test_ecs_registration_endpoint_then_evidence_then_verification(dep, files):
              data=fields, content_type=ctype)
     assert r.status == 200 and r.json()["state"] == "WAITING_FOR_VERIFICATION", r.body[:300]
     assert status(dep, nik)["status_code"] == 1117
+    # A registration whose evidence never comes can be closed by a verifikator; the NIK is free
+    # for a new attempt afterwards.
+    body2 = dict(body, nik="3573010912800016", nip="198012092005012016", email="tanpa.berkas@contoh.go.id")
+    r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.operator, json_body=body2)
+    stale = r.json()["data"]["id"]
+    assert decide(dep, dep.verifikator, stale, "reject").status == 400  # a reason is required
+    r = decide(dep, dep.verifikator, stale, "reject", reason="Berkas tidak dilengkapi dalam 30 hari")
+    assert r.status == 200 and r.json()["state"] == "REJECTED" and r.json()["official_status"] == "NEW", r.body[:300]
+    r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.operator, json_body=body2)
+    assert r.status == 200, r.body[:300]
 
 
 def test_reset_and_suspension(dep, files):

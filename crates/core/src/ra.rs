@@ -414,6 +414,8 @@ pub struct ActivationLink {
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub request_id: String,
+    /// The state the request must still be in (conditional update).
+    pub expected_state: RequestState,
     pub new_state: RequestState,
     pub decided_by: String,
     pub at: OffsetDateTime,
@@ -1297,6 +1299,12 @@ impl<S: Store> Sahih<S> {
             Err(CoreError::InvalidArgument(
                 "a rejection needs a reason (alasan)".into(),
             ))
+        } else if request.state == RequestState::New && !approve {
+            // An incomplete request (e.g. an ECS registration whose evidence never came) is
+            // closed without touching the official's status beyond leaving the renewal.
+            return self
+                .ra_withdraw(staff, request, reason.unwrap_or(""), lang)
+                .await;
         } else if request.state != RequestState::WaitingForVerification {
             Err(CoreError::InvalidTransition {
                 from: request.state.as_str(),
@@ -1347,6 +1355,7 @@ impl<S: Store> Sahih<S> {
         };
         let mut decision = Decision {
             request_id: request.id.clone(),
+            expected_state: RequestState::WaitingForVerification,
             new_state: if approve {
                 RequestState::Approved
             } else {
@@ -1419,6 +1428,57 @@ impl<S: Store> Sahih<S> {
                 .await?;
         }
         self.ra_request_for(staff, request_id).await
+    }
+
+    /// Closes a request that never became complete (state NEW): rejected with the reason and
+    /// the official told; a renewal stage is left, an enrollment stays NEW for a new attempt.
+    async fn ra_withdraw(
+        &self,
+        staff: &Staff,
+        request: RaRequest,
+        reason: &str,
+        lang: Lang,
+    ) -> Result<RaRequest, CoreError> {
+        let official_id = request
+            .official_id
+            .ok_or_else(|| CoreError::NotFound(format!("official of {}", request.id)))?;
+        let official_stage = match request.kind {
+            RequestKind::Enroll => Some(Status::New),
+            RequestKind::Renew | RequestKind::Mutasi | RequestKind::Reset => None,
+        };
+        let decision = Decision {
+            request_id: request.id.clone(),
+            expected_state: RequestState::New,
+            new_state: RequestState::Rejected,
+            decided_by: staff.name.clone(),
+            at: OffsetDateTime::now_utc(),
+            reason: Some(reason.to_string()),
+            official_id,
+            official_stage,
+            revoke: None,
+            link: None,
+            message: Some(rejection_message(&request, reason, lang)),
+        };
+        let event = AuditEvent::new("ra.withdraw", &staff.name, "ok")
+            .client(Some(&staff.name))
+            .detail(format!(
+                "nik={} request={} kind={} reason={}",
+                request.official.nik,
+                request.id,
+                request.kind.as_str(),
+                reason.replace('\n', " ")
+            ));
+        if !self
+            .store
+            .ra_decide(&decision, std::slice::from_ref(&event))
+            .await?
+        {
+            return Err(CoreError::InvalidTransition {
+                from: "decided",
+                action: "withdraw",
+            });
+        }
+        self.ra_request_for(staff, &request.id).await
     }
 
     /// A new activation link for an approved request whose link expired or was lost

@@ -277,9 +277,9 @@ impl Pkcs11Backend {
             .lock()
             .map_err(|_| HsmError::Poisoned)?;
         // Two steps, so that a retry (fresh session, new login) never generates twice.
-        // SoftHSM2's file store can fail a generation with CKR_GENERAL_ERROR when another
-        // process (or another backend in this one) writes the token at the same moment; no
-        // object is left behind then, so trying again is safe.
+        // SoftHSM2's file store now and then fails a generation with CKR_GENERAL_ERROR or
+        // CKR_TEMPLATE_INCONSISTENT (for a template that works on the next try) while other
+        // sessions use the token; no object is left behind then, so trying again is safe.
         let mut attempt = 0;
         let handle = loop {
             attempt += 1;
@@ -290,7 +290,16 @@ impl Pkcs11Backend {
                 Ok(private)
             });
             match made {
-                Err(e) if attempt < 4 && e.rv() == Some(cryptoki::error::RvError::GeneralError) => {
+                Err(e)
+                    if attempt < 4
+                        && matches!(
+                            e.rv(),
+                            Some(
+                                cryptoki::error::RvError::GeneralError
+                                    | cryptoki::error::RvError::TemplateInconsistent
+                            )
+                        ) =>
+                {
                     std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
                 }
                 other => break other?,

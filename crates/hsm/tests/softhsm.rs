@@ -25,6 +25,7 @@ const DEFAULT_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 const SIGNING_TOKEN: &str = "sahih-test";
 const PIN_TOKEN: &str = "sahih-test-pin";
 const REOPEN_TOKEN: &str = "sahih-test-reopen";
+const LABEL_TOKEN: &str = "sahih-test-labels";
 const USER_PIN: &str = "user-pin-4821";
 const SO_PIN: &str = "so-pin-9356";
 
@@ -62,7 +63,7 @@ fn setup() -> Option<Fixture> {
     let _ = std::fs::remove_dir_all(&dir);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/softhsm-token.sh");
     let mut conf_line = String::new();
-    for label in [SIGNING_TOKEN, PIN_TOKEN, REOPEN_TOKEN] {
+    for label in [SIGNING_TOKEN, PIN_TOKEN, REOPEN_TOKEN, LABEL_TOKEN] {
         let out = Command::new("bash")
             .arg(&script)
             .arg(&dir)
@@ -392,7 +393,7 @@ fn keys_are_found_again_after_reopening() {
 #[test]
 fn keys_are_found_by_label() {
     let Some(fx) = fixture() else { return };
-    let backend = open(fx, REOPEN_TOKEN);
+    let backend = open(fx, LABEL_TOKEN);
     let a1 = backend
         .generate(KeyAlgorithm::EcdsaP256, "label-a")
         .unwrap();

@@ -120,6 +120,7 @@ pub fn router(state: Shared) -> Router {
             post(ra_api::resend_link),
         )
         .route("/api/v1/officials/{nik}/{action}", post(ra_api::lifecycle))
+        .route("/api/v1/gateway/officials", post(ra_api::gateway_enroll))
         .route("/api/v2/user/registration", post(ra_api::ecs_registration))
         .route("/api/v2/user/register", post(ra_api::ecs_registration))
         .route(

@@ -35,7 +35,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
           get_policy, list_clients, audit_entries, audit_verify,
           crate::ra_api::submit, crate::ra_api::list, crate::ra_api::get_request,
           crate::ra_api::evidence_file, crate::ra_api::add_evidence, crate::ra_api::approve,
-          crate::ra_api::reject, crate::ra_api::resend_link, crate::ra_api::lifecycle, crate::ra_api::activate_json,
+          crate::ra_api::reject, crate::ra_api::resend_link, crate::ra_api::lifecycle, crate::ra_api::gateway_enroll, crate::ra_api::activate_json,
           crate::seal_api::issue, crate::seal_api::list, crate::seal_api::seal_document),
     components(schemas(SignRequest, PlacementRequest, DocumentInfo, OfficialInfo, ClientInfo,
                        AuditVerifyResult, ErrorBody, PolicyDoc, DocClassDoc,

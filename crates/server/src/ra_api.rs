@@ -969,3 +969,45 @@ async fn register_upstream(
     }))
     .into_response())
 }
+
+/// Record an official who signs through the upstream ECS (gateway mode; verifikators only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/gateway/officials",
+    request_body = OfficialInput,
+    responses((status = 201, body = OfficialInput), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody))
+)]
+pub async fn gateway_enroll(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    body: Result<Json<OfficialInput>, JsonRejection>,
+) -> Result<Response, EcsError> {
+    if client.role != "verifikator" {
+        return Err(EcsError::new(
+            StatusCode::FORBIDDEN,
+            code::FORBIDDEN,
+            "Hanya verifikator yang dapat mendaftarkan pengguna layanan TTE induk",
+        ));
+    }
+    if state.sahih.config.gateway.url.trim().is_empty() {
+        return Err(EcsError::invalid(
+            "Mode gateway belum dikonfigurasi ([gateway] url)".to_string(),
+        ));
+    }
+    let Json(input) = body.map_err(|e| EcsError::invalid(format!("Body JSON tidak valid: {e}")))?;
+    let official: NewOfficial = input.clone().into();
+    if client.person_nik.as_deref() == Some(official.nik.as_str()) {
+        return Err(EcsError::new(
+            StatusCode::FORBIDDEN,
+            code::FORBIDDEN,
+            "Verifikator tidak dapat mendaftarkan dirinya sendiri",
+        ));
+    }
+    state
+        .sahih
+        .enroll_upstream(&official, &client.name)
+        .await
+        .map_err(core)?;
+    Ok((StatusCode::CREATED, Json(input)).into_response())
+}

@@ -261,13 +261,14 @@ impl RaStore for SqlStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let done = sqlx::query(
             "UPDATE ra_requests SET state = $1, decided_by = $2, decided_at = $3, reason = $4
-             WHERE id = $5 AND state = 'WAITING_FOR_VERIFICATION'",
+             WHERE id = $5 AND state = $6",
         )
         .bind(d.new_state.as_str())
         .bind(&d.decided_by)
         .bind(ts(d.at))
         .bind(&d.reason)
         .bind(&d.request_id)
+        .bind(d.expected_state.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db)?;
