@@ -1843,6 +1843,35 @@ mod tests {
     }
 
     #[test]
+    fn sniffing_never_panics_on_mutated_or_truncated_input() {
+        // Deterministic mutation test: real headers, then random bytes, flips and cuts.
+        let seeds: [&[u8]; 3] = [
+            b"%PDF-1.7\n1 0 obj<<>>endobj\n%%EOF\n",
+            b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xFF\xD9",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\0\0\0\0IEND\xaeB`\x82",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..30_000 {
+            let mut v = seeds[i % seeds.len()].to_vec();
+            for _ in 0..(next() % 6) {
+                let pos = (next() as usize) % v.len().max(1);
+                match next() % 3 {
+                    0 if !v.is_empty() => v[pos] ^= (next() & 0xFF) as u8,
+                    1 => v.insert(pos.min(v.len()), (next() & 0xFF) as u8),
+                    _ => v.truncate(pos),
+                }
+            }
+            let _ = sniff(&v);
+        }
+    }
+
+    #[test]
     fn passphrase_checks_refuse_common_and_personal_ones() {
         let o = NewOfficial {
             nik: "3573010101800001".into(),
