@@ -48,6 +48,8 @@ def setup_clients(d):
     d.admin = d.add_client("admin-1", "--role", "admin")
     d.operator = d.add_client("op-dpmptsp", "--role", "operator", "--unit", UNIT)
     d.verifikator = d.add_client("verif-1", "--role", "verifikator", "--person-nik", VERIF_NIK)
+    # Seals take two persons: one requests, another issues.
+    d.verifikator2 = d.add_client("verif-2", "--role", "verifikator", "--person-nik", "3573014404800010")
     nss = d.sahih.workdir / "nss"
     nss.mkdir()
     for cmd in (["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"],
@@ -88,11 +90,15 @@ def post(dep, path, body, credential=None):
 
 
 def issue_seal(dep, name=SEAL_NAME, unit=UNIT, email=SEAL_EMAIL, credential=None) -> str:
-    r = post(dep, "/api/v1/seals", {"name": name, "unit": unit, "email": email},
-             credential or dep.verifikator)
-    assert r.status == 201, r.body[:400]
+    """Requested by one verifikator, issued by the other."""
+    requester = credential or dep.verifikator
+    r = post(dep, "/api/v1/seals", {"name": name, "unit": unit, "email": email}, requester)
+    assert r.status == 202 and r.json()["status"] == "WAITING_FOR_VERIFICATION", r.body[:400]
     sid = r.json()["id_subscriber"]
     assert sid.startswith("seal-") and len(sid) > 20, sid
+    approver = dep.verifikator2 if requester != dep.verifikator2 else dep.verifikator
+    r = post(dep, f"/api/v1/seals/{sid}/approve", {}, approver)
+    assert r.status == 201 and r.json()["id_subscriber"] == sid, r.body[:400]
     return sid
 
 
@@ -193,7 +199,17 @@ def test_only_a_verifikator_issues_a_seal(dep):
     r = post(dep, "/api/v1/seals", dict(body, name=" "), dep.verifikator)
     assert r.status == 400, r.body[:300]
     r = post(dep, "/api/v1/seals", body, dep.verifikator)
+    assert r.status == 202, r.body[:300]
+    sid = r.json()["id_subscriber"]
+    # Not usable before a second verifikator issues it, and not issuable by the requester.
+    r = post(dep, "/api/v2/seal/get/activation", {"idSubscriber": sid})
+    assert r.status >= 400, r.body[:300]
+    r = post(dep, f"/api/v1/seals/{sid}/approve", {}, dep.verifikator)
+    assert r.status == 403 and code_of(r) == 4033, r.body[:300]
+    assert post(dep, f"/api/v1/seals/{sid}/approve", {}, dep.operator).status == 403
+    r = post(dep, f"/api/v1/seals/{sid}/approve", {}, dep.verifikator2)
     assert r.status == 201, r.body[:300]
+    assert post(dep, f"/api/v1/seals/{sid}/approve", {}, dep.verifikator2).status == 409
     j = r.json()
     assert f"CN={SEAL_NAME}" in j["subject"] and f"O={ORG}" in j["subject"], j
     assert "serialNumber" not in j["subject"] and "title" not in j["subject"], j
@@ -211,6 +227,10 @@ def test_only_a_verifikator_issues_a_seal(dep):
     assert r.returncode == 0, r.describe()
     cli_id = r.stdout.strip().splitlines()[-1]
     assert cli_id.startswith("seal-"), r.stdout
+    r = dep.run("seal", "approve", "--as", "verif-1", cli_id)
+    assert r.returncode != 0 and "verifikator lain" in r.stderr, r.describe()
+    r = dep.run("seal", "approve", "--as", "verif-2", cli_id)
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == cli_id, r.describe()
     r = dep.run("seal", "issue", "--as", "op-dpmptsp", "--name", "X", "--unit", UNIT,
                 "--email", "x@contoh.go.id")
     assert r.returncode != 0 and "verifikator" in r.stderr, r.describe()

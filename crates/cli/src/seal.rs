@@ -12,8 +12,8 @@ use std::path::Path;
 
 #[derive(Subcommand)]
 pub enum SealCommand {
-    /// Issue a seal for an institution's unit (verifikator); prints its idSubscriber on the last
-    /// line.
+    /// Request a seal for an institution's unit (verifikator); prints its idSubscriber on the
+    /// last line. Another verifikator issues it with `sahih seal approve`.
     Issue {
         /// The verifikator account acting.
         #[arg(long = "as")]
@@ -27,6 +27,15 @@ pub enum SealCommand {
         /// The responsible person's official e-mail (activation codes go there).
         #[arg(long)]
         email: String,
+    },
+    /// Issue a requested seal (a verifikator other than the one who requested it): its key and
+    /// certificate are made now.
+    Approve {
+        /// The verifikator account acting.
+        #[arg(long = "as")]
+        staff: String,
+        /// The seal's idSubscriber.
+        id: String,
     },
     /// List seals with their certificate status.
     List,
@@ -56,24 +65,37 @@ pub async fn seal(data: &Path, command: SealCommand, lang: Lang) -> Result<(), F
             email,
         } => {
             let staff = staff_account(&sahih, &staff).await.map_err(core)?;
-            let (id, certificate) = sahih
-                .issue_seal(&staff, &name, &unit, &email)
+            let id = sahih
+                .request_seal(&staff, &name, &unit, &email)
                 .await
                 .map_err(core)?;
             match lang {
                 Lang::Id => println!(
-                    "Segel elektronik diterbitkan: {}\n  Serial: {}\n  Berlaku sampai: {}\n  Kode aktivasi: minta melalui POST /api/v2/seal/get/activation (dikirim ke {})",
-                    certificate.subject_display(),
-                    certificate.serial_hex(),
-                    sahih_core::format_wib(certificate.not_after(), lang),
+                    "Segel elektronik diajukan (menunggu verifikator lain: sahih seal approve --as VERIFIKATOR {id}); kode aktivasi nanti dikirim ke {}",
                     email.trim()
                 ),
                 Lang::En => println!(
-                    "Electronic seal issued: {}\n  Serial: {}\n  Valid until: {}\n  Activation code: request it with POST /api/v2/seal/get/activation (sent to {})",
+                    "Electronic seal requested (waiting for another verifikator: sahih seal approve --as VERIFIKATOR {id}); activation codes will go to {}",
+                    email.trim()
+                ),
+            }
+            println!("{id}");
+        }
+        SealCommand::Approve { staff, id } => {
+            let staff = staff_account(&sahih, &staff).await.map_err(core)?;
+            let (id, certificate) = sahih.issue_seal(&staff, &id).await.map_err(core)?;
+            match lang {
+                Lang::Id => println!(
+                    "Segel elektronik diterbitkan: {}\n  Serial: {}\n  Berlaku sampai: {}\n  Kode aktivasi: minta melalui POST /api/v2/seal/get/activation",
                     certificate.subject_display(),
                     certificate.serial_hex(),
                     sahih_core::format_wib(certificate.not_after(), lang),
-                    email.trim()
+                ),
+                Lang::En => println!(
+                    "Electronic seal issued: {}\n  Serial: {}\n  Valid until: {}\n  Activation code: request it with POST /api/v2/seal/get/activation",
+                    certificate.subject_display(),
+                    certificate.serial_hex(),
+                    sahih_core::format_wib(certificate.not_after(), lang),
                 ),
             }
             println!("{id}");

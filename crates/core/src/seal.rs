@@ -94,6 +94,28 @@ pub trait SealStore: Send + Sync {
         certificate: &NewCertificate,
         event: &AuditEvent,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Records a requested seal (an officials row of kind "seal" waiting for verification, no
+    /// certificate) and who asked, with the audit event; returns the row id.
+    fn insert_seal_request(
+        &self,
+        seal: &NewOfficial,
+        requested_by: &str,
+        event: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Who requested the seal with this row id.
+    fn seal_requested_by(
+        &self,
+        official_id: i64,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    /// Issues a requested seal: stores its certificate and ends the waiting stage, if it is
+    /// still waiting (false otherwise), with the audit event, in one transaction.
+    fn complete_seal(
+        &self,
+        official_id: i64,
+        certificate: &NewCertificate,
+        approved_by: &str,
+        event: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Every seal, oldest first.
     fn seals(&self) -> impl Future<Output = StoreResult<Vec<OfficialRecord>>> + Send;
     /// Stores a code (retiring the live ones of its purpose when asked) with its audit event.
@@ -234,20 +256,20 @@ fn forbidden(id: &str, en: &str) -> CoreError {
 }
 
 impl<S: Store + SealStore> Sahih<S> {
-    /// Issues an institutional e-seal (verifikators only): a key (software, or in the PKCS#11
-    /// token) sealed under the master key, a certificate under the active issuing CA with the
-    /// organisation's identity only; audited. Returns the idSubscriber and the certificate.
-    pub async fn issue_seal(
+    /// A verifikator requests a seal for an institution's unit: recorded as waiting for
+    /// verification, with no key yet. Another verifikator issues it ([`Sahih::issue_seal`]), so
+    /// nobody alone makes a seal they could then use. Returns the idSubscriber.
+    pub async fn request_seal(
         &self,
         staff: &Staff,
         name: &str,
         unit: &str,
         email: &str,
-    ) -> Result<(String, Certificate), CoreError> {
+    ) -> Result<String, CoreError> {
         if staff.role != "verifikator" {
             return Err(forbidden(
-                "Hanya verifikator yang dapat menerbitkan segel elektronik",
-                "Only a verifikator can issue an electronic seal",
+                "Hanya verifikator yang dapat mengajukan segel elektronik",
+                "Only a verifikator can request an electronic seal",
             ));
         }
         let identity = SealIdentity {
@@ -257,13 +279,78 @@ impl<S: Store + SealStore> Sahih<S> {
             email: email.trim().into(),
         };
         identity.validate()?;
+        let id_subscriber = format!("{SEAL_ID_PREFIX}{}", new_document_id());
+        let seal = NewOfficial {
+            nik: id_subscriber.clone(),
+            nip: String::new(),
+            name: identity.name.clone(),
+            email: identity.email.clone(),
+            position: SEAL_POSITION.into(),
+            unit: identity.unit.clone(),
+        };
+        let event = AuditEvent::new("seal.request", &staff.name, "ok").detail(format!(
+            "id={id_subscriber} name={} unit={} from=NOT_REGISTERED to=WAITING_FOR_VERIFICATION",
+            identity.name, identity.unit
+        ));
+        self.store
+            .insert_seal_request(&seal, &staff.name, &event)
+            .await?;
+        Ok(id_subscriber)
+    }
+
+    /// A second verifikator issues a requested seal: a key (software, or in the PKCS#11 token)
+    /// and an organisation certificate under the issuing CA. Then
+    /// `POST /api/v2/seal/get/activation` sends the activation code to the seal's e-mail.
+    pub async fn issue_seal(
+        &self,
+        staff: &Staff,
+        id_subscriber: &str,
+    ) -> Result<(String, Certificate), CoreError> {
+        if staff.role != "verifikator" {
+            return Err(forbidden(
+                "Hanya verifikator yang dapat menerbitkan segel elektronik",
+                "Only a verifikator can issue an electronic seal",
+            ));
+        }
+        let seal = self
+            .store
+            .official_by_nik(id_subscriber.trim())
+            .await?
+            .filter(|o| o.kind == "seal")
+            .ok_or_else(|| CoreError::NotFound(format!("seal {id_subscriber}")))?;
+        let requested_by = self
+            .store
+            .seal_requested_by(seal.id)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("request of seal {id_subscriber}")))?;
+        if requested_by == staff.name {
+            self.store
+                .append_audit(&[AuditEvent::new("seal.issue", &staff.name, "refused")
+                    .detail(format!("id={id_subscriber} own request"))])
+                .await?;
+            return Err(forbidden(
+                "Segel harus diterbitkan oleh verifikator lain dari yang mengajukannya",
+                "A seal must be issued by another verifikator than the one who requested it",
+            ));
+        }
+        if seal.ra_status.as_deref() != Some(crate::ra::Status::WaitingForVerification.as_str()) {
+            return Err(CoreError::InvalidTransition {
+                from: "ISSUE",
+                action: "issue-seal",
+            });
+        }
+        let identity = SealIdentity {
+            name: seal.name.clone(),
+            unit: seal.unit.clone(),
+            institution: self.config.institution.clone(),
+            email: seal.email.clone(),
+        };
         let key_algorithm: KeyAlgorithm = self.config.keys.official.parse().map_err(|_| {
             CoreError::Config(format!(
                 "unknown key algorithm {} in [keys] official",
                 self.config.keys.official
             ))
         })?;
-        let id_subscriber = format!("{SEAL_ID_PREFIX}{}", new_document_id());
         let issuing = self
             .store
             .active_ca("issuing")
@@ -278,7 +365,7 @@ impl<S: Store + SealStore> Sahih<S> {
         // The officials' label scheme, so lifecycle steps (revocation) find the token key.
         let key = self.keys.generate(
             key_algorithm,
-            &crate::keystore::official_key_label(&id_subscriber),
+            &crate::keystore::official_key_label(&seal.nik),
         )?;
         let cert_der = sahih_pki::issue_seal_certificate_with(
             &identity,
@@ -291,21 +378,11 @@ impl<S: Store + SealStore> Sahih<S> {
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();
-        let stored_key = self.keys.seal_with_master(
-            &key,
-            &master,
-            &seal_key_aad(&id_subscriber, &serial_hex),
-        )?;
-        let seal = NewOfficial {
-            nik: id_subscriber.clone(),
-            nip: String::new(),
-            name: identity.name.clone(),
-            email: identity.email.clone(),
-            position: SEAL_POSITION.into(),
-            unit: identity.unit.clone(),
-        };
+        let stored_key =
+            self.keys
+                .seal_with_master(&key, &master, &seal_key_aad(&seal.nik, &serial_hex))?;
         let new_cert = NewCertificate {
-            official_id: 0,
+            official_id: seal.id,
             issuer_ca_id: issuing.id,
             serial_hex: serial_hex.clone(),
             cert_der: certificate.der.clone(),
@@ -315,11 +392,21 @@ impl<S: Store + SealStore> Sahih<S> {
             not_after: certificate.not_after(),
         };
         let event = AuditEvent::new("seal.issue", &staff.name, "ok").detail(format!(
-            "id={id_subscriber} serial={serial_hex} name={} unit={}",
-            identity.name, identity.unit
+            "id={} serial={serial_hex} name={} unit={} requested_by={requested_by} from=WAITING_FOR_VERIFICATION to=ISSUE",
+            seal.nik, identity.name, identity.unit
         ));
-        self.store.insert_seal(&seal, &new_cert, &event).await?;
-        Ok((id_subscriber, certificate))
+        if !self
+            .store
+            .complete_seal(seal.id, &new_cert, &staff.name, &event)
+            .await?
+        {
+            self.destroy_token_key(&seal.nik, &certificate.der).await?;
+            return Err(CoreError::InvalidTransition {
+                from: "ISSUE",
+                action: "issue-seal",
+            });
+        }
+        Ok((seal.nik, certificate))
     }
 
     /// Every seal with its newest certificate and status.

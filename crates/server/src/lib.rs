@@ -134,6 +134,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v2/seal/get/totp", post(seal_api::ecs_get_totp))
         .route("/api/v2/seal/pdf", post(seal_api::ecs_seal_pdf))
         .route("/api/v1/seals", post(seal_api::issue).get(seal_api::list))
+        .route("/api/v1/seals/{id}/approve", post(seal_api::approve))
         .route(
             "/api/v1/seals/{id}/documents",
             post(seal_api::seal_document),

@@ -472,14 +472,21 @@ pub struct SealIssued {
     subject: String,
 }
 
-/// Issue an institutional e-seal (verifikators only): a key and an organisation certificate
-/// under the issuing CA. Then `POST /api/v2/seal/get/activation` sends the activation code to
-/// the e-mail.
+/// A requested seal, waiting for a second verifikator.
+#[derive(Serialize, ToSchema)]
+pub struct SealRequested {
+    id_subscriber: String,
+    /// WAITING_FOR_VERIFICATION.
+    status: String,
+}
+
+/// Request an institutional e-seal (verifikators only). Another verifikator issues it with
+/// `POST /api/v1/seals/{id}/approve`.
 #[utoipa::path(
     post,
     path = "/api/v1/seals",
     request_body = SealIssueRequest,
-    responses((status = 201, body = SealIssued), (status = 400, body = ErrorBody),
+    responses((status = 202, body = SealRequested), (status = 400, body = ErrorBody),
               (status = 403, body = ErrorBody))
 )]
 pub async fn issue(
@@ -487,18 +494,48 @@ pub async fn issue(
     axum::Extension(client): axum::Extension<ApiClientRecord>,
     body: Result<Json<SealIssueRequest>, JsonRejection>,
 ) -> Result<Response, EcsError> {
-    // The role first: a body from someone who may not issue is not worth parsing.
+    // The role first: a body from someone who may not request is not worth parsing.
     if client.role != "verifikator" {
         return Err(EcsError::new(
             StatusCode::FORBIDDEN,
             code::FORBIDDEN,
-            "Hanya verifikator yang dapat menerbitkan segel elektronik",
+            "Hanya verifikator yang dapat mengajukan segel elektronik",
         ));
     }
     let Json(req) = body.map_err(json_rejection)?;
+    let id = state
+        .sahih
+        .request_seal(&Staff::from(&client), &req.name, &req.unit, &req.email)
+        .await
+        .map_err(|e| EcsError::from_core(&e))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SealRequested {
+            id_subscriber: id,
+            status: "WAITING_FOR_VERIFICATION".into(),
+        }),
+    )
+        .into_response())
+}
+
+/// Issue a requested seal (a verifikator other than the one who requested it): a key and an
+/// organisation certificate under the issuing CA. Then `POST /api/v2/seal/get/activation`
+/// sends the activation code to the seal's e-mail.
+#[utoipa::path(
+    post,
+    path = "/api/v1/seals/{id}/approve",
+    params(("id" = String, Path, description = "idSubscriber")),
+    responses((status = 201, body = SealIssued), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody))
+)]
+pub async fn approve(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, EcsError> {
     let (id, certificate) = state
         .sahih
-        .issue_seal(&Staff::from(&client), &req.name, &req.unit, &req.email)
+        .issue_seal(&Staff::from(&client), &id)
         .await
         .map_err(|e| EcsError::from_core(&e))?;
     Ok((

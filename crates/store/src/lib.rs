@@ -32,7 +32,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 7] = [
+const SQLITE_VERSIONED: [(i64, &str); 8] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -61,8 +61,12 @@ const SQLITE_VERSIONED: [(i64, &str); 7] = [
         10,
         include_str!("../migrations/sqlite/0010_one_open_request.sql"),
     ),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_seal_requests.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 7] = [
+const POSTGRES_VERSIONED: [(i64, &str); 8] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -90,6 +94,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 7] = [
     (
         10,
         include_str!("../migrations/postgres/0010_one_open_request.sql"),
+    ),
+    (
+        11,
+        include_str!("../migrations/postgres/0011_seal_requests.sql"),
     ),
 ];
 

@@ -56,6 +56,104 @@ impl SealStore for SqlStore {
         Ok(official_id)
     }
 
+    async fn insert_seal_request(
+        &self,
+        seal: &NewOfficial,
+        requested_by: &str,
+        event: &AuditEvent,
+    ) -> StoreResult<i64> {
+        let now = ts(OffsetDateTime::now_utc());
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let official_id: i64 = sqlx::query(
+            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, kind, ra_status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'seal', 'WAITING_FOR_VERIFICATION') RETURNING id",
+        )
+        .bind(&seal.nik)
+        .bind(&seal.nip)
+        .bind(&seal.name)
+        .bind(&seal.email)
+        .bind(&seal.position)
+        .bind(&seal.unit)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?
+        .try_get("id")
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO seal_requests (official_id, requested_by, requested_at) VALUES ($1, $2, $3)",
+        )
+        .bind(official_id)
+        .bind(requested_by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(official_id)
+    }
+
+    async fn seal_requested_by(&self, official_id: i64) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT requested_by FROM seal_requests WHERE official_id = $1")
+            .bind(official_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|r| r.try_get("requested_by").map_err(db))
+            .transpose()
+    }
+
+    async fn complete_seal(
+        &self,
+        official_id: i64,
+        c: &NewCertificate,
+        approved_by: &str,
+        event: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let now = ts(OffsetDateTime::now_utc());
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let waiting = sqlx::query(
+            "UPDATE officials SET ra_status = NULL
+             WHERE id = $1 AND kind = 'seal' AND ra_status = 'WAITING_FOR_VERIFICATION'",
+        )
+        .bind(official_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if waiting.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE seal_requests SET approved_by = $1, approved_at = $2 WHERE official_id = $3",
+        )
+        .bind(approved_by)
+        .bind(now)
+        .bind(official_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'ISSUE', $7, $8, $9)",
+        )
+        .bind(official_id)
+        .bind(c.issuer_ca_id)
+        .bind(&c.serial_hex)
+        .bind(&c.cert_der)
+        .bind(&c.sealed_key)
+        .bind(&c.key_algorithm)
+        .bind(ts(c.not_before))
+        .bind(ts(c.not_after))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
     async fn seals(&self) -> StoreResult<Vec<OfficialRecord>> {
         let rows = sqlx::query(
             "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream
