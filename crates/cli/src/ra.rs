@@ -76,7 +76,8 @@ pub enum RaCommand {
     },
 }
 
-async fn staff_account<S: Store>(
+/// The enabled staff account a command acts as (`--as`).
+pub(crate) async fn staff_account<S: Store>(
     sahih: &sahih_core::Sahih<S>,
     name: &str,
 ) -> Result<Staff, CoreError> {

@@ -3,10 +3,9 @@
 //! check holds as over HTTP and the audit log names them. Activation codes, batch codes and
 //! sealing go through the ECS seal endpoints (docs/ECS.md).
 
+use crate::ra::staff_account;
 use crate::{Failure, open};
 use clap::Subcommand;
-use sahih_core::ra::Staff;
-use sahih_core::store::Store;
 use sahih_core::{CoreError, Lang};
 use std::path::Path;
 
@@ -39,19 +38,6 @@ pub enum SealCommand {
     },
     /// List seals with their certificate status.
     List,
-}
-
-async fn staff_account<S: Store>(
-    sahih: &sahih_core::Sahih<S>,
-    name: &str,
-) -> Result<Staff, CoreError> {
-    let client = sahih
-        .store
-        .api_client(name)
-        .await?
-        .filter(|c| !c.disabled)
-        .ok_or_else(|| CoreError::NotFound(format!("enabled account {name}")))?;
-    Ok(Staff::from(&client))
 }
 
 pub async fn seal(data: &Path, command: SealCommand, lang: Lang) -> Result<(), Failure> {

@@ -543,7 +543,7 @@ fn same_unit(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
-fn forbidden(id: &str, en: &str) -> CoreError {
+pub(crate) fn forbidden(id: &str, en: &str) -> CoreError {
     CoreError::Forbidden {
         id: id.into(),
         en: en.into(),

@@ -248,12 +248,7 @@ fn ca_aad(kind: &str, generation: i64) -> Vec<u8> {
     format!("sahih-ca-key:{kind}:{generation}").into_bytes()
 }
 
-fn forbidden(id: &str, en: &str) -> CoreError {
-    CoreError::Forbidden {
-        id: id.into(),
-        en: en.into(),
-    }
-}
+use crate::ra::forbidden;
 
 impl<S: Store + SealStore> Sahih<S> {
     /// A verifikator requests a seal for an institution's unit: recorded as waiting for

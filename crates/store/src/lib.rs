@@ -408,23 +408,8 @@ impl Store for SqlStore {
     }
 
     async fn insert_certificate(&self, c: &NewCertificate) -> StoreResult<i64> {
-        let row = sqlx::query(
-            "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'ISSUE', $7, $8, $9) RETURNING id",
-        )
-        .bind(c.official_id)
-        .bind(c.issuer_ca_id)
-        .bind(&c.serial_hex)
-        .bind(&c.cert_der)
-        .bind(&c.sealed_key)
-        .bind(&c.key_algorithm)
-        .bind(ts(c.not_before))
-        .bind(ts(c.not_after))
-        .bind(ts(OffsetDateTime::now_utc()))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
-        row.try_get("id").map_err(db)
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        insert_certificate_on(&mut conn, c.official_id, c, OffsetDateTime::now_utc()).await
     }
 
     async fn latest_certificate(&self, official_id: i64) -> StoreResult<Option<CertificateRecord>> {
@@ -1246,6 +1231,34 @@ async fn append_in(conn: &mut AnyConnection, events: &[AuditEvent]) -> StoreResu
         .await
         .map_err(db)?;
     Ok(seq)
+}
+
+/// Inserts an ISSUE certificate of `official_id` (`c.official_id` is not used: callers that
+/// create the official in the same transaction know the id only then); returns its id.
+pub(crate) async fn insert_certificate_on(
+    conn: &mut AnyConnection,
+    official_id: i64,
+    c: &NewCertificate,
+    created_at: OffsetDateTime,
+) -> StoreResult<i64> {
+    sqlx::query(
+        "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'ISSUE', $7, $8, $9) RETURNING id",
+    )
+    .bind(official_id)
+    .bind(c.issuer_ca_id)
+    .bind(&c.serial_hex)
+    .bind(&c.cert_der)
+    .bind(&c.sealed_key)
+    .bind(&c.key_algorithm)
+    .bind(ts(c.not_before))
+    .bind(ts(c.not_after))
+    .bind(ts(created_at))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?
+    .try_get("id")
+    .map_err(db)
 }
 
 fn official_from_row(r: &AnyRow) -> StoreResult<OfficialRecord> {

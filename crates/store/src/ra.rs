@@ -2,7 +2,7 @@
 //! links. Each change is one transaction together with its audit events; decisions and
 //! activations are conditional updates, so two verifikators or two clicks cannot both win.
 
-use super::{SqlStore, append_in, db, from_ts, ts};
+use super::{SqlStore, append_in, db, from_ts, insert_certificate_on, ts};
 use sahih_core::audit::AuditEvent;
 use sahih_core::ra::{
     Activation, ActivationLink, Decision, Evidence, EvidenceKind, MediaType, OfficialChange,
@@ -503,22 +503,7 @@ impl RaStore for SqlStore {
             return Ok(false);
         }
         let c = &a.certificate;
-        sqlx::query(
-            "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'ISSUE', $7, $8, $9)",
-        )
-        .bind(a.official_id)
-        .bind(c.issuer_ca_id)
-        .bind(&c.serial_hex)
-        .bind(&c.cert_der)
-        .bind(&c.sealed_key)
-        .bind(&c.key_algorithm)
-        .bind(ts(c.not_before))
-        .bind(ts(c.not_after))
-        .bind(ts(a.at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        insert_certificate_on(&mut tx, a.official_id, c, a.at).await?;
         append_in(&mut tx, events).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)

@@ -3,7 +3,7 @@
 //! change is one transaction together with its audit event; spending a code is one conditional
 //! UPDATE, so a use is spent exactly once across every process.
 
-use super::{SqlStore, append_in, db, from_ts, official_from_row, ts};
+use super::{SqlStore, append_in, db, from_ts, insert_certificate_on, official_from_row, ts};
 use sahih_core::audit::AuditEvent;
 use sahih_core::seal::{CodePurpose, NewSealCode, SealStore};
 use sahih_core::store::{NewCertificate, NewOfficial, OfficialRecord, StoreResult};
@@ -35,22 +35,7 @@ impl SealStore for SqlStore {
         .map_err(db)?
         .try_get("id")
         .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'ISSUE', $7, $8, $9)",
-        )
-        .bind(official_id)
-        .bind(c.issuer_ca_id)
-        .bind(&c.serial_hex)
-        .bind(&c.cert_der)
-        .bind(&c.sealed_key)
-        .bind(&c.key_algorithm)
-        .bind(ts(c.not_before))
-        .bind(ts(c.not_after))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        insert_certificate_on(&mut tx, official_id, c, from_ts(now)?).await?;
         append_in(&mut tx, std::slice::from_ref(event)).await?;
         tx.commit().await.map_err(db)?;
         Ok(official_id)
@@ -133,22 +118,7 @@ impl SealStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO certificates (official_id, issuer_ca_id, serial_hex, cert_der, sealed_key, key_algorithm, status, not_before, not_after, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'ISSUE', $7, $8, $9)",
-        )
-        .bind(official_id)
-        .bind(c.issuer_ca_id)
-        .bind(&c.serial_hex)
-        .bind(&c.cert_der)
-        .bind(&c.sealed_key)
-        .bind(&c.key_algorithm)
-        .bind(ts(c.not_before))
-        .bind(ts(c.not_after))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        insert_certificate_on(&mut tx, official_id, c, from_ts(now)?).await?;
         append_in(&mut tx, std::slice::from_ref(event)).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
