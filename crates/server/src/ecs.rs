@@ -998,17 +998,40 @@ pub async fn v2_sign(
         _ => return Err(EcsError::required("Passphrase")),
     };
     let passphrase = zeroize::Zeroizing::new(passphrase);
-    if req.file.is_empty() {
+    let documents = v2_documents(&state, &req.file, &req.signature_properties)?;
+    let items = sign_flow(
+        &state,
+        &client,
+        SignerAuth {
+            who,
+            passphrase: &passphrase,
+            otp: otp.as_deref(),
+        },
+        req.kelas_dokumen.as_deref(),
+        documents,
+        false,
+    )
+    .await?;
+    Ok(v2_signed_response(started, &items))
+}
+
+/// The documents of a v2 request (sign or seal): base64 files with one `signatureProperties`
+/// entry for all or one per file; specimen images decoded once per entry.
+pub(crate) fn v2_documents(
+    state: &AppState,
+    file: &[String],
+    props: &[V2Properties],
+) -> Result<Vec<BatchDocument>, EcsError> {
+    if file.is_empty() {
         return Err(EcsError::required("file"));
     }
     let max = state.sahih.config.server.max_files_per_request.max(1);
-    if req.file.len() > max {
+    if file.len() > max {
         return Err(EcsError::invalid(format!(
             "terlalu banyak berkas dalam satu permintaan (maksimal {max})"
         )));
     }
-    let props = &req.signature_properties;
-    if props.len() > 1 && props.len() != req.file.len() {
+    if props.len() > 1 && props.len() != file.len() {
         return Err(EcsError::invalid(
             "signatureProperties harus berisi 1 entri atau satu entri per berkas",
         ));
@@ -1025,12 +1048,18 @@ pub async fn v2_sign(
             None => None,
         });
     }
-    let mut documents = Vec::with_capacity(req.file.len());
-    for (i, f) in req.file.iter().enumerate() {
+    let mut documents = Vec::with_capacity(file.len());
+    for (i, f) in file.iter().enumerate() {
         let (p, image) = match props.len() {
             0 => (&default_props, None),
-            1 => (&props[0], images.first().cloned().flatten()),
-            _ => (&props[i], images.get(i).cloned().flatten()),
+            1 => (
+                props.first().unwrap_or(&default_props),
+                images.first().cloned().flatten(),
+            ),
+            _ => (
+                props.get(i).unwrap_or(&default_props),
+                images.get(i).cloned().flatten(),
+            ),
         };
         if p.pdf_password.as_deref().is_some_and(|s| !s.is_empty()) {
             return Err(EcsError::invalid(
@@ -1039,34 +1068,26 @@ pub async fn v2_sign(
         }
         documents.push(BatchDocument {
             bytes: decode_b64(&format!("file[{i}]"), f)?,
-            options: p.stamp(image)?.options(&state)?,
+            options: p.stamp(image)?.options(state)?,
             file_name: None,
         });
     }
-    let items = sign_flow(
-        &state,
-        &client,
-        SignerAuth {
-            who,
-            passphrase: &passphrase,
-            otp: otp.as_deref(),
-        },
-        req.kelas_dokumen.as_deref(),
-        documents,
-        false,
-    )
-    .await?;
+    Ok(documents)
+}
+
+/// The v2 answer to a signing or sealing request: `{time, file: [...], id_dokumen: [...]}`.
+pub(crate) fn v2_signed_response(started: std::time::Instant, items: &[SignedItem]) -> Response {
     let files: Vec<String> = items.iter().map(|i| B64.encode(&i.signed)).collect();
     let ids: Vec<&str> = items
         .iter()
         .map(|i| i.outcome.document_id.as_str())
         .collect();
-    Ok(Json(json!({
+    Json(json!({
         "time": started.elapsed().as_millis() as u64,
         "file": files,
         "id_dokumen": ids,
     }))
-    .into_response())
+    .into_response()
 }
 
 #[derive(Deserialize)]

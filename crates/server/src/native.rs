@@ -13,7 +13,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sahih_core::requests::{BatchDocument, SignerRef};
+use sahih_core::requests::{BatchDocument, SignedItem, SignerRef};
 use sahih_core::store::{ApiClientRecord, Store};
 use sahih_core::{CoreError, Lang, Level, SignOptions};
 use sahih_pdf::{DisplayRect, PageSelector, Placement};
@@ -45,8 +45,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
                        crate::ra_api::LifecycleBody, crate::ra_api::LifecycleResult,
                        crate::ra_api::ActivationBody, crate::ra_api::ActivationResult,
                        crate::seal_api::SealIssueRequest, crate::seal_api::SealIssued, crate::seal_api::SealRequested,
-                       crate::seal_api::SealInfo, crate::seal_api::SealDocumentRequest,
-                       crate::seal_api::SealPlacementRequest)),
+                       crate::seal_api::SealInfo, crate::seal_api::SealDocumentRequest)),
     modifiers(&BasicAuth),
     security(("basic" = []))
 )]
@@ -181,7 +180,7 @@ pub struct AuditRange {
     to: Option<i64>,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -268,24 +267,13 @@ pub async fn sign_document(
         (None, Some(e)) => SignerRef::Email(e),
         _ => return Err(EcsError::required("nik atau email")),
     };
-    let level: Level = match req.level.as_deref() {
-        None => Level::BLT,
-        Some(l) => l.parse().map_err(|e: String| EcsError::invalid(e))?,
-    };
-    let lang = match req.lang.as_deref() {
-        Some("en") => Lang::En,
-        _ => Lang::Id,
-    };
-    let options = SignOptions {
-        placement: placement(&req.placement)?,
-        level,
-        reason: req.reason,
-        location: req.location,
-        lang,
-        qr_link: None,
-        specimen: None,
-        extra_text: None,
-    };
+    let options = document_options(
+        req.level.as_deref(),
+        &req.placement,
+        req.reason,
+        req.location,
+        req.lang.as_deref(),
+    )?;
     let item = crate::ecs::sign_one(
         &state,
         &client,
@@ -302,8 +290,41 @@ pub async fn sign_document(
         },
     )
     .await?;
+    Ok(Json(document_info(&state, item)).into_response())
+}
+
+/// The options of a native signing or sealing request.
+pub(crate) fn document_options(
+    level: Option<&str>,
+    placement_request: &PlacementRequest,
+    reason: Option<String>,
+    location: Option<String>,
+    lang: Option<&str>,
+) -> Result<SignOptions, EcsError> {
+    let level: Level = match level {
+        None => Level::BLT,
+        Some(l) => l.parse().map_err(|e: String| EcsError::invalid(e))?,
+    };
+    Ok(SignOptions {
+        placement: placement(placement_request)?,
+        level,
+        reason,
+        location,
+        lang: if lang == Some("en") {
+            Lang::En
+        } else {
+            Lang::Id
+        },
+        qr_link: None,
+        specimen: None,
+        extra_text: None,
+    })
+}
+
+/// What the native API answers for a signed (or sealed) document kept for one download.
+pub(crate) fn document_info(state: &crate::AppState, item: SignedItem) -> DocumentInfo {
     let o = item.outcome;
-    Ok(Json(DocumentInfo {
+    DocumentInfo {
         download_url: item
             .download_id
             .map(|id| format!("{}/api/v1/documents/{id}/file", state.sahih.config.base_url)),
@@ -313,8 +334,7 @@ pub async fn sign_document(
         field_name: o.field_name,
         signed_at: rfc3339(o.signed_at),
         verification_url: o.verification_url,
-    })
-    .into_response())
+    }
 }
 
 /// What Sahih recorded about a signed document (the record behind its QR code).

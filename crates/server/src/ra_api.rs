@@ -9,6 +9,7 @@
 use crate::Shared;
 use crate::ecs::{EcsError, code};
 use crate::native::ErrorBody;
+use crate::native::rfc3339;
 use crate::pages::{esc, page};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -24,16 +25,10 @@ use sahih_core::store::{ApiClientRecord, NewOfficial, Store};
 use sahih_core::{CoreError, Lang};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 fn core(e: CoreError) -> EcsError {
     EcsError::from_core(&e)
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// An official's identity in a request.

@@ -10,29 +10,27 @@
 //! Must not know: how codes are made, stored or checked, or the lockout (`sahih_core::seal`).
 
 use crate::Shared;
-use crate::ecs::{EcsError, V2Properties, code, decode_b64, json_rejection, num, specimen};
+use crate::ecs::{
+    EcsError, V2Properties, code, json_rejection, num, v2_documents, v2_signed_response,
+};
 use crate::native::ErrorBody;
+use crate::native::rfc3339;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use sahih_core::ra::Staff;
 use sahih_core::requests::{BatchDocument, SignedItem};
 use sahih_core::seal::{MAX_BATCH_DOCUMENTS, SealActivation};
 use sahih_core::store::ApiClientRecord;
-use sahih_core::{CoreError, Lang, Level, SignOptions, format_wib};
-use sahih_pdf::{DisplayRect, PageSelector, Placement};
+use sahih_core::{CoreError, Lang, format_wib};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-
-const B64: base64::engine::general_purpose::GeneralPurpose =
-    base64::engine::general_purpose::STANDARD;
 
 /// What failed, at the start of every sealing error text (the code ends it, as ECS writes it).
 const SEAL_CONTEXT: &str = "Proses segel gagal";
@@ -101,11 +99,6 @@ fn ecs_expires(t: OffsetDateTime) -> String {
         t.second(),
         t.millisecond()
     )
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn id_subscriber(v: Option<String>) -> Result<String, EcsError> {
@@ -370,57 +363,7 @@ pub async fn ecs_seal_pdf(
     let Json(req) = body.map_err(json_rejection)?;
     let id = id_subscriber(req.id_subscriber)?;
     let batch = zeroize::Zeroizing::new(totp(req.totp)?);
-    if req.file.is_empty() {
-        return Err(EcsError::required("file"));
-    }
-    let max = state.sahih.config.server.max_files_per_request.max(1);
-    if req.file.len() > max {
-        return Err(EcsError::invalid(format!(
-            "terlalu banyak berkas dalam satu permintaan (maksimal {max})"
-        )));
-    }
-    let props = &req.signature_properties;
-    if props.len() > 1 && props.len() != req.file.len() {
-        return Err(EcsError::invalid(
-            "signatureProperties harus berisi 1 entri atau satu entri per berkas",
-        ));
-    }
-    let default_props = V2Properties::default();
-    // Specimen images, decoded once per properties entry (one entry may serve every file).
-    let mut images = Vec::with_capacity(props.len());
-    for (i, p) in props.iter().enumerate() {
-        images.push(match p.image_base64.as_deref().filter(|s| !s.is_empty()) {
-            Some(b) => Some(specimen(
-                &format!("signatureProperties[{i}].imageBase64"),
-                &decode_b64("imageBase64", b)?,
-            )?),
-            None => None,
-        });
-    }
-    let mut documents = Vec::with_capacity(req.file.len());
-    for (i, f) in req.file.iter().enumerate() {
-        let (p, image) = match props.len() {
-            0 => (&default_props, None),
-            1 => (
-                props.first().unwrap_or(&default_props),
-                images.first().cloned().flatten(),
-            ),
-            _ => (
-                props.get(i).unwrap_or(&default_props),
-                images.get(i).cloned().flatten(),
-            ),
-        };
-        if p.pdf_password.as_deref().is_some_and(|s| !s.is_empty()) {
-            return Err(EcsError::invalid(
-                "PDF terenkripsi (pdfPassword) belum didukung; buka proteksinya terlebih dahulu",
-            ));
-        }
-        documents.push(BatchDocument {
-            bytes: decode_b64(&format!("file[{i}]"), f)?,
-            options: p.stamp(image)?.options(&state)?,
-            file_name: None,
-        });
-    }
+    let documents = v2_documents(&state, &req.file, &req.signature_properties)?;
     let items = seal_flow(
         &state,
         &client,
@@ -431,17 +374,7 @@ pub async fn ecs_seal_pdf(
         false,
     )
     .await?;
-    let files: Vec<String> = items.iter().map(|i| B64.encode(&i.signed)).collect();
-    let ids: Vec<&str> = items
-        .iter()
-        .map(|i| i.outcome.document_id.as_str())
-        .collect();
-    Ok(Json(json!({
-        "time": started.elapsed().as_millis() as u64,
-        "file": files,
-        "id_dokumen": ids,
-    }))
-    .into_response())
+    Ok(v2_signed_response(started, &items))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,20 +531,6 @@ pub async fn list(
     Ok(Json(out).into_response())
 }
 
-/// Where the visible stamp goes; omit for the default (bottom right of the last page).
-#[derive(Deserialize, ToSchema, Default)]
-pub struct SealPlacementRequest {
-    /// No visible stamp.
-    #[serde(default)]
-    invisible: bool,
-    /// Page number from 1, or "first" / "last".
-    page: Option<String>,
-    /// [x, y, width, height] in points from the lower-left corner of the page as displayed.
-    rect: Option<[f64; 4]>,
-    /// Centre the stamp on the first occurrence of this text.
-    anchor: Option<String>,
-}
-
 /// The JSON part `request` of a sealing request.
 #[derive(Deserialize, ToSchema)]
 pub struct SealDocumentRequest {
@@ -623,51 +542,11 @@ pub struct SealDocumentRequest {
     /// B-B, B-T, B-LT (default) or B-LTA.
     level: Option<String>,
     #[serde(default)]
-    placement: SealPlacementRequest,
+    placement: crate::native::PlacementRequest,
     reason: Option<String>,
     location: Option<String>,
     /// Language of the stamp: "id" (default) or "en".
     lang: Option<String>,
-}
-
-/// The shape of [`crate::native::DocumentInfo`].
-#[derive(Serialize)]
-struct SealedDocument {
-    id: String,
-    sha256: String,
-    level: String,
-    field_name: String,
-    signed_at: String,
-    verification_url: String,
-    download_url: Option<String>,
-}
-
-fn placement(p: &SealPlacementRequest) -> Result<Option<Placement>, EcsError> {
-    if p.invisible {
-        return Ok(None);
-    }
-    if let Some(text) = p.anchor.as_ref().filter(|t| !t.is_empty()) {
-        let size = p.rect.map(|r| (r[2], r[3]));
-        return Ok(Some(Placement::Anchor {
-            text: text.clone(),
-            size,
-        }));
-    }
-    let page = match &p.page {
-        Some(s) => s
-            .parse::<PageSelector>()
-            .map_err(|e| EcsError::invalid(e.to_string()))?,
-        None if p.rect.is_some() => PageSelector::Last,
-        None => return Ok(Some(Placement::Default)),
-    };
-    let rect = match p.rect {
-        Some([x, y, w, h]) if w > 0.0 && h > 0.0 && x >= 0.0 && y >= 0.0 => {
-            Some(DisplayRect { x, y, w, h })
-        }
-        Some(_) => return Err(EcsError::invalid("rect: lebar dan tinggi harus positif")),
-        None => None,
-    };
-    Ok(Some(Placement::Page { page, rect }))
 }
 
 /// Seal one PDF with a batch code; the sealed file waits for one download, as with
@@ -712,24 +591,13 @@ pub async fn seal_document(
     if batch.trim().is_empty() {
         return Err(EcsError::required("TOTP"));
     }
-    let level: Level = match req.level.as_deref() {
-        None => Level::BLT,
-        Some(l) => l.parse().map_err(|e: String| EcsError::invalid(e))?,
-    };
-    let lang = match req.lang.as_deref() {
-        Some("en") => Lang::En,
-        _ => Lang::Id,
-    };
-    let options = SignOptions {
-        placement: placement(&req.placement)?,
-        level,
-        reason: req.reason,
-        location: req.location,
-        lang,
-        qr_link: None,
-        specimen: None,
-        extra_text: None,
-    };
+    let options = crate::native::document_options(
+        req.level.as_deref(),
+        &req.placement,
+        req.reason,
+        req.location,
+        req.lang.as_deref(),
+    )?;
     let item = seal_flow(
         &state,
         &client,
@@ -746,19 +614,7 @@ pub async fn seal_document(
     .await?
     .pop()
     .ok_or_else(|| EcsError::from_core(&CoreError::Service("no result".into())))?;
-    let o = item.outcome;
-    Ok(Json(SealedDocument {
-        download_url: item
-            .download_id
-            .map(|d| format!("{}/api/v1/documents/{d}/file", state.sahih.config.base_url)),
-        id: o.document_id,
-        sha256: o.sha256_hex,
-        level: o.level.as_str().into(),
-        field_name: o.field_name,
-        signed_at: rfc3339(o.signed_at),
-        verification_url: o.verification_url,
-    })
-    .into_response())
+    Ok(Json(crate::native::document_info(&state, item)).into_response())
 }
 
 #[cfg(test)]

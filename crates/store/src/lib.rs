@@ -1021,17 +1021,8 @@ impl Store for SqlStore {
     }
 
     async fn push_outbox(&self, m: &OutboxMessage) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&m.recipient)
-        .bind(&m.subject)
-        .bind(&m.body)
-        .bind(ts(OffsetDateTime::now_utc()))
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        push_outbox_on(&mut conn, m, OffsetDateTime::now_utc()).await
     }
 
     async fn outbox(&self, recipient: &str) -> StoreResult<Vec<OutboxMessage>> {
@@ -1231,6 +1222,25 @@ async fn append_in(conn: &mut AnyConnection, events: &[AuditEvent]) -> StoreResu
         .await
         .map_err(db)?;
     Ok(seq)
+}
+
+/// Queues a message in the outbox on `conn` (inside the caller's transaction when it has one).
+pub(crate) async fn push_outbox_on(
+    conn: &mut AnyConnection,
+    m: &OutboxMessage,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&m.recipient)
+    .bind(&m.subject)
+    .bind(&m.body)
+    .bind(ts(at))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// Inserts an ISSUE certificate of `official_id` (`c.official_id` is not used: callers that

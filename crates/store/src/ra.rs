@@ -2,7 +2,7 @@
 //! links. Each change is one transaction together with its audit events; decisions and
 //! activations are conditional updates, so two verifikators or two clicks cannot both win.
 
-use super::{SqlStore, append_in, db, from_ts, insert_certificate_on, ts};
+use super::{SqlStore, append_in, db, from_ts, insert_certificate_on, push_outbox_on, ts};
 use sahih_core::audit::AuditEvent;
 use sahih_core::ra::{
     Activation, ActivationLink, Decision, Evidence, EvidenceKind, MediaType, OfficialChange,
@@ -80,6 +80,29 @@ async fn insert_evidence(conn: &mut sqlx::AnyConnection, evidence: &[Evidence]) 
         .await
         .map_err(db)?;
     }
+    Ok(())
+}
+
+async fn insert_link(
+    conn: &mut sqlx::AnyConnection,
+    token_sha256: &str,
+    request_id: &str,
+    official_id: i64,
+    at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO activation_links (token_sha256, request_id, official_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_sha256)
+    .bind(request_id)
+    .bind(official_id)
+    .bind(ts(at))
+    .bind(ts(expires_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
     Ok(())
 }
 
@@ -294,30 +317,18 @@ impl RaStore for SqlStore {
             .map_err(db)?;
         }
         if let Some((token_sha256, expires)) = &d.link {
-            sqlx::query(
-                "INSERT INTO activation_links (token_sha256, request_id, official_id, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5)",
+            insert_link(
+                &mut tx,
+                token_sha256,
+                &d.request_id,
+                d.official_id,
+                d.at,
+                *expires,
             )
-            .bind(token_sha256)
-            .bind(&d.request_id)
-            .bind(d.official_id)
-            .bind(ts(d.at))
-            .bind(ts(*expires))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
         }
         if let Some(m) = &d.message {
-            sqlx::query(
-                "INSERT INTO outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&m.recipient)
-            .bind(&m.subject)
-            .bind(&m.body)
-            .bind(ts(d.at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            push_outbox_on(&mut tx, m, d.at).await?;
         }
         append_in(&mut tx, events).await?;
         tx.commit().await.map_err(db)?;
@@ -419,28 +430,8 @@ impl RaStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO activation_links (token_sha256, request_id, official_id, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(link.0)
-        .bind(request_id)
-        .bind(official_id)
-        .bind(ts(now))
-        .bind(ts(link.1))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&m.recipient)
-        .bind(&m.subject)
-        .bind(&m.body)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        insert_link(&mut tx, link.0, request_id, official_id, now, link.1).await?;
+        push_outbox_on(&mut tx, m, now).await?;
         append_in(&mut tx, events).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
