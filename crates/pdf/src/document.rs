@@ -152,6 +152,9 @@ impl PdfDocument {
         for f in fields {
             self.collect_fields(f, "", None, 0, &mut seen, &mut out);
         }
+        // A second field whose /V is an existing signature dictionary is not a second signature.
+        let mut values = std::collections::HashSet::new();
+        out.retain(|f| f.signature_id.is_none_or(|id| values.insert(id)));
         out
     }
 
@@ -238,6 +241,7 @@ impl PdfDocument {
                     .collect::<Option<Vec<i64>>>()
             })
             .unwrap_or_default();
+        let docmdp = docmdp_level(&self.doc, sig);
         let contents = sig
             .get(b"Contents")
             .ok()
@@ -257,6 +261,7 @@ impl PdfDocument {
             signer_name: text_of(b"Name"),
             reason: text_of(b"Reason"),
             location: text_of(b"Location"),
+            docmdp,
         });
     }
 
@@ -311,6 +316,37 @@ pub struct SignatureField {
     pub signer_name: Option<String>,
     pub reason: Option<String>,
     pub location: Option<String>,
+    /// For a certification signature, the DocMDP permission level /P (1, 2 or 3) from its
+    /// /Reference; None for an approval signature.
+    pub docmdp: Option<u8>,
+}
+
+/// The DocMDP /P of a signature dictionary whose /Reference names the DocMDP transform method
+/// (ISO 32000-1 12.8.2.2): 2 when /P is absent, 1 (the strictest) when it is not 1, 2 or 3.
+fn docmdp_level(doc: &Document, sig: &lopdf::Dictionary) -> Option<u8> {
+    let refs = sig
+        .get(b"Reference")
+        .ok()
+        .and_then(|o| doc.dereference(o).ok())
+        .and_then(|(_, o)| o.as_array().ok())?;
+    refs.iter().find_map(|r| {
+        let d = doc.dereference(r).ok()?.1.as_dict().ok()?;
+        if d.get(b"TransformMethod").ok()?.as_name().ok()? != b"DocMDP" {
+            return None;
+        }
+        let p = d
+            .get(b"TransformParams")
+            .ok()
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_dict().ok())
+            .and_then(|t| t.get(b"P").ok())
+            .and_then(|o| o.as_i64().ok());
+        Some(match p {
+            None => 2,
+            Some(v @ 1..=3) => v as u8,
+            Some(_) => 1,
+        })
+    })
 }
 
 pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

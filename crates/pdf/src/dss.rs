@@ -150,6 +150,13 @@ pub fn prepare_dss_update(
         }
     }
     for entry in &data.vri {
+        // An earlier signature's VRI entry stays as written: validators (pyHanko) treat a
+        // rewritten entry as a change to what that signature's validation data said. Fresh
+        // data for it still goes into the document-wide arrays above.
+        let key = entry.key.to_ascii_uppercase().into_bytes();
+        if vri.has(&key) {
+            continue;
+        }
         let mut d = Dictionary::new();
         for (slot, (key, list)) in [
             ("Cert", &entry.certs),
@@ -167,10 +174,7 @@ pub fn prepare_dss_update(
                 d.set(*key, Object::Array(refs));
             }
         }
-        vri.set(
-            entry.key.to_ascii_uppercase().into_bytes(),
-            Object::Dictionary(d),
-        );
+        vri.set(key, Object::Dictionary(d));
     }
     let dss_id = ids.alloc();
     let mut dss = Dictionary::new();

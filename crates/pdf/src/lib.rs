@@ -12,6 +12,7 @@ pub mod geometry;
 pub mod image;
 pub mod place;
 pub mod raw;
+pub mod revisions;
 pub mod sample;
 pub mod serialize;
 pub mod stamp;

@@ -20,7 +20,7 @@ fn is_delim(b: u8) -> bool {
 }
 
 /// Skips whitespace and comments.
-fn skip_ws(s: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_ws(s: &[u8], mut i: usize) -> usize {
     while i < s.len() {
         if is_white(s[i]) {
             i += 1;
@@ -35,7 +35,7 @@ fn skip_ws(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-fn skip_regular(s: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_regular(s: &[u8], mut i: usize) -> usize {
     while i < s.len() && !is_white(s[i]) && !is_delim(s[i]) {
         i += 1;
     }
@@ -43,7 +43,7 @@ fn skip_regular(s: &[u8], mut i: usize) -> usize {
 }
 
 /// Skips one token or composite value starting at `i` (after whitespace); returns its end.
-fn skip_value(s: &[u8], i: usize, depth: usize) -> Option<usize> {
+pub(crate) fn skip_value(s: &[u8], i: usize, depth: usize) -> Option<usize> {
     if depth > 64 {
         return None;
     }

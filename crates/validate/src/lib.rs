@@ -13,7 +13,8 @@ pub mod ltv;
 pub mod modification;
 pub mod render;
 
-use modification::Modifications;
+use modification::{Change, ChangeKind, Modifications, SignatureRole};
+use sahih_pdf::lopdf::ObjectId;
 use sahih_pdf::{OpenOptions, PdfDocument, PdfError, SignatureField};
 use sahih_pki::{Certificate, EssBinding, PathOutcome, PathValidator};
 use serde::Serialize;
@@ -128,6 +129,13 @@ pub struct SignatureReport {
     pub covers_whole_document: bool,
     /// Later revisions: "none", "signatures_only" or "disallowed".
     pub modifications: &'static str,
+    /// The disallowed changes after this signature, each with its path from the catalog.
+    pub changes: Vec<Change>,
+    /// DocMDP permission level (1, 2 or 3) when this is a certification signature.
+    pub certification: Option<u8>,
+    /// Later signature dictionaries the modification verdict relies on (each must verify).
+    #[serde(skip)]
+    later_signatures: Vec<ObjectId>,
     pub sub_filter: Option<String>,
     /// PAdES level reached: B-B, B-T, B-LT or B-LTA.
     pub level: Option<&'static str>,
@@ -255,9 +263,17 @@ fn validate_pdf_with_hash(
     }
     doc_ts.sort_by_key(|d| d.signed_end);
     let mut signatures = Vec::with_capacity(fields.len());
-    for field in fields.iter().filter(|f| !is_doc_ts(f)) {
+    let signature_fields: Vec<&SignatureField> = fields.iter().filter(|f| !is_doc_ts(f)).collect();
+    for field in &signature_fields {
         signatures.push(validate_field(bytes, &pdf, field, ctx, &embedded, &doc_ts));
     }
+    let timestamps: Vec<(Option<ObjectId>, bool)> = fields
+        .iter()
+        .filter(|f| is_doc_ts(f))
+        .zip(&document_timestamps)
+        .map(|(f, d)| (f.signature_id, d.intact))
+        .collect();
+    cross_check(&signature_fields, &mut signatures, &timestamps);
     let doc_ts_failed = document_timestamps.iter().any(|d| !d.intact);
     let doc_ts_untrusted = document_timestamps.iter().any(|d| !d.trusted);
     let indication = if signatures.is_empty() {
@@ -289,6 +305,61 @@ fn validate_pdf_with_hash(
         signatures,
         validated_at: rfc3339(ctx.at),
     })
+}
+
+/// Marks a signature as followed by a change that is not allowed.
+fn disallow(r: &mut SignatureReport, detail: String) {
+    r.modifications = "disallowed";
+    r.indication = Indication::TotalFailed;
+    r.sub_indication = Some(SubIndication::FormatFailure);
+    r.errors.push(finding("modified_after_signing", detail));
+}
+
+/// Rules that need every signature: a later signature the modification verdict relied on must
+/// itself verify; a certification signature must be the first signature (ISO 32000-1 12.8.2.2).
+fn cross_check(
+    fields: &[&SignatureField],
+    signatures: &mut [SignatureReport],
+    timestamps: &[(Option<ObjectId>, bool)],
+) {
+    let mut intact: std::collections::HashMap<ObjectId, bool> = timestamps
+        .iter()
+        .filter_map(|(id, ok)| id.map(|id| (id, *ok)))
+        .collect();
+    for (f, r) in fields.iter().zip(signatures.iter()) {
+        if let Some(id) = f.signature_id {
+            intact.insert(id, r.integrity);
+        }
+    }
+    let first_end = fields
+        .iter()
+        .filter_map(|f| f.byte_range.get(2..4).map(|v| v[0].saturating_add(v[1])))
+        .min();
+    for (f, r) in fields.iter().zip(signatures.iter_mut()) {
+        let fake = r
+            .later_signatures
+            .iter()
+            .any(|id| !intact.get(id).copied().unwrap_or(false));
+        if fake && r.modifications != "disallowed" {
+            r.changes.push(Change {
+                kind: ChangeKind::FakeSignature,
+                path: String::new(),
+            });
+            disallow(
+                r,
+                "a later signature field carries a signature that does not verify".into(),
+            );
+        }
+        let end = f.byte_range.get(2..4).map(|v| v[0].saturating_add(v[1]));
+        if f.docmdp.is_some() && end != first_end {
+            r.indication = Indication::TotalFailed;
+            r.sub_indication = Some(SubIndication::FormatFailure);
+            r.errors.push(finding(
+                "certification_not_first",
+                "a certification (DocMDP) signature must be the first signature",
+            ));
+        }
+    }
 }
 
 /// Checks that /ByteRange is [0 a b c] with the gap exactly the /Contents hex string and the
@@ -414,6 +485,9 @@ fn validate_field(
         revoked_at: None,
         covers_whole_document: false,
         modifications: "none",
+        changes: Vec::new(),
+        certification: field.docmdp,
+        later_signatures: Vec::new(),
         sub_filter: field.sub_filter.clone(),
         level: None,
         timestamp_time: None,
@@ -596,17 +670,23 @@ fn validate_field(
     }
 
     // Later revisions.
-    let modifications = modification::analyse(bytes, signed_end, pdf);
-    match &modifications {
+    let role = match field.docmdp {
+        Some(p) => SignatureRole::Certification(p),
+        None => SignatureRole::Approval,
+    };
+    let analysis = modification::analyse(bytes, signed_end, pdf, role);
+    r.later_signatures = analysis.later_signatures;
+    match analysis.modifications {
         Modifications::None => r.modifications = "none",
         Modifications::SignaturesOnly => r.modifications = "signatures_only",
-        Modifications::Disallowed(d) => {
-            r.modifications = "disallowed";
-            fail(
-                &mut r,
-                SubIndication::FormatFailure,
-                finding("modified_after_signing", d.clone()),
-            );
+        Modifications::Disallowed => {
+            let detail = analysis
+                .changes
+                .first()
+                .map(Change::describe)
+                .unwrap_or_default();
+            r.changes = analysis.changes;
+            disallow(&mut r, detail);
         }
     }
 

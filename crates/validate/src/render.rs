@@ -1,5 +1,6 @@
 //! The human-readable report, in Bahasa Indonesia (default) or English.
 
+use crate::modification::ChangeKind;
 use crate::{Finding, Indication, Report, SignatureReport};
 use std::fmt::Write;
 use time::{OffsetDateTime, UtcOffset};
@@ -73,6 +74,12 @@ pub fn finding_text(code: &str, lang: Lang) -> &'static str {
         ("modified_after_signing", Lang::En) => {
             "The document was modified after signing (not just further signatures)"
         }
+        ("certification_not_first", Lang::Id) => {
+            "Tanda tangan sertifikasi (DocMDP) bukan tanda tangan pertama dalam dokumen"
+        }
+        ("certification_not_first", Lang::En) => {
+            "The certification (DocMDP) signature is not the first signature in the document"
+        }
         ("key_usage", Lang::Id) => "Sertifikat tidak boleh dipakai untuk tanda tangan (key usage)",
         ("key_usage", Lang::En) => "The certificate may not be used for signatures (key usage)",
         ("untrusted", Lang::Id) => "Sertifikat tidak berasal dari otoritas yang dipercaya",
@@ -111,6 +118,69 @@ pub fn finding_text(code: &str, lang: Lang) -> &'static str {
         }
         (_, Lang::Id) => "Temuan lain",
         (_, Lang::En) => "Other finding",
+    }
+}
+
+/// A change found after a signature, in plain words.
+pub fn change_text(kind: ChangeKind, lang: Lang) -> &'static str {
+    use ChangeKind as K;
+    match (kind, lang) {
+        (K::UnsignedData, Lang::Id) => "Ada data tak bertanda tangan di akhir berkas",
+        (K::UnsignedData, Lang::En) => "Unsigned data at the end of the file",
+        (K::XrefInconsistent, Lang::Id) => {
+            "Tabel rujukan objek (xref) rusak atau menunjuk objek lain, sehingga aplikasi pembaca bisa menampilkan isi berbeda"
+        }
+        (K::XrefInconsistent, Lang::En) => {
+            "The cross-reference data is damaged or points at other objects, so readers may show different content"
+        }
+        (K::HiddenRevision, Lang::Id) => {
+            "Ada revisi tersembunyi yang tidak terhubung ke rantai revisi"
+        }
+        (K::HiddenRevision, Lang::En) => "A hidden revision outside the chain of revisions",
+        (K::PagesChanged, Lang::Id) => "Halaman ditambah, dihapus atau diubah urutannya",
+        (K::PagesChanged, Lang::En) => "Pages were added, removed or reordered",
+        (K::ContentChanged, Lang::Id) => "Isi halaman, huruf atau sumber daya tampilan diubah",
+        (K::ContentChanged, Lang::En) => "Page content, fonts or resources were changed",
+        (K::ObjectAdded, Lang::Id) => "Objek baru muncul di tempat yang kosong saat ditandatangani",
+        (K::ObjectAdded, Lang::En) => "An object appeared where there was none when signed",
+        (K::ObjectRemoved, Lang::Id) => "Objek yang ada saat ditandatangani dihapus",
+        (K::ObjectRemoved, Lang::En) => "An object present when signed was removed",
+        (K::ImageReplaced, Lang::Id) => "Gambar diganti",
+        (K::ImageReplaced, Lang::En) => "An image was replaced",
+        (K::CatalogChanged, Lang::Id) => "Katalog dokumen diubah",
+        (K::CatalogChanged, Lang::En) => "The document catalog was changed",
+        (K::ActionAdded, Lang::Id) => "Aksi atau skrip (JavaScript, OpenAction) ditambahkan",
+        (K::ActionAdded, Lang::En) => "An action or script (JavaScript, OpenAction) was added",
+        (K::FormChanged, Lang::Id) => "Formulir atau isian formulir diubah",
+        (K::FormChanged, Lang::En) => "The form or a form field was changed",
+        (K::FormFilled, Lang::Id) => "Isian formulir diisi atau diubah setelah ditandatangani",
+        (K::FormFilled, Lang::En) => "A form field was filled in or changed after signing",
+        (K::AnnotationAdded, Lang::Id) => {
+            "Anotasi atau widget ditambahkan yang dapat menutupi isi dokumen"
+        }
+        (K::AnnotationAdded, Lang::En) => {
+            "An annotation or widget that can cover content was added"
+        }
+        (K::UnsignedSignatureField, Lang::Id) => {
+            "Kolom tanda tangan tanpa tanda tangan, tetapi dengan tampilan, ditambahkan"
+        }
+        (K::UnsignedSignatureField, Lang::En) => {
+            "A signature field without a signature but with an appearance was added"
+        }
+        (K::FakeSignature, Lang::Id) => {
+            "Ada kolom yang menyamar sebagai tanda tangan yang tidak pernah dibuat atau tidak sah"
+        }
+        (K::FakeSignature, Lang::En) => {
+            "A field poses as a signature that was never made or does not verify"
+        }
+        (K::DocMdpViolation, Lang::Id) => {
+            "Perubahan yang tidak diizinkan oleh tanda tangan sertifikasi (DocMDP)"
+        }
+        (K::DocMdpViolation, Lang::En) => {
+            "A change the certification signature (DocMDP) does not permit"
+        }
+        (K::TooComplex, Lang::Id) => "Struktur dokumen terlalu besar untuk diperiksa",
+        (K::TooComplex, Lang::En) => "The document structure is too large to check",
     }
 }
 
@@ -281,6 +351,18 @@ fn signature(out: &mut String, i: usize, s: &SignatureReport, lang: Lang) {
         let _ = writeln!(out, "  {}: {location}", l("Lokasi", "Location"));
     }
     findings(out, l("Masalah", "Problem"), &s.errors, lang);
+    for c in &s.changes {
+        let _ = write!(
+            out,
+            "    {}: {}",
+            l("Perubahan", "Change"),
+            change_text(c.kind, lang)
+        );
+        if !c.path.is_empty() {
+            let _ = write!(out, " ({})", c.path);
+        }
+        out.push('\n');
+    }
     findings(out, l("Peringatan", "Warning"), &s.warnings, lang);
 }
 

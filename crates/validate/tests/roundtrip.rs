@@ -396,3 +396,128 @@ fn later_metadata_update_is_allowed_but_not_other_objects() {
     assert_eq!(r.indication, Indication::TotalFailed, "{:#?}", r.signatures);
     assert_eq!(r.signatures[0].modifications, "disallowed");
 }
+
+/// Appends one incremental update: `objects` (number, body) and a classic xref section.
+fn append_objects(signed: &[u8], objects: &[(u32, String)], trailer_extra: &str) -> Vec<u8> {
+    let startxref = sahih_pdf::document::parse_last_startxref(signed).unwrap();
+    let mut out = signed.to_vec();
+    let mut rows = String::new();
+    for (num, body) in objects {
+        let at = out.len();
+        out.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+        rows.push_str(&format!("{num} 1\n{at:010} 00000 n\r\n"));
+    }
+    let xref_at = out.len();
+    out.extend_from_slice(
+        format!("xref\n{rows}trailer\n<< /Size 40 /Root 1 0 R /Info 7 0 R /Prev {startxref}{trailer_extra} >>\nstartxref\n{xref_at}\n%%EOF\n")
+            .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn thousands_of_revisions_verify_and_a_late_change_is_still_found() {
+    let p = pki();
+    let mut doc = sign(&p, &letter(), false);
+    for i in 0..3000 {
+        doc = append_objects(
+            &doc,
+            &[(7, format!("<< /Title (Revisi {i}) /Producer (Uji) >>"))],
+            "",
+        );
+    }
+    let r = validate(&doc, vec![p.root.clone()], &NoRevocationData);
+    assert_eq!(r.indication, Indication::TotalPassed, "{:#?}", r.signatures);
+    let changed = append_objects(
+        &doc,
+        &[(
+            5,
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".into(),
+        )],
+        "",
+    );
+    let r = validate(&changed, vec![p.root.clone()], &NoRevocationData);
+    assert_eq!(r.indication, Indication::TotalFailed, "{:#?}", r.signatures);
+    assert!(!r.signatures[0].changes.is_empty());
+}
+
+#[test]
+fn hostile_structure_never_panics_nor_passes() {
+    let p = pki();
+    let signed = sign(&p, &letter(), false);
+    let deep = format!(
+        "<< /Deep {}1{} >>",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let start = sahih_pdf::document::parse_last_startxref(&signed).unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        // The page tree's root lists itself as a kid.
+        (
+            "cyclic kids",
+            append_objects(
+                &signed,
+                &[(2, "<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>".into())],
+                "",
+            ),
+        ),
+        // A section whose /Prev is itself.
+        ("cyclic prev", {
+            let mut d = append_objects(&signed, &[(7, "<< /Title (x) >>".into())], "");
+            let at = sahih_pdf::document::parse_last_startxref(&d).unwrap();
+            d.extend_from_slice(
+                format!("xref\n7 1\n{at:010} 00000 n\r\ntrailer\n<< /Size 40 /Root 1 0 R /Prev {} >>\nstartxref\n{}\n%%EOF\n", d.len(), d.len()).as_bytes(),
+            );
+            d
+        }),
+        ("deep nesting", append_objects(&signed, &[(5, deep)], "")),
+        (
+            "huge counts",
+            append_objects(
+                &signed,
+                &[
+                    (2, "<< /Type /Pages /Kids [3 0 R] /Count 2147483647 >>".into()),
+                    (30, "<< /Type /ObjStm /N 1000000000 /First 99999999 /Length 0 >>\nstream\n\nendstream".into()),
+                ],
+                " /Size 99999999",
+            ),
+        ),
+        // A chain of references longer than any reader follows.
+        ("reference chain", {
+            let objs: Vec<(u32, String)> = (8..30).map(|n| (n, format!("{} 0 R", n + 1))).collect();
+            let mut v = objs;
+            v.push((5, "8 0 R".into()));
+            append_objects(&signed, &v, "")
+        }),
+        // /Prev pointing before the signed revision's own section (skipping it).
+        ("prev skips signed revision", {
+            let mut d = signed.clone();
+            let at = d.len();
+            d.extend_from_slice(b"7 0 obj\n<< /Title (x) >>\nendobj\n");
+            let x = d.len();
+            d.extend_from_slice(
+                format!("xref\n7 1\n{at:010} 00000 n\r\ntrailer\n<< /Size 40 /Root 1 0 R /Prev {} >>\nstartxref\n{x}\n%%EOF\n", start.saturating_sub(1)).as_bytes(),
+            );
+            d
+        }),
+    ];
+    for (name, bytes) in cases {
+        let validator = SimplePathValidator::new(TrustStore::new(vec![p.root.clone()]));
+        let result = validate_pdf(
+            &bytes,
+            &Context {
+                validator: &validator,
+                revocation: &NoRevocationData,
+                at: OffsetDateTime::now_utc(),
+            },
+        );
+        if let Ok(r) = result {
+            assert_ne!(
+                r.indication,
+                Indication::TotalPassed,
+                "{name}: {:#?}",
+                r.signatures
+            );
+        }
+    }
+}
