@@ -254,9 +254,9 @@ class Response:
 
 
 def http(method: str, url: str, *, credential: str | None = None, json_body=None,
-         data: bytes | None = None, content_type: str | None = None, timeout: int = 600
-         ) -> Response:
-    headers = {}
+         data: bytes | None = None, content_type: str | None = None, timeout: int = 600,
+         headers: dict | None = None) -> Response:
+    headers = dict(headers or {})
     if credential is not None:
         headers["Authorization"] = "Basic " + base64.b64encode(credential.encode()).decode()
     if json_body is not None:

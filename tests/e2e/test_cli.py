@@ -56,3 +56,47 @@ def test_report_languages(sahih: Sahih, official, corpus, tmp_path):
         f"--lang en report is not English:\n{r_en.stdout}"
     for r in (r_id, r_en):
         assert "TOTAL_PASSED" in r.stdout, r.stdout
+
+
+def _modes(root):
+    import os
+    import stat
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            out[os.path.relpath(p, root)] = stat.S_IMODE(os.lstat(p).st_mode)
+    out["."] = stat.S_IMODE(os.lstat(root).st_mode)
+    return out
+
+
+def test_data_directory_is_private_whatever_the_umask(sahih_bin, corpus, tmp_path):
+    """Security finding 6: under a normal umask the database (outbox, sealed keys), config and
+    documents/ (e-KTP scans, signed letters) were world-readable."""
+    import os
+    old = os.umask(0o022)
+    try:
+        s = Sahih(sahih_bin, tmp_path / "data", tmp_path)
+        assert s.init().returncode == 0
+        off_env = {"SAHIH_PASSPHRASE": PASSPHRASE}
+        r = s.run("enroll", "--data", s.data, "--nik", "3171012501850003", "--nip", "198501252010011003",
+                  "--name", "Budi Santoso", "--email", "budi@contoh.go.id", "--position", "Kepala Dinas",
+                  "--unit", "Dinas Komunikasi dan Informatika", env=off_env)
+        assert r.returncode == 0, r.describe()
+        r = s.run("sign", corpus / "reportlab.pdf", "-o", tmp_path / "out.pdf", "--nik", "3171012501850003",
+                  "--data", s.data, env=off_env)
+        assert r.returncode == 0, r.describe()
+        modes = _modes(s.data)
+        assert modes["."] == 0o700, oct(modes["."])
+        loose = {k: oct(m) for k, m in modes.items() if m & 0o077}
+        assert not loose, f"readable by others: {loose}"
+        # An existing directory left open (an older install, a restored backup) is tightened
+        # by the next command.
+        os.chmod(s.data, 0o755)
+        os.chmod(s.data / "sahih.db", 0o644)
+        os.chmod(s.data / "config.toml", 0o644)
+        assert s.run("client", "list", "--data", s.data).returncode == 0
+        modes = _modes(s.data)
+        assert modes["."] == 0o700 and modes["sahih.db"] == 0o600 and modes["config.toml"] == 0o600
+    finally:
+        os.umask(old)

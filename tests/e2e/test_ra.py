@@ -556,3 +556,41 @@ def test_renewal_cannot_outlive_a_revocation_and_links_can_be_resent(dep, files)
              json_body={"passphrase": "Rawon-Nguling-Probolinggo"})
     assert r.status == 410
     assert status(dep, o2["nik"])["status"] == "SUSPEND"
+
+
+def test_cross_site_requests_cannot_change_certificate_state(dep, files):
+    """Security finding 2: a page on another site, with the verifikator's browser replaying
+    their Basic credentials, posted `{"status":"REVOKE"}` as text/plain and revoked a
+    certificate. Now: cross-site browser requests are refused before authentication, staff JSON
+    routes refuse non-JSON bodies, and browsers are never invited to cache Basic credentials."""
+    o = enrolled_through_ra(dep, files, "3573011010800019", "Rina Lintas Situs",
+                            "Rawon-Setan-Embong-Malang")
+    nik = o["nik"]
+    revoke = url(dep, f"/api/v1/officials/{nik}/revoke")
+    body = json.dumps({"status": "REVOKE", "reason": "keyCompromise"}).encode()
+    browser = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site",
+               "Sec-Fetch-Mode": "no-cors", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"}
+    # The reproduction: a cross-site form post as text/plain, credentials replayed.
+    r = http("POST", revoke, credential=dep.verifikator, data=body, content_type="text/plain",
+             headers=browser)
+    assert r.status == 403, r.body[:300]
+    # The same from a page that sends only Origin (older browsers), and as JSON.
+    r = http("POST", url(dep, f"/api/v1/officials/{nik}/suspend"), credential=dep.verifikator,
+             json_body={"reason": "x"}, headers={"Origin": "https://evil.example"})
+    assert r.status == 403, r.body[:300]
+    # Without browser headers, a body that is not JSON is refused all the same.
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        r = http("POST", revoke, credential=dep.verifikator, data=body, content_type=ctype)
+        assert r.status == 415, (ctype, r.body[:300])
+    assert status(dep, nik)["status"] == "ISSUE", "a refused request changed the certificate"
+    # A machine client with JSON still works, and so does this server's own origin.
+    r = http("POST", url(dep, f"/api/v1/officials/{nik}/suspend"), credential=dep.verifikator,
+             json_body={"reason": "pemeriksaan"}, headers={"Origin": dep.servers[0].url})
+    assert r.status == 200 and r.json()["status"] == "SUSPEND", r.body[:300]
+    r = http("POST", url(dep, f"/api/v1/officials/{nik}/resume"), credential=dep.verifikator)
+    assert r.status == 200 and r.json()["status"] == "ISSUE", r.body[:300]
+    # 401: a Basic challenge for HTTP client libraries, none for browsers.
+    r = http("GET", url(dep, "/api/v1/ra/requests"))
+    assert r.status == 401 and r.headers.get("www-authenticate", "").startswith("Basic")
+    r = http("GET", url(dep, "/api/v1/ra/requests"), headers={"Sec-Fetch-Mode": "navigate"})
+    assert r.status == 401 and "www-authenticate" not in r.headers

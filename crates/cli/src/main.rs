@@ -444,6 +444,7 @@ pub fn blob_store(
 pub async fn open(data: &Path) -> Result<Sahih<SqliteStore>, CoreError> {
     let dir = DataDir::new(data);
     let config = dir.load_config()?;
+    dir.secure()?;
     let keys = sahih_core::keystore::KeyBackend::from_config(&config)?;
     let store = SqliteStore::connect(&database_url(&dir, Some(&config))).await?;
     Ok(Sahih {
@@ -476,6 +477,7 @@ pub async fn init(
         )));
     }
     std::fs::create_dir_all(data).map_err(|e| CoreError::Io(format!("{}: {e}", data.display())))?;
+    dir.secure()?;
     let mut config = Config::new(org.trim(), base_url);
     config.keys = keys;
     config.hsm = hsm;
@@ -491,6 +493,7 @@ pub async fn init(
             url
         };
         let store = SqliteStore::connect(&url).await?;
+        dir.secure()?;
         let sahih = Sahih {
             store,
             config,

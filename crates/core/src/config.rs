@@ -289,6 +289,36 @@ impl DataDir {
             .unwrap_or_else(|| self.root.join(MASTER_KEY_FILE))
     }
 
+    /// The data directory holds personal data (e-KTP scans, SK, signed letters), sealed keys,
+    /// the database and its outbox: only its owner may enter it, whatever the umask. A looser
+    /// directory is tightened to 0700 and the files Sahih keeps in it to 0600 (security
+    /// finding 6: they were 0755/0644 under a normal umask).
+    pub fn secure(&self) -> Result<(), CoreError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let tighten = |path: &Path, mode: u32| -> Result<(), CoreError> {
+                let Ok(meta) = std::fs::symlink_metadata(path) else {
+                    return Ok(()); // not there (yet)
+                };
+                if meta.file_type().is_symlink() || meta.permissions().mode() & 0o077 == 0 {
+                    return Ok(());
+                }
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| CoreError::Io(format!("{}: {e}", path.display())))
+            };
+            tighten(&self.root, 0o700)?;
+            tighten(&self.documents_path(), 0o700)?;
+            for name in [CONFIG_FILE, DATABASE_FILE] {
+                tighten(&self.root.join(name), 0o600)?;
+            }
+            for suffix in ["-wal", "-shm"] {
+                tighten(&self.root.join(format!("{DATABASE_FILE}{suffix}")), 0o600)?;
+            }
+        }
+        Ok(())
+    }
+
     /// True when the directory exists and has any entry.
     pub fn is_occupied(&self) -> bool {
         std::fs::read_dir(&self.root)

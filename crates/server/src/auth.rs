@@ -14,17 +14,21 @@ use std::net::SocketAddr;
 #[derive(Clone)]
 pub struct ClientName(pub String);
 
-fn unauthorized() -> Response {
+/// 401; the Basic challenge only for clients that are not browsers, so a browser never
+/// prompts for (and then replays) API credentials.
+fn unauthorized(request: &axum::http::HeaderMap) -> Response {
     let mut r = EcsError::new(
         StatusCode::UNAUTHORIZED,
         code::UNAUTHORIZED,
         "Kredensial API tidak valid",
     )
     .into_response();
-    r.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Basic realm=\"Sahih\", charset=\"UTF-8\""),
-    );
+    if !crate::csrf::looks_like_browser(request) {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Sahih\", charset=\"UTF-8\""),
+        );
+    }
     r
 }
 
@@ -51,7 +55,7 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
         .map(|c| c.0.ip())
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let Some((user, pass)) = basic_credentials(&req) else {
-        return unauthorized();
+        return unauthorized(req.headers());
     };
     match state.sahih.authenticate_client(&user, &pass, from).await {
         Ok(Some(client)) => {
@@ -61,7 +65,7 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
             r.extensions_mut().insert(ClientName(name));
             r
         }
-        Ok(None) => unauthorized(),
+        Ok(None) => unauthorized(req.headers()),
         Err(e) => EcsError::from_core(&e).into_response(),
     }
 }

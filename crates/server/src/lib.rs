@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 pub mod auth;
 pub mod client;
+pub mod csrf;
 pub mod ecs;
 pub mod gateway;
 pub mod native;
@@ -84,6 +85,19 @@ pub fn router(state: Shared) -> Router {
         .max_body_mib
         .max(1)
         .saturating_mul(1024 * 1024);
+    // Staff routes whose body is JSON: no other declared type (see csrf).
+    let staff_json = Router::new()
+        .route("/api/v1/ra/requests/{id}/approve", post(ra_api::approve))
+        .route("/api/v1/ra/requests/{id}/reject", post(ra_api::reject))
+        .route(
+            "/api/v1/ra/requests/{id}/resend-link",
+            post(ra_api::resend_link),
+        )
+        .route("/api/v1/officials/{nik}/{action}", post(ra_api::lifecycle))
+        .route("/api/v1/gateway/officials", post(ra_api::gateway_enroll))
+        .route("/api/v1/seals", post(seal_api::issue).get(seal_api::list))
+        .route("/api/v1/seals/{id}/approve", post(seal_api::approve))
+        .route_layer(axum::middleware::from_fn(csrf::require_json));
     let ecs = Router::new()
         .route("/api/sign/pdf", post(ecs::v1_sign))
         .route("/api/sign/download/{id}", get(ecs::v1_download))
@@ -113,14 +127,6 @@ pub fn router(state: Shared) -> Router {
             "/api/v1/ra/requests/{id}/evidence/{kind}",
             get(ra_api::evidence_file),
         )
-        .route("/api/v1/ra/requests/{id}/approve", post(ra_api::approve))
-        .route("/api/v1/ra/requests/{id}/reject", post(ra_api::reject))
-        .route(
-            "/api/v1/ra/requests/{id}/resend-link",
-            post(ra_api::resend_link),
-        )
-        .route("/api/v1/officials/{nik}/{action}", post(ra_api::lifecycle))
-        .route("/api/v1/gateway/officials", post(ra_api::gateway_enroll))
         .route("/api/v2/user/registration", post(ra_api::ecs_registration))
         .route("/api/v2/user/register", post(ra_api::ecs_registration))
         .route(
@@ -133,16 +139,20 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/api/v2/seal/get/totp", post(seal_api::ecs_get_totp))
         .route("/api/v2/seal/pdf", post(seal_api::ecs_seal_pdf))
-        .route("/api/v1/seals", post(seal_api::issue).get(seal_api::list))
-        .route("/api/v1/seals/{id}/approve", post(seal_api::approve))
         .route(
             "/api/v1/seals/{id}/documents",
             post(seal_api::seal_document),
         )
+        .merge(staff_json)
         .layer(DefaultBodyLimit::max(api_limit))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             auth::require_client,
+        ))
+        // Outside authentication: a cross-site request is refused before any credential check.
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            csrf::reject_cross_site,
         ));
     let services = Router::new()
         .route("/tsa", post(tsa))

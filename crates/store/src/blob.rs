@@ -113,7 +113,7 @@ fn put_file(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(backend(format!("{}: not a file path", path.display())));
     };
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    private_dir(dir).map_err(|e| io_err(dir, e))?;
     let mut suffix = [0u8; 8];
     aws_lc_rs::rand::fill(&mut suffix).map_err(|_| backend("random generator failed"))?;
     let mut tmp_name = std::ffi::OsString::from(".");
@@ -121,10 +121,12 @@ fn put_file(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
     tmp_name.push(format!(".tmp-{}", hex::encode(suffix)));
     let tmp = dir.join(tmp_name);
     let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Evidence and signed letters are personal data: owner only, whatever the umask.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -136,6 +138,15 @@ fn put_file(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
         return Err(io_err(path, e));
     }
     sync_dir(dir).map_err(|e| io_err(dir, e))
+}
+
+/// Creates `dir` and its missing parents as owner-only directories.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Makes the rename durable (the directory entry lives in the directory).
@@ -997,6 +1008,16 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.pdf")]);
+        // Owner only, whatever the umask (evidence and signed letters are personal data).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&root.join("signed/a.pdf")), 0o600);
+            assert_eq!(mode(&root.join("signed")), 0o700);
+            assert_eq!(mode(&root), 0o700);
+        }
 
         store.delete("signed/a.pdf").await.unwrap();
         assert_eq!(store.get("signed/a.pdf").await.unwrap(), None);
