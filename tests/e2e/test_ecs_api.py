@@ -329,6 +329,33 @@ def test_wrong_passphrase_is_2031_then_lockout(dep, letter):
     assert ecs_error(r)[0] == 2032 and "terkunci" in r.json()["error"]
 
 
+def test_concurrent_wrong_passphrases_never_exceed_the_limit(dep, letter):
+    """Security finding 3: the lock was checked, Argon2 ran, and the failure was counted
+    afterwards, so bursts of 24/64/96 concurrent guesses had 16/52/72 checked in one lock window.
+    Now each attempt is reserved before the check: of 96 concurrent wrong passphrases at most
+    4 are answered "wrong" (2031) and the fifth locks; everything else is refused as locked."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    official = dep.sahih.enroll(passphrase="Passphrase-Benar-Serentak-2026")
+    barrier = threading.Barrier(96)
+
+    def guess(i):
+        barrier.wait()
+        r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
+                 json_body={"nik": official.nik, "passphrase": f"tebakan-{i}", "file": [b64(letter)]})
+        return ecs_error(r)[0]
+
+    with ThreadPoolExecutor(96) as pool:
+        codes = list(pool.map(guess, range(96)))
+    assert set(codes) <= {2031, 2032}, codes
+    assert codes.count(2031) <= 4, f"{codes.count(2031)} wrong passphrases were checked: {codes}"
+    # Locked now: the right passphrase is refused too.
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
+             json_body={"nik": official.nik, "passphrase": "Passphrase-Benar-Serentak-2026",
+                        "file": [b64(letter)]})
+    assert ecs_error(r)[0] == 2032, r.body[:300]
+
+
 # -- policy ------------------------------------------------------------------------------------
 
 def test_policy_forbidden_class_refused_with_rule_allowed_class_signed(dep, letter):

@@ -64,17 +64,20 @@ def offsets_of(data: bytes, num: int) -> list[int]:
     return [m.start() for m in re.finditer(rb"(?<![0-9])%d 0 obj" % num, data)]
 
 
-def xref_table(entries: dict[int, Entry], trailer: bytes) -> bytes:
-    out = [b"xref\n"]
-    nums = sorted(entries)
-    # One subsection per run of consecutive numbers.
+def consecutive_runs(entries: dict[int, Entry]) -> list[list[int]]:
+    """Object numbers grouped into runs of consecutive numbers (one xref subsection each)."""
     runs: list[list[int]] = []
-    for n in nums:
+    for n in sorted(entries):
         if runs and runs[-1][-1] + 1 == n:
             runs[-1].append(n)
         else:
             runs.append([n])
-    for run in runs:
+    return runs
+
+
+def xref_table(entries: dict[int, Entry], trailer: bytes) -> bytes:
+    out = [b"xref\n"]
+    for run in consecutive_runs(entries):
         out.append(b"%d %d\n" % (run[0], len(run)))
         for n in run:
             e = entries[n]
@@ -87,13 +90,7 @@ def xref_table(entries: dict[int, Entry], trailer: bytes) -> bytes:
 
 
 def xref_stream(num: int, entries: dict[int, Entry], trailer_entries: bytes) -> bytes:
-    nums = sorted(entries)
-    runs: list[list[int]] = []
-    for n in nums:
-        if runs and runs[-1][-1] + 1 == n:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
+    runs = consecutive_runs(entries)
     rows = []
     for run in runs:
         for n in run:

@@ -557,19 +557,24 @@ impl<S: Store> Sahih<S> {
         client: Option<&str>,
     ) -> Result<(), CoreError> {
         let now = OffsetDateTime::now_utc();
-        if let crate::store::LockState::Locked { until } =
-            self.store.lock_state(official.id, now).await?
-        {
-            return Err(CoreError::Locked { until });
-        }
-        if self
+        // Counted before the check, as passphrases are (see `Sahih::unlock`).
+        self.reserve_attempt(official.id, now).await?;
+        let consumed = self
             .store
             .consume_otp(official.id, &otp_hash(official.id, code), documents, now)
-            .await?
-        {
-            return Ok(());
+            .await;
+        match consumed {
+            Ok(true) => {
+                self.store.release_attempt(official.id).await?;
+                return Ok(());
+            }
+            Ok(false) => {}
+            Err(e) => {
+                self.store.release_attempt(official.id).await?;
+                return Err(e.into());
+            }
         }
-        let (state, max) = self.record_wrong_secret(official.id, now).await?;
+        let (state, max) = self.confirm_wrong_secret(official.id, now).await?;
         let (action, err) = match state {
             crate::store::LockState::Locked { until } => {
                 ("passphrase.lockout", CoreError::Locked { until })

@@ -427,9 +427,9 @@ impl<S: Store> Sahih<S> {
                 at: record.not_after,
             });
         }
-        if let LockState::Locked { until } = self.store.lock_state(official.id, now).await? {
-            return Err(CoreError::Locked { until });
-        }
+        // The attempt is counted before Argon2 runs (reserve, then settle), so concurrent
+        // guesses through any process can never be checked more often than the policy allows.
+        self.reserve_attempt(official.id, now).await?;
         let aad = official_key_aad(&official.nik, &record.serial_hex);
         let key =
             match self
@@ -438,7 +438,7 @@ impl<S: Store> Sahih<S> {
             {
                 Ok(k) => k,
                 Err(CoreError::Pki(sahih_pki::PkiError::WrongPassphrase)) => {
-                    let (state, max) = self.record_wrong_secret(official.id, now).await?;
+                    let (state, max) = self.confirm_wrong_secret(official.id, now).await?;
                     return Err(match state {
                         LockState::Locked { until } => CoreError::Locked { until },
                         LockState::Open { failures } => CoreError::WrongPassphrase {
@@ -446,7 +446,10 @@ impl<S: Store> Sahih<S> {
                         },
                     });
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.store.release_attempt(official.id).await?;
+                    return Err(e);
+                }
             };
         self.store.reset_failures(official.id).await?;
         let certificate = Certificate::from_der(&record.cert_der)?;
@@ -471,22 +474,66 @@ impl<S: Store> Sahih<S> {
 
     /// Counts a wrong passphrase or one-time code towards the lockout (one statement, so it
     /// counts exactly across processes); returns the new state and the configured maximum.
+    /// Reserves one passphrase attempt (see [`crate::store::Store::reserve_attempt`]); refused
+    /// as locked while the key is locked or as many attempts as allowed are counted or in
+    /// flight.
+    pub(crate) async fn reserve_attempt(
+        &self,
+        official_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        let (max, lock_for) = self.lockout_policy();
+        if self
+            .store
+            .reserve_attempt(official_id, now, max)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        Err(match self.store.lock_state(official_id, now).await? {
+            LockState::Locked { until } => CoreError::Locked { until },
+            // Every allowed attempt is in flight: as good as locked until they settle.
+            LockState::Open { .. } => CoreError::Locked {
+                until: now + lock_for,
+            },
+        })
+    }
+
+    /// Settles a reserved attempt as wrong; locks at the limit.
+    pub(crate) async fn confirm_wrong_secret(
+        &self,
+        official_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<(LockState, i64), CoreError> {
+        let (max, lock_for) = self.lockout_policy();
+        let state = self
+            .store
+            .confirm_failure(official_id, now, max, lock_for)
+            .await?;
+        Ok((state, max))
+    }
+
+    /// Counts a wrong secret after the check (seal codes, gateway forwarding).
     pub(crate) async fn record_wrong_secret(
         &self,
         official_id: i64,
         now: OffsetDateTime,
     ) -> Result<(LockState, i64), CoreError> {
-        let max = self.config.signing.max_failures.max(1);
+        let (max, lock_for) = self.lockout_policy();
         let state = self
             .store
-            .record_failure(
-                official_id,
-                now,
-                max,
-                time::Duration::minutes(self.config.signing.lock_minutes.max(1)),
-            )
+            .record_failure(official_id, now, max, lock_for)
             .await?;
         Ok((state, max))
+    }
+
+    /// Attempts allowed before a lock, and how long the lock lasts.
+    fn lockout_policy(&self) -> (i64, time::Duration) {
+        (
+            self.config.signing.max_failures.max(1),
+            time::Duration::minutes(self.config.signing.lock_minutes.max(1)),
+        )
     }
 
     /// Signs `original` (no I/O, no database): used by `sign` and by the benchmark.

@@ -327,6 +327,29 @@ pub trait Store: Send + Sync + crate::ra::RaStore {
         lock_for: time::Duration,
     ) -> impl Future<Output = StoreResult<LockState>> + Send;
     fn reset_failures(&self, official_id: i64) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Reserves one attempt before the expensive check, in one statement: granted (Some, the
+    /// attempts now counted) only while the key is not locked and fewer than `max_failures`
+    /// attempts are counted, so concurrent guesses can never exceed the limit. An expired lock
+    /// starts a fresh count. A granted attempt is then settled: [`Self::reset_failures`] on
+    /// success, [`Self::confirm_failure`] when wrong, [`Self::release_attempt`] when the check
+    /// could not be made.
+    fn reserve_attempt(
+        &self,
+        official_id: i64,
+        now: OffsetDateTime,
+        max_failures: i64,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+    /// Settles a reserved attempt as wrong: locks for `lock_for` once `max_failures` are
+    /// counted.
+    fn confirm_failure(
+        &self,
+        official_id: i64,
+        now: OffsetDateTime,
+        max_failures: i64,
+        lock_for: time::Duration,
+    ) -> impl Future<Output = StoreResult<LockState>> + Send;
+    /// Gives a reserved attempt back (the check failed for another reason).
+    fn release_attempt(&self, official_id: i64) -> impl Future<Output = StoreResult<()>> + Send;
 
     fn insert_signed_document(
         &self,

@@ -152,6 +152,31 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl SqlStore {
+    /// Runs a failure-counting UPDATE (`$1` limit, `$2` lock end, `$3` official) and reads
+    /// the lock state it left.
+    async fn count_failure(
+        &self,
+        sql: &'static str,
+        official_id: i64,
+        now: OffsetDateTime,
+        max_failures: i64,
+        lock_for: time::Duration,
+    ) -> StoreResult<LockState> {
+        let row = sqlx::query(sql)
+            .bind(max_failures)
+            .bind(ts(now + lock_for))
+            .bind(official_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let failures: i64 = row.try_get("failed_attempts").map_err(db)?;
+        let locked: Option<i64> = row.try_get("locked_until").map_err(db)?;
+        match locked {
+            Some(u) if u > ts(now) && failures == 0 => Ok(LockState::Locked { until: from_ts(u)? }),
+            _ => Ok(LockState::Open { failures }),
+        }
+    }
+
     /// Opens (and creates, when `create`) the SQLite database at `path` and applies migrations.
     pub async fn open(path: &Path, create: bool) -> StoreResult<Self> {
         let mode = if create { "rwc" } else { "rw" };
@@ -573,26 +598,18 @@ impl Store for SqlStore {
         lock_for: time::Duration,
     ) -> StoreResult<LockState> {
         // One statement, so concurrent attempts from several processes count exactly.
-        let until = ts(now + lock_for);
-        let row = sqlx::query(
+        self.count_failure(
             "UPDATE officials SET
                 locked_until    = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END,
                 failed_attempts = CASE WHEN failed_attempts + 1 >= $1 THEN 0 ELSE failed_attempts + 1 END
              WHERE id = $3
              RETURNING failed_attempts, locked_until",
+            official_id,
+            now,
+            max_failures,
+            lock_for,
         )
-        .bind(max_failures)
-        .bind(until)
-        .bind(official_id)
-        .fetch_one(&self.pool)
         .await
-        .map_err(db)?;
-        let failures: i64 = row.try_get("failed_attempts").map_err(db)?;
-        let locked: Option<i64> = row.try_get("locked_until").map_err(db)?;
-        match locked {
-            Some(u) if u > ts(now) && failures == 0 => Ok(LockState::Locked { until: from_ts(u)? }),
-            _ => Ok(LockState::Open { failures }),
-        }
     }
 
     async fn reset_failures(&self, official_id: i64) -> StoreResult<()> {
@@ -601,6 +618,72 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(db)?;
+        Ok(())
+    }
+
+    async fn reserve_attempt(
+        &self,
+        official_id: i64,
+        now: OffsetDateTime,
+        max_failures: i64,
+    ) -> StoreResult<Option<i64>> {
+        let now = ts(now);
+        let row = sqlx::query(
+            "UPDATE officials SET
+                failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1
+                                       THEN 1 ELSE failed_attempts + 1 END,
+                locked_until    = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1
+                                       THEN NULL ELSE locked_until END
+             WHERE id = $2
+               AND ((locked_until IS NULL AND failed_attempts < $3)
+                    OR (locked_until IS NOT NULL AND locked_until <= $1))
+             RETURNING failed_attempts",
+        )
+        .bind(now)
+        .bind(official_id)
+        .bind(max_failures)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|r| r.try_get::<i64, _>("failed_attempts").map_err(db))
+            .transpose()
+    }
+
+    async fn confirm_failure(
+        &self,
+        official_id: i64,
+        now: OffsetDateTime,
+        max_failures: i64,
+        lock_for: time::Duration,
+    ) -> StoreResult<LockState> {
+        // The attempt was counted when it was reserved; lock (and start a fresh count for
+        // after the lock) once the limit is reached.
+        self.count_failure(
+            "UPDATE officials SET
+                locked_until    = CASE WHEN failed_attempts >= $1 AND locked_until IS NULL
+                                       THEN $2 ELSE locked_until END,
+                failed_attempts = CASE WHEN failed_attempts >= $1 AND locked_until IS NULL
+                                       THEN 0 ELSE failed_attempts END
+             WHERE id = $3
+             RETURNING failed_attempts, locked_until",
+            official_id,
+            now,
+            max_failures,
+            lock_for,
+        )
+        .await
+    }
+
+    async fn release_attempt(&self, official_id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE officials SET failed_attempts = CASE WHEN failed_attempts > 0
+                                                        THEN failed_attempts - 1 ELSE 0 END
+             WHERE id = $1 AND locked_until IS NULL",
+        )
+        .bind(official_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 
