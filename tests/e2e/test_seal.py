@@ -111,6 +111,10 @@ def activation_code(dep, sid, email=SEAL_EMAIL) -> str:
     out = dep.run("outbox", email).stdout
     codes = ACTIVATION_RE.findall(out)
     assert codes, out
+    # Security finding 1: the database alone never holds the code (the body is sealed under the
+    # master key, which `sahih outbox` uses above).
+    stored = dep.sql("SELECT body FROM outbox")
+    assert codes[-1] not in stored and "TOTP" not in stored, stored[-400:]
     dep.codes.add(codes[-1])
     return codes[-1]
 

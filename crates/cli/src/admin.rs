@@ -308,9 +308,12 @@ pub async fn outbox(data: &Path, email: &str, lang: Lang) -> Result<(), Failure>
         }
     }
     for m in messages {
+        let body = sahih.outbox_body(&m).map_err(core)?;
         println!(
             "To: {}\nSubject: {}\n\n{}\n",
-            m.recipient, m.subject, m.body
+            m.recipient,
+            m.subject,
+            body.as_str()
         );
     }
     sahih.store.close().await;

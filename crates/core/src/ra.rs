@@ -1395,7 +1395,9 @@ impl<S: Store> Sahih<S> {
             let expires = now + time::Duration::hours(ACTIVATION_LINK_HOURS);
             let link = format!("{}/aktivasi/{token}", self.config.base_url);
             decision.link = Some((token_hash(&token), expires));
-            decision.message = Some(activation_message(&request, &link, expires, lang));
+            decision.message = Some(
+                self.sealed_outbox_message(activation_message(&request, &link, expires, lang))?,
+            );
             events.push(
                 AuditEvent::new("ra.activation-link", &staff.name, "ok")
                     .client(Some(&staff.name))
@@ -1407,7 +1409,11 @@ impl<S: Store> Sahih<S> {
                     )),
             );
         } else {
-            decision.message = Some(rejection_message(&request, reason.unwrap_or(""), lang));
+            decision.message = Some(self.sealed_outbox_message(rejection_message(
+                &request,
+                reason.unwrap_or(""),
+                lang,
+            ))?);
         }
         let revoked_live = match decision.revoke {
             Some(_) => self
@@ -1457,7 +1463,7 @@ impl<S: Store> Sahih<S> {
             official_stage,
             revoke: None,
             link: None,
-            message: Some(rejection_message(&request, reason, lang)),
+            message: Some(self.sealed_outbox_message(rejection_message(&request, reason, lang))?),
         };
         let event = AuditEvent::new("ra.withdraw", &staff.name, "ok")
             .client(Some(&staff.name))
@@ -1516,7 +1522,8 @@ impl<S: Store> Sahih<S> {
         let now = OffsetDateTime::now_utc();
         let expires = now + time::Duration::hours(ACTIVATION_LINK_HOURS);
         let link = format!("{}/aktivasi/{token}", self.config.base_url);
-        let message = activation_message(&request, &link, expires, lang);
+        let message =
+            self.sealed_outbox_message(activation_message(&request, &link, expires, lang))?;
         let events = [AuditEvent::new("ra.activation-link", &staff.name, "ok")
             .client(Some(&staff.name))
             .detail(format!(

@@ -505,7 +505,44 @@ impl<S: Store> Sahih<S> {
     /// Delivers a message to an official. The embedded default keeps it in the outbox table
     /// (`sahih outbox EMAIL` shows it); SMTP delivery is configured separately.
     pub async fn notify(&self, message: &crate::store::OutboxMessage) -> Result<(), CoreError> {
-        Ok(self.store.push_outbox(message).await?)
+        let sealed = self.sealed_outbox_message(message.clone())?;
+        Ok(self.store.push_outbox(&sealed).await?)
+    }
+
+    /// What the outbox keeps: the body sealed under the master key (bound to the recipient),
+    /// so a copy of the database alone yields no activation link, one-time code or seal code
+    /// (security finding 1). The master key lives outside the database.
+    pub fn sealed_outbox_message(
+        &self,
+        mut message: crate::store::OutboxMessage,
+    ) -> Result<crate::store::OutboxMessage, CoreError> {
+        let master = self.data.master_key()?;
+        message.body = sahih_pki::seal_payload_with_master_key(
+            message.body.as_bytes(),
+            &master,
+            &outbox_aad(&message.recipient),
+        )?;
+        Ok(message)
+    }
+
+    /// The readable body of a stored message (bodies written before sealing as they are).
+    pub fn outbox_body(
+        &self,
+        message: &crate::store::OutboxMessage,
+    ) -> Result<zeroize::Zeroizing<String>, CoreError> {
+        if !sahih_pki::sealed_kind(&message.body).is_ok_and(|k| k == sahih_pki::SealKind::MasterKey)
+        {
+            return Ok(zeroize::Zeroizing::new(message.body.clone()));
+        }
+        let master = self.data.master_key()?;
+        let plain = sahih_pki::unseal_payload_with_master_key(
+            &message.body,
+            &master,
+            &outbox_aad(&message.recipient),
+        )?;
+        Ok(zeroize::Zeroizing::new(
+            String::from_utf8_lossy(&plain).into_owned(),
+        ))
     }
 
     /// Issues a 6-digit one-time code for `documents` signatures within [`OTP_TTL`] and sends
@@ -591,6 +628,11 @@ impl<S: Store> Sahih<S> {
             .await?;
         Err(err)
     }
+}
+
+/// Binds a sealed message body to its recipient: a body moved to another row does not open.
+fn outbox_aad(recipient: &str) -> Vec<u8> {
+    format!("sahih-outbox:{}", recipient.to_ascii_lowercase()).into_bytes()
 }
 
 /// Days before expiry at which the official is told to renew.

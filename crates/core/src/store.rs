@@ -469,6 +469,8 @@ pub trait Store: Send + Sync + crate::ra::RaStore {
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Releases a claimed message after a failed attempt, keeping the error.
     fn outbox_failed(&self, id: i64, error: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Forgets a delivered message's body: nothing recoverable stays behind, not even sealed.
+    fn outbox_delivered(&self, id: i64) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Stores a one-time code (its hash) valid for `uses` documents until `expires_at`.
     fn insert_otp(

@@ -57,9 +57,9 @@ pub use ocsp::{
 pub use oids::OID_TSA_POLICY_DEFAULT;
 pub use path::{PathOutcome, PathValidator, SimplePathValidator, TrustStore};
 pub use sealed::{
-    KdfParams, MasterKey, SealKind, seal_payload_with_passphrase, seal_with_master_key,
-    seal_with_passphrase, sealed_kind, unseal_payload_with_passphrase, unseal_with_master_key,
-    unseal_with_passphrase,
+    KdfParams, MasterKey, SealKind, seal_payload_with_master_key, seal_payload_with_passphrase,
+    seal_with_master_key, seal_with_passphrase, sealed_kind, unseal_payload_with_master_key,
+    unseal_payload_with_passphrase, unseal_with_master_key, unseal_with_passphrase,
 };
 pub use tsp::{
     PreparedTsa, TimeStampReq, TimeStampToken, TsaSigner, issue_timestamp,

@@ -306,12 +306,24 @@ pub fn unseal_payload_with_passphrase(
 
 /// Seal a key with the master key (AES-256-GCM).
 pub fn seal_with_master_key(key: &PrivateKey, master: &MasterKey, aad: &[u8]) -> Result<String> {
+    seal_payload_with_master_key(key.pkcs8_der(), master, aad)
+}
+
+/// Open a master-key-sealed key. [`PkiError::UnsealFailed`] when authentication fails.
+pub fn unseal_with_master_key(sealed: &str, master: &MasterKey, aad: &[u8]) -> Result<PrivateKey> {
+    let pt = unseal_payload_with_master_key(sealed, master, aad)?;
+    PrivateKey::from_pkcs8_der(&pt)
+}
+
+/// Seal any secret payload with the master key (AES-256-GCM), e.g. a message that carries an
+/// activation link until it is delivered.
+pub fn seal_payload_with_master_key(
+    payload: &[u8],
+    master: &MasterKey,
+    aad: &[u8],
+) -> Result<String> {
     let header_full = format!("{PREFIX}$master$$");
-    let (nonce, ct) = aead_seal(
-        master.bytes(),
-        key.pkcs8_der(),
-        &full_aad(&header_full, aad),
-    )?;
+    let (nonce, ct) = aead_seal(master.bytes(), payload, &full_aad(&header_full, aad))?;
     Ok(format!(
         "{header_full}${}${}",
         B64.encode(nonce),
@@ -319,17 +331,23 @@ pub fn seal_with_master_key(key: &PrivateKey, master: &MasterKey, aad: &[u8]) ->
     ))
 }
 
-/// Open a master-key-sealed key. [`PkiError::UnsealFailed`] when authentication fails.
-pub fn unseal_with_master_key(sealed: &str, master: &MasterKey, aad: &[u8]) -> Result<PrivateKey> {
+/// Open a master-key-sealed payload. [`PkiError::UnsealFailed`] when authentication fails.
+pub fn unseal_payload_with_master_key(
+    sealed: &str,
+    master: &MasterKey,
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
     let parts = split(sealed)?;
     if parts.kind != "master" || !parts.params.is_empty() || !parts.salt.is_empty() {
-        return Err(PkiError::SealedFormat("not a master-key-sealed key".into()));
+        return Err(PkiError::SealedFormat(
+            "not a master-key-sealed value".into(),
+        ));
     }
     let nonce = b64(parts.nonce, "nonce")?;
     let ct = b64(parts.ct, "ciphertext")?;
     let header_full = format!("{PREFIX}$master$$");
     match aead_open(master.bytes(), &nonce, &ct, &full_aad(&header_full, aad))? {
-        Some(pt) => PrivateKey::from_pkcs8_der(&pt),
+        Some(pt) => Ok(pt),
         None => Err(PkiError::UnsealFailed),
     }
 }

@@ -336,15 +336,30 @@ pub async fn deliver_forever(state: crate::Shared, cfg: Arc<SmtpConfig>, every: 
             Ok(p) => p,
             Err(_) => continue,
         };
-        for (id, msg) in pending {
+        for (id, mut msg) in pending {
             let now = time::OffsetDateTime::now_utc();
             if !matches!(state.sahih.store.claim_outbox(id, now).await, Ok(true)) {
                 continue;
+            }
+            // Sealed in the database; opened only for the moment of sending.
+            match state.sahih.outbox_body(&msg) {
+                Ok(body) => msg.body = body.as_str().to_string(),
+                Err(_) => {
+                    let _ = state
+                        .sahih
+                        .store
+                        .outbox_failed(id, "the message cannot be opened with this master key")
+                        .await;
+                    continue;
+                }
             }
             let c = Arc::clone(&cfg);
             let result = tokio::task::spawn_blocking(move || send(&c, &msg))
                 .await
                 .unwrap_or_else(|_| Err("SMTP task failed".into()));
+            if result.is_ok() {
+                let _ = state.sahih.store.outbox_delivered(id).await;
+            }
             if let Err(e) = result {
                 eprintln!(
                     "{}",

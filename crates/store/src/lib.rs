@@ -1173,6 +1173,15 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn outbox_delivered(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET body = '' WHERE id = $1 AND sent_at IS NOT NULL")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn insert_otp(
         &self,
         official_id: i64,
