@@ -598,3 +598,21 @@ def test_cross_site_requests_cannot_change_certificate_state(dep, files):
     assert r.status == 401 and r.headers.get("www-authenticate", "").startswith("Basic")
     r = http("GET", url(dep, "/api/v1/ra/requests"), headers={"Sec-Fetch-Mode": "navigate"})
     assert r.status == 401 and "www-authenticate" not in r.headers
+
+
+def test_bidirectional_names_and_huge_reasons_are_refused(dep, files):
+    """Security findings 13 and 14: a name with U+202E (shown reversed on the stamp, the
+    certificate and the QR page) was accepted, and a 5 MiB rejection reason was stored."""
+    o = official("3573011010800039", "Budi \u202eOTNAS")
+    r = submit(dep, dep.operator, "enroll", [o], enroll_evidence(files))
+    assert r.status == 400, r.body[:300]
+    good = official("3573011010800049", "Dewi Alasan Panjang")
+    r = submit(dep, dep.operator, "enroll", [good], enroll_evidence(files))
+    assert r.status == 201, r.body[:300]
+    rid = r.json()["requests"][0]["id"]
+    r = decide(dep, dep.verifikator, rid, "reject", reason="x" * (5 * 1024 * 1024))
+    assert r.status in (400, 413), r.body[:300]
+    r = decide(dep, dep.verifikator, rid, "reject", reason="Berkas \u202ekabur")
+    assert r.status == 400, r.body[:300]
+    r = decide(dep, dep.verifikator, rid, "reject", reason="SK jabatan belum dilampirkan")
+    assert r.status == 200, r.body[:300]

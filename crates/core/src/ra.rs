@@ -1299,6 +1299,8 @@ impl<S: Store> Sahih<S> {
             Err(CoreError::InvalidArgument(
                 "a rejection needs a reason (alasan)".into(),
             ))
+        } else if let Err(e) = check_reason(reason.unwrap_or("")) {
+            Err(e)
         } else if request.state == RequestState::New && !approve {
             // An incomplete request (e.g. an ECS registration whose evidence never came) is
             // closed without touching the official's status beyond leaving the renewal.
@@ -1686,6 +1688,28 @@ impl<S: Store> Sahih<S> {
             certificate,
         })
     }
+}
+
+/// The longest reason (alasan) kept with a decision or lifecycle step: a paragraph, not a file
+/// (security finding 14: a 5 MiB reason grew the database by 15 MiB).
+pub const MAX_REASON_CHARS: usize = 2000;
+
+/// A reason fits in [`MAX_REASON_CHARS`] and carries no control or bidirectional characters.
+pub fn check_reason(reason: &str) -> Result<(), CoreError> {
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(CoreError::InvalidArgument(format!(
+            "the reason (alasan) is longer than {MAX_REASON_CHARS} characters"
+        )));
+    }
+    if reason
+        .chars()
+        .any(|c| sahih_pki::is_hidden_control(c) && c != '\n')
+    {
+        return Err(CoreError::InvalidArgument(
+            "the reason (alasan) contains control or bidirectional characters".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn status_event(

@@ -712,6 +712,7 @@ impl<S: Store> Sahih<S> {
     /// Revokes the official's live certificates, checked against the lifecycle
     /// ([`crate::ra::transition`]) and audited under `actor`.
     pub async fn revoke_by(&self, nik: &str, reason: &str, actor: &str) -> Result<u64, CoreError> {
+        crate::ra::check_reason(reason)?;
         let official = self
             .store
             .official_by_nik(nik)
@@ -766,6 +767,7 @@ impl<S: Store> Sahih<S> {
         reason: Option<&str>,
         actor: &str,
     ) -> Result<u64, CoreError> {
+        crate::ra::check_reason(reason.unwrap_or(""))?;
         let official = self
             .store
             .official_by_nik(nik)

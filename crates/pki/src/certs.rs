@@ -235,6 +235,20 @@ pub fn validate_email(s: &str) -> std::result::Result<(), IdentityError> {
     }
 }
 
+/// Characters that change how text around them is shown without being seen: controls,
+/// bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069, the marks
+/// U+200E/U+200F), zero-width characters and the BOM. A name with U+202E shows reversed on
+/// the stamp, the certificate and the verification page (security finding 13).
+pub fn is_hidden_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}')
+}
+
 fn check_text(
     value: &str,
     field: &'static str,
@@ -247,10 +261,56 @@ fn check_text(
     if value.chars().count() > MAX_FIELD_CHARS {
         return Err(too_long);
     }
-    if value.chars().any(char::is_control) || value.trim() != value {
+    if value.chars().any(is_hidden_control) || value.trim() != value {
         return Err(IdentityError::InvalidCharacters { field });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod hidden_control_tests {
+    use super::*;
+
+    #[test]
+    fn bidirectional_overrides_are_refused_in_names() {
+        for bad in [
+            "Budi\u{202E}inawS",
+            "Budi\u{2066}x\u{2069}",
+            "Bu\u{200B}di",
+            "\u{FEFF}Budi",
+        ] {
+            assert!(
+                matches!(
+                    check_text(
+                        bad,
+                        "nama",
+                        IdentityError::NameEmpty,
+                        IdentityError::NameTooLong
+                    ),
+                    Err(IdentityError::InvalidCharacters { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(
+            check_text(
+                "Drs. H. Ahmad Syaifuddin, M.Si.",
+                "nama",
+                IdentityError::NameEmpty,
+                IdentityError::NameTooLong
+            )
+            .is_ok()
+        );
+        assert!(
+            check_text(
+                "Nyoman Śāstrī",
+                "nama",
+                IdentityError::NameEmpty,
+                IdentityError::NameTooLong
+            )
+            .is_ok()
+        );
+    }
 }
 
 impl OfficialIdentity {

@@ -34,11 +34,12 @@ pub mod tsp;
 pub use certs::{
     CertUrls, CertValidity, Certificate, IdentityError, KeyUsageFlags, OfficialIdentity,
     SealIdentity, VerifyOptions, create_issuing_ca, create_issuing_ca_for, create_issuing_ca_with,
-    create_root_ca, create_root_ca_for, der_to_pem, issue_ocsp_responder_certificate,
-    issue_official_certificate, issue_official_certificate_with, issue_seal_certificate_with,
-    issue_tsa_certificate, key_identifier, key_matches_certificate, load_certificates,
-    official_subject_der, pem_blocks, pem_to_der_all, random_serial, validate_email, validate_nik,
-    validate_nip, verify_signature, verify_signature_prehashed, verify_signature_with,
+    create_root_ca, create_root_ca_for, der_to_pem, is_hidden_control,
+    issue_ocsp_responder_certificate, issue_official_certificate, issue_official_certificate_with,
+    issue_seal_certificate_with, issue_tsa_certificate, key_identifier, key_matches_certificate,
+    load_certificates, official_subject_der, pem_blocks, pem_to_der_all, random_serial,
+    validate_email, validate_nik, validate_nip, verify_signature, verify_signature_prehashed,
+    verify_signature_with,
 };
 pub use cms::{
     EssBinding, Hasher, ParsedCms, add_unsigned_attribute, build_cades_detached, digest_parts,
