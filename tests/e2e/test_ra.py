@@ -616,3 +616,21 @@ def test_bidirectional_names_and_huge_reasons_are_refused(dep, files):
     assert r.status == 400, r.body[:300]
     r = decide(dep, dep.verifikator, rid, "reject", reason="SK jabatan belum dilampirkan")
     assert r.status == 200, r.body[:300]
+
+
+def test_responses_carry_security_headers(dep):
+    """Security finding 11: pages that show names and tokens lacked nosniff, no-store and a
+    referrer policy, and Swagger UI had no CSP or framing protection."""
+    for path in ("/aktivasi/bukan-token-yang-sah", "/v/bukan-dokumen-yang-ada", "/api/v1/ra/requests",
+                 "/api/v1/docs/"):
+        r = http("GET", url(dep, path))
+        h = r.headers
+        assert h.get("x-content-type-options") == "nosniff", (path, h)
+        assert h.get("referrer-policy") == "no-referrer", (path, h)
+        assert h.get("cache-control") == "no-store", (path, h)
+        assert h.get("x-frame-options") == "DENY", (path, h)
+        if h.get("content-type", "").startswith("text/html"):
+            assert "frame-ancestors 'none'" in h.get("content-security-policy", ""), (path, h)
+    # Public trust-service data stays cacheable.
+    r = http("GET", url(dep, "/ca/root.crt"))
+    assert "no-store" not in r.headers.get("cache-control", ""), r.headers

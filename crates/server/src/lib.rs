@@ -26,6 +26,7 @@ pub mod client;
 pub mod csrf;
 pub mod ecs;
 pub mod gateway;
+pub mod headers;
 pub mod native;
 pub mod obs;
 pub mod pages;
@@ -182,6 +183,7 @@ pub fn router(state: Shared) -> Router {
             <native::ApiDoc as utoipa::OpenApi>::openapi(),
         ))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             obs::middleware,
