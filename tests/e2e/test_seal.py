@@ -561,3 +561,18 @@ def test_seal_key_in_a_pkcs11_token(token_dep, files):
                  env={"SOFTHSM2_CONF": dep.softhsm_conf})
     assert listed.returncode == 0, listed.describe()
     assert f"sahih-official-{other}" not in listed.stdout and f"sahih-official-{sid}" in listed.stdout
+
+
+def test_one_person_with_two_accounts_cannot_request_and_issue(dep):
+    """Security finding 7: separation of duties held per account, so a person with a second
+    verifikator account (same --person-nik) could request a seal and issue it."""
+    twin = dep.add_client("verif-1-kedua", "--role", "verifikator", "--person-nik", VERIF_NIK)
+    r = post(dep, "/api/v1/seals", {"name": "Segel Kembar Uji", "unit": UNIT,
+                                    "email": "kembar@contoh.go.id"}, dep.verifikator)
+    assert r.status == 202, r.body[:400]
+    sid = r.json()["id_subscriber"]
+    r = post(dep, f"/api/v1/seals/{sid}/approve", {}, twin)
+    assert r.status == 403, r.body[:400]
+    # Another person may.
+    r = post(dep, f"/api/v1/seals/{sid}/approve", {}, dep.verifikator2)
+    assert r.status == 201, r.body[:400]

@@ -539,6 +539,27 @@ impl From<&ApiClientRecord> for Staff {
     }
 }
 
+impl<S: Store> Sahih<S> {
+    /// Whether the staff member acting is the same *person* as the one behind the account
+    /// `other_account`: the same account, or two accounts naming the same person (security
+    /// finding 7: separation of duties held per account, so one person with two accounts could
+    /// submit and approve, or request and issue a seal).
+    pub(crate) async fn same_person(
+        &self,
+        staff: &Staff,
+        other_account: &str,
+    ) -> Result<bool, CoreError> {
+        if staff.name == other_account {
+            return Ok(true);
+        }
+        let Some(mine) = staff.person_nik.as_deref() else {
+            return Ok(false);
+        };
+        let other = self.store.api_client(other_account).await?;
+        Ok(other.and_then(|c| c.person_nik).as_deref() == Some(mine))
+    }
+}
+
 fn same_unit(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
@@ -1285,7 +1306,7 @@ impl<S: Store> Sahih<S> {
                 "Hanya verifikator yang dapat memutus permohonan",
                 "Only a verifikator can decide requests",
             ))
-        } else if request.submitted_by == staff.name {
+        } else if self.same_person(staff, &request.submitted_by).await? {
             Err(refuse(
                 "Verifikator tidak dapat memutus permohonan yang ia ajukan sendiri",
                 "A verifikator cannot decide a request they submitted",

@@ -318,7 +318,7 @@ impl<S: Store + SealStore> Sahih<S> {
             .seal_requested_by(seal.id)
             .await?
             .ok_or_else(|| CoreError::NotFound(format!("request of seal {id_subscriber}")))?;
-        if requested_by == staff.name {
+        if self.same_person(staff, &requested_by).await? {
             self.store
                 .append_audit(&[AuditEvent::new("seal.issue", &staff.name, "refused")
                     .detail(format!("id={id_subscriber} own request"))])
