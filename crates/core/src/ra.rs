@@ -308,26 +308,100 @@ pub fn sniff(bytes: &[u8]) -> Option<MediaType> {
     if bytes.len() < 16 {
         return None;
     }
-    let head = &bytes[..bytes.len().min(1024)];
-    if head.windows(5).any(|w| w == b"%PDF-") {
-        let tail = &bytes[bytes.len().saturating_sub(1024)..];
-        return tail
-            .windows(5)
-            .any(|w| w == b"%%EOF")
+    // A PDF starts with its header and ends with its end-of-file marker: an HTML page that
+    // merely contains "%PDF-...%%EOF" is not one (security finding 12).
+    if bytes.starts_with(b"%PDF-") {
+        let end = bytes
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |p| p + 1);
+        return bytes
+            .get(..end)
+            .is_some_and(|b| b.ends_with(b"%%EOF"))
             .then_some(MediaType::Pdf);
     }
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        let tail = &bytes[bytes.len().saturating_sub(64)..];
-        return tail
-            .windows(2)
-            .any(|w| w == [0xFF, 0xD9])
-            .then_some(MediaType::Jpeg);
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        return jpeg_structure_ok(bytes).then_some(MediaType::Jpeg);
     }
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR" {
-        let tail = &bytes[bytes.len().saturating_sub(12)..];
-        return (tail.len() == 12 && &tail[4..8] == b"IEND").then_some(MediaType::Png);
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return png_structure_ok(bytes).then_some(MediaType::Png);
     }
     None
+}
+
+/// A JPEG whose marker segments chain from SOI to EOI with nothing but padding after: bytes
+/// slipped between segments (an executable in a polyglot file) break the chain.
+fn jpeg_structure_ok(b: &[u8]) -> bool {
+    let mut i = 2;
+    loop {
+        if b.get(i) != Some(&0xFF) {
+            return false;
+        }
+        while b.get(i + 1) == Some(&0xFF) {
+            i += 1; // fill bytes
+        }
+        let Some(&marker) = b.get(i + 1) else {
+            return false;
+        };
+        match marker {
+            0xD9 => {
+                return b
+                    .get(i + 2..)
+                    .is_some_and(|rest| rest.iter().all(|x| *x == 0 || x.is_ascii_whitespace()));
+            }
+            0x01 | 0xD0..=0xD7 => i += 2,
+            0x00 => return false,
+            _ => {
+                let Some(len) = b
+                    .get(i + 2..i + 4)
+                    .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+                else {
+                    return false;
+                };
+                if len < 2 {
+                    return false;
+                }
+                i += 2 + len;
+                if marker == 0xDA {
+                    // Entropy-coded data: runs until a marker that is not a stuffed 0xFF00 or
+                    // a restart marker.
+                    loop {
+                        match b.get(i..i + 2) {
+                            None => return false,
+                            Some([0xFF, 0x00]) | Some([0xFF, 0xD0..=0xD7]) => i += 2,
+                            Some([0xFF, _]) => break,
+                            Some(_) => i += 1,
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A PNG whose chunks chain from IHDR to IEND with nothing after.
+fn png_structure_ok(b: &[u8]) -> bool {
+    let mut i = 8;
+    let mut first = true;
+    while let Some(head) = b.get(i..i + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let kind = &head[4..8];
+        if (first && kind != b"IHDR") || !kind.iter().all(u8::is_ascii_alphabetic) {
+            return false;
+        }
+        first = false;
+        let Some(next) = i.checked_add(12).and_then(|n| n.checked_add(len)) else {
+            return false;
+        };
+        if next > b.len() {
+            return false;
+        }
+        if kind == b"IEND" {
+            return next == b.len();
+        }
+        i = next;
+    }
+    false
 }
 
 /// The state of one request.
@@ -1880,17 +1954,33 @@ mod tests {
         let pdf = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
         assert_eq!(sniff(&pdf), Some(MediaType::Pdf));
         assert_eq!(sniff(&pdf[..20]), None, "truncated PDF");
-        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
-        jpeg.extend([0u8; 40]);
+        // SOI, an APP0 segment of 16 bytes, EOI.
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+        jpeg.extend([0u8; 14]);
         jpeg.extend([0xFF, 0xD9]);
         assert_eq!(sniff(&jpeg), Some(MediaType::Jpeg));
-        assert_eq!(sniff(&jpeg[..30]), None);
+        assert_eq!(sniff(&jpeg[..18]), None);
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         png.extend([0u8; 17]);
         png.extend(b"\0\0\0\0IEND\xaeB`\x82");
+        let mut png_tail = png.clone();
+        png_tail.extend(b"MZ");
+        assert_eq!(sniff(&png_tail), None);
         assert_eq!(sniff(&png), Some(MediaType::Png));
         assert_eq!(sniff(b"MZ\x90\0 this is an executable file......"), None);
         assert_eq!(sniff(b"<html><body>%PDF-</body></html>"), None);
+        // Security finding 12: an HTML page carrying a PDF, and an executable slipped between
+        // JPEG segments, are not evidence.
+        assert_eq!(
+            sniff(b"<html><body>%PDF-1.7 1 0 obj<<>>endobj %%EOF</body></html>"),
+            None
+        );
+        let mut polyglot = jpeg.clone();
+        polyglot.splice(4..4, b"\x7fELF\x02\x01\x01\0\0\0\0\0".iter().copied());
+        assert_eq!(sniff(&polyglot), None);
+        let mut after = pdf.clone();
+        after.extend(b"\x7fELF trailing executable");
+        assert_eq!(sniff(&after), None);
         assert_eq!(sniff(b""), None);
     }
 
