@@ -175,6 +175,10 @@ def test_ocsp_and_crl_good_then_revoked(t, sahih_bin):
 
     crl = t["base"] / "crl.der"
     crl.write_bytes(urllib.request.urlopen(f"{t['url']}/crl/issuing-1.crl", timeout=10).read())
+    # Security finding 10: a second anonymous request gets the same signed CRL (no new
+    # signature, no CRL number used up) until a revocation changes it (below).
+    again = urllib.request.urlopen(f"{t['url']}/crl/issuing-1.crl", timeout=10).read()
+    assert again == crl.read_bytes(), "every request signed a fresh CRL"
     v = run(["openssl", "crl", "-inform", "DER", "-in", crl, "-CAfile", t["chain"], "-noout", "-verify"])
     assert "verify OK" in v.stdout + v.stderr, v.describe()
 

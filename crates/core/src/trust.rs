@@ -84,7 +84,20 @@ pub struct TrustServices {
     statuses: Mutex<Vec<StatusEntry>>,
     serial_block: u64,
     serial_next: AtomicU64,
+    /// The last CRL signed per CA, served again until a revocation changes the list or it is
+    /// [`CRL_REISSUE_AFTER`] old (security finding 10: every anonymous request signed a fresh
+    /// CRL and used up a CRL number).
+    crls: Mutex<std::collections::HashMap<i64, CachedCrl>>,
 }
+
+struct CachedCrl {
+    entries: Vec<(String, Option<i64>, Option<String>)>,
+    issued: OffsetDateTime,
+    der: Vec<u8>,
+}
+
+/// How long a signed CRL is served before a fresh one (with a later nextUpdate) is signed.
+pub const CRL_REISSUE_AFTER: Duration = Duration::hours(1);
 
 impl<S: Store> Sahih<S> {
     /// Creates the TSA key and certificate and an OCSP responder per CA where missing.
@@ -328,6 +341,7 @@ impl<S: Store> Sahih<S> {
             // the increment), so serials stay above those of the earlier 1000-per-block scheme.
             serial_block: u64::try_from(start).unwrap_or(0) + 1,
             serial_next: AtomicU64::new(1),
+            crls: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -359,30 +373,59 @@ impl<S: Store> Sahih<S> {
             .iter()
             .find(|c| ca_name(&c.record) == name)
             .ok_or_else(|| CoreError::InvalidArgument(format!("unknown CA {name:?}")))?;
-        let mut revoked = Vec::new();
+        let mut entries = Vec::new();
         for c in self.store.all_certificates_of_ca(ca.record.id).await? {
             if c.status != CertStatus::Issue {
-                revoked.push(revoked_entry(
-                    &c.serial_hex,
-                    c.revoked_at,
-                    c.revocation_reason.as_deref(),
+                entries.push((
+                    c.serial_hex.clone(),
+                    c.revoked_at.map(OffsetDateTime::unix_timestamp),
+                    c.revocation_reason.clone(),
                 ));
             }
         }
+        entries.sort();
+        let now = OffsetDateTime::now_utc();
+        if let Ok(cache) = services.crls.lock()
+            && let Some(c) = cache.get(&ca.record.id)
+            && c.entries == entries
+            && now - c.issued < CRL_REISSUE_AFTER
+        {
+            return Ok(c.der.clone());
+        }
+        let revoked: Vec<_> = entries
+            .iter()
+            .map(|(serial, at, reason)| {
+                revoked_entry(
+                    serial,
+                    at.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
+                    reason.as_deref(),
+                )
+            })
+            .collect();
         let number = self
             .store
             .reserve_counter(&format!("crl:{}", ca.record.id), 1)
             .await?
             + 1;
-        let now = OffsetDateTime::now_utc();
-        Ok(sahih_pki::crl::build_crl(
+        let der = sahih_pki::crl::build_crl(
             &ca.cert,
             &ca.key,
             now,
             now + REVOCATION_VALIDITY,
             u64::try_from(number).unwrap_or(1),
             &revoked,
-        )?)
+        )?;
+        if let Ok(mut cache) = services.crls.lock() {
+            cache.insert(
+                ca.record.id,
+                CachedCrl {
+                    entries,
+                    issued: now,
+                    der: der.clone(),
+                },
+            );
+        }
+        Ok(der)
     }
 }
 
