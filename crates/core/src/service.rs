@@ -170,6 +170,10 @@ impl RevocationSource for LocalRevocations {
     }
 }
 
+/// How long an attempt waits for the attempts already in flight for the same official to
+/// settle, before it is refused as locked. Longer than any one check takes.
+pub const RESERVATION_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl<S: Store> Sahih<S> {
     /// Creates the root and issuing CA in a freshly initialised data directory. With the
     /// PKCS#11 backend both CA keys are generated inside the token (the database keeps their
@@ -483,21 +487,35 @@ impl<S: Store> Sahih<S> {
         now: OffsetDateTime,
     ) -> Result<(), CoreError> {
         let (max, lock_for) = self.lockout_policy();
-        if self
-            .store
-            .reserve_attempt(official_id, now, max)
-            .await?
-            .is_some()
-        {
-            return Ok(());
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(10);
+        let mut now = now;
+        loop {
+            if self
+                .store
+                .reserve_attempt(official_id, now, max)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+            match self.store.lock_state(official_id, now).await? {
+                LockState::Locked { until } => return Err(CoreError::Locked { until }),
+                // Every allowed attempt is in flight (an app signing many documents at once,
+                // or a burst of guesses): wait for them to settle. Right ones free their
+                // reservation, wrong ones lock, so a burst still gets only `max` checks.
+                LockState::Open { .. } if started.elapsed() < RESERVATION_WAIT => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(250));
+                    now = OffsetDateTime::now_utc();
+                }
+                LockState::Open { .. } => {
+                    return Err(CoreError::Locked {
+                        until: now + lock_for,
+                    });
+                }
+            }
         }
-        Err(match self.store.lock_state(official_id, now).await? {
-            LockState::Locked { until } => CoreError::Locked { until },
-            // Every allowed attempt is in flight: as good as locked until they settle.
-            LockState::Open { .. } => CoreError::Locked {
-                until: now + lock_for,
-            },
-        })
     }
 
     /// Settles a reserved attempt as wrong; locks at the limit.
