@@ -51,8 +51,8 @@ def pair(sahih_bin, tmp_path_factory):
     up = make_deployment(sahih_bin, tmp_path_factory.mktemp("upstream"), "sqlite")
     official = up.sahih.enroll(passphrase="Pecel-Madiun-Pedas-Sekali")
     up.official = official
-    # The gateway's account at the upstream (an operator of the unit, so it may register too).
-    cred = up.add_client("gw-kota", "--role", "operator", "--unit", UNIT)
+    # The gateway's account at the upstream: an app bound to the unit, so it may register too.
+    cred = up.add_client("gw-kota", "--unit", UNIT)
     user, password = cred.split(":", 1)
     gw = make_deployment(sahih_bin, tmp_path_factory.mktemp("gateway"), "sqlite", config_edits={
         "url": json.dumps(up.servers[0].url), "username": json.dumps(user)})

@@ -634,3 +634,110 @@ def test_responses_carry_security_headers(dep):
     # Public trust-service data stays cacheable.
     r = http("GET", url(dep, "/ca/root.crt"))
     assert "no-store" not in r.headers.get("cache-control", ""), r.headers
+
+
+def _route(path: str) -> str:
+    """A concrete URL for a route pattern, naming things that do not exist."""
+    return (path.replace("{id}", "TIDAK-ADA").replace("{nik}", "3573010000000099")
+            .replace("{action}", "suspend").replace("{kind}", "ktp"))
+
+
+def test_every_api_route_answers_only_the_roles_its_capability_names(dep, files):
+    """Security finding 4: admin, operator and verifikator credentials could call every signing
+    and sealing route (one more channel each for guessing a passphrase). Now one table in the
+    code maps each route to a capability and each capability to roles; a route missing from it
+    is refused to everyone. The table is read from `sahih client permissions`, so this test
+    follows it and any route the server has but the table lacks answers 403 to all."""
+    table = [json.loads(line) for line in dep.run("client", "permissions").stdout.splitlines()]
+    assert len(table) >= 35, table
+    # name -> (credential, role, bound to a unit); "role+unit" in the table needs the unit.
+    accounts = {
+        "app": (dep.app, "app", False),
+        "app+unit": (dep.add_client("simpeg-matriks", "--unit", UNIT), "app", True),
+        "admin": (dep.add_client("auditor-matriks", "--role", "admin"), "admin", False),
+        "operator": (dep.operator, "operator", True),
+        "verifikator": (dep.verifikator, "verifikator", False),
+    }
+    for entry in table:
+        target = url(dep, _route(entry["path"]))
+        body = {} if entry["method"] == "POST" else None
+        # Every entry is a real route behind authentication.
+        assert http(entry["method"], target, json_body=body).status == 401, entry
+        for who, (credential, role, unit) in accounts.items():
+            allowed = role in entry["roles"] or (unit and f"{role}+unit" in entry["roles"])
+            r = http(entry["method"], target, credential=credential, json_body=body)
+            if allowed:
+                assert r.status != 403, (who, entry, r.body[:200])
+            else:
+                assert r.status == 403, (who, entry, r.status, r.body[:200])
+    staff_roles = {"admin", "operator", "verifikator"}
+    for entry in table:
+        if entry["capability"] in ("sign", "seal"):
+            assert not staff_roles & {r.removesuffix("+unit") for r in entry["roles"]}, entry
+
+    # The reproduction, with a real official and their right passphrase: a verifikator's
+    # credential neither triggers a one-time code nor signs.
+    passphrase = "Rawon-Nguling-Probolinggo"
+    o = enrolled_through_ra(dep, files, "3573011604800016", "Nur Aini", passphrase)
+    outbox_before = dep.run("outbox", o["email"]).stdout
+    r = http("POST", url(dep, "/api/v2/sign/get/totp"), credential=dep.verifikator,
+             json_body={"nik": o["nik"]})
+    assert r.status == 403, r.body[:200]
+    assert dep.run("outbox", o["email"]).stdout == outbox_before
+    for credential in (dep.verifikator, dep.operator, accounts["admin"][0]):
+        r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=credential,
+                 json_body={"nik": o["nik"], "passphrase": passphrase, "file": [b64(files["doc"])]})
+        assert r.status == 403 and "petugas" in r.json()["message"], r.body[:200]
+    # The official's own app signs.
+    r = sign(dep, o["nik"], passphrase, files["doc"])
+    assert r.status == 200, r.body[:300]
+
+
+def test_an_app_bound_to_a_unit_registers_its_officials_like_at_bsre(dep):
+    """Existing Pemda apps register officials through ECS v2 with the credential they sign
+    with. An app client bound to a unit may do that (the request still needs a verifikator);
+    an app without a unit, or naming another unit, may not."""
+    app = dep.add_client("simpeg-kominfo", "--unit", UNIT)
+    o = official("3573011704800017", "Yusuf Maulana")
+    body = {"nik": o["nik"], "nama": o["name"], "email": o["email"], "nip": o["nip"],
+            "jabatan": o["position"]}
+    r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.app, json_body=body)
+    assert r.status == 403, r.body[:200]
+    r = http("POST", url(dep, "/api/v2/user/registration"), credential=app,
+             json_body=dict(body, unit_kerja="Dinas Kesehatan"))
+    assert r.status == 403, r.body[:200]
+    r = http("POST", url(dep, "/api/v2/user/registration"), credential=app, json_body=body)
+    assert r.status == 200, r.body[:300]
+    request_id = r.json()["data"]["id"]
+    # Filing is not deciding.
+    assert decide(dep, app, request_id, "approve").status == 403
+
+
+def test_a_mutasi_to_another_unit_stays_with_the_unit_that_filed_it(dep, files):
+    """Security finding 15: after an operator filed a transfer of their official to another
+    unit, they could no longer see the request, while the receiving unit's operator read its
+    evidence (the SK, the letter). The unit on file, which filed it, keeps it."""
+    o = enrolled_through_ra(dep, files, "3573011804800018", "Wahyu Pratama", "Lontong-Balap-Wonokromo",
+                            unit="Dinas Kesehatan", operator=dep.other_operator)
+    moved = dict(o, unit=UNIT, position="Pranata Komputer")
+    r = submit(dep, dep.other_operator, "mutasi", [moved], {
+        "surat_permohonan": ("surat.pdf", files["letter"], "application/pdf"),
+        "sk_jabatan": ("sk.pdf", files["sk"], "application/pdf")})
+    assert r.status == 201, r.body[:300]
+    request_id = r.json()["requests"][0]["id"]
+    assert r.json()["requests"][0]["official"]["unit"] == UNIT
+    one = f"/api/v1/ra/requests/{request_id}"
+    evidence = f"{one}/evidence/sk_jabatan"
+    # The filing unit's operator follows it, evidence included.
+    assert http("GET", url(dep, one), credential=dep.other_operator).status == 200
+    r = http("GET", url(dep, evidence), credential=dep.other_operator)
+    assert r.status == 200 and r.body == files["sk"], r.status
+    listed = http("GET", url(dep, "/api/v1/ra/requests"), credential=dep.other_operator).json()
+    assert request_id in json.dumps(listed)
+    # The receiving unit's operator sees nothing of it.
+    assert http("GET", url(dep, one), credential=dep.operator).status == 404
+    assert http("GET", url(dep, evidence), credential=dep.operator).status == 404
+    listed = http("GET", url(dep, "/api/v1/ra/requests"), credential=dep.operator).json()
+    assert request_id not in json.dumps(listed)
+    # The verifikator sees every request.
+    assert http("GET", url(dep, one), credential=dep.verifikator).status == 200

@@ -3,6 +3,7 @@
 
 use crate::{Failure, open};
 use clap::Subcommand;
+use sahih_core::clients::ClientRole;
 use sahih_core::policy::Policy;
 use sahih_core::store::Store;
 use sahih_core::{CoreError, Lang};
@@ -27,8 +28,8 @@ pub enum ClientCommand {
         admin: bool,
         /// app (sign, verify), admin, operator (submits RA requests for --unit) or verifikator
         /// (decides RA requests, suspends, resumes and revokes).
-        #[arg(long, default_value = "app")]
-        role: String,
+        #[arg(long, default_value = "app", value_parser = parse_role)]
+        role: ClientRole,
         /// The unit an operator submits for (required for --role operator).
         #[arg(long)]
         unit: Option<String>,
@@ -38,6 +39,9 @@ pub enum ClientCommand {
     },
     /// List API clients.
     List,
+    /// The authorization table: every API route, the capability it needs and the roles that
+    /// hold it, as JSON lines.
+    Permissions,
     /// Disable a client: its credential stops working at once, on every server.
     Disable { name: String },
     /// Enable a disabled client again.
@@ -71,10 +75,48 @@ pub enum AuditCommand {
     Anchor,
 }
 
+fn print_permissions() {
+    use sahih_core::clients::permits;
+    let mut out = std::io::stdout().lock();
+    for (method, path, capability) in sahih_server::authz::API_ROUTES {
+        // "app+unit": an app client bound to a unit (it may file registrations for it).
+        let mut roles: Vec<String> = Vec::new();
+        for role in ClientRole::ALL {
+            if permits(role, false, *capability) {
+                roles.push(role.as_str().into());
+            } else if permits(role, true, *capability) {
+                roles.push(format!("{role}+unit"));
+            }
+        }
+        let line = serde_json::json!({
+            "method": method.as_str(),
+            "path": path,
+            "capability": capability,
+            "roles": roles,
+        });
+        // A closed pipe (`| head`) ends the listing quietly.
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
+}
+
+fn parse_role(s: &str) -> Result<ClientRole, String> {
+    ClientRole::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = ClientRole::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {s:?} (one of: {})", all.join(", "))
+    })
+}
+
 pub async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
+    if let ClientCommand::Permissions = command {
+        print_permissions();
+        return Ok(());
+    }
     let sahih = open(data).await.map_err(core)?;
     match command {
+        ClientCommand::Permissions => {}
         ClientCommand::Add {
             name,
             allow_ip,
@@ -84,13 +126,13 @@ pub async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(
             unit,
             person_nik,
         } => {
-            let role = if admin { "admin".to_string() } else { role };
+            let role = if admin { ClientRole::Admin } else { role };
             let secret = sahih
                 .add_api_client(
                     &name,
                     &allow_ip,
                     class.as_deref(),
-                    &role,
+                    role,
                     unit.as_deref(),
                     person_nik.as_deref(),
                 )

@@ -272,7 +272,14 @@ pub async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(
         return Ok(());
     };
     let secret = sahih
-        .add_api_client(DEMO_CLIENT, &[], None, "app", None, None)
+        .add_api_client(
+            DEMO_CLIENT,
+            &[],
+            None,
+            sahih_core::clients::ClientRole::App,
+            None,
+            None,
+        )
         .await
         .map_err(core)?;
     let credential = format!("{DEMO_CLIENT}:{secret}");

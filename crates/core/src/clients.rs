@@ -4,9 +4,212 @@
 //! A credential is `name:secret` where the secret is 160 random bits; only its SHA-256 is
 //! stored (a fast hash is right for a high-entropy secret, and keeps every request cheap), and
 //! it is compared in constant time. There is no factory default credential.
+//!
+//! Also owns who may do what: [`ClientRole`] and the one [`Capability`] table every door
+//! consults ([`permits`]). Must not know routes or HTTP; the server maps its routes onto
+//! capabilities.
 
 use aws_lc_rs::digest;
 use std::net::IpAddr;
+
+/// What an API client is for. Stored as its lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientRole {
+    /// A Pemda application: signs and seals for officials, verifies; with a unit it may also
+    /// file registrations for that unit (the ECS `user/registration` call real apps make).
+    App,
+    /// Reads the audit log and the client list; signs nothing, decides nothing.
+    Admin,
+    /// An OPD operator: files registrations for their unit and follows them.
+    Operator,
+    /// The RA's verifikator: decides registrations and certificate changes, requests seals.
+    Verifikator,
+}
+
+impl ClientRole {
+    pub const ALL: [ClientRole; 4] = [Self::App, Self::Admin, Self::Operator, Self::Verifikator];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Admin => "admin",
+            Self::Operator => "operator",
+            Self::Verifikator => "verifikator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles whose registrations and requests are confined to their own unit.
+    pub fn unit_scoped(self) -> bool {
+        matches!(self, Self::App | Self::Operator)
+    }
+}
+
+impl std::fmt::Display for ClientRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something an API client may be allowed to do. Every API route maps to exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Sign for an official, ask for their one-time code, fetch what was signed.
+    Sign,
+    /// Seal with an institution's e-seal, and manage its activation and one-time codes.
+    Seal,
+    /// Verify a PDF.
+    Verify,
+    /// Read an official's certificate status and the signing policy.
+    ReadStatus,
+    /// File a registration (enrolment, renewal, change) and its evidence.
+    SubmitRegistration,
+    /// Read registrations and their evidence.
+    ReadRegistrations,
+    /// Approve or reject a registration, or send a new activation link.
+    DecideRegistration,
+    /// Revoke, suspend or resume a certificate.
+    ChangeCertificate,
+    /// Gateway mode: record an official enrolled at the upstream.
+    EnrollUpstream,
+    /// Request an institution's e-seal, or approve another verifikator's request.
+    DecideSeal,
+    /// List the e-seals.
+    ListSeals,
+    /// Read and check the audit log.
+    ReadAudit,
+    /// List the API clients.
+    ListClients,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 13] = [
+        Self::Sign,
+        Self::Seal,
+        Self::Verify,
+        Self::ReadStatus,
+        Self::SubmitRegistration,
+        Self::ReadRegistrations,
+        Self::DecideRegistration,
+        Self::ChangeCertificate,
+        Self::EnrollUpstream,
+        Self::DecideSeal,
+        Self::ListSeals,
+        Self::ReadAudit,
+        Self::ListClients,
+    ];
+}
+
+/// The authorization table: which roles hold each capability. Staff roles never sign or seal
+/// (security finding 4: each staff account would be one more channel for guessing an
+/// official's passphrase), and nobody both files and decides.
+const AUTHORIZATION: [(Capability, &[ClientRole]); 13] = {
+    use ClientRole::*;
+    [
+        (Capability::Sign, &[App]),
+        (Capability::Seal, &[App]),
+        (Capability::Verify, &[App, Admin, Operator, Verifikator]),
+        (Capability::ReadStatus, &[App, Admin, Operator, Verifikator]),
+        // An app only with a unit: see `permits`.
+        (Capability::SubmitRegistration, &[Operator, App]),
+        (Capability::ReadRegistrations, &[Operator, Verifikator]),
+        (Capability::DecideRegistration, &[Verifikator]),
+        (Capability::ChangeCertificate, &[Verifikator]),
+        (Capability::EnrollUpstream, &[Verifikator]),
+        (Capability::DecideSeal, &[Verifikator]),
+        (Capability::ListSeals, &[Verifikator, Admin]),
+        (Capability::ReadAudit, &[Admin]),
+        (Capability::ListClients, &[Admin]),
+    ]
+};
+
+/// Whether a client of `role` (bound to a unit or not) may do `capability`.
+pub fn permits(role: ClientRole, has_unit: bool, capability: Capability) -> bool {
+    if capability == Capability::SubmitRegistration && !has_unit {
+        // Registrations always belong to a unit; an account without one files nothing.
+        return false;
+    }
+    AUTHORIZATION
+        .iter()
+        .find(|(c, _)| *c == capability)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+/// Failed API authentications per source address (security finding 8: no limit at all before).
+/// After `limit` failures within `window`, the address is refused without a check until the
+/// window ends. IPv6 addresses count per /64, which one host usually holds. Kept in memory:
+/// each server counts its own.
+pub struct AuthThrottle {
+    limit: u32,
+    window: std::time::Duration,
+    failures: std::sync::Mutex<std::collections::HashMap<IpAddr, (std::time::Instant, u32)>>,
+}
+
+/// Entries kept before stale ones are swept out.
+const THROTTLE_SWEEP_AT: usize = 4096;
+
+impl AuthThrottle {
+    pub const DEFAULT_LIMIT: u32 = 10;
+    pub const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
+
+    pub fn new(limit: u32, window: std::time::Duration) -> Self {
+        Self {
+            limit: limit.max(1),
+            window,
+            failures: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn key(ip: IpAddr) -> IpAddr {
+        match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
+            },
+            v4 => v4,
+        }
+    }
+
+    /// How long `ip` must still wait, when it is cut off.
+    pub fn blocked(&self, ip: IpAddr, now: std::time::Instant) -> Option<std::time::Duration> {
+        let map = self.failures.lock().ok()?;
+        let (start, count) = map.get(&Self::key(ip))?;
+        let end = *start + self.window;
+        (*count >= self.limit && now < end).then(|| end - now)
+    }
+
+    /// Counts a failure; returns the count in the current window.
+    pub fn record_failure(&self, ip: IpAddr, now: std::time::Instant) -> u32 {
+        let Ok(mut map) = self.failures.lock() else {
+            return 0;
+        };
+        if map.len() >= THROTTLE_SWEEP_AT {
+            let window = self.window;
+            map.retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
+        }
+        let entry = map.entry(Self::key(ip)).or_insert((now, 0));
+        if now.saturating_duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        entry.1
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+}
+
+impl Default for AuthThrottle {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_LIMIT, Self::DEFAULT_WINDOW)
+    }
+}
 
 /// Client names double as Basic-auth user names.
 pub fn validate_name(name: &str) -> Result<(), String> {
@@ -128,6 +331,80 @@ mod tests {
         assert!(validate_name("e-office_1").is_ok());
         assert!(validate_name("a:b").is_err());
         assert!(validate_name("").is_err());
+    }
+
+    #[test]
+    fn the_table_covers_every_capability_and_staff_never_sign() {
+        for c in Capability::ALL {
+            assert!(
+                AUTHORIZATION.iter().filter(|(x, _)| *x == c).count() == 1,
+                "{c:?} needs exactly one entry"
+            );
+        }
+        for role in [
+            ClientRole::Admin,
+            ClientRole::Operator,
+            ClientRole::Verifikator,
+        ] {
+            for unit in [false, true] {
+                assert!(!permits(role, unit, Capability::Sign), "{role} signs");
+                assert!(!permits(role, unit, Capability::Seal), "{role} seals");
+            }
+        }
+        assert!(permits(ClientRole::App, false, Capability::Sign));
+        assert!(!permits(
+            ClientRole::App,
+            false,
+            Capability::SubmitRegistration
+        ));
+        assert!(permits(
+            ClientRole::App,
+            true,
+            Capability::SubmitRegistration
+        ));
+        assert!(!permits(
+            ClientRole::App,
+            true,
+            Capability::DecideRegistration
+        ));
+        assert!(!permits(
+            ClientRole::Operator,
+            true,
+            Capability::DecideRegistration
+        ));
+        assert!(!permits(
+            ClientRole::Verifikator,
+            false,
+            Capability::SubmitRegistration
+        ));
+        for r in ClientRole::ALL {
+            assert_eq!(ClientRole::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(ClientRole::parse("seal"), None);
+    }
+
+    #[test]
+    fn the_throttle_cuts_an_address_off_for_the_rest_of_its_window() {
+        let t = AuthThrottle::new(3, std::time::Duration::from_secs(60));
+        let now = std::time::Instant::now();
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        for i in 1..=3 {
+            assert_eq!(t.blocked(a, now), None);
+            assert_eq!(t.record_failure(a, now), i);
+        }
+        assert_eq!(t.blocked(a, now), Some(std::time::Duration::from_secs(60)));
+        assert_eq!(t.blocked(b, now), None);
+        let later = now + std::time::Duration::from_secs(61);
+        assert_eq!(t.blocked(a, later), None);
+        assert_eq!(t.record_failure(a, later), 1);
+        // One IPv6 host, many addresses in its /64: one count.
+        let v6 = |s: &str| s.parse::<IpAddr>().unwrap();
+        t.record_failure(v6("2001:db8::1"), now);
+        t.record_failure(v6("2001:db8::2"), now);
+        t.record_failure(v6("2001:db8::ffff:3"), now);
+        assert!(t.blocked(v6("2001:db8::9"), now).is_some());
+        assert!(t.blocked(v6("2001:db8:0:1::9"), now).is_none());
     }
 
     #[test]

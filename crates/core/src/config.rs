@@ -142,6 +142,12 @@ pub struct ServerConfig {
     pub max_files_per_request: usize,
     /// Seconds between TSA timestamps of the audit chain head (0: never).
     pub audit_anchor_secs: u64,
+    /// Seconds a client has to send a request's headers; also how long an idle connection
+    /// stays open, and the longest pause within a request body.
+    pub header_timeout_secs: u64,
+    /// Seconds within which a whole request body must arrive (the largest allowed body on a
+    /// slow link still fits; signing time does not count).
+    pub body_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -154,6 +160,8 @@ impl Default for ServerConfig {
             sign_threads: 0,
             max_files_per_request: 2000,
             audit_anchor_secs: 300,
+            header_timeout_secs: 30,
+            body_timeout_secs: 600,
         }
     }
 }

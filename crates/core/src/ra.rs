@@ -530,7 +530,7 @@ pub trait RaStore: Send + Sync {
         events: &[AuditEvent],
     ) -> impl Future<Output = StoreResult<()>> + Send;
     fn ra_request(&self, id: &str) -> impl Future<Output = StoreResult<Option<RaRequest>>> + Send;
-    /// Requests, newest first, optionally only in one state and/or one unit.
+    /// Requests, newest first, optionally only in one state and/or filed by accounts of one unit.
     fn ra_requests(
         &self,
         state: Option<RequestState>,
@@ -597,7 +597,7 @@ pub trait RaStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct Staff {
     pub name: String,
-    pub role: String,
+    pub role: crate::clients::ClientRole,
     pub unit: Option<String>,
     pub person_nik: Option<String>,
 }
@@ -606,10 +606,18 @@ impl From<&ApiClientRecord> for Staff {
     fn from(c: &ApiClientRecord) -> Self {
         Self {
             name: c.name.clone(),
-            role: c.role.clone(),
+            role: c.role,
             unit: c.unit.clone(),
             person_nik: c.person_nik.clone(),
         }
+    }
+}
+
+impl Staff {
+    /// Whether this account holds `capability` (the one authorization table).
+    pub fn may(&self, capability: crate::clients::Capability) -> bool {
+        let has_unit = self.unit.as_deref().is_some_and(|u| !u.trim().is_empty());
+        crate::clients::permits(self.role, has_unit, capability)
     }
 }
 
@@ -859,7 +867,7 @@ impl<S: Store> Sahih<S> {
         staff: &Staff,
         input: SubmissionInput,
     ) -> Result<SubmissionOutcome, CoreError> {
-        if staff.role != "operator" {
+        if !staff.may(crate::clients::Capability::SubmitRegistration) {
             return Err(forbidden(
                 "Hanya operator OPD yang dapat mengajukan permohonan",
                 "Only an OPD operator can submit requests",
@@ -1144,23 +1152,38 @@ impl<S: Store> Sahih<S> {
         })
     }
 
-    /// A request, if the staff member may see it (operators: their own unit).
+    /// A request, if the staff member may see it (operators: those filed from their unit).
+    ///
+    /// The filing unit, not the request's target, decides (security finding 15): a mutasi to
+    /// another unit stays with the unit that filed it, where the official was on file, and the
+    /// receiving unit's operator does not read its evidence.
     pub async fn ra_request_for(&self, staff: &Staff, id: &str) -> Result<RaRequest, CoreError> {
         let request = self
             .store
             .ra_request(id)
             .await?
             .ok_or_else(|| CoreError::NotFound(format!("request {id}")))?;
-        if staff.role == "operator"
+        let filing_unit = if staff.role.unit_scoped() {
+            self.store
+                .api_client(&request.submitted_by)
+                .await?
+                .and_then(|c| c.unit)
+        } else {
+            None
+        };
+        if staff.role.unit_scoped()
             && !staff
                 .unit
                 .as_deref()
-                .is_some_and(|u| same_unit(u, &request.official.unit))
+                .zip(filing_unit.as_deref())
+                .is_some_and(|(mine, filed)| same_unit(mine, filed))
         {
             // Outside the operator's unit: as if it did not exist.
             return Err(CoreError::NotFound(format!("request {id}")));
         }
-        if !matches!(staff.role.as_str(), "operator" | "verifikator") {
+        if !staff.may(crate::clients::Capability::ReadRegistrations)
+            && !staff.may(crate::clients::Capability::SubmitRegistration)
+        {
             return Err(forbidden(
                 "Akun ini bukan petugas RA",
                 "This account is not RA staff",
@@ -1174,8 +1197,14 @@ impl<S: Store> Sahih<S> {
         staff: &Staff,
         state: Option<RequestState>,
     ) -> Result<Vec<RaRequest>, CoreError> {
-        let unit = match staff.role.as_str() {
-            "operator" => Some(
+        if !staff.may(crate::clients::Capability::ReadRegistrations) {
+            return Err(forbidden(
+                "Akun ini bukan petugas RA",
+                "This account is not RA staff",
+            ));
+        }
+        let unit = if staff.role.unit_scoped() {
+            Some(
                 staff
                     .unit
                     .clone()
@@ -1186,14 +1215,9 @@ impl<S: Store> Sahih<S> {
                             "This operator account is not bound to a unit",
                         )
                     })?,
-            ),
-            "verifikator" => None,
-            _ => {
-                return Err(forbidden(
-                    "Akun ini bukan petugas RA",
-                    "This account is not RA staff",
-                ));
-            }
+            )
+        } else {
+            None
         };
         Ok(self.store.ra_requests(state, unit.as_deref()).await?)
     }
@@ -1236,7 +1260,7 @@ impl<S: Store> Sahih<S> {
         uploads: Vec<EvidenceUpload>,
     ) -> Result<RaRequest, CoreError> {
         let request = self.ra_request_for(staff, request_id).await?;
-        if staff.role != "operator" {
+        if !staff.may(crate::clients::Capability::SubmitRegistration) {
             return Err(forbidden(
                 "Hanya operator OPD yang dapat melengkapi berkas",
                 "Only an OPD operator can add evidence",
@@ -1375,7 +1399,7 @@ impl<S: Store> Sahih<S> {
             Action::Reject
         };
         let refuse = |why_id: &str, why_en: &str| forbidden(why_id, why_en);
-        let outcome = if staff.role != "verifikator" {
+        let outcome = if !staff.may(crate::clients::Capability::DecideRegistration) {
             Err(refuse(
                 "Hanya verifikator yang dapat memutus permohonan",
                 "Only a verifikator can decide requests",
@@ -1594,7 +1618,7 @@ impl<S: Store> Sahih<S> {
         lang: Lang,
     ) -> Result<RaRequest, CoreError> {
         let request = self.ra_request_for(staff, request_id).await?;
-        if staff.role != "verifikator" {
+        if !staff.may(crate::clients::Capability::DecideRegistration) {
             return Err(forbidden(
                 "Hanya verifikator yang dapat mengirim ulang tautan aktivasi",
                 "Only a verifikator can send a new activation link",

@@ -301,26 +301,22 @@ impl<S: Store> Sahih<S> {
         name: &str,
         allow_ips: &[String],
         default_class: Option<&str>,
-        role: &str,
+        role: crate::clients::ClientRole,
         unit: Option<&str>,
         person_nik: Option<&str>,
     ) -> Result<String, CoreError> {
+        use crate::clients::ClientRole;
         crate::clients::validate_name(name).map_err(CoreError::InvalidArgument)?;
         for ip in allow_ips {
             crate::clients::Cidr::parse(ip).map_err(CoreError::InvalidArgument)?;
         }
-        if !matches!(role, "app" | "admin" | "operator" | "verifikator") {
-            return Err(CoreError::InvalidArgument(format!(
-                "unknown role {role} (app, admin, operator or verifikator)"
-            )));
-        }
         let unit = unit.map(str::trim).filter(|u| !u.is_empty());
-        if role == "operator" && unit.is_none() {
+        if role == ClientRole::Operator && unit.is_none() {
             return Err(CoreError::InvalidArgument(
                 "an operator account needs its unit (--unit)".into(),
             ));
         }
-        if role == "verifikator" && person_nik.is_none() {
+        if role == ClientRole::Verifikator && person_nik.is_none() {
             // Without it "nobody decides a request about themselves" could not be checked.
             return Err(CoreError::InvalidArgument(
                 "a verifikator account names the person using it (--person-nik NIK)".into(),
@@ -410,8 +406,41 @@ impl<S: Store> Sahih<S> {
             .map(|r| r.secret_sha256.clone())
             .unwrap_or_else(|| "0".repeat(64));
         let secret_ok = crate::clients::secret_matches(secret, &stored);
-        Ok(record
-            .filter(|r| secret_ok && !r.disabled && crate::clients::ip_allowed(&r.allow_ips, from)))
+        let refusal = match &record {
+            None => Some("unknown_client"),
+            Some(_) if !secret_ok => Some("wrong_secret"),
+            Some(r) if r.disabled => Some("disabled"),
+            Some(r) if !crate::clients::ip_allowed(&r.allow_ips, from) => {
+                Some("address_not_allowed")
+            }
+            Some(_) => None,
+        };
+        if let Some(reason) = refusal {
+            // Security finding 8: failed authentication left no trace. The name is the caller's
+            // text: kept only when it is a valid client name.
+            let actor = if crate::clients::validate_name(name).is_ok() {
+                name
+            } else {
+                "-"
+            };
+            let event = AuditEvent::new("client.auth_failed", actor, "denied")
+                .detail(format!("ip={from} reason={reason}"));
+            self.store.append_audit(&[event]).await?;
+            return Ok(None);
+        }
+        Ok(record)
+    }
+
+    /// Audits that `from` was cut off after too many failed authentications.
+    pub async fn audit_auth_throttled(
+        &self,
+        from: std::net::IpAddr,
+        failures: u32,
+    ) -> Result<(), CoreError> {
+        let event = AuditEvent::new("client.auth_throttled", "-", "denied")
+            .detail(format!("ip={from} failures={failures}"));
+        self.store.append_audit(&[event]).await?;
+        Ok(())
     }
 
     /// Loads a policy file (validated), replacing the current policy; audited.

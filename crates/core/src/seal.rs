@@ -261,7 +261,7 @@ impl<S: Store + SealStore> Sahih<S> {
         unit: &str,
         email: &str,
     ) -> Result<String, CoreError> {
-        if staff.role != "verifikator" {
+        if !staff.may(crate::clients::Capability::DecideSeal) {
             return Err(forbidden(
                 "Hanya verifikator yang dapat mengajukan segel elektronik",
                 "Only a verifikator can request an electronic seal",
@@ -301,7 +301,7 @@ impl<S: Store + SealStore> Sahih<S> {
         staff: &Staff,
         id_subscriber: &str,
     ) -> Result<(String, Certificate), CoreError> {
-        if staff.role != "verifikator" {
+        if !staff.may(crate::clients::Capability::DecideSeal) {
             return Err(forbidden(
                 "Hanya verifikator yang dapat menerbitkan segel elektronik",
                 "Only a verifikator can issue an electronic seal",

@@ -172,9 +172,8 @@ pub struct ApiClientRecord {
     /// Document class for requests that name none (ECS requests never do).
     pub default_class: Option<String>,
     pub disabled: bool,
-    /// "app" (sign, verify), "admin" (also audit and client listing through /api/v1),
-    /// "operator" (submits RA requests for `unit`) or "verifikator" (decides them).
-    pub role: String,
+    /// What the client may do: see `clients::permits`.
+    pub role: crate::clients::ClientRole,
     /// The unit an operator submits for.
     pub unit: Option<String>,
     /// The NIK of the person using a staff account (nobody decides their own request).
@@ -227,7 +226,7 @@ pub struct NewApiClient<'a> {
     pub secret_sha256: &'a str,
     pub allow_ips: &'a [String],
     pub default_class: Option<&'a str>,
-    pub role: &'a str,
+    pub role: crate::clients::ClientRole,
     pub unit: Option<&'a str>,
     pub person_nik: Option<&'a str>,
 }

@@ -57,6 +57,19 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
     let Some((user, pass)) = basic_credentials(&req) else {
         return unauthorized(req.headers());
     };
+    let now = std::time::Instant::now();
+    if let Some(wait) = state.auth_throttle.blocked(from, now) {
+        let mut r = EcsError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            code::TOO_MANY_REQUESTS,
+            "Terlalu banyak kegagalan autentikasi dari alamat ini; coba lagi nanti",
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     match state.sahih.authenticate_client(&user, &pass, from).await {
         Ok(Some(client)) => {
             let name = client.name.clone();
@@ -65,7 +78,15 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
             r.extensions_mut().insert(ClientName(name));
             r
         }
-        Ok(None) => unauthorized(req.headers()),
+        Ok(None) => {
+            let failures = state.auth_throttle.record_failure(from, now);
+            if failures == state.auth_throttle.limit()
+                && let Err(e) = state.sahih.audit_auth_throttled(from, failures).await
+            {
+                return EcsError::from_core(&e).into_response();
+            }
+            unauthorized(req.headers())
+        }
         Err(e) => EcsError::from_core(&e).into_response(),
     }
 }

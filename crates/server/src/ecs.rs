@@ -6,6 +6,7 @@
 //! results and errors to ECS bodies. Must not know: how signing, policy or audit work (that is
 //! `sahih-core`).
 
+use crate::b64json::{FileSpan, JsonWithFiles};
 use crate::{AppState, Shared};
 use axum::Json;
 use axum::body::Bytes;
@@ -49,6 +50,8 @@ pub mod code {
     pub const FILE_NOT_AVAILABLE: u32 = 4044;
     pub const TOO_LARGE: u32 = 4131;
     pub const UNAUTHORIZED: u32 = 4011;
+    /// Too many failed authentications from one address.
+    pub const TOO_MANY_REQUESTS: u32 = 4291;
     pub const FORBIDDEN: u32 = 4033;
     pub const INTERNAL: u32 = 5000;
     /// Gateway mode: the upstream ECS could not be reached or refused the gateway (Sahih).
@@ -926,8 +929,9 @@ pub struct V2SignRequest {
     otp: Option<String>,
     #[serde(rename = "signatureProperties", default)]
     signature_properties: Vec<V2Properties>,
+    /// Where each base64 file lies in the body (decoded in place: see `b64json`).
     #[serde(default)]
-    file: Vec<String>,
+    file: Vec<FileSpan>,
     /// Sahih extension: the document class (else the API client's default class).
     #[serde(
         rename = "kelasDokumen",
@@ -979,13 +983,18 @@ impl V2Properties {
 pub async fn v2_sign(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
-    body: Result<Json<V2SignRequest>, JsonRejection>,
+    mut body: JsonWithFiles<V2SignRequest>,
 ) -> Result<Response, EcsError> {
     let started = std::time::Instant::now();
-    let Json(req) = body.map_err(json_rejection)?;
-    let who = signer_ref(req.nik, req.email)?;
-    let otp = req.totp.or(req.otp).filter(|t| !t.trim().is_empty());
-    let passphrase = match (req.passphrase, &otp) {
+    let spans = std::mem::take(&mut body.value.file);
+    let req = &mut body.value;
+    let who = signer_ref(req.nik.take(), req.email.take())?;
+    let otp = req
+        .totp
+        .take()
+        .or(req.otp.take())
+        .filter(|t| !t.trim().is_empty());
+    let passphrase = match (req.passphrase.take(), &otp) {
         (Some(p), _) if !p.is_empty() => p,
         (_, Some(_)) => {
             // Keys are sealed under the official's passphrase, so a one-time code alone cannot
@@ -998,7 +1007,8 @@ pub async fn v2_sign(
         _ => return Err(EcsError::required("Passphrase")),
     };
     let passphrase = zeroize::Zeroizing::new(passphrase);
-    let documents = v2_documents(&state, &req.file, &req.signature_properties)?;
+    let (req, files) = v2_files(&state, body, &spans)?;
+    let documents = v2_documents(&state, files, &req.signature_properties)?;
     let items = sign_flow(
         &state,
         &client,
@@ -1015,22 +1025,31 @@ pub async fn v2_sign(
     Ok(v2_signed_response(started, &items))
 }
 
-/// The documents of a v2 request (sign or seal): base64 files with one `signatureProperties`
-/// entry for all or one per file; specimen images decoded once per entry.
-pub(crate) fn v2_documents(
+/// The base64 `file` entries of a v2 request (sign or seal), counted, then decoded in place.
+pub(crate) fn v2_files<T>(
     state: &AppState,
-    file: &[String],
-    props: &[V2Properties],
-) -> Result<Vec<BatchDocument>, EcsError> {
-    if file.is_empty() {
+    body: JsonWithFiles<T>,
+    spans: &[FileSpan],
+) -> Result<(T, Vec<Vec<u8>>), EcsError> {
+    if spans.is_empty() {
         return Err(EcsError::required("file"));
     }
     let max = state.sahih.config.server.max_files_per_request.max(1);
-    if file.len() > max {
+    if spans.len() > max {
         return Err(EcsError::invalid(format!(
             "terlalu banyak berkas dalam satu permintaan (maksimal {max})"
         )));
     }
+    body.take_files(spans, "file")
+}
+
+/// The documents of a v2 request (sign or seal): decoded files with one `signatureProperties`
+/// entry for all or one per file; specimen images decoded once per entry.
+pub(crate) fn v2_documents(
+    state: &AppState,
+    file: Vec<Vec<u8>>,
+    props: &[V2Properties],
+) -> Result<Vec<BatchDocument>, EcsError> {
     if props.len() > 1 && props.len() != file.len() {
         return Err(EcsError::invalid(
             "signatureProperties harus berisi 1 entri atau satu entri per berkas",
@@ -1049,7 +1068,7 @@ pub(crate) fn v2_documents(
         });
     }
     let mut documents = Vec::with_capacity(file.len());
-    for (i, f) in file.iter().enumerate() {
+    for (i, bytes) in file.into_iter().enumerate() {
         let (p, image) = match props.len() {
             0 => (&default_props, None),
             1 => (
@@ -1067,7 +1086,7 @@ pub(crate) fn v2_documents(
             ));
         }
         documents.push(BatchDocument {
-            bytes: decode_b64(&format!("file[{i}]"), f)?,
+            bytes,
             options: p.stamp(image)?.options(state)?,
             file_name: None,
         });

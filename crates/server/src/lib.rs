@@ -22,11 +22,14 @@ use sahih_store::blob::AnyBlobStore;
 use std::sync::Arc;
 
 pub mod auth;
+pub mod authz;
+pub mod b64json;
 pub mod client;
 pub mod csrf;
 pub mod ecs;
 pub mod gateway;
 pub mod headers;
+pub mod listen;
 pub mod native;
 pub mod obs;
 pub mod pages;
@@ -44,6 +47,8 @@ pub struct AppState {
     pub log_requests: bool,
     /// Gateway mode: the upstream ECS for officials enrolled upstream.
     pub upstream: Option<Arc<upstream::UpstreamEcs>>,
+    /// Failed API authentications per source address.
+    pub auth_throttle: sahih_core::clients::AuthThrottle,
 }
 
 /// Where the gateway's password to the upstream comes from (never the config file).
@@ -69,6 +74,7 @@ impl AppState {
             metrics: obs::Metrics::default(),
             log_requests: true,
             upstream,
+            auth_throttle: sahih_core::clients::AuthThrottle::default(),
         }
     }
 }
@@ -146,6 +152,8 @@ pub fn router(state: Shared) -> Router {
         )
         .merge(staff_json)
         .layer(DefaultBodyLimit::max(api_limit))
+        // Inside authentication: the client is known, its role decides.
+        .route_layer(axum::middleware::from_fn(authz::authorize))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             auth::require_client,
@@ -331,13 +339,14 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             }
         }
     }
+    let server = &state.sahih.config.server;
+    let timeouts = listen::Timeouts {
+        header: std::time::Duration::from_secs(server.header_timeout_secs.max(1)),
+        body: std::time::Duration::from_secs(server.body_timeout_secs.max(1)),
+        body_idle: std::time::Duration::from_secs(server.header_timeout_secs.max(1)),
+    };
     let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    listen::serve_connections(listener, app, timeouts, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -177,6 +177,11 @@ pub async fn middleware(
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
+    // The TCP peer (behind a reverse proxy: the proxy), so failed logins can be traced.
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
     let mut response = next.run(req).await;
@@ -207,6 +212,7 @@ pub async fn middleware(
         "status": status,
         "ms": (elapsed * 1000.0 * 10.0).round() / 10.0,
         "client": client,
+        "peer": peer,
         "error_code": code,
         "internal_error": internal,
     });

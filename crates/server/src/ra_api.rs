@@ -489,13 +489,7 @@ pub async fn lifecycle(
     Path((nik, action)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Response, EcsError> {
-    if client.role != "verifikator" {
-        return Err(EcsError::new(
-            StatusCode::FORBIDDEN,
-            code::FORBIDDEN,
-            "Hanya verifikator yang dapat mengubah status sertifikat",
-        ));
-    }
+    // The role was checked by `authz` (ChangeCertificate).
     if client.person_nik.as_deref() == Some(nik.as_str()) {
         return Err(EcsError::new(
             StatusCode::FORBIDDEN,
@@ -922,11 +916,7 @@ async fn register_upstream(
     body: Value,
 ) -> Result<Response, EcsError> {
     let forbidden = |m: &str| EcsError::new(StatusCode::FORBIDDEN, code::FORBIDDEN, m.to_string());
-    if client.role != "operator" {
-        return Err(forbidden(
-            "Hanya operator OPD yang dapat mendaftarkan pengguna",
-        ));
-    }
+    // The role was checked by `authz` (SubmitRegistration); the unit here.
     if !client
         .unit
         .as_deref()
@@ -978,13 +968,7 @@ pub async fn gateway_enroll(
     axum::Extension(client): axum::Extension<ApiClientRecord>,
     body: Result<Json<OfficialInput>, JsonRejection>,
 ) -> Result<Response, EcsError> {
-    if client.role != "verifikator" {
-        return Err(EcsError::new(
-            StatusCode::FORBIDDEN,
-            code::FORBIDDEN,
-            "Hanya verifikator yang dapat mendaftarkan pengguna layanan TTE induk",
-        ));
-    }
+    // The role was checked by `authz` (EnrollUpstream).
     if state.sahih.config.gateway.url.trim().is_empty() {
         return Err(EcsError::invalid(
             "Mode gateway belum dikonfigurasi ([gateway] url)".to_string(),

@@ -11,7 +11,7 @@
 
 use crate::Shared;
 use crate::ecs::{
-    EcsError, V2Properties, code, json_rejection, num, v2_documents, v2_signed_response,
+    EcsError, V2Properties, code, json_rejection, num, v2_documents, v2_files, v2_signed_response,
 };
 use crate::native::ErrorBody;
 use crate::native::rfc3339;
@@ -342,8 +342,9 @@ pub struct SealPdfRequest {
     totp: Option<String>,
     #[serde(rename = "signatureProperties", default)]
     signature_properties: Vec<V2Properties>,
+    /// Where each base64 file lies in the body (decoded in place: see `b64json`).
     #[serde(default)]
-    file: Vec<String>,
+    file: Vec<crate::b64json::FileSpan>,
     /// Sahih extension: the document class (else the API client's default class).
     #[serde(
         rename = "kelasDokumen",
@@ -357,13 +358,14 @@ pub struct SealPdfRequest {
 pub async fn ecs_seal_pdf(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
-    body: Result<Json<SealPdfRequest>, JsonRejection>,
+    mut body: crate::b64json::JsonWithFiles<SealPdfRequest>,
 ) -> Result<Response, EcsError> {
     let started = std::time::Instant::now();
-    let Json(req) = body.map_err(json_rejection)?;
-    let id = id_subscriber(req.id_subscriber)?;
-    let batch = zeroize::Zeroizing::new(totp(req.totp)?);
-    let documents = v2_documents(&state, &req.file, &req.signature_properties)?;
+    let spans = std::mem::take(&mut body.value.file);
+    let id = id_subscriber(body.value.id_subscriber.take())?;
+    let batch = zeroize::Zeroizing::new(totp(body.value.totp.take())?);
+    let (req, files) = v2_files(&state, body, &spans)?;
+    let documents = v2_documents(&state, files, &req.signature_properties)?;
     let items = seal_flow(
         &state,
         &client,
@@ -427,14 +429,7 @@ pub async fn issue(
     axum::Extension(client): axum::Extension<ApiClientRecord>,
     body: Result<Json<SealIssueRequest>, JsonRejection>,
 ) -> Result<Response, EcsError> {
-    // The role first: a body from someone who may not request is not worth parsing.
-    if client.role != "verifikator" {
-        return Err(EcsError::new(
-            StatusCode::FORBIDDEN,
-            code::FORBIDDEN,
-            "Hanya verifikator yang dapat mengajukan segel elektronik",
-        ));
-    }
+    // The role was checked by `authz` (DecideSeal) before the body was read.
     let Json(req) = body.map_err(json_rejection)?;
     let id = state
         .sahih
@@ -501,17 +496,8 @@ pub struct SealInfo {
     path = "/api/v1/seals",
     responses((status = 200, body = [SealInfo]), (status = 403, body = ErrorBody))
 )]
-pub async fn list(
-    State(state): State<Shared>,
-    axum::Extension(client): axum::Extension<ApiClientRecord>,
-) -> Result<Response, EcsError> {
-    if !matches!(client.role.as_str(), "verifikator" | "admin") {
-        return Err(EcsError::new(
-            StatusCode::FORBIDDEN,
-            code::FORBIDDEN,
-            "Hanya verifikator atau klien admin yang dapat melihat daftar segel",
-        ));
-    }
+pub async fn list(State(state): State<Shared>) -> Result<Response, EcsError> {
+    // The role was checked by `authz` (ListSeals).
     let seals = state
         .sahih
         .seals()

@@ -11,6 +11,7 @@ mod ra;
 mod seal;
 
 use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_micros};
+use sahih_core::clients::ClientRole;
 use sahih_core::policy::{DocClass, Rule};
 use sahih_core::store::{
     ApiClientRecord, CaRecord, CertStatus, CertificateRecord, DownloadRecord, LockState,
@@ -865,7 +866,7 @@ impl Store for SqlStore {
         .bind(c.allow_ips.join(","))
         .bind(c.default_class)
         .bind(ts(OffsetDateTime::now_utc()))
-        .bind(c.role)
+        .bind(c.role.as_str())
         .bind(c.unit)
         .bind(c.person_nik)
         .fetch_one(&mut *tx)
@@ -1391,7 +1392,11 @@ fn client_from_row(r: &AnyRow) -> StoreResult<ApiClientRecord> {
             .collect(),
         default_class: r.try_get("default_class").map_err(db)?,
         disabled: r.try_get::<i64, _>("disabled").map_err(db)? != 0,
-        role: r.try_get("role").map_err(db)?,
+        role: {
+            let role: String = r.try_get("role").map_err(db)?;
+            ClientRole::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown client role {role:?}")))?
+        },
         unit: r.try_get("unit").map_err(db)?,
         person_nik: r.try_get("person_nik").map_err(db)?,
         created_at: from_ts(r.try_get("created_at").map_err(db)?)?,

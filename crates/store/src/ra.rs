@@ -216,7 +216,9 @@ impl RaStore for SqlStore {
     ) -> StoreResult<Vec<RaRequest>> {
         let rows = sqlx::query(
             "SELECT * FROM ra_requests
-             WHERE ($1 = '' OR state = $1) AND ($2 = '' OR lower(trim(unit)) = lower(trim($2)))
+             WHERE ($1 = '' OR state = $1)
+               AND ($2 = '' OR submitted_by IN
+                    (SELECT name FROM api_clients WHERE lower(trim(unit)) = lower(trim($2))))
              ORDER BY submitted_at DESC, id LIMIT 1000",
         )
         .bind(state.map(|s| s.as_str()).unwrap_or(""))

@@ -4,6 +4,7 @@
 //! server or a throwaway one); without it the PostgreSQL half is skipped with a loud line.
 
 use sahih_core::audit::{AuditEvent, verify_chain};
+use sahih_core::clients::ClientRole;
 use sahih_core::policy::Policy;
 use sahih_core::store::{
     DownloadRecord, LockState, NewOfficial, SignedDocumentRecord, SigningRecord, Store,
@@ -258,7 +259,7 @@ async fn policy_and_clients(db: &TestDb) {
         secret_sha256: &secret,
         allow_ips: &allow,
         default_class: Some("surat-dinas"),
-        role: "app",
+        role: ClientRole::App,
         unit: None,
         person_nik: None,
     };
@@ -266,7 +267,7 @@ async fn policy_and_clients(db: &TestDb) {
     assert!(matches!(
         b.insert_api_client(
             &sahih_core::store::NewApiClient {
-                role: "admin",
+                role: ClientRole::Admin,
                 ..client.clone()
             },
             &ev
@@ -276,7 +277,7 @@ async fn policy_and_clients(db: &TestDb) {
     ));
     let c = b.api_client("eoffice").await.unwrap().unwrap();
     assert_eq!(c.allow_ips, vec!["10.0.0.0/8".to_string()]);
-    assert_eq!(c.role, "app");
+    assert_eq!(c.role, ClientRole::App);
     assert!(!c.disabled);
     assert!(
         a.set_api_client_disabled("eoffice", true, &ev)
