@@ -356,6 +356,26 @@ def test_concurrent_wrong_passphrases_never_exceed_the_limit(dep, letter):
     assert ecs_error(r)[0] == 2032, r.body[:300]
 
 
+def test_concurrent_right_passphrases_all_sign(dep, letter):
+    """The reservation above counts attempts in flight; an app that signs many documents for
+    one official at once must still get every one signed (it used to get some refused as
+    locked, 2032, whenever more than five were in flight)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    official = dep.sahih.enroll(passphrase="Passphrase-Benar-Bersamaan-2026")
+    barrier = threading.Barrier(16)
+
+    def sign(i):
+        barrier.wait()
+        return http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
+                    json_body={"nik": official.nik, "passphrase": "Passphrase-Benar-Bersamaan-2026",
+                               "file": [b64(letter)]}).status
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(sign, range(16)))
+    assert statuses == [200] * 16, statuses
+
+
 # -- policy ------------------------------------------------------------------------------------
 
 def test_policy_forbidden_class_refused_with_rule_allowed_class_signed(dep, letter):

@@ -335,6 +335,26 @@ def test_wrong_codes_lock_the_seal(dep, files):
     batch_code(dep, other, activation_code(dep, other), 1)
 
 
+def test_concurrent_wrong_seal_codes_never_exceed_the_limit(dep):
+    """Security finding 3, for seal codes: the lock was checked, the code compared, and the
+    failure counted afterwards, so concurrent guesses could exceed the limit. Each attempt is
+    now reserved first: of 48 concurrent wrong codes at most 4 are answered "wrong" (2033)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    sid = issue_seal(dep, name="Segel Serentak")
+    barrier = threading.Barrier(48)
+
+    def guess(i):
+        barrier.wait()
+        return code_of(post(dep, "/api/v2/seal/get/totp",
+                            {"idSubscriber": sid, "data": 1, "totp": f"TEBAK{i:07d}"}))
+
+    with ThreadPoolExecutor(48) as pool:
+        codes = list(pool.map(guess, range(48)))
+    assert set(codes) <= {2032, 2033}, codes
+    assert codes.count(2033) <= 4, f"{codes.count(2033)} wrong codes were checked: {codes}"
+
+
 def test_revoking_the_activation_retires_every_code(dep, files):
     sid = issue_seal(dep, name="Segel Cabut Aktivasi")
     first = activation_code(dep, sid)

@@ -51,22 +51,32 @@ impl<S: Store> Sahih<S> {
         Ok(())
     }
 
-    /// The local lockout in front of a forwarded request.
-    pub async fn check_local_lock(&self, official: &OfficialRecord) -> Result<(), CoreError> {
-        if let LockState::Locked { until } = self
-            .store
-            .lock_state(official.id, OffsetDateTime::now_utc())
-            .await?
+    /// The local lockout in front of a forwarded request: reserves an attempt before the
+    /// passphrase leaves for the upstream (settled by [`Self::record_upstream`], or released by
+    /// [`Self::release_local_attempt`]), so concurrent guesses never exceed the limit.
+    pub async fn reserve_local_attempt(&self, official: &OfficialRecord) -> Result<(), CoreError> {
+        match self
+            .reserve_attempt(official.id, OffsetDateTime::now_utc())
+            .await
         {
-            self.store
-                .append_audit(&[
-                    AuditEvent::new("passphrase.lockout", &actor(official), "refused")
-                        .detail(format!("until={until} upstream=true")),
-                ])
-                .await?;
-            return Err(CoreError::Locked { until });
+            Err(CoreError::Locked { until }) => {
+                self.store
+                    .append_audit(&[AuditEvent::new(
+                        "passphrase.lockout",
+                        &actor(official),
+                        "refused",
+                    )
+                    .detail(format!("until={until} upstream=true"))])
+                    .await?;
+                Err(CoreError::Locked { until })
+            }
+            other => other,
         }
-        Ok(())
+    }
+
+    /// Gives back a reserved attempt whose passphrase was never checked upstream.
+    pub async fn release_local_attempt(&self, official: &OfficialRecord) -> Result<(), CoreError> {
+        Ok(self.store.release_attempt(official.id).await?)
     }
 
     /// Records the outcome of a forwarded signing request: signatures are audited with the
@@ -97,7 +107,7 @@ impl<S: Store> Sahih<S> {
                 Ok(())
             }
             UpstreamOutcome::WrongPassphrase => {
-                let (state, max) = self.record_wrong_secret(official.id, now).await?;
+                let (state, max) = self.confirm_wrong_secret(official.id, now).await?;
                 let (action, err) = match state {
                     LockState::Locked { until } => {
                         ("passphrase.lockout", CoreError::Locked { until })
@@ -117,6 +127,8 @@ impl<S: Store> Sahih<S> {
                 Err(err)
             }
             UpstreamOutcome::Failed => {
+                // The upstream never judged the passphrase: the attempt does not count.
+                self.store.release_attempt(official.id).await?;
                 self.store
                     .append_audit(
                         &[AuditEvent::new("sign.upstream", &actor(official), "failed")

@@ -472,19 +472,7 @@ impl<S: Store + SealStore> Sahih<S> {
         }
     }
 
-    /// Refuses while the seal is locked after too many wrong codes.
-    async fn check_seal_lock(
-        &self,
-        seal: &OfficialRecord,
-        now: OffsetDateTime,
-    ) -> Result<(), CoreError> {
-        if let LockState::Locked { until } = self.store.lock_state(seal.id, now).await? {
-            return Err(CoreError::Locked { until });
-        }
-        Ok(())
-    }
-
-    /// Counts a wrong code towards the lockout, audits it (without the code) and returns the
+    /// Settles a reserved attempt as a wrong code, audits it (without the code) and returns the
     /// error to answer.
     async fn wrong_seal_code(
         &self,
@@ -493,7 +481,7 @@ impl<S: Store + SealStore> Sahih<S> {
         client: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<CoreError, CoreError> {
-        let (state, max) = self.record_wrong_secret(seal.id, now).await?;
+        let (state, max) = self.confirm_wrong_secret(seal.id, now).await?;
         let (action, detail, err) = match state {
             LockState::Locked { until } => (
                 "seal.lockout",
@@ -525,7 +513,9 @@ impl<S: Store + SealStore> Sahih<S> {
         client: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<OffsetDateTime, CoreError> {
-        self.check_seal_lock(seal, now).await?;
+        // Counted before the check, as passphrases are (security finding 3): concurrent
+        // guesses can never be checked more often than the lockout allows.
+        self.reserve_attempt(seal.id, now).await?;
         let hash = code_hash(
             &self.data.master_key()?,
             seal.id,
@@ -690,12 +680,12 @@ impl<S: Store + SealStore> Sahih<S> {
         let now = OffsetDateTime::now_utc();
         let seal = self.seal(id_subscriber).await?;
         let record = self.usable_seal_certificate(&seal, client, now).await?;
-        self.check_seal_lock(&seal, now).await?;
         if !(1..=MAX_BATCH_DOCUMENTS).contains(&count) {
             return Err(CoreError::InvalidArgument(format!(
                 "a batch covers 1 to {MAX_BATCH_DOCUMENTS} documents"
             )));
         }
+        self.reserve_attempt(seal.id, now).await?;
         let hash = code_hash(
             &self.data.master_key()?,
             seal.id,

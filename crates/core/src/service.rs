@@ -532,20 +532,6 @@ impl<S: Store> Sahih<S> {
         Ok((state, max))
     }
 
-    /// Counts a wrong secret after the check (seal codes, gateway forwarding).
-    pub(crate) async fn record_wrong_secret(
-        &self,
-        official_id: i64,
-        now: OffsetDateTime,
-    ) -> Result<(LockState, i64), CoreError> {
-        let (max, lock_for) = self.lockout_policy();
-        let state = self
-            .store
-            .record_failure(official_id, now, max, lock_for)
-            .await?;
-        Ok((state, max))
-    }
-
     /// Attempts allowed before a lock, and how long the lock lasts.
     fn lockout_policy(&self) -> (i64, time::Duration) {
         (

@@ -317,14 +317,6 @@ pub trait Store: Send + Sync + crate::ra::RaStore {
         official_id: i64,
         now: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<LockState>> + Send;
-    /// Records a wrong passphrase atomically; locks for `lock_for` after `max_failures`.
-    fn record_failure(
-        &self,
-        official_id: i64,
-        now: OffsetDateTime,
-        max_failures: i64,
-        lock_for: time::Duration,
-    ) -> impl Future<Output = StoreResult<LockState>> + Send;
     fn reset_failures(&self, official_id: i64) -> impl Future<Output = StoreResult<()>> + Send;
     /// Reserves one attempt before the expensive check, in one statement: granted (Some, the
     /// attempts now counted) only while the key is not locked and fewer than `max_failures`

@@ -95,7 +95,7 @@ pub async fn sign_upstream(
         return Err(e);
     };
     sahih
-        .check_local_lock(official)
+        .reserve_local_attempt(official)
         .await
         .map_err(|e| EcsError::from_core(&e).context(ctx))?;
     let props: Vec<Value> = documents.iter().map(properties).collect();
@@ -107,8 +107,13 @@ pub async fn sign_upstream(
         let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
         up.sign(&signer, &secret, &Value::Array(props), &refs)
     })
-    .await
-    .map_err(|_| EcsError::from_core(&CoreError::Service("upstream task failed".into())))?;
+    .await;
+    let Ok(answer) = answer else {
+        let _ = sahih.release_local_attempt(official).await;
+        return Err(EcsError::from_core(&CoreError::Service(
+            "upstream task failed".into(),
+        )));
+    };
     let detail = format!("upstream={}", upstream.url());
     match answer {
         Ok(signed) => {

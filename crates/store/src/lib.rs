@@ -591,28 +591,6 @@ impl Store for SqlStore {
         }
     }
 
-    async fn record_failure(
-        &self,
-        official_id: i64,
-        now: OffsetDateTime,
-        max_failures: i64,
-        lock_for: time::Duration,
-    ) -> StoreResult<LockState> {
-        // One statement, so concurrent attempts from several processes count exactly.
-        self.count_failure(
-            "UPDATE officials SET
-                locked_until    = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END,
-                failed_attempts = CASE WHEN failed_attempts + 1 >= $1 THEN 0 ELSE failed_attempts + 1 END
-             WHERE id = $3
-             RETURNING failed_attempts, locked_until",
-            official_id,
-            now,
-            max_failures,
-            lock_for,
-        )
-        .await
-    }
-
     async fn reset_failures(&self, official_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE officials SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
             .bind(official_id)
