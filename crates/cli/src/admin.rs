@@ -266,14 +266,24 @@ pub async fn audit(data: &Path, command: AuditCommand, lang: Lang) -> Result<(),
                         ),
                     })
                     .unwrap_or_default();
+                let tail = check.entries as i64 - check.last_anchor.map(|(s, _)| s).unwrap_or(0);
+                let pending = match (tail, lang) {
+                    (0, _) => String::new(),
+                    (n, Lang::Id) => {
+                        format!("; {n} entri terbaru belum dijangkarkan (masih dalam tenggat)")
+                    }
+                    (n, Lang::En) => {
+                        format!("; {n} newest entries not anchored yet (within the grace period)")
+                    }
+                };
                 match lang {
                     Lang::Id => println!(
-                        "Log audit utuh: {} entri, {} cap waktu{anchor}.",
-                        check.entries, check.anchors
+                        "Log audit utuh: {} entri, {} cap waktu TSA instansi ini{anchor}; {} jangkar cocok dengan berkas saksi{pending}.",
+                        check.entries, check.anchors, check.witnessed
                     ),
                     Lang::En => println!(
-                        "Audit log intact: {} entries, {} timestamps{anchor}.",
-                        check.entries, check.anchors
+                        "Audit log intact: {} entries, {} timestamps from this institution's TSA{anchor}; {} anchors match the witness file{pending}.",
+                        check.entries, check.anchors, check.witnessed
                     ),
                 }
                 Ok(())

@@ -117,13 +117,27 @@ pub enum ChainFault {
     HeadMismatch { head_seq: i64, last_seq: i64 },
     /// A TSA anchor covers a hash the chain no longer has at that position.
     AnchorMismatch { seq: i64 },
+    /// The anchor's token is well formed but not from this institution's TSA (another TSA, or
+    /// one an attacker made).
+    ForeignAnchor { seq: i64 },
+    /// Entries from `seq` on are older than the anchoring interval plus its grace, yet no TSA
+    /// anchor covers them: they could have been rewritten with the rest of the tail.
+    Unanchored { seq: i64 },
+    /// The witness file outside the database recorded an anchor of entry `seq` that the
+    /// database no longer has (anchors deleted, chain truncated or rewritten).
+    WitnessMismatch { seq: i64 },
 }
 
 impl ChainFault {
     pub fn first_bad_seq(&self) -> i64 {
         match self {
             Self::Gap { expected_seq, .. } => *expected_seq,
-            Self::BrokenLink { seq } | Self::Edited { seq } | Self::AnchorMismatch { seq } => *seq,
+            Self::BrokenLink { seq }
+            | Self::Edited { seq }
+            | Self::AnchorMismatch { seq }
+            | Self::ForeignAnchor { seq }
+            | Self::Unanchored { seq }
+            | Self::WitnessMismatch { seq } => *seq,
             Self::HeadMismatch { last_seq, head_seq } => (*last_seq).min(*head_seq) + 1,
         }
     }
@@ -166,6 +180,24 @@ impl ChainFault {
             (Self::AnchorMismatch { seq }, En) => {
                 format!("the TSA timestamp for entry #{seq} does not match the log")
             }
+            (Self::ForeignAnchor { seq }, Id) => format!(
+                "cap waktu untuk entri #{seq} bukan dari TSA instansi ini (TSA lain atau buatan)"
+            ),
+            (Self::ForeignAnchor { seq }, En) => format!(
+                "the timestamp for entry #{seq} is not from this institution's TSA (another or a made-up TSA)"
+            ),
+            (Self::Unanchored { seq }, Id) => format!(
+                "entri #{seq} dan sesudahnya sudah lama tetapi belum dikunci cap waktu TSA (jangkar dihapus, atau `sahih serve`/`sahih audit anchor` tidak berjalan)"
+            ),
+            (Self::Unanchored { seq }, En) => format!(
+                "entry #{seq} and later are old but not pinned by a TSA timestamp (anchors deleted, or neither `sahih serve` nor `sahih audit anchor` ran)"
+            ),
+            (Self::WitnessMismatch { seq }, Id) => format!(
+                "berkas saksi mencatat jangkar entri #{seq} yang tidak ada lagi di basis data (jangkar dihapus, log dipotong atau ditulis ulang)"
+            ),
+            (Self::WitnessMismatch { seq }, En) => format!(
+                "the witness file recorded an anchor of entry #{seq} that the database no longer has (anchors deleted, log truncated or rewritten)"
+            ),
         }
     }
 }
@@ -211,6 +243,72 @@ pub fn verify_chain(
     Ok(entries.len())
 }
 
+/// One line of the witness file: an anchor as it was made (`seq hash gen_time`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessLine {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl WitnessLine {
+    pub fn render(seq: i64, hash: &str, at: OffsetDateTime) -> String {
+        format!("{seq} {hash} {}\n", at.unix_timestamp())
+    }
+
+    /// Lines that do not parse are ignored (a torn last line after a crash).
+    pub fn parse_all(text: &str) -> Vec<WitnessLine> {
+        text.lines()
+            .filter_map(|l| {
+                let mut parts = l.split_whitespace();
+                let seq = parts.next()?.parse::<i64>().ok()?;
+                let hash = parts.next()?;
+                (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| {
+                    WitnessLine {
+                        seq,
+                        hash: hash.to_string(),
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+/// Checks the witness against the chain and its anchors: every witnessed anchor must still be
+/// there, over the same hash, and the entry at its position must still have that hash.
+pub fn check_witness(
+    entries: &[AuditEntry],
+    anchors: &[AuditAnchor],
+    witness: &[WitnessLine],
+) -> Result<(), ChainFault> {
+    for w in witness {
+        let entry_ok = w.seq >= 1
+            && entries
+                .get((w.seq - 1) as usize)
+                .is_some_and(|e| e.hash == w.hash);
+        let anchor_ok = anchors.iter().any(|a| a.seq == w.seq && a.hash == w.hash);
+        if !entry_ok || !anchor_ok {
+            return Err(ChainFault::WitnessMismatch { seq: w.seq });
+        }
+    }
+    Ok(())
+}
+
+/// The first entry that should be anchored but is not: after the newest anchor, older than
+/// `deadline_micros`.
+pub fn check_coverage(
+    entries: &[AuditEntry],
+    anchored_up_to: i64,
+    deadline_micros: i64,
+) -> Result<(), ChainFault> {
+    match entries
+        .iter()
+        .find(|e| e.seq > anchored_up_to && e.at_micros < deadline_micros)
+    {
+        Some(e) => Err(ChainFault::Unanchored { seq: e.seq }),
+        None => Ok(()),
+    }
+}
+
 pub fn now_micros() -> i64 {
     let now = OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1000) as i64
@@ -241,6 +339,55 @@ mod tests {
 
     fn head(c: &[AuditEntry]) -> Option<(i64, String)> {
         c.last().map(|e| (e.seq, e.hash.clone()))
+    }
+
+    #[test]
+    fn the_witness_names_a_dropped_anchor_or_a_truncated_tail() {
+        let c = chain(6);
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let anchor = |seq: i64| AuditAnchor {
+            seq,
+            hash: c[(seq - 1) as usize].hash.clone(),
+            token_der: Vec::new(),
+            at,
+        };
+        let text: String = [3, 6]
+            .iter()
+            .map(|s| WitnessLine::render(*s, &c[(*s - 1) as usize].hash, at))
+            .collect::<String>()
+            + "7 torn-line";
+        let witness = WitnessLine::parse_all(&text);
+        assert_eq!(witness.len(), 2);
+        assert_eq!(check_witness(&c, &[anchor(3), anchor(6)], &witness), Ok(()));
+        assert_eq!(
+            check_witness(&c, &[anchor(3)], &witness),
+            Err(ChainFault::WitnessMismatch { seq: 6 })
+        );
+        assert_eq!(
+            check_witness(&c[..4], &[anchor(3)], &witness),
+            Err(ChainFault::WitnessMismatch { seq: 6 })
+        );
+        let mut rewritten = c.clone();
+        rewritten[2].hash = "f".repeat(64);
+        assert_eq!(
+            check_witness(&rewritten, &[anchor(3), anchor(6)], &witness),
+            Err(ChainFault::WitnessMismatch { seq: 3 })
+        );
+    }
+
+    #[test]
+    fn old_entries_past_the_last_anchor_are_named() {
+        let c = chain(5); // at_micros 10, 20, ... 50
+        assert_eq!(check_coverage(&c, 5, 1_000), Ok(()));
+        assert_eq!(check_coverage(&c, 3, 35), Ok(()));
+        assert_eq!(
+            check_coverage(&c, 3, 45),
+            Err(ChainFault::Unanchored { seq: 4 })
+        );
+        assert_eq!(
+            check_coverage(&c, 0, 1_000),
+            Err(ChainFault::Unanchored { seq: 1 })
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 pub const CONFIG_FILE: &str = "config.toml";
 pub const DATABASE_FILE: &str = "sahih.db";
 pub const MASTER_KEY_FILE: &str = "master.key";
+/// Every audit anchor, one line each, appended outside the database.
+pub const AUDIT_WITNESS_FILE: &str = "audit-witness.log";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Config {
@@ -140,8 +142,12 @@ pub struct ServerConfig {
     pub sign_threads: usize,
     /// Most documents in one v2 request.
     pub max_files_per_request: usize,
-    /// Seconds between TSA timestamps of the audit chain head (0: never).
+    /// Seconds between TSA timestamps of the audit chain head (0: never, and then the chain
+    /// is not pinned).
     pub audit_anchor_secs: u64,
+    /// How much older than `audit_anchor_secs` an entry may be before `audit verify` requires
+    /// an anchor to cover it.
+    pub audit_anchor_grace_secs: u64,
     /// Seconds a client has to send a request's headers; also how long an idle connection
     /// stays open, and the longest pause within a request body.
     pub header_timeout_secs: u64,
@@ -160,6 +166,7 @@ impl Default for ServerConfig {
             sign_threads: 0,
             max_files_per_request: 2000,
             audit_anchor_secs: 300,
+            audit_anchor_grace_secs: 600,
             header_timeout_secs: 30,
             body_timeout_secs: 600,
         }
@@ -291,6 +298,13 @@ impl DataDir {
                 format!("file://{}", dir.display())
             })
     }
+    /// Where each audit anchor is also written, outside the database (see `audit`).
+    pub fn audit_witness_path(&self) -> PathBuf {
+        std::env::var_os("SAHIH_AUDIT_WITNESS_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.root.join(AUDIT_WITNESS_FILE))
+    }
+
     pub fn master_key_path(&self) -> PathBuf {
         std::env::var_os("SAHIH_MASTER_KEY_FILE")
             .map(PathBuf::from)
@@ -317,7 +331,7 @@ impl DataDir {
             };
             tighten(&self.root, 0o700)?;
             tighten(&self.documents_path(), 0o700)?;
-            for name in [CONFIG_FILE, DATABASE_FILE] {
+            for name in [CONFIG_FILE, DATABASE_FILE, AUDIT_WITNESS_FILE] {
                 tighten(&self.root.join(name), 0o600)?;
             }
             for suffix in ["-wal", "-shm"] {

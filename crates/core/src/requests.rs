@@ -292,6 +292,8 @@ pub struct AuditCheck {
     pub anchors: usize,
     /// The newest TSA-proven entry and its time.
     pub last_anchor: Option<(i64, OffsetDateTime)>,
+    /// Anchors the witness file recorded (all found intact).
+    pub witnessed: usize,
 }
 
 impl<S: Store> Sahih<S> {
@@ -481,44 +483,129 @@ impl<S: Store> Sahih<S> {
             CoreError::Store(crate::store::StoreError::Corrupt("audit head".into()))
         })?;
         let token = tsa.timestamp(&digest)?;
+        let at = OffsetDateTime::now_utc();
         self.store
             .insert_audit_anchor(&crate::audit::AuditAnchor {
                 seq,
-                hash,
+                hash: hash.clone(),
                 token_der: token,
-                at: OffsetDateTime::now_utc(),
+                at,
             })
             .await?;
+        // The witness outside the database: a rewrite must also defeat this copy.
+        self.append_witness(&crate::audit::WitnessLine::render(seq, &hash, at))?;
         Ok(Some(seq))
     }
 
-    /// Verifies the whole audit chain, its head and every TSA anchor (the token's imprint must
-    /// be the anchored hash and its signature must verify).
+    fn append_witness(&self, line: &str) -> Result<(), CoreError> {
+        use std::io::Write;
+        let path = self.data.audit_witness_path();
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(&path)
+            .map_err(|e| CoreError::Io(format!("{}: {e}", path.display())))?;
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| CoreError::Io(format!("{}: {e}", path.display())))
+    }
+
+    /// The TSA certificates this installation made: each one's sealed key opens with the
+    /// master key and matches the certificate, so a certificate written into the database by
+    /// someone without the master key is not among them.
+    async fn own_tsa_certificates(&self) -> Result<Vec<Vec<u8>>, CoreError> {
+        let master = self.data.master_key()?;
+        let mut own = Vec::new();
+        for record in self.store.all_service_keys("tsa").await? {
+            let Ok(key) = sahih_pki::unseal_with_master_key(
+                &record.sealed_key,
+                &master,
+                &crate::trust::service_aad("tsa", record.issuer_ca_id),
+            ) else {
+                continue;
+            };
+            let Ok(cert) = sahih_pki::Certificate::from_der(&record.cert_der) else {
+                continue;
+            };
+            let time_stamping = cert
+                .extended_key_usages()
+                .contains(&sahih_pki::oids::OID_KP_TIME_STAMPING);
+            if time_stamping && key.spki_der_ref() == cert.spki_der_ref() {
+                own.push(record.cert_der);
+            }
+        }
+        Ok(own)
+    }
+
+    /// Verifies the whole audit chain, its head and every TSA anchor: the token's imprint must
+    /// be the anchored hash, its signature must verify, and it must come from this
+    /// institution's own TSA (current or retired). Anchors recorded in the witness file must
+    /// still be there, and entries older than the anchoring interval plus its grace must be
+    /// covered by an anchor. Without these, someone who can write the database could rewrite
+    /// the chain, drop the anchors or put in a token from any TSA (issue 20).
     pub async fn verify_audit(
         &self,
     ) -> Result<Result<AuditCheck, crate::audit::ChainFault>, CoreError> {
+        use crate::audit::ChainFault;
         let entries = self.store.audit_entries(1, i64::MAX).await?;
         let head = self.store.audit_head().await?;
         let anchors = self.store.audit_anchors().await?;
         if let Err(fault) = crate::audit::verify_chain(&entries, head, &anchors) {
             return Ok(Err(fault));
         }
+        let own_tsa = self.own_tsa_certificates().await?;
         let mut last_anchor = None;
         for a in &anchors {
             let digest = hex::decode(&a.hash).unwrap_or_default();
-            let ok = sahih_pki::tsp::parse_timestamp_token(&a.token_der)
-                .is_ok_and(|t| t.signature_valid && t.check_imprint(&digest));
-            if !ok {
-                return Ok(Err(crate::audit::ChainFault::AnchorMismatch { seq: a.seq }));
+            let token = sahih_pki::tsp::parse_timestamp_token(&a.token_der)
+                .ok()
+                .filter(|t| t.signature_valid && t.check_imprint(&digest));
+            let Some(t) = token else {
+                return Ok(Err(ChainFault::AnchorMismatch { seq: a.seq }));
+            };
+            let ours = t
+                .tsa_cert
+                .as_ref()
+                .is_some_and(|c| own_tsa.contains(&c.der));
+            if !ours {
+                return Ok(Err(ChainFault::ForeignAnchor { seq: a.seq }));
             }
-            if let Ok(t) = sahih_pki::tsp::parse_timestamp_token(&a.token_der) {
+            if last_anchor.is_none_or(|(seq, _)| a.seq > seq) {
                 last_anchor = Some((a.seq, t.gen_time));
+            }
+        }
+        let path = self.data.audit_witness_path();
+        let witness = match std::fs::read_to_string(&path) {
+            Ok(text) => crate::audit::WitnessLine::parse_all(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(CoreError::Io(format!("{}: {e}", path.display()))),
+        };
+        if let Err(fault) = crate::audit::check_witness(&entries, &anchors, &witness) {
+            return Ok(Err(fault));
+        }
+        let server = &self.config.server;
+        if server.audit_anchor_secs > 0 {
+            let allowed = server
+                .audit_anchor_secs
+                .saturating_add(server.audit_anchor_grace_secs);
+            let deadline = crate::audit::now_micros().saturating_sub(
+                i64::try_from(allowed.saturating_mul(1_000_000)).unwrap_or(i64::MAX),
+            );
+            let anchored_up_to = last_anchor.map(|(seq, _)| seq).unwrap_or(0);
+            if let Err(fault) = crate::audit::check_coverage(&entries, anchored_up_to, deadline) {
+                return Ok(Err(fault));
             }
         }
         Ok(Ok(AuditCheck {
             entries: entries.len(),
             anchors: anchors.len(),
             last_anchor,
+            witnessed: witness.len(),
         }))
     }
 }

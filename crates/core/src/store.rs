@@ -359,6 +359,11 @@ pub trait Store: Send + Sync + crate::ra::RaStore {
         cert_der: &[u8],
         sealed_key: &str,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Every service key of `kind`, retired ones included (old anchors were made with them).
+    fn all_service_keys(
+        &self,
+        kind: &str,
+    ) -> impl Future<Output = StoreResult<Vec<ServiceKeyRecord>>> + Send;
     fn active_service_keys(
         &self,
         kind: &str,

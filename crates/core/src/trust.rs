@@ -25,7 +25,7 @@ pub const REVOCATION_VALIDITY: Duration = Duration::days(7);
 /// server never runs out (2^32 tokens per start).
 pub const TSA_SERIALS_PER_BLOCK: u64 = 1 << 32;
 
-fn service_aad(kind: &str, issuer_ca_id: i64) -> Vec<u8> {
+pub(crate) fn service_aad(kind: &str, issuer_ca_id: i64) -> Vec<u8> {
     format!("sahih-service-key:{kind}:{issuer_ca_id}").into_bytes()
 }
 

@@ -153,6 +153,32 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl SqlStore {
+    async fn service_keys(
+        &self,
+        kind: &str,
+        active_only: bool,
+    ) -> StoreResult<Vec<ServiceKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM service_keys WHERE kind = $1 AND ($2 = 0 OR active = 1) ORDER BY id",
+        )
+        .bind(kind)
+        .bind(i64::from(active_only))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ServiceKeyRecord {
+                    id: r.try_get("id").map_err(db)?,
+                    kind: r.try_get("kind").map_err(db)?,
+                    issuer_ca_id: r.try_get("issuer_ca_id").map_err(db)?,
+                    cert_der: r.try_get("cert_der").map_err(db)?,
+                    sealed_key: r.try_get("sealed_key").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
     /// Runs a failure-counting UPDATE (`$1` limit, `$2` lock end, `$3` official) and reads
     /// the lock state it left.
     async fn count_failure(
@@ -731,23 +757,11 @@ impl Store for SqlStore {
     }
 
     async fn active_service_keys(&self, kind: &str) -> StoreResult<Vec<ServiceKeyRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM service_keys WHERE kind = $1 AND active = 1 ORDER BY id")
-                .bind(kind)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok(ServiceKeyRecord {
-                    id: r.try_get("id").map_err(db)?,
-                    kind: r.try_get("kind").map_err(db)?,
-                    issuer_ca_id: r.try_get("issuer_ca_id").map_err(db)?,
-                    cert_der: r.try_get("cert_der").map_err(db)?,
-                    sealed_key: r.try_get("sealed_key").map_err(db)?,
-                })
-            })
-            .collect()
+        self.service_keys(kind, true).await
+    }
+
+    async fn all_service_keys(&self, kind: &str) -> StoreResult<Vec<ServiceKeyRecord>> {
+        self.service_keys(kind, false).await
     }
 
     async fn reserve_counter(&self, name: &str, count: i64) -> StoreResult<i64> {

@@ -39,6 +39,10 @@ impl TestDb {
 
     async fn postgres(tag: &str) -> Option<TestDb> {
         let Ok(admin_url) = std::env::var("SAHIH_TEST_PG_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "SAHIH_TEST_PG_URL not set, and CI must not skip the PostgreSQL half of {tag}"
+            );
             eprintln!(
                 "\n!!! SKIPPED: PostgreSQL half of store test {tag} (SAHIH_TEST_PG_URL not set; run scripts/test.sh) !!!\n"
             );
