@@ -27,6 +27,8 @@ else
   echo "!!! =====================================================================!!!"
 fi
 
+echo "==> docs/CLAIMS.md names only tests that exist"
+python3 scripts/check-claims.py
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"

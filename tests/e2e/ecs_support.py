@@ -195,6 +195,8 @@ def make_deployment(binary: Path, base: Path, backend: str, *, config_edits: dic
         admin = pg_admin_url()
         if not admin:
             print("\n!!! SKIPPED: postgres-s3 backend (SAHIH_TEST_PG_URL not set) !!!\n", flush=True)
+            if os.environ.get("CI"):
+                pytest.fail("PostgreSQL not available in CI: SAHIH_TEST_PG_URL is not set")
             pytest.skip("PostgreSQL not available: SAHIH_TEST_PG_URL is not set")
         name = "sahih_e2e_" + uuid.uuid4().hex[:12]
         psql(admin, f"CREATE DATABASE {name}")

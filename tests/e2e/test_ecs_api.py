@@ -273,10 +273,19 @@ def test_errors_are_ecs_shaped_never_500(dep, letter):
         assert r.status == 400 and ecs_error(r)[0] == 4014 and "harus diisi" in r.json()["error"]
     r = v1(good, files={})
     assert r.status == 400 and ecs_error(r)[0] == 4014
-    # Not a PDF, truncated PDF: 4031, and no passphrase attempt spent.
+    # Not a PDF, truncated PDF: 4031, and no passphrase attempt spent. Sent six times each
+    # with a WRONG passphrase: were any attempt counted, the key would lock (five allowed)
+    # and the right passphrase below would get 2032, not a signature.
+    wrong = dict(good, passphrase="Passphrase-Salah-Sekali")
     for bad in (b"GIF89a not a pdf", letter[: len(letter) // 3]):
-        r = v1(good, files={"file": ("a.pdf", bad, "application/pdf")})
-        assert r.status == 400 and ecs_error(r)[0] == 4031, r.body
+        for _ in range(6):
+            r = v1(wrong, files={"file": ("a.pdf", bad, "application/pdf")})
+            assert r.status == 400 and ecs_error(r)[0] == 4031, r.body
+    r = v1(good)
+    assert r.status == 200 and r.body.startswith(b"%PDF"), r.body[:300]
+    entries = [json.loads(l) for l in dep.run("audit", "export").stdout.splitlines()]
+    assert not [e for e in entries[-20:] if e["action"] in ("passphrase.wrong", "passphrase.lockout")
+                and NIK in e["actor"]], entries[-20:]
     # Malformed base64 and malformed JSON in v2.
     r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
              json_body={"nik": NIK, "passphrase": "x", "file": ["%%%not base64%%%"]})

@@ -537,8 +537,10 @@ fn concurrent_signing_from_four_threads() {
     }
 }
 
-/// Rough signing speed, printed (run with --nocapture to see it), not asserted.
+/// Rough signing speed, printed (run with --ignored --nocapture to see it), not asserted: a
+/// benchmark, so it does not count as a passing test.
 #[test]
+#[ignore = "benchmark: prints the signing speed, asserts nothing"]
 fn signing_speed() {
     let Some(fx) = fixture() else { return };
     let backend = open(fx, SIGNING_TOKEN);

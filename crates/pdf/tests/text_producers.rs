@@ -22,6 +22,10 @@ fn have(tool: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false);
     if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is not installed, and CI must not skip it"
+        );
         eprintln!("==================================================");
         eprintln!("SKIPPED: {tool} not installed");
         eprintln!("==================================================");
