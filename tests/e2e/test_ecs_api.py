@@ -534,6 +534,8 @@ def test_suspend_and_resume(dep, letter):
     req = {"nik": official.nik, "passphrase": "Passphrase-Jeda-2026", "file": [b64(letter)]}
     first = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body=req)
     assert first.status == 200
+    import time as _t
+    _t.sleep(1.1)  # revocation times are whole seconds: suspend in a later one, as in life
     r = dep.run("suspend", "--nik", official.nik, "--reason", "pemeriksaan inspektorat")
     assert r.returncode == 0, r.describe()
     st = http("GET", url(dep, f"/api/user/status/{official.nik}"), credential=dep.credential).json()
@@ -542,7 +544,6 @@ def test_suspend_and_resume(dep, letter):
     code, text = ecs_error(r)
     assert code == 2021 and "ditangguhkan" in text, text
     # Certificate status services: OCSP says revoked (certificateHold), the CRL lists it.
-    import time as _t
     deadline = _t.time() + 10
     while True:
         o = dep.run("ocsp", "check", "--nik", official.nik, "--url", url(dep, "/ocsp"))
@@ -553,6 +554,11 @@ def test_suspend_and_resume(dep, letter):
     crl = dep.run("crl")
     text = run(["openssl", "crl", "-noout", "-text"], input=crl.stdout.encode()).stdout
     assert "Certificate Hold" in text, text
+    # During the hold, the signature made before it still verifies (its timestamp predates the
+    # hold), while the hold itself is reported.
+    j = http("POST", url(dep, "/api/v2/verify/pdf"), credential=dep.credential,
+             json_body={"file": first.json()["file"][0]}).json()
+    assert j["conclusion"] == "VALID", j
     # Resumed: signs again, OCSP good, and the signature made before the hold verifies.
     assert dep.run("resume", "--nik", official.nik).returncode == 0
     r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body=req)

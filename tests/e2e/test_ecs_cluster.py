@@ -102,12 +102,15 @@ def test_audit_chain_valid_under_concurrent_signing_from_both(cluster, letter):
 
 
 def test_sigkill_during_bulk_leaves_nothing_half_done(cluster, letter):
-    server = cluster.servers[1]
+    """A SIGKILL mid-request leaves no record of the batch. The kill lands twice where it
+    matters: while the documents are being signed, and inside the recording transaction (the
+    server is told, for this test only, to pause there and say so). Either way nothing of the
+    batch remains, and the test fails if the request had already finished."""
     n = 1500
     before = int(cluster.sql("SELECT count(*) FROM signed_documents"))
-    result = {}
+    audit_before = int(cluster.sql("SELECT count(*) FROM audit_log"))
 
-    def bulk():
+    def bulk(server, result):
         try:
             result["r"] = http("POST", server.url + "/api/v2/sign/pdf", credential=cluster.credential,
                                json_body={"nik": NIK, "passphrase": PASS, "file": [b64(letter)] * n},
@@ -115,25 +118,43 @@ def test_sigkill_during_bulk_leaves_nothing_half_done(cluster, letter):
         except OSError as e:  # the connection dies with the server: expected
             result["error"] = e
 
-    t = threading.Thread(target=bulk)
+    # 1. Killed while signing: the request is in flight and has not answered.
+    server = cluster.servers[1]
+    result = {}
+    t = threading.Thread(target=bulk, args=(server, result))
     t.start()
-    # Wait until the request is being worked on, then kill the process outright.
     wait_in_flight(server)
-    time.sleep(0.3)
     server.kill()
     t.join(timeout=120)
-    r = result.get("r")
-    # The client saw a broken connection (or, on a very fast machine, the whole answer): what
-    # matters is the server-side state below.
+    assert "r" not in result or result["r"].status != 200, "the request finished before the kill"
+    assert int(cluster.sql("SELECT count(*) FROM signed_documents")) == before
+    cluster.servers.remove(server)
+
+    # 2. Killed inside the transaction that records the batch: every record and audit entry
+    # written, none committed.
+    pause = cluster.sahih.workdir / "paused-before-commit"
+    cluster.env["SAHIH_TEST_PAUSE_BEFORE_COMMIT"] = str(pause)
+    try:
+        server = cluster.start_server()
+    finally:
+        del cluster.env["SAHIH_TEST_PAUSE_BEFORE_COMMIT"]
+    result = {}
+    t = threading.Thread(target=bulk, args=(server, result))
+    t.start()
+    deadline = time.time() + 120
+    while not pause.exists() and time.time() < deadline and t.is_alive():
+        time.sleep(0.05)
+    assert pause.exists(), f"the server never reached the recording transaction: {result}"
+    server.kill()
+    t.join(timeout=120)
+    assert "r" not in result or result["r"].status != 200, "the request finished before the kill"
+    cluster.servers.remove(server)
     after = int(cluster.sql("SELECT count(*) FROM signed_documents"))
-    assert after - before in (0, n), f"partial batch recorded: {after - before} of {n}"
-    killed_mid_request = r is None or r.status != 200
-    print(f"SIGKILL test: killed mid-request: {killed_mid_request}", flush=True)
-    if killed_mid_request:
-        assert after == before, "a killed request left signed-document records behind"
+    assert after == before, f"a killed transaction left {after - before} signed-document records"
+    assert int(cluster.sql("SELECT count(*) FROM audit_log")) == audit_before
+
     # The audit chain still verifies, and the request can be retried on a restarted server.
     assert cluster.run("audit", "verify").returncode == 0
-    cluster.servers.remove(server)
     restarted = cluster.start_server()
     r = http("POST", restarted.url + "/api/v2/sign/pdf", credential=cluster.credential,
              json_body={"nik": NIK, "passphrase": PASS, "file": [b64(letter)] * 5})

@@ -319,13 +319,25 @@ def test_wrong_codes_lock_the_seal(dep, files):
                               "file": [b64(files["izin-1"])]}),
         ("/api/v2/seal/revoke/activation", {"idSubscriber": sid, "totp": "23456789ABCD"}),
     ]
-    for i, (path, body) in enumerate(attempts):
-        r = post(dep, path, body)
-        assert r.status == 400 and code_of(r) == 2033, (path, r.body[:300])
-        assert f"{4 - i}" in r.json()["message"], r.json()
-    # The fifth wrong code locks (max_failures = 5), across every endpoint and server process.
-    r = post(dep, "/api/v2/seal/get/totp", {"idSubscriber": sid, "data": 1, "totp": "QQQQQQQQQQQQ"})
-    assert r.status == 400 and code_of(r) == 2032, r.body[:300]
+    # Two server processes on the same database take turns: the count is shared.
+    second = dep.start_server()
+    try:
+        servers = [dep.servers[0].url, second.url]
+        for i, (path, body) in enumerate(attempts):
+            r = http("POST", servers[i % 2] + path, credential=dep.app, json_body=body)
+            assert r.status == 400 and code_of(r) == 2033, (path, r.body[:300])
+            assert f"{4 - i}" in r.json()["message"], r.json()
+        # The fifth wrong code locks (max_failures = 5), across every endpoint and server
+        # process: sent to the other process than the fourth.
+        r = http("POST", servers[4 % 2] + "/api/v2/seal/get/totp", credential=dep.app,
+                 json_body={"idSubscriber": sid, "data": 1, "totp": "QQQQQQQQQQQQ"})
+        assert r.status == 400 and code_of(r) == 2032, r.body[:300]
+        r = http("POST", servers[1] + "/api/v2/seal/get/totp", credential=dep.app,
+                 json_body={"idSubscriber": sid, "data": 1, "totp": activation})
+        assert r.status == 400 and code_of(r) == 2032, r.body[:300]
+    finally:
+        second.stop()
+        dep.servers.remove(second)
     assert "terkunci" in r.json()["message"] and "WIB" in r.json()["message"], r.json()
     # Locked: even the right activation code does not help now.
     r = post(dep, "/api/v2/seal/get/totp", {"idSubscriber": sid, "data": 1, "totp": activation})

@@ -152,6 +152,19 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Test-only: when `SAHIH_TEST_PAUSE_BEFORE_COMMIT` names a file, a batch of signatures
+/// creates that file once its records and audit entries are written but not committed, then
+/// waits a minute, so the end-to-end suite can SIGKILL the server inside the transaction and
+/// prove nothing half-done remains. Never set in production.
+async fn test_pause_before_commit() {
+    let Some(path) = std::env::var_os("SAHIH_TEST_PAUSE_BEFORE_COMMIT") else {
+        return;
+    };
+    if std::fs::write(&path, b"paused\n").is_ok() {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+}
+
 impl SqlStore {
     async fn service_keys(
         &self,
@@ -840,6 +853,7 @@ impl Store for SqlStore {
             }
         }
         append_in(&mut tx, events).await?;
+        test_pause_before_commit().await;
         tx.commit().await.map_err(db)
     }
 
