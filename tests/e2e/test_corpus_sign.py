@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS_POSITIVE, QR_URL_RE, Sahih
-from validators import (decode_qr, find_blank_rect, page_count, page_text, pdfsig, pyhanko_validate, qpdf_check,
+from validators import (decode_qr, find_blank_rect, page_count, page_text, pdfsig, pyhanko_validate, qpdf_check, run,
                         render_page)
 
 FOREIGN = "ForeignSig"
@@ -355,3 +355,53 @@ def test_form_fields_survive(sahih: Sahih, official, corpus, tmp_path):
     sig_fields = [n for n, f in after.items() if f.get("/FT") == "/Sig"]
     assert len(sig_fields) == 1, f"expected one new signature field, got {sig_fields}"
     assert len(after) == len(before) + 1, sorted(after)
+
+
+# --------------------------------------------------------------------------------------------
+# the product's default level, B-LT, over the whole corpus
+# --------------------------------------------------------------------------------------------
+
+PYHANKO = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pyhanko"
+
+
+@pytest.fixture(scope="module")
+def signed_blt(sahih: Sahih, official, corpus, tmp_path_factory):
+    """name -> B-LT output (the level `sahih sign` and the APIs produce by default)."""
+    outdir = tmp_path_factory.mktemp("signed-blt")
+    cache: dict[str, tuple] = {}
+
+    def get(name: str) -> Path:
+        if name not in cache:
+            out = outdir / f"blt-{name}"
+            cache[name] = (out, sahih.sign(corpus / name, out, official, "--level", "B-LT"))
+        out, r = cache[name]
+        if r.returncode != 0 or not out.exists():
+            pytest.fail(f"sahih sign --level B-LT {name} failed:\n{r.describe()}", pytrace=False)
+        return out
+
+    return get
+
+
+@pytest.mark.parametrize("name", CORPUS_POSITIVE)
+def test_b_lt_validates_offline_in_pyhanko_pdfsig_qpdf_and_sahih(name, signed_blt, sahih: Sahih, corpus):
+    """Issue 20: the corpus matrix signed at B-B only; B-LT, the default, was checked against
+    outside validators on one or two files. Every producer's file, signed at B-LT, must pass
+    pyHanko's AdES validation from the embedded data alone, pdfsig, qpdf and Sahih itself."""
+    out = signed_blt(name)
+    assert qpdf_check(out).clean, f"{name}: qpdf --check is not clean"
+    ps = pdfsig(out, sahih.nssdir)
+    ours = latest(ps.signatures, key=lambda s: s.ranges[-1][0] if s.ranges else -1)
+    assert ours.valid and ours.trusted, f"{name}:\n{ps.run.describe()}"
+    trust = ["--trust", str(sahih.root_pem)]
+    if name == "presigned.pdf":
+        trust += ["--trust", str(corpus / "foreign.pem")]
+    # hybrid.pdf has hybrid-reference xrefs, which pyHanko validates only when told to (the
+    # B-B matrix's library call reads with strict=False likewise).
+    lenient = ["--no-strict-syntax"] if name == "hybrid.pdf" else []
+    v = run([PYHANKO, "sign", "adesverify", *lenient, *trust, "--trust-replace", out])
+    assert v.returncode == 0, f"{name}:\n{v.describe()}"
+    assert "INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>" in v.stdout, f"{name}:\n{v.describe()}"
+    r, j = sahih.verify(out, *trust_for(name, sahih, corpus))
+    assert r.returncode == 0 and j is not None, r.describe()
+    mine = [s for s in j["signatures"] if s.get("level") == "B-LT"]
+    assert mine and j["ltv_enabled"] is True, j

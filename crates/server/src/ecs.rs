@@ -169,6 +169,23 @@ impl IntoResponse for EcsError {
     }
 }
 
+/// A multipart body whose rejection (wrong Content-Type, bad boundary) is an ECS-shaped 400
+/// like every other error, not axum's plain text.
+pub struct EcsMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for EcsMultipart {
+    type Rejection = EcsError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, EcsError> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|e| {
+                EcsError::invalid(format!("Body harus multipart/form-data: {}", e.body_text()))
+            })
+    }
+}
+
 pub(crate) fn json_rejection(e: JsonRejection) -> EcsError {
     match e {
         JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -492,7 +509,7 @@ fn text<'a>(texts: &'a [(String, String)], name: &str) -> Option<&'a str> {
 pub async fn v1_sign(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
-    mp: Multipart,
+    EcsMultipart(mp): EcsMultipart,
 ) -> Result<Response, EcsError> {
     let (texts, files) = read_multipart(mp).await?;
     let image_part = files
@@ -698,7 +715,7 @@ fn rfc3339_to_ecs(s: Option<&str>) -> Option<String> {
 pub async fn v1_verify(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
-    mp: Multipart,
+    EcsMultipart(mp): EcsMultipart,
 ) -> Result<Response, EcsError> {
     let (_, files) = read_multipart(mp).await?;
     let (_, file_name, pdf) = files

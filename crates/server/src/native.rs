@@ -10,7 +10,7 @@ use crate::ecs::{EcsError, code, too_large};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sahih_core::requests::{BatchDocument, SignedItem, SignerRef};
@@ -229,7 +229,7 @@ fn placement(p: &PlacementRequest) -> Result<Option<Placement>, EcsError> {
 pub async fn sign_document(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
-    mut mp: Multipart,
+    crate::ecs::EcsMultipart(mut mp): crate::ecs::EcsMultipart,
 ) -> Result<Response, EcsError> {
     let mut file: Option<(Option<String>, Bytes)> = None;
     let mut request: Option<SignRequest> = None;

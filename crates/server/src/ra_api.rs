@@ -13,7 +13,7 @@ use crate::native::rfc3339;
 use crate::pages::{esc, page};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -173,7 +173,7 @@ fn evidence_part(name: &str, file_name: Option<String>, bytes: Vec<u8>) -> Optio
 pub async fn submit(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
-    mut mp: Multipart,
+    crate::ecs::EcsMultipart(mut mp): crate::ecs::EcsMultipart,
 ) -> Result<Response, EcsError> {
     let mut request: Option<SubmissionRequest> = None;
     let mut evidence = Vec::new();
@@ -329,7 +329,7 @@ pub async fn add_evidence(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
     Path(id): Path<String>,
-    mut mp: Multipart,
+    crate::ecs::EcsMultipart(mut mp): crate::ecs::EcsMultipart,
 ) -> Result<Response, EcsError> {
     let mut evidence = Vec::new();
     while let Some((name, file_name, data)) = crate::ecs::next_part(&mut mp).await? {

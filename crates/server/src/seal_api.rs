@@ -18,7 +18,7 @@ use crate::native::rfc3339;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sahih_core::ra::Staff;
@@ -554,7 +554,7 @@ pub async fn seal_document(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
     Path(id): Path<String>,
-    mut mp: Multipart,
+    crate::ecs::EcsMultipart(mut mp): crate::ecs::EcsMultipart,
 ) -> Result<Response, EcsError> {
     let mut file: Option<(Option<String>, Bytes)> = None;
     let mut request: Option<SealDocumentRequest> = None;
