@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from ecs_support import BACKENDS, ecs_error, http, make_deployment, multipart
-from validators import pyhanko_validate
+from validators import page_count, page_text, pyhanko_validate
 
 NIK = "3171012501850003"
 PASS = "Rahasia-Negara-2026!"
@@ -87,10 +87,44 @@ def test_sign_status_download_verify(dep, corpus):
              content_type="application/pdf")
     assert v.status == 200 and v.json()["indication"] == "TOTAL_PASSED", v.body[:500]
     assert v.json()["signatures"][0]["level"] == "B-T"
-    # Invisible, explicit page + rect, English stamp.
+    # Explicit page + rect, English stamp: the widget sits exactly there, and page 1 reads
+    # the English headline.
+    from pypdf import PdfReader
+
+    def fetch(info):
+        got = http("GET", url(dep, f"/api/v1/documents/{info['id']}/file"), credential=dep.app)
+        assert got.status == 200
+        out = dep.sahih.workdir / f"native-{info['id']}.pdf"
+        out.write_bytes(got.body)
+        return out
+
+    def our_widget(path):
+        reader = PdfReader(str(path))
+        for number, page in enumerate(reader.pages, start=1):
+            for annot in page.get("/Annots") or []:
+                a = annot.get_object()
+                if a.get("/FT") == "/Sig" or (a.get("/Parent") and a["/Parent"].get("/FT") == "/Sig"):
+                    return number, [float(v) for v in a["/Rect"]]
+        raise AssertionError(f"{path}: no signature widget")
+
     r = sign(dep, pdf, {"email": dep.official.email, "passphrase": PASS, "lang": "en",
                         "placement": {"page": "1", "rect": [72, 72, 200, 70]}})
     assert r.status == 200, r.body
+    visible = fetch(r.json())
+    number, rect = our_widget(visible)
+    assert number == 1 and [round(v) for v in rect] == [72, 72, 272, 142], (number, rect)
+    assert "Electronically signed by" in page_text(visible, 1)
+    # Invisible: a zero-size widget and no stamp anywhere.
+    r = sign(dep, pdf, {"nik": NIK, "passphrase": PASS, "placement": {"invisible": True}})
+    assert r.status == 200, r.body
+    hidden = fetch(r.json())
+    _, rect = our_widget(hidden)
+    assert rect[2] - rect[0] == 0 and rect[3] - rect[1] == 0, rect
+    for n in range(1, page_count(hidden) + 1):
+        text = page_text(hidden, n)
+        assert "secara elektronik" not in text and "Electronically signed" not in text, n
+    ph = pyhanko_validate(hidden, dep.sahih.root_pem)
+    assert ph.signatures[0].intact and ph.signatures[0].trusted
 
 
 def test_bad_requests_and_roles(dep, corpus):
