@@ -95,9 +95,13 @@ pub enum CoreError {
     Forbidden { id: String, en: String },
     #[error("not found: {0}")]
     NotFound(String),
-    /// An evidence file of the wrong type, too large, incomplete, or modified in storage.
+    /// An evidence file of the wrong type, too large or incomplete (the uploader's fault).
     #[error("evidence: {0}")]
     Evidence(String),
+    /// A stored evidence file is missing or no longer matches the hash recorded at upload
+    /// (storage damage or tampering: not the caller's fault). `blob_key` goes to the log only.
+    #[error("evidence {kind} damaged in storage: {blob_key}")]
+    EvidenceDamaged { kind: String, blob_key: String },
     /// An activation link that is unknown, already used or expired.
     #[error("activation link is invalid, used or expired")]
     ActivationLinkInvalid,
@@ -400,6 +404,17 @@ impl CoreError {
                     format!("Berkas pendukung ditolak: {d} (hanya PDF, JPEG atau PNG)")
                 } else {
                     format!("Evidence file refused: {d} (PDF, JPEG or PNG only)")
+                }
+            }
+            Self::EvidenceDamaged { kind, .. } => {
+                if id {
+                    format!(
+                        "Berkas pendukung {kind} di penyimpanan tidak utuh (tidak cocok dengan yang diunggah); hubungi administrator"
+                    )
+                } else {
+                    format!(
+                        "The stored evidence {kind} is damaged (it no longer matches what was uploaded); contact the administrator"
+                    )
                 }
             }
             Self::ActivationLinkInvalid => {

@@ -1132,7 +1132,8 @@ impl<S: Store> Sahih<S> {
                         .join(",")
                 )),
         );
-        self.store
+        if let Err(e) = self
+            .store
             .ra_submit(
                 &submission_id,
                 input.kind,
@@ -1142,10 +1143,17 @@ impl<S: Store> Sahih<S> {
                 &events,
             )
             .await
-            .map_err(|e| match e {
+        {
+            // Nothing refers to the files just stored (e-KTP scans among them): remove them
+            // rather than leave personal data behind, e.g. for the losers of a duplicate race.
+            for e in &evidence {
+                let _ = blobs.delete(&e.blob_key).await;
+            }
+            return Err(match e {
                 crate::store::StoreError::Conflict(_) => CoreError::AlreadyEnrolled,
                 other => other.into(),
-            })?;
+            });
+        }
         Ok(SubmissionOutcome {
             submission_id,
             requests: items.into_iter().map(|(r, _)| r).collect(),
@@ -1238,14 +1246,13 @@ impl<S: Store> Sahih<S> {
             .into_iter()
             .find(|e| e.kind == kind)
             .ok_or_else(|| CoreError::NotFound(format!("{} of {request_id}", kind.as_str())))?;
-        let bytes = blobs.get(&evidence.blob_key).await?.ok_or_else(|| {
-            CoreError::Evidence(format!("{} is missing from storage", evidence.blob_key))
-        })?;
+        let damaged = || CoreError::EvidenceDamaged {
+            kind: kind.as_str().to_string(),
+            blob_key: evidence.blob_key.clone(),
+        };
+        let bytes = blobs.get(&evidence.blob_key).await?.ok_or_else(damaged)?;
         if sha256_hex(&bytes) != evidence.sha256_hex {
-            return Err(CoreError::Evidence(format!(
-                "{} was modified in storage (hash mismatch)",
-                evidence.blob_key
-            )));
+            return Err(damaged());
         }
         Ok((evidence, bytes))
     }

@@ -54,6 +54,8 @@ pub mod code {
     pub const TOO_MANY_REQUESTS: u32 = 4291;
     pub const FORBIDDEN: u32 = 4033;
     pub const INTERNAL: u32 = 5000;
+    /// A stored evidence file no longer matches its recorded hash.
+    pub const EVIDENCE_DAMAGED: u32 = 5001;
     /// Gateway mode: the upstream ECS could not be reached or refused the gateway (Sahih).
     pub const UPSTREAM_UNAVAILABLE: u32 = 5020;
 }
@@ -126,6 +128,13 @@ impl EcsError {
             CoreError::AlreadyEnrolled => (StatusCode::CONFLICT, code::NIK_REGISTERED, msg),
             CoreError::NotFound(_) => (StatusCode::NOT_FOUND, code::NOT_FOUND, msg),
             CoreError::Evidence(_) => (StatusCode::BAD_REQUEST, code::EVIDENCE_INVALID, msg),
+            // Not the caller's fault: a server error whose message says what, without the
+            // storage key (that goes to the log).
+            CoreError::EvidenceDamaged { .. } => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::EVIDENCE_DAMAGED,
+                msg,
+            ),
             CoreError::ActivationLinkInvalid => (StatusCode::GONE, code::LINK_INVALID, msg),
             CoreError::Pdf(_) => (StatusCode::BAD_REQUEST, code::DOCUMENT_INVALID, msg),
             CoreError::InvalidArgument(_)
