@@ -312,3 +312,15 @@ __all__ = [
     "BACKENDS", "Deployment", "Moto", "Response", "b64", "ecs_error", "enroll_default", "http",
     "make_deployment", "multipart", "pg_admin_url", "PASSPHRASE",
 ]
+
+
+def wait_for(condition, what: str, seconds: float = 30.0):
+    """Polls `condition` until it returns something true; fails with `what` at the deadline."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

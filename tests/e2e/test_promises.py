@@ -21,7 +21,7 @@ import pytest
 
 from conftest import PASSPHRASE, REPO, _clean_env, assert_no_panic
 from ecs_support import (BACKENDS, b64, ecs_error, http, make_deployment, multipart, pg_admin_url,
-                         psql)
+                         psql, wait_for)
 from validators import Run, run
 
 NIK = "3171012501850003"
@@ -110,18 +110,6 @@ def sample(samples, name, **labels) -> float:
 def log_lines(server) -> list[dict]:
     return [json.loads(l) for l in server.log.read_text(errors="replace").splitlines()
             if l.startswith("{")]
-
-
-def wait_for(condition, what: str, seconds: float = 30.0):
-    """Polls `condition` until it returns something true; fails with `what` at the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 # -- API clients -------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ import pytest
 from PIL import Image
 
 from conftest import ORG, PASSPHRASE, Sahih, _clean_env, assert_no_panic, free_port
-from ecs_support import BACKENDS, S3_KEY_ID, S3_SECRET, ecs_error, http, make_deployment, multipart
+from ecs_support import (BACKENDS, S3_KEY_ID, S3_SECRET, ecs_error, http, make_deployment, multipart,
+                         wait_for)
 
 UNIT = "Dinas Komunikasi dan Informatika"
 OTHER_UNIT = "Dinas Kesehatan"
@@ -120,18 +121,6 @@ def passfile(directory: Path, name: str, passphrase: str) -> Path:
     p.write_text(passphrase + "\n", encoding="utf-8")
     os.chmod(p, 0o600)
     return p
-
-
-def wait_for(condition, what: str, seconds: float = 60.0):
-    """Polls `condition` until it returns something true; fails with `what` at the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 # --------------------------------------------------------------------------------------------

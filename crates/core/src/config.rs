@@ -156,6 +156,13 @@ pub struct ServerConfig {
     pub body_timeout_secs: u64,
 }
 
+impl ServerConfig {
+    /// The largest request body the APIs accept, in bytes (`max_body_mib`, at least 1 MiB).
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_mib.max(1).saturating_mul(1024 * 1024)
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {

@@ -63,13 +63,7 @@ impl<T: DeserializeOwned> FromRequest<Shared> for JsonWithFiles<T> {
         if !json {
             return Err(EcsError::invalid("Content-Type harus application/json"));
         }
-        let limit = state
-            .sahih
-            .config
-            .server
-            .max_body_mib
-            .max(1)
-            .saturating_mul(1024 * 1024);
+        let limit = state.sahih.config.server.max_body_bytes();
         let buffer = read_body(req.into_body(), limit).await?;
         let value = serde_json::from_slice::<T>(&buffer)
             .map_err(|e| EcsError::invalid(format!("Body JSON tidak valid: {e}")))?;

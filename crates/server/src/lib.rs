@@ -85,13 +85,7 @@ pub type Shared = Arc<AppState>;
 pub const MAX_SERVICE_BODY: usize = 64 * 1024;
 
 pub fn router(state: Shared) -> Router {
-    let api_limit = state
-        .sahih
-        .config
-        .server
-        .max_body_mib
-        .max(1)
-        .saturating_mul(1024 * 1024);
+    let api_limit = state.sahih.config.server.max_body_bytes();
     // Staff routes whose body is JSON: no other declared type (see csrf).
     let staff_json = Router::new()
         .route("/api/v1/ra/requests/{id}/approve", post(ra_api::approve))
