@@ -491,7 +491,8 @@ class BlobStore:
 
 def test_evidence_changed_in_storage_is_reported_not_served(dep, corpus, tmp_path):
     """docs/RA.md: "Files go to the blob store (local directory or S3) under
-    `evidence/<submission>/...`; the database keeps their SHA-256, and every read
+    `evidence/<submission>/...`; the database keeps their SHA-256, and every read (and every
+    approval)
     (`GET /api/v1/ra/requests/{id}/evidence/{kind}`, `sahih ra evidence`) checks it, so a file
     changed in storage is reported instead of served." `sahih ra evidence --help`: "Save an
     evidence file (checked against its recorded SHA-256)"."""
@@ -529,10 +530,23 @@ def test_evidence_changed_in_storage_is_reported_not_served(dep, corpus, tmp_pat
     r = http("GET", evidence_url + "/sk_jabatan", credential=dep.verifikator)
     assert r.status == 200 and r.body == files["sk_jabatan"].read_bytes()
 
-    # Put back, the recorded bytes are served again (it is the hash, not a flag).
+    # Nor can it be approved: a certificate would be issued on evidence that is not what was
+    # uploaded. The request stays waiting.
+    c = dep.run("ra", "approve", "--as", "verif-1", rid)
+    assert c.returncode != 0 and "tidak utuh" in c.stderr + c.stdout, c.describe()
+    r = http("POST", dep.servers[0].url + f"/api/v1/ra/requests/{rid}/approve",
+             credential=dep.verifikator, json_body={})
+    assert (r.status, ecs_error(r)[0]) == (500, 5001), r.body[:300]
+    assert "WAITING_FOR_VERIFICATION" in http(
+        "GET", dep.servers[0].url + f"/api/v1/ra/requests/{rid}", credential=dep.verifikator).body.decode()
+
+    # Put back, the recorded bytes are served again (it is the hash, not a flag), and the
+    # request can be approved.
     store.overwrite(blobs[0], original)
     r = http("GET", evidence_url + "/ktp", credential=dep.verifikator)
     assert r.status == 200 and r.body == original
+    c = dep.run("ra", "approve", "--as", "verif-1", rid)
+    assert c.returncode == 0, c.describe()
 
 
 # --------------------------------------------------------------------------------------------

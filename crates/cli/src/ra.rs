@@ -274,8 +274,9 @@ pub async fn ra(data: &Path, command: RaCommand, lang: Lang) -> Result<(), Failu
         }
         RaCommand::Approve { staff, id } => {
             let staff = staff_account(&sahih, &staff).await.map_err(core)?;
+            let blobs = blob_store(&DataDir::new(data), &sahih.config).map_err(core)?;
             let r = sahih
-                .ra_decide(&staff, &id, true, None, lang)
+                .ra_decide(&blobs, &staff, &id, true, None, lang)
                 .await
                 .map_err(core)?;
             match lang {
@@ -291,8 +292,9 @@ pub async fn ra(data: &Path, command: RaCommand, lang: Lang) -> Result<(), Failu
         }
         RaCommand::Reject { staff, id, reason } => {
             let staff = staff_account(&sahih, &staff).await.map_err(core)?;
+            let blobs = blob_store(&DataDir::new(data), &sahih.config).map_err(core)?;
             let r = sahih
-                .ra_decide(&staff, &id, false, Some(&reason), lang)
+                .ra_decide(&blobs, &staff, &id, false, Some(&reason), lang)
                 .await
                 .map_err(core)?;
             match lang {

@@ -1230,6 +1230,31 @@ impl<S: Store> Sahih<S> {
         Ok(self.store.ra_requests(state, unit.as_deref()).await?)
     }
 
+    /// Every evidence file of a request is still in storage and matches its recorded hash.
+    async fn check_evidence_intact<B: crate::store::BlobStore>(
+        &self,
+        blobs: &B,
+        request: &RaRequest,
+    ) -> Result<(), CoreError> {
+        for evidence in self
+            .store
+            .ra_evidence(&request.submission_id, &request.id)
+            .await?
+        {
+            let intact = blobs
+                .get(&evidence.blob_key)
+                .await?
+                .is_some_and(|bytes| sha256_hex(&bytes) == evidence.sha256_hex);
+            if !intact {
+                return Err(CoreError::EvidenceDamaged {
+                    kind: evidence.kind.as_str().to_string(),
+                    blob_key: evidence.blob_key,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The evidence of a request with its bytes, each checked against its recorded hash.
     pub async fn ra_evidence_file<B: crate::store::BlobStore>(
         &self,
@@ -1391,8 +1416,9 @@ impl<S: Store> Sahih<S> {
     /// A verifikator approves (`reason` optional) or rejects (`reason` required) a request.
     /// On approval the official gets a single-use activation link by e-mail; for a change of
     /// position the old certificate is revoked at once (affiliationChanged).
-    pub async fn ra_decide(
+    pub async fn ra_decide<B: crate::store::BlobStore>(
         &self,
+        blobs: &B,
         staff: &Staff,
         request_id: &str,
         approve: bool,
@@ -1455,6 +1481,11 @@ impl<S: Store> Sahih<S> {
                     .await?;
             }
             return Err(e);
+        }
+        if approve {
+            // A certificate is issued on this evidence: it must still be what was uploaded
+            // (reads check it too, but a verifikator may approve without opening every file).
+            self.check_evidence_intact(blobs, &request).await?;
         }
         let official_id = request
             .official_id

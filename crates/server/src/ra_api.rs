@@ -419,6 +419,7 @@ async fn decide(
     let r = state
         .sahih
         .ra_decide(
+            &state.blobs,
             &Staff::from(&client),
             &id,
             approve,
