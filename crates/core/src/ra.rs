@@ -616,8 +616,7 @@ impl From<&ApiClientRecord> for Staff {
 impl Staff {
     /// Whether this account holds `capability` (the one authorization table).
     pub fn may(&self, capability: crate::clients::Capability) -> bool {
-        let has_unit = self.unit.as_deref().is_some_and(|u| !u.trim().is_empty());
-        crate::clients::permits(self.role, has_unit, capability)
+        crate::clients::account_may(self.role, self.unit.as_deref(), capability)
     }
 }
 
@@ -639,6 +638,20 @@ impl<S: Store> Sahih<S> {
         };
         let other = self.store.api_client(other_account).await?;
         Ok(other.and_then(|c| c.person_nik).as_deref() == Some(mine))
+    }
+}
+
+/// A stored evidence file's bytes, if they are still there and match the recorded hash.
+async fn intact_evidence_bytes<B: crate::store::BlobStore>(
+    blobs: &B,
+    evidence: &Evidence,
+) -> Result<Vec<u8>, CoreError> {
+    match blobs.get(&evidence.blob_key).await? {
+        Some(bytes) if sha256_hex(&bytes) == evidence.sha256_hex => Ok(bytes),
+        _ => Err(CoreError::EvidenceDamaged {
+            kind: evidence.kind.as_str().to_string(),
+            blob_key: evidence.blob_key.clone(),
+        }),
     }
 }
 
@@ -1171,23 +1184,21 @@ impl<S: Store> Sahih<S> {
             .ra_request(id)
             .await?
             .ok_or_else(|| CoreError::NotFound(format!("request {id}")))?;
-        let filing_unit = if staff.role.unit_scoped() {
-            self.store
+        if staff.role.unit_scoped() {
+            let filing_unit = self
+                .store
                 .api_client(&request.submitted_by)
                 .await?
-                .and_then(|c| c.unit)
-        } else {
-            None
-        };
-        if staff.role.unit_scoped()
-            && !staff
+                .and_then(|c| c.unit);
+            let mine = staff
                 .unit
                 .as_deref()
                 .zip(filing_unit.as_deref())
-                .is_some_and(|(mine, filed)| same_unit(mine, filed))
-        {
-            // Outside the operator's unit: as if it did not exist.
-            return Err(CoreError::NotFound(format!("request {id}")));
+                .is_some_and(|(mine, filed)| same_unit(mine, filed));
+            if !mine {
+                // Outside the operator's unit: as if it did not exist.
+                return Err(CoreError::NotFound(format!("request {id}")));
+            }
         }
         if !staff.may(crate::clients::Capability::ReadRegistrations)
             && !staff.may(crate::clients::Capability::SubmitRegistration)
@@ -1241,16 +1252,7 @@ impl<S: Store> Sahih<S> {
             .ra_evidence(&request.submission_id, &request.id)
             .await?
         {
-            let intact = blobs
-                .get(&evidence.blob_key)
-                .await?
-                .is_some_and(|bytes| sha256_hex(&bytes) == evidence.sha256_hex);
-            if !intact {
-                return Err(CoreError::EvidenceDamaged {
-                    kind: evidence.kind.as_str().to_string(),
-                    blob_key: evidence.blob_key,
-                });
-            }
+            intact_evidence_bytes(blobs, &evidence).await?;
         }
         Ok(())
     }
@@ -1271,14 +1273,7 @@ impl<S: Store> Sahih<S> {
             .into_iter()
             .find(|e| e.kind == kind)
             .ok_or_else(|| CoreError::NotFound(format!("{} of {request_id}", kind.as_str())))?;
-        let damaged = || CoreError::EvidenceDamaged {
-            kind: kind.as_str().to_string(),
-            blob_key: evidence.blob_key.clone(),
-        };
-        let bytes = blobs.get(&evidence.blob_key).await?.ok_or_else(damaged)?;
-        if sha256_hex(&bytes) != evidence.sha256_hex {
-            return Err(damaged());
-        }
+        let bytes = intact_evidence_bytes(blobs, &evidence).await?;
         Ok((evidence, bytes))
     }
 

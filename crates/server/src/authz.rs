@@ -10,8 +10,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sahih_core::clients::Capability;
-use sahih_core::ra::Staff;
+use sahih_core::clients::{Capability, account_may};
 use sahih_core::store::ApiClientRecord;
 
 /// Every authenticated API route, with the capability it needs.
@@ -127,7 +126,7 @@ pub async fn authorize(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .and_then(|p| capability_for(req.method(), p.as_str()));
     let allowed = match (capability, req.extensions().get::<ApiClientRecord>()) {
-        (Some(c), Some(client)) => Staff::from(client).may(c),
+        (Some(c), Some(client)) => account_may(client.role, client.unit.as_deref(), c),
         _ => false,
     };
     if allowed {

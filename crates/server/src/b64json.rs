@@ -56,9 +56,12 @@ impl<T: DeserializeOwned> FromRequest<Shared> for JsonWithFiles<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| {
-                let essence = ct.split(';').next().unwrap_or("").trim();
-                essence.eq_ignore_ascii_case("application/json")
-                    || essence.to_ascii_lowercase().ends_with("+json")
+                // Also `application/*+json`, as axum's `Json` accepts.
+                crate::csrf::is_json(ct)
+                    || ct
+                        .split(';')
+                        .next()
+                        .is_some_and(|m| m.trim().to_ascii_lowercase().ends_with("+json"))
             });
         if !json {
             return Err(EcsError::invalid("Content-Type harus application/json"));

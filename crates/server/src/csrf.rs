@@ -79,7 +79,7 @@ pub async fn reject_cross_site(State(state): State<Shared>, req: Request, next: 
 }
 
 /// Whether a declared Content-Type is JSON (`application/json`, any parameters).
-fn is_json(content_type: &str) -> bool {
+pub(crate) fn is_json(content_type: &str) -> bool {
     content_type
         .split(';')
         .next()

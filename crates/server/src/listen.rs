@@ -91,6 +91,10 @@ async fn limit_body_time(
     req: Request,
     next: Next,
 ) -> Response {
+    // Most requests (GETs) have no body: nothing to time, no timers to set up.
+    if http_body::Body::is_end_stream(req.body()) {
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
     let body = Body::new(TimedBody::new(body, timeouts));
     next.run(Request::from_parts(parts, body)).await
