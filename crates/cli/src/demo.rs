@@ -211,14 +211,23 @@ pub async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(
         location: Some("Kota Contoh".into()),
         lang,
     };
+    let blobs = crate::blob_store(&sahih.data, &sahih.config).map_err(core)?;
+    let env = sahih_core::pipeline::SigningEnv {
+        blobs: &blobs,
+        providers,
+        remote: None,
+        parallelism: 1,
+        counter: None,
+    };
     let outcome = sahih
         .sign_file(
             &unsigned,
             &signed,
             DEMO_NIK,
             DEMO_PASSPHRASE,
+            None,
             &options,
-            &providers,
+            &env,
         )
         .await
         .map_err(core)?;

@@ -315,6 +315,11 @@ struct SignArgs {
     /// RFC 3161 time-stamping authority URL (default: the built-in TSA, in-process).
     #[arg(long)]
     tsa: Option<String>,
+    /// Document class code of the institution's policy (`sahih policy show`); default: the
+    /// policy's default class. A class the policy refuses for this official is refused here
+    /// exactly as over the API.
+    #[arg(long = "class", value_name = "CODE")]
+    class: Option<String>,
     /// PDF password (encrypted PDFs are not supported yet; given only to say so clearly).
     #[arg(long, hide = true)]
     password: Option<String>,
@@ -720,14 +725,26 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .as_ref()
                     .map(|s| s as &dyn sahih_pades::ValidationDataSource),
             };
+            let blobs = blob_store(&sahih.data, &sahih.config).map_err(core)?;
+            let upstream = sahih_server::upstream::UpstreamEcs::from_config(&sahih.config);
+            let env = sahih_core::pipeline::SigningEnv {
+                blobs: &blobs,
+                providers,
+                remote: upstream
+                    .as_ref()
+                    .map(|u| u as &dyn sahih_core::pipeline::RemoteSigner),
+                parallelism: 1,
+                counter: None,
+            };
             let outcome = sahih
                 .sign_file(
                     &a.input,
                     &a.output,
                     a.nik.trim(),
                     &passphrase,
+                    a.class.as_deref(),
                     &options,
-                    &providers,
+                    &env,
                 )
                 .await
                 .map_err(core)?;

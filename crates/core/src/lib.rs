@@ -14,6 +14,7 @@ pub mod clients;
 pub mod config;
 pub mod gateway;
 pub mod keystore;
+pub mod pipeline;
 pub mod policy;
 pub mod ra;
 pub mod requests;
@@ -95,6 +96,9 @@ pub enum CoreError {
     Forbidden { id: String, en: String },
     #[error("not found: {0}")]
     NotFound(String),
+    /// The upstream signer (gateway mode) refused or failed; the door shows its own error.
+    #[error("upstream signer: {0}")]
+    Remote(pipeline::RemoteFailure),
     /// An evidence file of the wrong type, too large or incomplete (the uploader's fault).
     #[error("evidence: {0}")]
     Evidence(String),
@@ -397,6 +401,13 @@ impl CoreError {
                     format!("Tidak ditemukan: {what}")
                 } else {
                     format!("Not found: {what}")
+                }
+            }
+            Self::Remote(f) => {
+                if id {
+                    format!("Layanan TTE induk menolak atau gagal: {f}")
+                } else {
+                    format!("The upstream signing service refused or failed: {f}")
                 }
             }
             Self::Evidence(d) => {

@@ -68,19 +68,20 @@ impl<S: Store> Sahih<S> {
         })
     }
 
-    /// Decides the request's class (given, else the client's default, else the policy's) for
+    /// Decides the request's class (given, else the door's default, else the policy's) for
     /// this official; a refusal is audited and returned citing the rule.
     pub async fn authorize(
         &self,
         official: &OfficialRecord,
         class: Option<&str>,
-        client: Option<&ApiClientRecord>,
+        door_default: Option<&str>,
+        client: Option<&str>,
         document_sha256: Option<&str>,
     ) -> Result<DocClass, CoreError> {
         let policy = self.policy().await?;
         let code = class
+            .or(door_default)
             .map(str::to_string)
-            .or_else(|| client.and_then(|c| c.default_class.clone()))
             .unwrap_or_else(|| policy.default_class.clone());
         let decision = policy.decide(&code, &official.position);
         if let crate::policy::Decision::Allowed { class } = decision {
@@ -89,7 +90,7 @@ impl<S: Store> Sahih<S> {
         let id = decision.refusal(Lang::Id).unwrap_or_default();
         let en = decision.refusal(Lang::En).unwrap_or_default();
         let mut event = AuditEvent::new("sign.refused", &actor(official), "refused")
-            .client(client.map(|c| c.name.as_str()))
+            .client(client)
             .detail(format!("class={code}: {id}"));
         if let Some(sha) = document_sha256 {
             event = event.document(sha);
@@ -99,7 +100,7 @@ impl<S: Store> Sahih<S> {
     }
 
     /// [`Sahih::unlock`] with its failures audited (wrong passphrase, lockout).
-    pub async fn unlock_audited(
+    pub(crate) async fn unlock_audited(
         &self,
         official: &OfficialRecord,
         passphrase: &str,
@@ -136,7 +137,7 @@ impl<S: Store> Sahih<S> {
 
     /// Signs every document with one unlocked key, using up to `parallelism` threads. CPU
     /// only: no database, no I/O. Results come back in request order.
-    pub fn sign_many(
+    pub(crate) fn sign_many(
         &self,
         signer: &UnlockedSigner,
         documents: &[BatchDocument],
@@ -196,15 +197,18 @@ impl<S: Store> Sahih<S> {
     /// audit entries in one transaction. Until this returns Ok, nothing of the batch is visible
     /// as signed: a crash before the commit leaves no record (blobs written without a record
     /// are never served).
-    pub async fn record_batch<B: BlobStore>(
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn record_batch<B: BlobStore>(
         &self,
         blobs: &B,
         signer: &UnlockedSigner,
         class: &DocClass,
-        client: Option<&str>,
+        client: &str,
         signed: Vec<(SignedBytes, Vec<u8>, Option<String>)>,
         keep_for_download: bool,
+        extra_events: Vec<AuditEvent>,
     ) -> Result<Vec<SignedItem>, CoreError> {
+        let client = Some(client);
         let now = OffsetDateTime::now_utc();
         let mut records = Vec::with_capacity(signed.len());
         let mut events = Vec::with_capacity(signed.len());
@@ -254,6 +258,7 @@ impl<S: Store> Sahih<S> {
                 outcome,
             });
         }
+        events.extend(extra_events);
         self.store.commit_signatures(&records, &events).await?;
         Ok(items)
     }

@@ -22,7 +22,7 @@
 
 use crate::audit::AuditEvent;
 use crate::ra::Staff;
-use crate::requests::{SignedItem, actor};
+use crate::requests::actor;
 use crate::service::{UnlockedSigner, new_document_id};
 use crate::store::{
     CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialRecord,
@@ -731,33 +731,6 @@ impl<S: Store + SealStore> Sahih<S> {
             key,
             key_algorithm,
         })
-    }
-
-    /// Audits a recorded batch of sealed documents (the per-document `sign` entries are
-    /// written with the records).
-    pub async fn seal_signed(
-        &self,
-        signer: &UnlockedSigner,
-        items: &[SignedItem],
-        client: Option<&str>,
-    ) -> Result<(), CoreError> {
-        let ids: Vec<&str> = items
-            .iter()
-            .map(|i| i.outcome.document_id.as_str())
-            .collect();
-        self.store
-            .append_audit(
-                &[AuditEvent::new("seal.sign", &actor(&signer.official), "ok")
-                    .client(client)
-                    .detail(format!(
-                        "documents={} serial={} ids=[{}]",
-                        items.len(),
-                        signer.certificate_record.serial_hex,
-                        ids.join(",")
-                    ))],
-            )
-            .await?;
-        Ok(())
     }
 }
 

@@ -2,8 +2,8 @@
 
 use crate::config::{Config, DataDir};
 use crate::store::{
-    CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialRecord,
-    SignedDocumentRecord, Store,
+    BlobStore, CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial,
+    OfficialRecord, Store,
 };
 use crate::{CoreError, Lang, format_wib};
 use sahih_pades::{Level, SignRequest, Signer, Timestamper, ValidationDataSource};
@@ -12,7 +12,7 @@ use sahih_pki::{
     CertValidity, Certificate, KeyAlgorithm, OfficialIdentity, SimplePathValidator, TrustStore,
 };
 use sahih_validate::{Context, Report, RevocationSource, RevocationStatus};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 /// A freshly issued certificate and its passphrase-sealed key, not stored yet.
@@ -648,51 +648,46 @@ impl<S: Store> Sahih<S> {
         })
     }
 
-    /// Signs the file `input` into `output`. Nothing is written unless everything succeeded; the
-    /// output appears atomically (temporary file + rename).
-    pub async fn sign_file(
+    /// Signs the file `input` into `output` from the command line, through the one pipeline
+    /// ([`Sahih::sign_batch`]): policy, lockout and audit as for every other door. Nothing is
+    /// written unless everything succeeded; the output appears atomically once recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sign_file<B: BlobStore>(
         &self,
         input: &Path,
         output: &Path,
         nik: &str,
         passphrase: &str,
+        class: Option<&str>,
         options: &SignOptions,
-        services: &TrustProviders<'_>,
-    ) -> Result<SignOutcome, CoreError> {
-        let original =
+        env: &crate::pipeline::SigningEnv<'_, B>,
+    ) -> Result<SignOutcome, CoreError>
+    where
+        S: crate::seal::SealStore + Sync,
+    {
+        use crate::pipeline::{Delivery, Door, SignRequest, Signer};
+        let bytes =
             std::fs::read(input).map_err(|e| CoreError::Io(format!("{}: {e}", input.display())))?;
-        // Parse before asking the key store: a broken file should not cost a passphrase try.
-        PdfDocument::open(&original, &OpenOptions::default())?;
-        let signer = self.unlock(nik, passphrase).await?;
-        let signed_at = OffsetDateTime::now_utc()
-            .replace_nanosecond(0)
-            .unwrap_or(OffsetDateTime::now_utc());
-        let document_id = new_document_id();
-        let signed = self.sign_bytes(
-            &signer,
-            &original,
-            options,
-            &document_id,
-            signed_at,
-            services,
-        )?;
-        write_atomically(output, &[&original, &signed.update])?;
-        let record = SignedDocumentRecord {
-            id: document_id,
-            sha256_hex: signed.outcome.sha256_hex.clone(),
-            official_id: signer.official.id,
-            certificate_id: signer.certificate_record.id,
-            signed_at,
-            field_name: signed.outcome.field_name.clone(),
-            file_name: output.file_name().map(|n| n.to_string_lossy().into_owned()),
-            level: signed.outcome.level.as_str().into(),
+        let request = SignRequest {
+            door: Door::cli(),
+            signer: Signer::Official {
+                who: crate::requests::SignerRef::Nik(nik.trim().to_string()),
+                passphrase,
+                otp: None,
+            },
+            class,
+            documents: vec![crate::requests::BatchDocument {
+                bytes,
+                options: options.clone(),
+                file_name: output.file_name().map(|n| n.to_string_lossy().into_owned()),
+            }],
+            delivery: Delivery::File(output.to_path_buf()),
         };
-        if let Err(e) = self.store.insert_signed_document(&record).await {
-            // The QR code would point at nothing: do not leave the output behind.
-            let _ = std::fs::remove_file(output);
-            return Err(e.into());
-        }
-        Ok(signed.outcome)
+        let mut items = self.sign_batch(request, env).await?;
+        items
+            .pop()
+            .map(|i| i.outcome)
+            .ok_or_else(|| CoreError::Service("signing returned no document".into()))
     }
 
     /// The official's newest certificate record.
@@ -902,34 +897,69 @@ pub fn verify_with(
 
 /// Writes `parts` to `path` through a temporary file in the same directory, then renames.
 pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<(), CoreError> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| {
-        CoreError::InvalidArgument(format!("{} is not a file path", path.display()))
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        new_document_id()
-    ));
-    let io = |e: std::io::Error| CoreError::Io(format!("{}: {e}", path.display()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        for p in parts {
-            f.write_all(p)?;
-        }
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
+    StagedFile::write_parts(path, parts)?.commit()
+}
+
+/// A file written in full under a temporary name beside its destination, not yet visible
+/// there. [`StagedFile::commit`] renames it into place; dropping it uncommitted removes it.
+pub struct StagedFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl StagedFile {
+    /// Writes `bytes` (synced to disk) under a temporary name beside `path`.
+    pub fn write(path: &Path, bytes: &[u8]) -> Result<Self, CoreError> {
+        Self::write_parts(path, &[bytes])
     }
-    Ok(())
+
+    fn write_parts(path: &Path, parts: &[&[u8]]) -> Result<Self, CoreError> {
+        use std::io::Write;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = path.file_name().ok_or_else(|| {
+            CoreError::InvalidArgument(format!("{} is not a file path", path.display()))
+        })?;
+        let staged = StagedFile {
+            tmp: dir.join(format!(
+                ".{}.{}.tmp",
+                name.to_string_lossy(),
+                new_document_id()
+            )),
+            path: path.to_path_buf(),
+            committed: false,
+        };
+        let written = (|| {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&staged.tmp)?;
+            for p in parts {
+                f.write_all(p)?;
+            }
+            f.sync_all()
+        })();
+        // On failure `staged` drops here and removes what was written.
+        written.map_err(|e| CoreError::Io(format!("{}: {e}", path.display())))?;
+        Ok(staged)
+    }
+
+    /// Moves the file into place.
+    pub fn commit(mut self) -> Result<(), CoreError> {
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|e| CoreError::Io(format!("{}: {e}", self.path.display())))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }

@@ -15,6 +15,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use sahih_core::pipeline::{Delivery, Door, SignRequest, Signer};
 use sahih_core::requests::{BatchDocument, SignedItem, SignerRef};
 use sahih_core::store::{ApiClientRecord, Store};
 use sahih_core::{CoreError, Lang, Level, SignOptions};
@@ -153,6 +154,15 @@ impl EcsError {
             err.internal = Some(e.to_string());
         }
         err
+    }
+
+    /// [`Self::from_core`], except that an upstream refusal (gateway mode) keeps the
+    /// upstream's own ECS code and status.
+    pub fn from_signing(e: &CoreError) -> Self {
+        match e {
+            CoreError::Remote(f) => crate::gateway::map_remote_failure(f),
+            other => Self::from_core(other),
+        }
     }
 }
 
@@ -367,88 +377,31 @@ pub async fn sign_flow(
     documents: Vec<BatchDocument>,
     keep_for_download: bool,
 ) -> Result<Vec<SignedItem>, EcsError> {
-    let ctx = "Proses signing gagal";
-    let sahih = &state.sahih;
     let SignerAuth {
         who,
         passphrase,
         otp,
     } = auth;
-    let official = sahih
-        .resolve_official(&who)
-        .await
-        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    // Parse every PDF before spending a passphrase attempt on a broken request.
-    for d in &documents {
-        sahih_pdf::PdfDocument::open(&d.bytes, &sahih_pdf::OpenOptions::default())
-            .map_err(|e| EcsError::from_core(&CoreError::Pdf(e)).context(ctx))?;
-    }
-    let class = sahih
-        .authorize(&official, class, Some(client), None)
-        .await
-        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    if let Some(code) = otp {
-        sahih
-            .check_signing_otp(&official, code, documents.len() as i64, Some(&client.name))
-            .await
-            .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    }
-    if official.upstream {
-        // Gateway mode: the policy, the one-time code above and the lockout are local; the
-        // signature is made upstream.
-        return crate::gateway::sign_upstream(
-            state, client, &official, &class, passphrase, documents,
-        )
-        .await;
-    }
-    let signer = sahih
-        .unlock_audited(&official, passphrase, Some(&client.name))
-        .await
-        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    let file_names: Vec<Option<String>> = documents.iter().map(|d| d.file_name.clone()).collect();
-    let threads = match state.sahih.config.server.sign_threads {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-        n => n,
+    let request = SignRequest {
+        door: Door::Client(client),
+        signer: Signer::Official {
+            who,
+            passphrase,
+            otp,
+        },
+        class,
+        documents,
+        delivery: if keep_for_download {
+            Delivery::KeepForDownload
+        } else {
+            Delivery::Return
+        },
     };
-    let worker = Arc::clone(state);
-    let (signer, results) = tokio::task::spawn_blocking(move || {
-        let providers = sahih_core::TrustProviders {
-            tsa: Some(&worker.services),
-            validation_data: Some(&worker.services),
-        };
-        let r = worker
-            .sahih
-            .sign_many(&signer, &documents, &providers, threads);
-        (signer, r)
-    })
-    .await
-    .map_err(|_| EcsError::from_core(&CoreError::Service("signing task failed".into())))?;
-    let mut signed = Vec::with_capacity(results.len());
-    for (r, name) in results.into_iter().zip(file_names) {
-        match r {
-            Ok((sb, full)) => signed.push((sb, full, name)),
-            Err(e) => {
-                state.metrics.signature("failed", 1);
-                return Err(EcsError::from_core(&e).context(ctx));
-            }
-        }
-    }
-    let n = signed.len() as u64;
-    let items = sahih
-        .record_batch(
-            &state.blobs,
-            &signer,
-            &class,
-            Some(&client.name),
-            signed,
-            keep_for_download,
-        )
+    state
+        .sahih
+        .sign_batch(request, &crate::signing_env(state))
         .await
-        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    state.metrics.signature("ok", n);
-    Ok(items)
+        .map_err(|e| EcsError::from_signing(&e).context("Proses signing gagal"))
 }
 
 /// One multipart part: (name, file name, bytes), or None at the end. A body over the size

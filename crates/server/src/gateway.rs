@@ -1,23 +1,19 @@
-//! Gateway mode over HTTP: a signing request for an official enrolled upstream is checked here
-//! (policy, lockout) and then forwarded to the upstream ECS; the upstream's answer is audited
-//! here, and a wrong passphrase counts towards the local lockout. Nothing reaches the upstream
-//! that the local policy refuses.
+//! Gateway mode over HTTP: the upstream ECS client as the signing pipeline's remote signer. The
+//! pipeline (`sahih_core::pipeline`) checks policy and lockout before anything is forwarded and
+//! audits the answer; this module turns documents into an upstream request, judges the answer
+//! (wrong passphrase, locked, failed), and shows upstream refusals with their ECS codes.
 //!
-//! Must not know: how the upstream signs, or the policy rules themselves.
+//! Must not know: how the upstream signs, the policy rules, or the lockout.
 
+use crate::AppState;
 use crate::ecs::{EcsError, code};
-use crate::upstream::{UpstreamError, UpstreamSecret, UpstreamSigner};
-use crate::{AppState, Shared};
+use crate::upstream::{UpstreamEcs, UpstreamError, UpstreamSecret, UpstreamSigner};
 use axum::http::StatusCode;
-use sahih_core::CoreError;
-use sahih_core::gateway::UpstreamOutcome;
-use sahih_core::policy::DocClass;
-use sahih_core::requests::{BatchDocument, SignedItem};
-use sahih_core::store::{ApiClientRecord, OfficialRecord};
+use sahih_core::pipeline::{RemoteFailure, RemoteSigner, RemoteVerdict};
+use sahih_core::requests::BatchDocument;
+use sahih_core::store::OfficialRecord;
 use sahih_pdf::{PageSelector, Placement};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use time::OffsetDateTime;
 
 /// The ECS v2 signatureProperties for one document, from its parsed options (coordinates as
 /// origin + size).
@@ -76,116 +72,49 @@ fn unavailable() -> EcsError {
     )
 }
 
-/// Signs `documents` upstream for `official` (already authorised by the local policy).
-pub async fn sign_upstream(
-    state: &Shared,
-    client: &ApiClientRecord,
-    official: &OfficialRecord,
-    class: &DocClass,
-    passphrase: &str,
-    documents: Vec<BatchDocument>,
-) -> Result<Vec<SignedItem>, EcsError> {
-    let ctx = "Proses signing gagal";
-    let sahih = &state.sahih;
-    let Some(upstream) = state.upstream.clone() else {
-        let mut e = EcsError::from_core(&CoreError::Config(
-            "official is enrolled upstream but [gateway] url is not configured".into(),
-        ));
-        e.internal = Some("gateway not configured".into());
-        return Err(e);
-    };
-    sahih
-        .reserve_local_attempt(official)
-        .await
-        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    let props: Vec<Value> = documents.iter().map(properties).collect();
-    let files: Vec<Vec<u8>> = documents.iter().map(|d| d.bytes.clone()).collect();
-    let signer = UpstreamSigner::Nik(official.nik.clone());
-    let secret = UpstreamSecret::Passphrase(zeroize::Zeroizing::new(passphrase.to_string()));
-    let up = Arc::clone(&upstream);
-    let answer = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
-        up.sign(&signer, &secret, &Value::Array(props), &refs)
-    })
-    .await;
-    let Ok(answer) = answer else {
-        let _ = sahih.release_local_attempt(official).await;
-        return Err(EcsError::from_core(&CoreError::Service(
-            "upstream task failed".into(),
-        )));
-    };
-    let detail = format!("upstream={}", upstream.url());
-    match answer {
-        Ok(signed) => {
-            let now = OffsetDateTime::now_utc();
-            let mut items = Vec::with_capacity(signed.len());
-            let mut hashes = Vec::with_capacity(signed.len());
-            for (pdf, d) in signed.into_iter().zip(&documents) {
-                let sha = hex_sha256(&pdf);
-                hashes.push(sha.clone());
-                items.push(SignedItem {
-                    outcome: sahih_core::SignOutcome {
-                        level: d.options.level,
-                        document_id: sahih_core::service::new_document_id(),
-                        verification_url: String::new(),
-                        field_name: String::new(),
-                        signed_at: now,
-                        sha256_hex: sha,
-                        page: None,
-                    },
-                    signed: pdf,
-                    download_id: None,
-                });
+/// The upstream ECS as the pipeline's remote signer: the pipeline keeps the policy, the
+/// lockout and the audit; this only forwards the documents and judges the answer.
+impl RemoteSigner for UpstreamEcs {
+    fn endpoint(&self) -> String {
+        self.url().to_string()
+    }
+
+    fn sign(
+        &self,
+        nik: &str,
+        passphrase: &str,
+        documents: &[BatchDocument],
+    ) -> Result<Vec<Vec<u8>>, RemoteFailure> {
+        let props: Vec<Value> = documents.iter().map(properties).collect();
+        let files: Vec<&[u8]> = documents.iter().map(|d| d.bytes.as_slice()).collect();
+        let signer = UpstreamSigner::Nik(nik.to_string());
+        let secret = UpstreamSecret::Passphrase(zeroize::Zeroizing::new(passphrase.to_string()));
+        UpstreamEcs::sign(self, &signer, &secret, &Value::Array(props), &files).map_err(|e| {
+            // A wrong passphrase counts towards the local lockout; so does an upstream lockout
+            // (it follows wrong passphrases there) and a refusal we cannot explain.
+            let verdict = if e.is_locked() {
+                RemoteVerdict::Locked
+            } else if e.wrong_passphrase() || unexplained_refusal(&e) {
+                RemoteVerdict::WrongPassphrase
+            } else {
+                RemoteVerdict::Failed
+            };
+            RemoteFailure {
+                verdict,
+                cause: Box::new(e),
             }
-            sahih
-                .record_upstream(
-                    official,
-                    class,
-                    Some(&client.name),
-                    UpstreamOutcome::Signed,
-                    &hashes,
-                    &detail,
-                )
-                .await
-                .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-            state.metrics.signature("ok", items.len() as u64);
-            Ok(items)
-        }
-        // A wrong passphrase counts towards the local lockout; so does an upstream lockout (it
-        // follows wrong passphrases there), and the caller sees the upstream's lock.
-        Err(e) if e.wrong_passphrase() || e.is_locked() || unexplained_refusal(&e) => {
-            state.metrics.signature("failed", 1);
-            let err = sahih
-                .record_upstream(
-                    official,
-                    class,
-                    Some(&client.name),
-                    UpstreamOutcome::WrongPassphrase,
-                    &[],
-                    &detail,
-                )
-                .await
-                .err()
-                .unwrap_or(CoreError::WrongPassphrase { remaining: 0 });
-            if e.is_locked() && !matches!(err, CoreError::Locked { .. }) {
-                return Err(map_upstream_error(&e).context(ctx));
-            }
-            Err(EcsError::from_core(&err).context(ctx))
-        }
-        Err(e) => {
-            state.metrics.signature("failed", 1);
-            sahih
-                .record_upstream(
-                    official,
-                    class,
-                    Some(&client.name),
-                    UpstreamOutcome::Failed,
-                    &[],
-                    &format!("{detail} error={e}"),
-                )
-                .await
-                .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-            Err(map_upstream_error(&e).context(ctx))
+        })
+    }
+}
+
+/// A remote failure as the caller should see it (see [`map_upstream_error`]).
+pub fn map_remote_failure(f: &RemoteFailure) -> EcsError {
+    match f.cause.downcast_ref::<UpstreamError>() {
+        Some(e) => map_upstream_error(e),
+        None => {
+            let mut err = unavailable();
+            err.internal = Some(f.to_string());
+            err
         }
     }
 }
@@ -231,10 +160,6 @@ pub fn map_upstream_error(e: &UpstreamError) -> EcsError {
 fn unexplained_refusal(e: &UpstreamError) -> bool {
     matches!(e, UpstreamError::Rejected { http, code: None, .. }
         if (400..500).contains(http) && !matches!(http, 401 | 403 | 404 | 413))
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
 }
 
 /// The status of an official enrolled upstream, as the upstream reports it.

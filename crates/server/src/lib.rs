@@ -56,17 +56,7 @@ pub const GATEWAY_PASSWORD_ENV: &str = "SAHIH_GATEWAY_PASSWORD";
 
 impl AppState {
     pub fn new(sahih: Sahih<SqlStore>, services: TrustServices, blobs: AnyBlobStore) -> Self {
-        let g = &sahih.config.gateway;
-        let upstream = (!g.url.trim().is_empty()).then(|| {
-            let mut config = upstream::UpstreamConfig::new(
-                g.url.trim(),
-                g.username.trim(),
-                zeroize::Zeroizing::new(std::env::var(GATEWAY_PASSWORD_ENV).unwrap_or_default()),
-            );
-            config.timeout = std::time::Duration::from_secs(g.timeout_secs.max(1));
-            config.registration_path = g.registration_path.clone();
-            Arc::new(upstream::UpstreamEcs::new(config))
-        });
+        let upstream = upstream::UpstreamEcs::from_config(&sahih.config).map(Arc::new);
         Self {
             sahih,
             services,
@@ -80,6 +70,24 @@ impl AppState {
 }
 
 pub type Shared = Arc<AppState>;
+
+/// What the signing pipeline ([`sahih_core::Sahih::sign_batch`]) needs from a running server:
+/// its blob store, its TSA and validation data, the upstream (gateway mode) and its metrics.
+pub fn signing_env(state: &AppState) -> sahih_core::pipeline::SigningEnv<'_, AnyBlobStore> {
+    sahih_core::pipeline::SigningEnv {
+        blobs: &state.blobs,
+        providers: sahih_core::TrustProviders {
+            tsa: Some(&state.services),
+            validation_data: Some(&state.services),
+        },
+        remote: state
+            .upstream
+            .as_deref()
+            .map(|u| u as &dyn sahih_core::pipeline::RemoteSigner),
+        parallelism: state.sahih.config.server.sign_threads,
+        counter: Some(&state.metrics),
+    }
+}
 
 /// Request bodies of the trust services are small; refuse anything large early.
 pub const MAX_SERVICE_BODY: usize = 64 * 1024;

@@ -46,6 +46,12 @@ struct Histogram {
     count: u64,
 }
 
+impl sahih_core::pipeline::SignatureCounter for Metrics {
+    fn signatures(&self, result: &'static str, n: u64) {
+        self.signature(result, n);
+    }
+}
+
 impl Metrics {
     pub fn signature(&self, result: &str, n: u64) {
         match result {

@@ -3,9 +3,8 @@
 //! names and answers, and the native endpoints to issue a seal (verifikators), list seals and
 //! seal one document.
 //!
-//! Sealing runs the ordinary signing pipeline (policy, parallel signing, one-transaction
-//! recording); it differs from [`crate::ecs::sign_flow`] only in how the key is unlocked: with a
-//! batch code instead of a passphrase.
+//! Sealing runs the one signing pipeline (`sahih_core::pipeline`); it differs from a
+//! signature only in how the key is unlocked: with a batch code instead of a passphrase.
 //!
 //! Must not know: how codes are made, stored or checked, or the lockout (`sahih_core::seal`).
 
@@ -21,6 +20,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use sahih_core::pipeline::{Delivery, Door, SignRequest, Signer};
 use sahih_core::ra::Staff;
 use sahih_core::requests::{BatchDocument, SignedItem};
 use sahih_core::seal::{MAX_BATCH_DOCUMENTS, SealActivation};
@@ -28,7 +28,6 @@ use sahih_core::store::ApiClientRecord;
 use sahih_core::{CoreError, Lang, format_wib};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -116,8 +115,8 @@ fn totp(v: Option<String>) -> Result<String, EcsError> {
 // The sealing pipeline
 // ---------------------------------------------------------------------------------------------
 
-/// Seals documents end to end: the seal, policy (with the client's default class), the batch
-/// code, signing in parallel, recording and auditing. Returns the items in request order.
+/// Seals documents through the one signing pipeline ([`sahih_core::Sahih::sign_batch`]) with
+/// the seal's batch code; returns the items in request order, errors with seal ECS codes.
 pub async fn seal_flow(
     state: &Shared,
     client: &ApiClientRecord,
@@ -127,75 +126,25 @@ pub async fn seal_flow(
     documents: Vec<BatchDocument>,
     keep_for_download: bool,
 ) -> Result<Vec<SignedItem>, EcsError> {
-    let sahih = &state.sahih;
-    let fail = |e: CoreError| in_context(seal_error(&e));
-    let seal = sahih.seal(id_subscriber).await.map_err(fail)?;
-    // Parse every PDF before spending the batch code on a broken request.
-    for d in &documents {
-        sahih_pdf::PdfDocument::open(&d.bytes, &sahih_pdf::OpenOptions::default())
-            .map_err(|e| fail(CoreError::Pdf(e)))?;
-    }
-    let class = sahih
-        .authorize(&seal, class, Some(client), None)
-        .await
-        .map_err(fail)?;
-    let signer = sahih
-        .unlock_seal(
-            &seal.nik,
+    let request = SignRequest {
+        door: Door::Client(client),
+        signer: Signer::Seal {
+            id_subscriber,
             batch_code,
-            documents.len() as i64,
-            Some(&client.name),
-        )
-        .await
-        .map_err(fail)?;
-    let file_names: Vec<Option<String>> = documents.iter().map(|d| d.file_name.clone()).collect();
-    let threads = match sahih.config.server.sign_threads {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-        n => n,
+        },
+        class,
+        documents,
+        delivery: if keep_for_download {
+            Delivery::KeepForDownload
+        } else {
+            Delivery::Return
+        },
     };
-    let worker = Arc::clone(state);
-    let (signer, results) = tokio::task::spawn_blocking(move || {
-        let providers = sahih_core::TrustProviders {
-            tsa: Some(&worker.services),
-            validation_data: Some(&worker.services),
-        };
-        let r = worker
-            .sahih
-            .sign_many(&signer, &documents, &providers, threads);
-        (signer, r)
-    })
-    .await
-    .map_err(|_| fail(CoreError::Service("sealing task failed".into())))?;
-    let mut signed = Vec::with_capacity(results.len());
-    for (r, name) in results.into_iter().zip(file_names) {
-        match r {
-            Ok((sb, full)) => signed.push((sb, full, name)),
-            Err(e) => {
-                state.metrics.signature("failed", 1);
-                return Err(fail(e));
-            }
-        }
-    }
-    let n = signed.len() as u64;
-    let items = sahih
-        .record_batch(
-            &state.blobs,
-            &signer,
-            &class,
-            Some(&client.name),
-            signed,
-            keep_for_download,
-        )
+    state
+        .sahih
+        .sign_batch(request, &crate::signing_env(state))
         .await
-        .map_err(fail)?;
-    state.metrics.signature("ok", n);
-    sahih
-        .seal_signed(&signer, &items, Some(&client.name))
-        .await
-        .map_err(fail)?;
-    Ok(items)
+        .map_err(|e| in_context(seal_error(&e)))
 }
 
 // ---------------------------------------------------------------------------------------------

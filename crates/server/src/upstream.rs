@@ -324,6 +324,24 @@ impl UpstreamEcs {
     }
 
     /// The base URL (without user information), for logs.
+    /// The upstream of `[gateway]`, when a URL is configured; its password comes from
+    /// [`crate::GATEWAY_PASSWORD_ENV`], never the config file.
+    pub fn from_config(config: &sahih_core::Config) -> Option<Self> {
+        let g = &config.gateway;
+        (!g.url.trim().is_empty()).then(|| {
+            let mut c = UpstreamConfig::new(
+                g.url.trim(),
+                g.username.trim(),
+                zeroize::Zeroizing::new(
+                    std::env::var(crate::GATEWAY_PASSWORD_ENV).unwrap_or_default(),
+                ),
+            );
+            c.timeout = std::time::Duration::from_secs(g.timeout_secs.max(1));
+            c.registration_path = g.registration_path.clone();
+            UpstreamEcs::new(c)
+        })
+    }
+
     pub fn url(&self) -> &str {
         &self.base
     }

@@ -1,0 +1,416 @@
+//! The one signing pipeline. Every door that makes a signature (the CLI, ECS v1 and v2, the
+//! native API, e-seals, gateway forwarding, and later the web inbox) builds a [`SignRequest`]
+//! and calls [`Sahih::sign_batch`]; none keeps its own copy of any step, so policy, lockout and
+//! audit cannot differ between doors.
+//!
+//! The steps, in order:
+//! 1. parse every document (a broken file never costs a passphrase attempt);
+//! 2. resolve the signer (official by NIK or e-mail, or seal by idSubscriber) and its status;
+//! 3. apply the institution's policy (document class, position);
+//! 4. check the one-time code, when one is given;
+//! 5. unlock, audited and counted towards the lockout (passphrase or seal batch code), or, for
+//!    an official enrolled upstream, reserve a local attempt and sign remotely;
+//! 6. sign in parallel at the requested level;
+//! 7. record documents, QR records, downloads and audit entries in one transaction (and, for a
+//!    file on disk, move the signed file into place only once that committed).
+//!
+//! Must not know: HTTP, field names of any API, SQL, or how the remote signer talks.
+
+use crate::audit::AuditEvent;
+use crate::gateway::UpstreamOutcome;
+use crate::policy::DocClass;
+use crate::requests::{BatchDocument, SignedItem, SignerRef, actor};
+use crate::service::{TrustProviders, new_document_id};
+use crate::store::{ApiClientRecord, BlobStore, OfficialRecord, Store};
+use crate::{CoreError, Sahih, SignOutcome};
+use std::path::PathBuf;
+use time::OffsetDateTime;
+
+/// Who is asking: an API client (its name goes into the audit log and its default class
+/// applies), or someone at the command line (audited as `cli:<os-user>`).
+#[derive(Debug, Clone)]
+pub enum Door<'a> {
+    Client(&'a ApiClientRecord),
+    Cli { os_user: String },
+}
+
+impl Door<'_> {
+    /// The name recorded in the audit log's client column.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Door::Client(c) => c.name.clone(),
+            Door::Cli { os_user } => format!("cli:{os_user}"),
+        }
+    }
+
+    /// The class used when the request names none.
+    fn default_class(&self) -> Option<&str> {
+        match self {
+            Door::Client(c) => c.default_class.as_deref(),
+            Door::Cli { .. } => None,
+        }
+    }
+
+    /// The command-line door for the user running this process.
+    pub fn cli() -> Door<'static> {
+        let os_user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        Door::Cli { os_user }
+    }
+}
+
+/// Who signs and how their key is opened.
+#[derive(Debug, Clone)]
+pub enum Signer<'a> {
+    /// An official with their passphrase, and a one-time code when the door asks for one.
+    Official {
+        who: SignerRef,
+        passphrase: &'a str,
+        otp: Option<&'a str>,
+    },
+    /// The institution's e-seal with a batch code.
+    Seal {
+        id_subscriber: &'a str,
+        batch_code: &'a str,
+    },
+}
+
+/// What happens to the signed files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Returned to the caller only.
+    Return,
+    /// Also kept in blob storage for one download (ECS v1, native API).
+    KeepForDownload,
+    /// Written to this path (one document only). The file appears atomically and only after
+    /// the signature is recorded; nothing is left behind on any failure.
+    File(PathBuf),
+}
+
+/// One request through the pipeline.
+pub struct SignRequest<'a> {
+    pub door: Door<'a>,
+    pub signer: Signer<'a>,
+    /// Document class code; None: the door's default, else the policy's default.
+    pub class: Option<&'a str>,
+    pub documents: Vec<BatchDocument>,
+    pub delivery: Delivery,
+}
+
+/// Signs for an official enrolled upstream (gateway mode). Implemented by the server's
+/// upstream ECS client; blocking.
+pub trait RemoteSigner: Send + Sync {
+    /// Where the signatures are made, for the audit log.
+    fn endpoint(&self) -> String;
+    /// Signs every document for `nik`; the signed files in request order.
+    fn sign(
+        &self,
+        nik: &str,
+        passphrase: &str,
+        documents: &[BatchDocument],
+    ) -> Result<Vec<Vec<u8>>, RemoteFailure>;
+}
+
+/// How the remote signer judged a failed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteVerdict {
+    /// The passphrase was wrong (counts towards the local lockout).
+    WrongPassphrase,
+    /// The key is locked there (follows wrong passphrases; counts here too).
+    Locked,
+    /// Anything else: the passphrase was never judged.
+    Failed,
+}
+
+/// A failed remote request: the verdict, and the remote's own error for the door to show.
+#[derive(Debug)]
+pub struct RemoteFailure {
+    pub verdict: RemoteVerdict,
+    pub cause: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl std::fmt::Display for RemoteFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.cause.fmt(f)
+    }
+}
+
+impl std::error::Error for RemoteFailure {}
+
+/// What the pipeline needs from the door's surroundings.
+pub struct SigningEnv<'a, B: BlobStore> {
+    /// Where documents kept for download go.
+    pub blobs: &'a B,
+    /// TSA and validation data for B-T and above.
+    pub providers: TrustProviders<'a>,
+    /// The upstream signer, when gateway mode is configured.
+    pub remote: Option<&'a dyn RemoteSigner>,
+    /// Signing threads; 0: one per core.
+    pub parallelism: usize,
+    /// Told how many signatures were made or failed (the server's metrics).
+    pub counter: Option<&'a dyn SignatureCounter>,
+}
+
+/// Counts signatures by result (`"ok"`, or `"failed"` while signing).
+pub trait SignatureCounter: Send + Sync {
+    fn signatures(&self, result: &'static str, n: u64);
+}
+
+impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
+    /// Runs one signing request through every step (see the module documentation). Returns the
+    /// signed items in request order.
+    pub async fn sign_batch<B: BlobStore>(
+        &self,
+        request: SignRequest<'_>,
+        env: &SigningEnv<'_, B>,
+    ) -> Result<Vec<SignedItem>, CoreError> {
+        let SignRequest {
+            door,
+            signer,
+            class,
+            documents,
+            delivery,
+        } = request;
+        if documents.is_empty() {
+            return Err(CoreError::InvalidArgument("no documents to sign".into()));
+        }
+        if matches!(delivery, Delivery::File(_)) && documents.len() != 1 {
+            return Err(CoreError::InvalidArgument(
+                "a file destination takes exactly one document".into(),
+            ));
+        }
+        let client = door.audit_name();
+        let count = documents.len() as i64;
+        // 1. Parse every document before anything is spent.
+        for d in &documents {
+            sahih_pdf::PdfDocument::open(&d.bytes, &sahih_pdf::OpenOptions::default())?;
+        }
+        // 2. The signer and their status.
+        let (official, unlock) = match signer {
+            Signer::Official {
+                who,
+                passphrase,
+                otp,
+            } => (
+                self.resolve_official(&who).await?,
+                Unlock::Passphrase { passphrase, otp },
+            ),
+            Signer::Seal {
+                id_subscriber,
+                batch_code,
+            } => (self.seal(id_subscriber).await?, Unlock::Seal { batch_code }),
+        };
+        // 3. Policy.
+        let class = self
+            .authorize(&official, class, door.default_class(), Some(&client), None)
+            .await?;
+        // 4 and 5. One-time code, then the key.
+        let signer = match unlock {
+            Unlock::Passphrase { passphrase, otp } => {
+                if let Some(code) = otp {
+                    self.check_signing_otp(&official, code, count, Some(&client))
+                        .await?;
+                }
+                if official.upstream {
+                    return self
+                        .sign_remotely(&official, &class, &client, passphrase, documents, env)
+                        .await;
+                }
+                self.unlock_audited(&official, passphrase, Some(&client))
+                    .await?
+            }
+            Unlock::Seal { batch_code } => {
+                self.unlock_seal(&official.nik, batch_code, count, Some(&client))
+                    .await?
+            }
+        };
+        // 6. Sign, off the async threads when the runtime has others.
+        let threads = match env.parallelism {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            n => n,
+        };
+        let results = run_cpu(|| self.sign_many(&signer, &documents, &env.providers, threads));
+        let mut signed = Vec::with_capacity(results.len());
+        for (r, d) in results.into_iter().zip(&documents) {
+            match r {
+                Ok((sb, full)) => signed.push((sb, full, d.file_name.clone())),
+                Err(e) => {
+                    if let Some(c) = env.counter {
+                        c.signatures("failed", 1);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        drop(documents);
+        // 7. Record (and deliver) in one step.
+        let mut extra = Vec::new();
+        if official.kind == "seal" {
+            extra.push(
+                AuditEvent::new("seal.sign", &actor(&official), "ok")
+                    .client(Some(&client))
+                    .detail(format!(
+                        "documents={} serial={} ids=[{}]",
+                        signed.len(),
+                        signer.certificate_record.serial_hex,
+                        signed
+                            .iter()
+                            .map(|(sb, _, _)| sb.outcome.document_id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )),
+            );
+        }
+        let n = signed.len() as u64;
+        let items = match &delivery {
+            Delivery::File(path) => {
+                let staged = crate::service::StagedFile::write(path, &signed[0].1)?;
+                let items = self
+                    .record_batch(env.blobs, &signer, &class, &client, signed, false, extra)
+                    .await?;
+                staged.commit()?;
+                items
+            }
+            _ => {
+                self.record_batch(
+                    env.blobs,
+                    &signer,
+                    &class,
+                    &client,
+                    signed,
+                    delivery == Delivery::KeepForDownload,
+                    extra,
+                )
+                .await?
+            }
+        };
+        if let Some(c) = env.counter {
+            c.signatures("ok", n);
+        }
+        Ok(items)
+    }
+
+    /// Step 5 and 6 for an official enrolled upstream: the local lockout in front, the
+    /// signature made remotely, the outcome audited here.
+    async fn sign_remotely<B: BlobStore>(
+        &self,
+        official: &OfficialRecord,
+        class: &DocClass,
+        client: &str,
+        passphrase: &str,
+        documents: Vec<BatchDocument>,
+        env: &SigningEnv<'_, B>,
+    ) -> Result<Vec<SignedItem>, CoreError> {
+        let Some(remote) = env.remote else {
+            return Err(CoreError::Config(
+                "official is enrolled upstream but [gateway] url is not configured".into(),
+            ));
+        };
+        self.reserve_local_attempt(official).await?;
+        let answer = run_cpu(|| remote.sign(&official.nik, passphrase, &documents));
+        let detail = format!("upstream={}", remote.endpoint());
+        let count = |result: &'static str, n: u64| {
+            if let Some(c) = env.counter {
+                c.signatures(result, n);
+            }
+        };
+        match answer {
+            Ok(signed) => {
+                let now = OffsetDateTime::now_utc();
+                let mut items = Vec::with_capacity(signed.len());
+                let mut hashes = Vec::with_capacity(signed.len());
+                for (pdf, d) in signed.into_iter().zip(&documents) {
+                    let sha = hex::encode(
+                        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &pdf).as_ref(),
+                    );
+                    hashes.push(sha.clone());
+                    items.push(SignedItem {
+                        outcome: SignOutcome {
+                            level: d.options.level,
+                            document_id: new_document_id(),
+                            verification_url: String::new(),
+                            field_name: String::new(),
+                            signed_at: now,
+                            sha256_hex: sha,
+                            page: None,
+                        },
+                        signed: pdf,
+                        download_id: None,
+                    });
+                }
+                self.record_upstream(
+                    official,
+                    class,
+                    Some(client),
+                    UpstreamOutcome::Signed,
+                    &hashes,
+                    &detail,
+                )
+                .await?;
+                count("ok", items.len() as u64);
+                Ok(items)
+            }
+            Err(failure) if failure.verdict != RemoteVerdict::Failed => {
+                count("failed", 1);
+                let local = self
+                    .record_upstream(
+                        official,
+                        class,
+                        Some(client),
+                        UpstreamOutcome::WrongPassphrase,
+                        &[],
+                        &detail,
+                    )
+                    .await
+                    .err()
+                    .unwrap_or(CoreError::WrongPassphrase { remaining: 0 });
+                // Locked upstream but not (yet) here: the caller sees the upstream's lock.
+                if failure.verdict == RemoteVerdict::Locked
+                    && !matches!(local, CoreError::Locked { .. })
+                {
+                    return Err(CoreError::Remote(failure));
+                }
+                Err(local)
+            }
+            Err(failure) => {
+                count("failed", 1);
+                self.record_upstream(
+                    official,
+                    class,
+                    Some(client),
+                    UpstreamOutcome::Failed,
+                    &[],
+                    &format!("{detail} error={failure}"),
+                )
+                .await?;
+                Err(CoreError::Remote(failure))
+            }
+        }
+    }
+}
+
+enum Unlock<'a> {
+    Passphrase {
+        passphrase: &'a str,
+        otp: Option<&'a str>,
+    },
+    Seal {
+        batch_code: &'a str,
+    },
+}
+
+/// Runs CPU-bound or blocking work without stalling other tasks: on a multi-threaded runtime
+/// the worker hands its tasks to others meanwhile; elsewhere (the one-shot CLI) it runs inline.
+fn run_cpu<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}

@@ -1,0 +1,337 @@
+//! The one signing pipeline (`sahih_core::pipeline`) on a real SQLite store, door by door: the
+//! command line and an API client are refused by the same policy with the same message and the
+//! same audit entry, count towards the same lockout, and are audited for every signature. A
+//! file destination appears only once the signature is recorded.
+
+use sahih_core::clients::ClientRole;
+use sahih_core::pipeline::{Delivery, Door, SignRequest, Signer, SigningEnv};
+use sahih_core::policy::Policy;
+use sahih_core::requests::{BatchDocument, SignerRef};
+use sahih_core::store::{NewOfficial, Store};
+use sahih_core::{Config, CoreError, DataDir, Lang, Level, Sahih, SignOptions, TrustProviders};
+use sahih_store::SqlStore;
+use sahih_store::blob::AnyBlobStore;
+
+const NIK: &str = "3171012501850003";
+const PASSPHRASE: &str = "Rahasia-Negara-2026!";
+const POLICY: &str = r#"
+default_class = "surat-dinas"
+
+[[class]]
+code = "surat-dinas"
+name = "Surat Dinas"
+rule = "allowed"
+regulation = "Perwako Contoh 7/2024 Pasal 5"
+
+[[class]]
+code = "dokumen-pencairan"
+name = "Dokumen Pencairan Dana"
+rule = "forbidden"
+regulation = "Perwako Contoh 7/2024 Pasal 9"
+"#;
+
+struct Fixture {
+    sahih: Sahih<SqlStore>,
+    blobs: AnyBlobStore,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn fixture(tag: &str) -> Fixture {
+    let dir = std::env::temp_dir().join(format!(
+        "sahih-pipeline-{tag}-{}-{}",
+        std::process::id(),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = DataDir::new(&dir);
+    let config = Config::new("Pemerintah Kota Contoh", "https://tte.contoh.go.id");
+    data.write_config(&config).unwrap();
+    data.create_master_key().unwrap();
+    let keys = sahih_core::keystore::KeyBackend::from_config(&config).unwrap();
+    let store = SqlStore::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display()))
+        .await
+        .unwrap();
+    let blobs = AnyBlobStore::from_url(&data.blob_url(Some(&config))).unwrap();
+    let sahih = Sahih {
+        store,
+        config,
+        data,
+        keys,
+    };
+    sahih.create_ca_hierarchy().await.unwrap();
+    sahih
+        .enroll(
+            &NewOfficial {
+                nik: NIK.into(),
+                nip: "198501252010011003".into(),
+                name: "Budi Santoso".into(),
+                email: "budi@contoh.go.id".into(),
+                position: "Kepala Dinas".into(),
+                unit: "Dinas Kominfo".into(),
+            },
+            sahih_pki::KeyAlgorithm::Rsa2048,
+            PASSPHRASE,
+        )
+        .await
+        .unwrap();
+    sahih
+        .load_policy(&Policy::from_toml(POLICY).unwrap(), "test")
+        .await
+        .unwrap();
+    Fixture { sahih, blobs, dir }
+}
+
+fn letter() -> Vec<u8> {
+    sahih_pdf::sample::single_page(
+        &[sahih_pdf::sample::Line {
+            x: 72.0,
+            y: 700.0,
+            size: 12.0,
+            bold: false,
+            text: "Surat uji".into(),
+        }],
+        "Surat uji",
+    )
+}
+
+fn document() -> BatchDocument {
+    BatchDocument {
+        bytes: letter(),
+        options: SignOptions {
+            placement: None,
+            level: Level::BB,
+            reason: None,
+            location: None,
+            lang: Lang::Id,
+            qr_link: None,
+            specimen: None,
+            extra_text: None,
+        },
+        file_name: None,
+    }
+}
+
+fn env(f: &Fixture) -> SigningEnv<'_, AnyBlobStore> {
+    SigningEnv {
+        blobs: &f.blobs,
+        providers: TrustProviders {
+            tsa: None,
+            validation_data: None,
+        },
+        remote: None,
+        parallelism: 1,
+        counter: None,
+    }
+}
+
+fn request<'a>(
+    door: Door<'a>,
+    passphrase: &'a str,
+    class: Option<&'a str>,
+    delivery: Delivery,
+) -> SignRequest<'a> {
+    SignRequest {
+        door,
+        signer: Signer::Official {
+            who: SignerRef::Nik(NIK.into()),
+            passphrase,
+            otp: None,
+        },
+        class,
+        documents: vec![document()],
+        delivery,
+    }
+}
+
+fn cli() -> Door<'static> {
+    Door::Cli {
+        os_user: "tu".into(),
+    }
+}
+
+async fn audit(f: &Fixture) -> Vec<sahih_core::audit::AuditEntry> {
+    f.sahih.store.audit_entries(0, i64::MAX).await.unwrap()
+}
+
+async fn app_client(f: &Fixture) -> sahih_core::store::ApiClientRecord {
+    f.sahih
+        .add_api_client("eoffice", &[], None, ClientRole::App, None, None)
+        .await
+        .unwrap();
+    f.sahih
+        .store
+        .api_clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "eoffice")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn policy_refuses_every_door_alike_and_audits_it() {
+    let f = fixture("policy").await;
+    let client = app_client(&f).await;
+    let out = f.dir.join("pencairan.pdf");
+    let by_cli = f
+        .sahih
+        .sign_batch(
+            request(
+                cli(),
+                PASSPHRASE,
+                Some("dokumen-pencairan"),
+                Delivery::File(out.clone()),
+            ),
+            &env(&f),
+        )
+        .await;
+    let by_api = f
+        .sahih
+        .sign_batch(
+            request(
+                Door::Client(&client),
+                PASSPHRASE,
+                Some("dokumen-pencairan"),
+                Delivery::Return,
+            ),
+            &env(&f),
+        )
+        .await;
+    let (Err(CoreError::PolicyRefused { id: a, .. }), Err(CoreError::PolicyRefused { id: b, .. })) =
+        (by_cli, by_api)
+    else {
+        panic!("a door signed a forbidden class");
+    };
+    assert_eq!(a, b);
+    assert!(a.contains("Pasal 9"), "{a}");
+    assert!(!out.exists(), "a refused signature left its output file");
+    let refused: Vec<_> = audit(&f)
+        .await
+        .into_iter()
+        .filter(|e| e.event.action == "sign.refused")
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert_eq!(refused[0].event.client.as_deref(), Some("cli:tu"));
+    assert_eq!(refused[1].event.client.as_deref(), Some("eoffice"));
+    assert_eq!(refused[0].event.detail, refused[1].event.detail);
+    // Nothing of the refusal touched the lockout: the right passphrase still signs.
+    let items = f
+        .sahih
+        .sign_batch(request(cli(), PASSPHRASE, None, Delivery::Return), &env(&f))
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_passphrases_through_any_door_share_one_lockout() {
+    let f = fixture("lockout").await;
+    let client = app_client(&f).await;
+    let max = f.sahih.config.signing.max_failures;
+    for i in 0..max {
+        let door = if i % 2 == 0 {
+            cli()
+        } else {
+            Door::Client(&client)
+        };
+        let r = f
+            .sahih
+            .sign_batch(
+                request(door, "Salah-Sekali-2026!", None, Delivery::Return),
+                &env(&f),
+            )
+            .await;
+        match r {
+            Err(CoreError::WrongPassphrase { remaining }) => assert_eq!(remaining, max - i - 1),
+            Err(CoreError::Locked { .. }) if i == max - 1 => {}
+            other => panic!("attempt {i}: {:?}", other.map(|v| v.len())),
+        }
+    }
+    // Locked for everyone, right passphrase or not.
+    for door in [cli(), Door::Client(&client)] {
+        let r = f
+            .sahih
+            .sign_batch(request(door, PASSPHRASE, None, Delivery::Return), &env(&f))
+            .await;
+        assert!(matches!(r, Err(CoreError::Locked { .. })), "{:?}", r.err());
+    }
+    let entries = audit(&f).await;
+    let wrong: Vec<_> = entries
+        .iter()
+        .filter(|e| e.event.action.starts_with("passphrase."))
+        .map(|e| e.event.client.clone().unwrap_or_default())
+        .collect();
+    assert!(wrong.iter().any(|c| c == "cli:tu") && wrong.iter().any(|c| c == "eoffice"));
+}
+
+#[tokio::test]
+async fn every_signature_is_recorded_and_a_file_appears_only_when_recorded() {
+    let f = fixture("record").await;
+    let out = f.dir.join("surat-ttd.pdf");
+    let items = f
+        .sahih
+        .sign_batch(
+            request(cli(), PASSPHRASE, None, Delivery::File(out.clone())),
+            &env(&f),
+        )
+        .await
+        .unwrap();
+    let written = std::fs::read(&out).unwrap();
+    assert_eq!(written, items[0].signed);
+    let sha = hex::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        &written,
+    ));
+    assert_eq!(items[0].outcome.sha256_hex, sha);
+    // The QR record and the audit entry exist.
+    assert!(
+        f.sahih
+            .store
+            .signed_document(&items[0].outcome.document_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let signs: Vec<_> = audit(&f)
+        .await
+        .into_iter()
+        .filter(|e| e.event.action == "sign")
+        .collect();
+    assert_eq!(signs.len(), 1);
+    assert_eq!(signs[0].event.client.as_deref(), Some("cli:tu"));
+    assert_eq!(
+        signs[0].event.document_sha256.as_deref(),
+        Some(sha.as_str())
+    );
+    // No temporary file is left beside the output.
+    let leftovers: Vec<_> = std::fs::read_dir(&f.dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A broken document costs no attempt and writes nothing.
+    let broken = f.dir.join("rusak.pdf");
+    let mut req = request(
+        cli(),
+        "Salah-Sekali-2026!",
+        None,
+        Delivery::File(broken.clone()),
+    );
+    req.documents[0].bytes = b"%PDF-1.7\nbukan pdf".to_vec();
+    let r = f.sahih.sign_batch(req, &env(&f)).await;
+    assert!(matches!(r, Err(CoreError::Pdf(_))), "{:?}", r.err());
+    assert!(!broken.exists());
+    assert!(
+        !audit(&f)
+            .await
+            .iter()
+            .any(|e| e.event.action == "passphrase.wrong")
+    );
+}
