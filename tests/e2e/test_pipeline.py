@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pwd
 
 import pytest
 
 from conftest import REPO, assert_no_panic
 from ecs_support import BACKENDS, b64, ecs_error, http, make_deployment
 
-OS_USER = "tu-keuangan"
+# The audit names the account the process runs as, from the system, whatever $USER says.
+OS_USER = pwd.getpwuid(os.getuid()).pw_name
 FINANCE_TEXT = "Dokumen Pencairan Dana"
 
 
@@ -31,7 +34,7 @@ def dep(request, sahih_bin, tmp_path_factory):
 def cli_sign(dep, src, out, *extra, passfile=None):
     return dep.sahih.run("sign", src, "-o", out, "--nik", dep.official.nik, "--level", "B-B",
                          "--passphrase-file", passfile or dep.official.passfile, *extra,
-                         "--data", dep.sahih.data, env={**dep.env, "USER": OS_USER})
+                         "--data", dep.sahih.data, env={**dep.env, "USER": "someone-else", "LOGNAME": "someone-else"})
 
 
 def audit(dep) -> list[dict]:

@@ -490,6 +490,27 @@ def test_readyz_is_503_while_the_database_refuses_connections_and_200_again_afte
     assert "panicked" not in server.log.read_text(errors="replace")
 
 
+def test_readyz_is_503_while_the_sqlite_file_is_moved_away_and_200_again_after(sahih_bin, tmp_path_factory):
+    """The same promise on the embedded default: open SQLite connections keep answering
+    `SELECT 1` after their database file is moved away, so readiness also checks that the file
+    is still the one the server opened."""
+    d = make_deployment(sahih_bin, tmp_path_factory.mktemp("readyz-sqlite"), "sqlite")
+    try:
+        server = d.servers[0]
+        assert http("GET", server.url + "/readyz").status == 200
+        db = d.sahih.data / "sahih.db"
+        aside = d.sahih.data / "sahih.db.moved"
+        db.rename(aside)
+        try:
+            assert http("GET", server.url + "/readyz").status == 503
+            assert http("GET", server.url + "/healthz").status == 200
+        finally:
+            aside.rename(db)
+        assert http("GET", server.url + "/readyz").status == 200
+    finally:
+        d.close()
+
+
 # -- bad input -----------------------------------------------------------------------------------
 
 def test_an_encrypted_pdf_is_refused_with_4031_before_any_passphrase_attempt(dep, corpus, letter, tmp_path):

@@ -260,6 +260,8 @@ def test_ra_cli_reject_records_the_reason_and_tells_the_official(dep, corpus, tm
     r = dep.run("ra", "reject", "--as", "verif-2", rid, "--reason", "  ")
     assert r.returncode != 0, f"rejected without a reason:\n{r.describe()}"
     assert_no_panic(r)
+    # In Indonesian, with no English inside (the default language of every message).
+    assert "alasan" in r.stderr and "needs a reason" not in r.stderr, r.describe()
     assert "WAITING_FOR_VERIFICATION" in cli_list(dep, "verif-2")[rid]
 
     reason = "Scan e-KTP tidak terbaca, mohon unggah ulang"
@@ -387,6 +389,33 @@ def test_demo_serves_the_api_with_the_printed_credential_until_interrupted(sahih
             proc.wait(timeout=30)
         reader.join(timeout=30)
         proc.stdout.close()
+
+
+def test_serve_stops_gracefully_on_a_ctrl_c_sent_the_moment_it_says_so(sahih_bin, tmp_path):
+    """`sahih serve` prints "Ctrl-C to stop" only once Ctrl-C is handled: a SIGINT sent the
+    instant that line appears ends the process gracefully (exit 0), never by the default
+    signal action (which would be exit -2). Repeated, since the gap it guards is small."""
+    s = Sahih(sahih_bin, tmp_path / "data", tmp_path)
+    assert s.init().returncode == 0
+    for attempt in range(5):
+        proc = subprocess.Popen([str(sahih_bin), "serve", "--data", str(s.data), "--listen",
+                                 f"127.0.0.1:{free_port()}", "--lang", "en"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, env=_clean_env(), cwd=tmp_path, text=True)
+        try:
+            line = proc.stdout.readline()
+            assert "Ctrl-C to stop" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=60)
+            err = proc.stderr.read()
+            assert rc == 0, f"attempt {attempt}: serve ended with {rc} on an early SIGINT:\n{err[-2000:]}"
+            assert "panicked" not in err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+            proc.stdout.close()
+            proc.stderr.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -629,6 +658,8 @@ def test_a_master_key_file_readable_by_others_is_refused(sahih_bin, corpus, tmp_
         assert re.search(r"master key|kunci induk", r.stderr, re.I), r.describe()
         assert f"{mode:o}" in r.stderr and "600" in r.stderr, \
             f"the message does not name the file's mode and the one needed:\n{r.describe()}"
+        # The default language is Indonesian throughout, with no English inside.
+        assert "izin berkas" in r.stderr and "permissions" not in r.stderr, r.describe()
         return r
 
     for mode in (0o644, 0o640, 0o604):

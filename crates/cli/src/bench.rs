@@ -10,7 +10,10 @@ use std::time::Instant;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum BenchKind {
+    /// Signing FILE in memory (nothing is written or recorded).
     Sign,
+    /// Verifying: FILE (an unsigned PDF) is signed once in memory, then that signed copy is
+    /// verified N times; the run fails unless every verification passes.
     Verify,
     /// The passphrase check alone (Argon2id + AES-GCM unseal of the official's key); FILE is
     /// ignored.

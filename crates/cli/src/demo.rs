@@ -292,6 +292,8 @@ pub async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(
         .await
         .map_err(core)?;
     let credential = format!("{DEMO_CLIENT}:{secret}");
+    let shutdown =
+        sahih_server::Shutdown::listen().map_err(|e| core(CoreError::Io(e.to_string())))?;
     println!();
     match lang {
         Lang::Id => println!(
@@ -321,6 +323,7 @@ pub async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(
     sahih_server::serve(
         sahih_server::AppState::new(sahih, services, blobs),
         listener,
+        shutdown,
     )
     .await
     .map_err(|e| core(CoreError::Io(e.to_string())))

@@ -474,12 +474,13 @@ pub async fn init(
         });
     }
     if org.trim().is_empty() {
-        return Err(CoreError::InvalidArgument("--org is empty".into()));
+        return Err(CoreError::invalid("--org kosong", "--org is empty"));
     }
     if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-        return Err(CoreError::InvalidArgument(format!(
-            "--base-url {base_url:?} must start with http:// or https://"
-        )));
+        return Err(CoreError::invalid(
+            format!("--base-url {base_url:?} harus diawali http:// atau https://"),
+            format!("--base-url {base_url:?} must start with http:// or https://"),
+        ));
     }
     std::fs::create_dir_all(data).map_err(|e| CoreError::Io(format!("{}: {e}", data.display())))?;
     dir.secure()?;
@@ -991,6 +992,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .local_addr()
                 .map(|a| a.to_string())
                 .unwrap_or(listen);
+            let shutdown =
+                sahih_server::Shutdown::listen().map_err(|e| core(CoreError::Io(e.to_string())))?;
             match lang {
                 Lang::Id => println!(
                     "Sahih melayani di http://{addr} (API ECS: /api, TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl, metrik: /metrics). Ctrl-C untuk berhenti."
@@ -1002,6 +1005,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sahih_server::serve(
                 sahih_server::AppState::new(sahih, services, blobs),
                 listener,
+                shutdown,
             )
             .await
             .map_err(|e| core(CoreError::Io(e.to_string())))?;

@@ -196,7 +196,7 @@ impl Default for AuthThrottle {
 }
 
 /// Client names double as Basic-auth user names.
-pub fn validate_name(name: &str) -> Result<(), String> {
+pub fn validate_name(name: &str) -> Result<(), crate::Text> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -205,8 +205,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "client name {name:?} must be 1-64 characters a-z, A-Z, 0-9, '-', '_' or '.'"
+        Err(crate::Text::new(
+            format!("nama klien {name:?} harus 1-64 karakter a-z, A-Z, 0-9, '-', '_' atau '.'"),
+            format!("client name {name:?} must be 1-64 characters a-z, A-Z, 0-9, '-', '_' or '.'"),
         ))
     }
 }
@@ -242,15 +243,17 @@ pub struct Cidr {
 }
 
 impl Cidr {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, crate::Text> {
         let (addr, prefix) = match s.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let network: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| format!("{s:?} is not an IP address or CIDR block"))?;
+        let network: IpAddr = addr.trim().parse().map_err(|_| {
+            crate::Text::new(
+                format!("{s:?} bukan alamat IP atau blok CIDR"),
+                format!("{s:?} is not an IP address or CIDR block"),
+            )
+        })?;
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(p) => p
@@ -258,7 +261,12 @@ impl Cidr {
                 .parse::<u8>()
                 .ok()
                 .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{s:?}: prefix must be 0-{max}"))?,
+                .ok_or_else(|| {
+                    crate::Text::new(
+                        format!("{s:?}: panjang prefiks harus 0-{max}"),
+                        format!("{s:?}: prefix must be 0-{max}"),
+                    )
+                })?,
             None => max,
         };
         Ok(Self { network, prefix })

@@ -389,11 +389,14 @@ impl DataDir {
         let path = self.master_key_path();
         check_private_permissions(&path)?;
         let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(&path)
-                .map_err(|e| CoreError::MasterKey(format!("{}: {e}", path.display())))?,
+            std::fs::read_to_string(&path).map_err(|e| unreadable(&path, &e))?,
         );
-        MasterKey::from_hex(text.trim())
-            .map_err(|_| CoreError::MasterKey(format!("{}: not 64 hex characters", path.display())))
+        MasterKey::from_hex(text.trim()).map_err(|_| {
+            CoreError::master_key(
+                format!("{}: bukan 64 karakter heksadesimal", path.display()),
+                format!("{}: not 64 hex characters", path.display()),
+            )
+        })
     }
 }
 
@@ -406,7 +409,10 @@ fn master_key_from_env() -> Result<Option<MasterKey>, CoreError> {
         Ok(v) if !v.trim().is_empty() => {
             let v = zeroize::Zeroizing::new(v);
             MasterKey::from_hex(v.trim()).map(Some).map_err(|_| {
-                CoreError::MasterKey("SAHIH_MASTER_KEY must be 64 hex characters".into())
+                CoreError::master_key(
+                    "SAHIH_MASTER_KEY harus 64 karakter heksadesimal",
+                    "SAHIH_MASTER_KEY must be 64 hex characters",
+                )
             })
         }
         _ => Ok(None),
@@ -421,26 +427,39 @@ fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), CoreError> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(0o600);
-    let mut f = options
-        .open(path)
-        .map_err(|e| CoreError::MasterKey(format!("{}: {e}", path.display())))?;
+    let mut f = options.open(path).map_err(|e| unreadable(path, &e))?;
     f.write_all(contents)
         .and_then(|_| f.sync_all())
-        .map_err(|e| CoreError::MasterKey(format!("{}: {e}", path.display())))
+        .map_err(|e| unreadable(path, &e))
+}
+
+/// A master key file that could not be read or written.
+fn unreadable(path: &Path, e: &std::io::Error) -> CoreError {
+    CoreError::master_key(
+        format!("{}: tidak dapat dibaca atau ditulis ({e})", path.display()),
+        format!("{}: {e}", path.display()),
+    )
 }
 
 fn check_private_permissions(path: &Path) -> Result<(), CoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path)
-            .map_err(|e| CoreError::MasterKey(format!("{}: {e}", path.display())))?;
+        let meta = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(CoreError::MasterKey(format!(
-                "{}: permissions {mode:o} are too open (need 600)",
-                path.display()
-            )));
+            return Err(CoreError::master_key(
+                format!(
+                    "{}: izin berkas {mode:o} terlalu longgar (harus 600: chmod 600 {})",
+                    path.display(),
+                    path.display()
+                ),
+                format!(
+                    "{}: permissions {mode:o} are too open (need 600: chmod 600 {})",
+                    path.display(),
+                    path.display()
+                ),
+            ));
         }
     }
     Ok(())

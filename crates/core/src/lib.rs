@@ -34,6 +34,50 @@ use std::path::PathBuf;
 use store::StoreError;
 use time::OffsetDateTime;
 
+/// A message for people in both languages Sahih speaks, chosen when shown. Errors carry this
+/// instead of an English string, so an Indonesian message never has English inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub id: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn new(id: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Id => &self.id,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// Logs and `Display` (developers' view) use English.
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+impl CoreError {
+    /// An invalid argument, described in both languages.
+    pub fn invalid(id: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::InvalidArgument(Text::new(id, en))
+    }
+
+    /// An unusable master key, described in both languages.
+    pub fn master_key(id: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::MasterKey(Text::new(id, en))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error("data directory {path} is not initialised (run `sahih init`)")]
@@ -43,7 +87,7 @@ pub enum CoreError {
     #[error("configuration: {0}")]
     Config(String),
     #[error("master key: {0}")]
-    MasterKey(String),
+    MasterKey(Text),
     #[error("I/O: {0}")]
     Io(String),
     #[error(transparent)]
@@ -74,9 +118,9 @@ pub enum CoreError {
     #[error("key locked")]
     Locked { until: OffsetDateTime },
     #[error("passphrase rejected: {0}")]
-    WeakPassphrase(&'static str),
+    WeakPassphrase(Text),
     #[error("invalid argument: {0}")]
-    InvalidArgument(String),
+    InvalidArgument(Text),
     /// A trust service (TSA, OCSP, CRL) failed or could not be reached.
     #[error("trust service: {0}")]
     Service(String),
@@ -214,6 +258,7 @@ impl CoreError {
                 }
             }
             Self::MasterKey(d) => {
+                let d = d.get(lang);
                 if id {
                     format!("Kunci induk (master key) tidak dapat dipakai: {d}")
                 } else {
@@ -348,6 +393,7 @@ impl CoreError {
                 }
             }
             Self::WeakPassphrase(why) => {
+                let why = why.get(lang);
                 if id {
                     format!("Passphrase ditolak: {why}")
                 } else {
@@ -355,6 +401,7 @@ impl CoreError {
                 }
             }
             Self::InvalidArgument(d) => {
+                let d = d.get(lang);
                 if id {
                     format!("Argumen tidak valid: {d}")
                 } else {

@@ -51,15 +51,30 @@ impl Door<'_> {
         }
     }
 
-    /// The command-line door for the user running this process.
+    /// The command-line door for the user running this process: the account name of the
+    /// process's user (from the system, not from `$USER`, which anyone can set).
     pub fn cli() -> Door<'static> {
-        let os_user = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| "unknown".into());
-        Door::Cli { os_user }
+        Door::Cli { os_user: os_user() }
     }
+}
+
+/// The name of the user this process runs as: `/etc/passwd` for its uid, else `uid<N>`.
+fn os_user() -> String {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    };
+    let named = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                let _password = fields.next()?;
+                (fields.next()?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+            })
+        });
+    named.unwrap_or_else(|| format!("uid{uid}"))
 }
 
 /// Who signs and how their key is opened.
@@ -175,11 +190,15 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
             delivery,
         } = request;
         if documents.is_empty() {
-            return Err(CoreError::InvalidArgument("no documents to sign".into()));
+            return Err(CoreError::invalid(
+                "tidak ada dokumen untuk ditandatangani",
+                "no documents to sign",
+            ));
         }
         if matches!(delivery, Delivery::File(_)) && documents.len() != 1 {
-            return Err(CoreError::InvalidArgument(
-                "a file destination takes exactly one document".into(),
+            return Err(CoreError::invalid(
+                "tujuan berkas hanya menerima satu dokumen",
+                "a file destination takes exactly one document",
             ));
         }
         let client = door.audit_name();

@@ -764,17 +764,19 @@ pub fn check_new_passphrase(passphrase: &str, official: &NewOfficial) -> Result<
     let core = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
     let core = core.trim_start_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
     if core.is_empty() || COMMON_PASSWORDS.contains(&core) || COMMON_PASSWORDS.contains(&&*lower) {
-        return Err(CoreError::WeakPassphrase(
-            "terlalu umum, mudah ditebak / too common, easy to guess",
-        ));
+        return Err(CoreError::WeakPassphrase(crate::Text::new(
+            "terlalu umum, mudah ditebak",
+            "too common, easy to guess",
+        )));
     }
     let mut chars = lower.chars();
     if let Some(first) = chars.next()
         && chars.all(|c| c == first)
     {
-        return Err(CoreError::WeakPassphrase(
-            "satu karakter berulang / one repeated character",
-        ));
+        return Err(CoreError::WeakPassphrase(crate::Text::new(
+            "satu karakter berulang",
+            "one repeated character",
+        )));
     }
     let compact: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
     let email_local = official
@@ -796,9 +798,10 @@ pub fn check_new_passphrase(passphrase: &str, official: &NewOfficial) -> Result<
             .filter(|c| c.is_alphanumeric())
             .collect();
         if personal.len() >= 4 && compact.contains(&personal) {
-            return Err(CoreError::WeakPassphrase(
-                "memuat NIK, NIP, nama atau e-mail / contains your NIK, NIP, name or e-mail",
-            ));
+            return Err(CoreError::WeakPassphrase(crate::Text::new(
+                "memuat NIK, NIP, nama atau e-mail",
+                "contains your NIK, NIP, name or e-mail",
+            )));
         }
     }
     Ok(())
@@ -893,8 +896,9 @@ impl<S: Store> Sahih<S> {
             ));
         };
         if input.officials.is_empty() {
-            return Err(CoreError::InvalidArgument(
-                "a request names at least one official".into(),
+            return Err(CoreError::invalid(
+                "permohonan harus menyebut sekurang-kurangnya satu pejabat",
+                "a request names at least one official",
             ));
         }
         let max_bytes = self.config.ra.max_evidence_mib.max(1) * 1024 * 1024;
@@ -906,10 +910,10 @@ impl<S: Store> Sahih<S> {
         for o in &input.officials {
             self.identity(o).validate()?;
             if !seen.insert(o.nik.clone()) {
-                return Err(CoreError::InvalidArgument(format!(
-                    "NIK {} appears twice in the request",
-                    o.nik
-                )));
+                return Err(CoreError::invalid(
+                    format!("NIK {} muncul dua kali dalam permohonan", o.nik),
+                    format!("NIK {} appears twice in the request", o.nik),
+                ));
             }
             if input.kind != RequestKind::Mutasi && !same_unit(&o.unit, operator_unit) {
                 return Err(forbidden(
@@ -1443,8 +1447,9 @@ impl<S: Store> Sahih<S> {
                 "A verifikator cannot decide a request about themselves",
             ))
         } else if !approve && reason.is_none_or(|r| r.trim().is_empty()) {
-            Err(CoreError::InvalidArgument(
-                "a rejection needs a reason (alasan)".into(),
+            Err(CoreError::invalid(
+                "penolakan harus disertai alasan",
+                "a rejection needs a reason (alasan)",
             ))
         } else if let Err(e) = check_reason(reason.unwrap_or("")) {
             Err(e)
@@ -1849,16 +1854,18 @@ pub const MAX_REASON_CHARS: usize = 2000;
 /// A reason fits in [`MAX_REASON_CHARS`] and carries no control or bidirectional characters.
 pub fn check_reason(reason: &str) -> Result<(), CoreError> {
     if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(CoreError::InvalidArgument(format!(
-            "the reason (alasan) is longer than {MAX_REASON_CHARS} characters"
-        )));
+        return Err(CoreError::invalid(
+            format!("alasan lebih dari {MAX_REASON_CHARS} karakter"),
+            format!("the reason (alasan) is longer than {MAX_REASON_CHARS} characters"),
+        ));
     }
     if reason
         .chars()
         .any(|c| sahih_pki::is_hidden_control(c) && c != '\n')
     {
-        return Err(CoreError::InvalidArgument(
-            "the reason (alasan) contains control or bidirectional characters".into(),
+        return Err(CoreError::invalid(
+            "alasan memuat karakter kendali atau karakter arah teks",
+            "the reason (alasan) contains control or bidirectional characters",
         ));
     }
     Ok(())

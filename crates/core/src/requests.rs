@@ -319,29 +319,33 @@ impl<S: Store> Sahih<S> {
         }
         let unit = unit.map(str::trim).filter(|u| !u.is_empty());
         if role == ClientRole::Operator && unit.is_none() {
-            return Err(CoreError::InvalidArgument(
-                "an operator account needs its unit (--unit)".into(),
+            return Err(CoreError::invalid(
+                "akun operator harus menyebut unit kerjanya (--unit)",
+                "an operator account needs its unit (--unit)",
             ));
         }
         if role == ClientRole::Verifikator && person_nik.is_none() {
             // Without it "nobody decides a request about themselves" could not be checked.
-            return Err(CoreError::InvalidArgument(
-                "a verifikator account names the person using it (--person-nik NIK)".into(),
+            return Err(CoreError::invalid(
+                "akun verifikator harus menyebut orang yang memakainya (--person-nik NIK)",
+                "a verifikator account names the person using it (--person-nik NIK)",
             ));
         }
         if let Some(nik) = person_nik
             && (nik.len() != 16 || !nik.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err(CoreError::InvalidArgument(
-                "the person's NIK has 16 digits".into(),
+            return Err(CoreError::invalid(
+                "NIK orang tersebut harus 16 angka",
+                "the person's NIK has 16 digits",
             ));
         }
         if let Some(class) = default_class
             && self.policy().await?.class(class).is_none()
         {
-            return Err(CoreError::InvalidArgument(format!(
-                "document class {class} is not in the policy"
-            )));
+            return Err(CoreError::invalid(
+                format!("kelas dokumen {class} tidak ada dalam kebijakan"),
+                format!("document class {class} is not in the policy"),
+            ));
         }
         let secret = crate::clients::new_secret();
         let event = AuditEvent::new("client.add", "cli", "ok").detail(format!(
@@ -366,9 +370,10 @@ impl<S: Store> Sahih<S> {
             )
             .await
             .map_err(|e| match e {
-                crate::store::StoreError::Conflict(_) => {
-                    CoreError::InvalidArgument(format!("client {name} already exists"))
-                }
+                crate::store::StoreError::Conflict(_) => CoreError::invalid(
+                    format!("klien {name} sudah ada"),
+                    format!("client {name} already exists"),
+                ),
                 other => other.into(),
             })?;
         Ok(secret)
@@ -392,9 +397,10 @@ impl<S: Store> Sahih<S> {
         {
             Ok(())
         } else {
-            Err(CoreError::InvalidArgument(format!(
-                "no client named {name}"
-            )))
+            Err(CoreError::invalid(
+                format!("tidak ada klien bernama {name}"),
+                format!("no client named {name}"),
+            ))
         }
     }
 
@@ -452,9 +458,9 @@ impl<S: Store> Sahih<S> {
 
     /// Loads a policy file (validated), replacing the current policy; audited.
     pub async fn load_policy(&self, policy: &Policy, source: &str) -> Result<(), CoreError> {
-        policy
-            .validate()
-            .map_err(|e| CoreError::InvalidArgument(e.to_string()))?;
+        policy.validate().map_err(|e| {
+            CoreError::invalid(format!("kebijakan tidak valid: {e}"), e.to_string())
+        })?;
         let summary: Vec<String> = policy
             .classes
             .iter()

@@ -637,9 +637,10 @@ impl<S: Store + SealStore> Sahih<S> {
         client: Option<&str>,
     ) -> Result<(String, OffsetDateTime), CoreError> {
         if !(1..=MAX_BATCH_DOCUMENTS).contains(&count) {
-            return Err(CoreError::InvalidArgument(format!(
-                "a batch covers 1 to {MAX_BATCH_DOCUMENTS} documents"
-            )));
+            return Err(CoreError::invalid(
+                format!("satu batch mencakup 1 sampai {MAX_BATCH_DOCUMENTS} dokumen"),
+                format!("a batch covers 1 to {MAX_BATCH_DOCUMENTS} documents"),
+            ));
         }
         let now = OffsetDateTime::now_utc();
         let seal = self.seal(id_subscriber).await?;
@@ -681,9 +682,10 @@ impl<S: Store + SealStore> Sahih<S> {
         let seal = self.seal(id_subscriber).await?;
         let record = self.usable_seal_certificate(&seal, client, now).await?;
         if !(1..=MAX_BATCH_DOCUMENTS).contains(&count) {
-            return Err(CoreError::InvalidArgument(format!(
-                "a batch covers 1 to {MAX_BATCH_DOCUMENTS} documents"
-            )));
+            return Err(CoreError::invalid(
+                format!("satu batch mencakup 1 sampai {MAX_BATCH_DOCUMENTS} dokumen"),
+                format!("a batch covers 1 to {MAX_BATCH_DOCUMENTS} documents"),
+            ));
         }
         self.reserve_attempt(seal.id, now).await?;
         let hash = code_hash(

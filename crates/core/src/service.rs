@@ -137,14 +137,16 @@ pub fn new_document_id() -> String {
 pub fn check_passphrase_policy(passphrase: &str) -> Result<(), CoreError> {
     let chars = passphrase.chars().count();
     if chars < MIN_PASSPHRASE_CHARS {
-        return Err(CoreError::WeakPassphrase(
-            "minimal 8 karakter / at least 8 characters",
-        ));
+        return Err(CoreError::WeakPassphrase(crate::Text::new(
+            "minimal 8 karakter",
+            "at least 8 characters",
+        )));
     }
     if chars > 1024 {
-        return Err(CoreError::WeakPassphrase(
-            "maksimal 1024 karakter / at most 1024 characters",
-        ));
+        return Err(CoreError::WeakPassphrase(crate::Text::new(
+            "maksimal 1024 karakter",
+            "at most 1024 characters",
+        )));
     }
     Ok(())
 }
@@ -921,7 +923,10 @@ impl StagedFile {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let name = path.file_name().ok_or_else(|| {
-            CoreError::InvalidArgument(format!("{} is not a file path", path.display()))
+            CoreError::invalid(
+                format!("{} bukan jalur berkas", path.display()),
+                format!("{} is not a file path", path.display()),
+            )
         })?;
         let staged = StagedFile {
             tmp: dir.join(format!(

@@ -372,7 +372,12 @@ impl<S: Store> Sahih<S> {
             .cas
             .iter()
             .find(|c| ca_name(&c.record) == name)
-            .ok_or_else(|| CoreError::InvalidArgument(format!("unknown CA {name:?}")))?;
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    format!("CA {name:?} tidak dikenal"),
+                    format!("unknown CA {name:?}"),
+                )
+            })?;
         let mut entries = Vec::new();
         for c in self.store.all_certificates_of_ca(ca.record.id).await? {
             if c.status != CertStatus::Issue {

@@ -283,8 +283,13 @@ async fn ca_cert(State(s): State<Shared>, Path(name): Path<String>) -> Response 
 /// How often OCSP answers pick up revocations made by other processes (the CLI, other servers).
 pub const STATUS_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Serves until Ctrl-C / SIGTERM; in-flight requests (signatures included) finish first.
-pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+/// Serves until `shutdown` fires (Ctrl-C / SIGTERM); in-flight requests (signatures included)
+/// finish first.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
     let state = Arc::new(state);
     let refresher = Arc::clone(&state);
     tokio::spawn(async move {
@@ -348,24 +353,31 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
         body_idle: std::time::Duration::from_secs(server.header_timeout_secs.max(1)),
     };
     let app = router(state);
-    listen::serve_connections(listener, app, timeouts, shutdown_signal()).await
+    listen::serve_connections(listener, app, timeouts, shutdown.wait()).await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
+/// Ctrl-C (SIGINT) and SIGTERM, caught from the moment this is made: make it before telling
+/// anyone "Ctrl-C to stop", so a Ctrl-C right after that message stops the server gracefully
+/// instead of killing it.
+pub struct Shutdown {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    /// Installs the handlers now (needs a running Tokio runtime).
+    pub fn listen() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
     }
 }

@@ -132,6 +132,23 @@ pub enum Backend {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite database file and its identity (device, inode) when opened: readiness
+    /// fails once the file is moved or replaced, which open connections would not notice.
+    sqlite_file: Option<(std::path::PathBuf, (u64, u64))>,
+}
+
+/// The file of a `sqlite://PATH?...` or `sqlite:PATH` URL (None for in-memory databases).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| path.into())
+}
+
+fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// A message that failed this many times is no longer retried (its last error stays).
@@ -268,7 +285,15 @@ impl SqlStore {
             Backend::Postgres => &POSTGRES_VERSIONED,
         };
         apply_versioned(&pool, backend, versioned).await?;
-        Ok(Self { pool, backend })
+        let sqlite_file = match backend {
+            Backend::Sqlite => sqlite_path(url).and_then(|p| file_identity(&p).map(|id| (p, id))),
+            Backend::Postgres => None,
+        };
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -281,6 +306,11 @@ impl SqlStore {
 
     /// True when the database answers (readiness).
     pub async fn ping(&self) -> bool {
+        if let Some((path, id)) = &self.sqlite_file
+            && file_identity(path) != Some(*id)
+        {
+            return false;
+        }
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 }
