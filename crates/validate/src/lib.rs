@@ -9,6 +9,8 @@
 //! Must not know: where trust anchors or revocation data are stored (it gets them through
 //! [`sahih_pki::TrustStore`] and [`RevocationSource`]), officials, or HTTP.
 
+#![forbid(unsafe_code)]
+
 pub mod ltv;
 pub mod modification;
 pub mod render;
@@ -44,6 +46,8 @@ pub enum SubIndication {
     NotYetValid,
     ChainConstraintsFailure,
     SigConstraintsFailure,
+    /// Nothing proves the signature existed at the validation time (it was made later).
+    NoPoe,
 }
 
 impl SubIndication {
@@ -60,6 +64,7 @@ impl SubIndication {
             Self::NotYetValid => "NOT_YET_VALID",
             Self::ChainConstraintsFailure => "CHAIN_CONSTRAINTS_FAILURE",
             Self::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
+            Self::NoPoe => "NO_POE",
         }
     }
 }
@@ -184,6 +189,10 @@ pub enum ValidateError {
     #[error(transparent)]
     Pdf(#[from] PdfError),
 }
+
+/// How far a signature's time may lie after the validation time before the signature is taken
+/// as made later (clock skew between this host and a remote TSA).
+pub const SIGNING_CLOCK_SKEW: time::Duration = time::Duration::minutes(10);
 
 /// What to validate against.
 pub struct Context<'a> {
@@ -757,6 +766,15 @@ fn validate_field(
         (None, Some(c)) => c,
         (None, None) => ctx.at,
     };
+    // Validating "as of" a time before the signature was made cannot pass: the signature did
+    // not exist then. A few minutes are allowed for clocks that disagree with a remote TSA.
+    if signing_time > ctx.at + SIGNING_CLOCK_SKEW {
+        indeterminate(
+            &mut r,
+            SubIndication::NoPoe,
+            finding("signed_after_validation_time", rfc3339(signing_time)),
+        );
+    }
     let mut pool: Vec<Certificate> = cms
         .certificates
         .iter()

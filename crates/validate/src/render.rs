@@ -96,6 +96,12 @@ pub fn finding_text(code: &str, lang: Lang) -> &'static str {
         }
         ("chain_invalid", Lang::Id) => "Rantai sertifikat tidak sah",
         ("chain_invalid", Lang::En) => "The certificate chain is invalid",
+        ("signed_after_validation_time", Lang::Id) => {
+            "Tanda tangan dibuat setelah waktu validasi yang diminta; pada waktu itu dokumen belum ditandatangani"
+        }
+        ("signed_after_validation_time", Lang::En) => {
+            "The signature was made after the requested validation time; the document was not yet signed then"
+        }
         ("expired_now_no_poe", Lang::Id) => {
             "Sertifikat kini kedaluwarsa dan tidak ada bukti waktu (timestamp) penandatanganan"
         }

@@ -1,6 +1,9 @@
 //! Sign with a fresh CA hierarchy, then validate: the good case, tampering, hostile byte ranges,
 //! untrusted roots, revocation, later revisions, and random mutations (never a panic).
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use sahih_pades::{SignRequest, Signer, sign_pdf};
 use sahih_pdf::sample::{Line, single_page};
 use sahih_pdf::{DisplayRect, OpenOptions, PdfDocument, StampContent, VisibleStamp};
