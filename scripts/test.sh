@@ -29,10 +29,14 @@ fi
 
 echo "==> docs/CLAIMS.md names only tests that exist"
 python3 scripts/check-claims.py
+echo "==> no module of a crate imports another in a circle"
+python3 scripts/check-module-cycles.py
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "==> cargo doc (warnings denied: broken links and markup in the docs fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 echo "==> cargo build --release"
 cargo build --release --quiet -p sahih-cli
 echo "==> cargo test (release profile: shares the build above)"

@@ -3,6 +3,8 @@
 //! Owns: argument parsing, passphrase input (file, environment, prompt; never an argument),
 //! exit codes and printing. Must not know: PDF syntax, CMS, SQL.
 
+#![forbid(unsafe_code)]
+
 mod admin;
 mod bench;
 mod demo;
@@ -335,7 +337,7 @@ struct VerifyArgs {
     #[arg(long)]
     trust: Vec<PathBuf>,
     /// Validate as of this time (RFC 3339, e.g. 2036-11-27T00:00:00Z, or +10y / +90d / -1d).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     at: Option<String>,
 }
 

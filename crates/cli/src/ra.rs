@@ -37,7 +37,7 @@ pub enum RaCommand {
         /// request).
         #[arg(long)]
         officials: Option<PathBuf>,
-        /// KIND=FILE with KIND surat_permohonan, ktp, sk_jabatan, or ktp_<NIK> / sk_jabatan_<NIK>
+        /// KIND=FILE with KIND surat_permohonan, ktp, sk_jabatan, or `ktp_<NIK>` / `sk_jabatan_<NIK>`
         /// in a collective request (repeatable).
         #[arg(long = "evidence")]
         evidence: Vec<String>,

@@ -215,8 +215,8 @@ pub fn validate_name(name: &str) -> Result<(), crate::Text> {
 /// A new random secret (base32, 32 characters).
 pub fn new_secret() -> String {
     // Two 128-bit ids, cut to 32 base32 characters: 160 random bits.
-    let mut s = crate::service::new_document_id();
-    s.push_str(&crate::service::new_document_id());
+    let mut s = crate::ids::new_document_id();
+    s.push_str(&crate::ids::new_document_id());
     s.truncate(32);
     s
 }

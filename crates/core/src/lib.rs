@@ -9,11 +9,15 @@
 //! Must not know: SQL, HTTP, or terminal I/O. User-facing messages come from
 //! [`CoreError::message`] in Bahasa Indonesia or English.
 
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod clients;
 pub mod config;
 pub mod gateway;
+pub mod ids;
 pub mod keystore;
+pub mod lifecycle;
 pub mod pipeline;
 pub mod policy;
 pub mod ra;
@@ -22,6 +26,7 @@ pub mod seal;
 pub mod service;
 pub mod store;
 pub mod trust;
+pub mod urls;
 
 pub use config::{Config, DataDir};
 pub use sahih_pades::Level;

@@ -22,8 +22,8 @@ use crate::policy::DocClass;
 use crate::requests::{BatchDocument, SignedItem, SignerRef, actor};
 use crate::service::{TrustProviders, new_document_id};
 use crate::store::{ApiClientRecord, BlobStore, OfficialRecord, Store};
-use crate::{CoreError, Sahih, SignOutcome};
-use std::path::PathBuf;
+use crate::{CoreError, Sahih, SignOptions, SignOutcome};
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 /// Who is asking: an API client (its name goes into the audit log and its default class
@@ -312,6 +312,44 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
             c.signatures("ok", n);
         }
         Ok(items)
+    }
+
+    /// Signs the file `input` into `output` from the command line, through the one pipeline
+    /// ([`Sahih::sign_batch`]): policy, lockout and audit as for every other door. Nothing is
+    /// written unless everything succeeded; the output appears atomically once recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sign_file<B: BlobStore>(
+        &self,
+        input: &Path,
+        output: &Path,
+        nik: &str,
+        passphrase: &str,
+        class: Option<&str>,
+        options: &SignOptions,
+        env: &SigningEnv<'_, B>,
+    ) -> Result<SignOutcome, CoreError> {
+        let bytes =
+            std::fs::read(input).map_err(|e| CoreError::Io(format!("{}: {e}", input.display())))?;
+        let request = SignRequest {
+            door: Door::cli(),
+            signer: Signer::Official {
+                who: SignerRef::Nik(nik.trim().to_string()),
+                passphrase,
+                otp: None,
+            },
+            class,
+            documents: vec![BatchDocument {
+                bytes,
+                options: options.clone(),
+                file_name: output.file_name().map(|n| n.to_string_lossy().into_owned()),
+            }],
+            delivery: Delivery::File(output.to_path_buf()),
+        };
+        let mut items = self.sign_batch(request, env).await?;
+        items
+            .pop()
+            .map(|i| i.outcome)
+            .ok_or_else(|| CoreError::Service("signing returned no document".into()))
     }
 
     /// Step 5 and 6 for an official enrolled upstream: the local lockout in front, the

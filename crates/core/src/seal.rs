@@ -369,7 +369,7 @@ impl<S: Store + SealStore> Sahih<S> {
             &issuer_key,
             CertValidity::days_from_now(self.config.keys.official_validity_days),
             &sahih_pki::random_serial(),
-            &crate::trust::urls_for_issuer(&self.config.base_url, &issuing),
+            &crate::urls::urls_for_issuer(&self.config.base_url, &issuing),
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();

@@ -2,8 +2,7 @@
 
 use crate::config::{Config, DataDir};
 use crate::store::{
-    BlobStore, CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial,
-    OfficialRecord, Store,
+    CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialRecord, Store,
 };
 use crate::{CoreError, Lang, format_wib};
 use sahih_pades::{Level, SignRequest, Signer, Timestamper, ValidationDataSource};
@@ -111,28 +110,7 @@ fn official_key_aad(nik: &str, serial_hex: &str) -> Vec<u8> {
     format!("sahih-official-key:{nik}:{serial_hex}").into_bytes()
 }
 
-/// Unguessable public id for the QR URL: 128 random bits, base32 (lowercase, no padding).
-pub fn new_document_id() -> String {
-    let mut bytes = [0u8; 16];
-    // aws-lc-rs aborts rather than fail; a failure here would be a broken RNG.
-    let _ = aws_lc_rs::rand::fill(&mut bytes);
-    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut out = String::with_capacity(26);
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
-    }
-    out
-}
+pub use crate::ids::new_document_id;
 
 pub fn check_passphrase_policy(passphrase: &str) -> Result<(), CoreError> {
     let chars = passphrase.chars().count();
@@ -217,7 +195,7 @@ impl<S: Store> Sahih<S> {
             &root_key,
             CertValidity::days_from_now(10 * 365),
             &sahih_pki::random_serial(),
-            &crate::trust::urls_for_issuer(&self.config.base_url, &root_record),
+            &crate::urls::urls_for_issuer(&self.config.base_url, &root_record),
         )?;
         let sealed = self
             .keys
@@ -374,7 +352,7 @@ impl<S: Store> Sahih<S> {
             &issuer_key,
             validity,
             &serial,
-            &crate::trust::urls_for_issuer(&self.config.base_url, &issuing),
+            &crate::urls::urls_for_issuer(&self.config.base_url, &issuing),
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();
@@ -650,48 +628,6 @@ impl<S: Store> Sahih<S> {
         })
     }
 
-    /// Signs the file `input` into `output` from the command line, through the one pipeline
-    /// ([`Sahih::sign_batch`]): policy, lockout and audit as for every other door. Nothing is
-    /// written unless everything succeeded; the output appears atomically once recorded.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn sign_file<B: BlobStore>(
-        &self,
-        input: &Path,
-        output: &Path,
-        nik: &str,
-        passphrase: &str,
-        class: Option<&str>,
-        options: &SignOptions,
-        env: &crate::pipeline::SigningEnv<'_, B>,
-    ) -> Result<SignOutcome, CoreError>
-    where
-        S: crate::seal::SealStore + Sync,
-    {
-        use crate::pipeline::{Delivery, Door, SignRequest, Signer};
-        let bytes =
-            std::fs::read(input).map_err(|e| CoreError::Io(format!("{}: {e}", input.display())))?;
-        let request = SignRequest {
-            door: Door::cli(),
-            signer: Signer::Official {
-                who: crate::requests::SignerRef::Nik(nik.trim().to_string()),
-                passphrase,
-                otp: None,
-            },
-            class,
-            documents: vec![crate::requests::BatchDocument {
-                bytes,
-                options: options.clone(),
-                file_name: output.file_name().map(|n| n.to_string_lossy().into_owned()),
-            }],
-            delivery: Delivery::File(output.to_path_buf()),
-        };
-        let mut items = self.sign_batch(request, env).await?;
-        items
-            .pop()
-            .map(|i| i.outcome)
-            .ok_or_else(|| CoreError::Service("signing returned no document".into()))
-    }
-
     /// The official's newest certificate record.
     pub async fn official_certificate(&self, nik: &str) -> Result<CertificateRecord, CoreError> {
         let official = self
@@ -711,16 +647,16 @@ impl<S: Store> Sahih<S> {
     }
 
     /// Revokes the official's live certificates, checked against the lifecycle
-    /// ([`crate::ra::transition`]) and audited under `actor`.
+    /// ([`crate::lifecycle::transition`]) and audited under `actor`.
     pub async fn revoke_by(&self, nik: &str, reason: &str, actor: &str) -> Result<u64, CoreError> {
-        crate::ra::check_reason(reason)?;
+        crate::lifecycle::check_reason(reason)?;
         let official = self
             .store
             .official_by_nik(nik)
             .await?
             .ok_or(CoreError::NikNotRegistered)?;
         let from = self.status_of(nik).await?;
-        crate::ra::transition(from, crate::ra::Action::Revoke)?;
+        crate::lifecycle::transition(from, crate::lifecycle::Action::Revoke)?;
         let live = self
             .store
             .latest_certificate(official.id)
@@ -733,7 +669,7 @@ impl<S: Store> Sahih<S> {
         if let Some(c) = live {
             self.destroy_token_key(nik, &c.cert_der).await?;
         }
-        if from == crate::ra::Status::Renew {
+        if from == crate::lifecycle::Status::Renew {
             // The renewal in progress must not hand out a fresh certificate afterwards.
             self.close_renewal(official.id, nik, "certificate revoked", actor)
                 .await?;
@@ -768,26 +704,26 @@ impl<S: Store> Sahih<S> {
         reason: Option<&str>,
         actor: &str,
     ) -> Result<u64, CoreError> {
-        crate::ra::check_reason(reason.unwrap_or(""))?;
+        crate::lifecycle::check_reason(reason.unwrap_or(""))?;
         let official = self
             .store
             .official_by_nik(nik)
             .await?
             .ok_or(CoreError::NikNotRegistered)?;
         let mut from = self.status_of(nik).await?;
-        if reason.is_some() && from == crate::ra::Status::Renew {
+        if reason.is_some() && from == crate::lifecycle::Status::Renew {
             // Suspension ends a renewal in progress (it would otherwise lift the hold).
-            crate::ra::transition(from, crate::ra::Action::Suspend)?;
+            crate::lifecycle::transition(from, crate::lifecycle::Action::Suspend)?;
             self.close_renewal(official.id, nik, "certificate suspended", actor)
                 .await?;
             from = self.status_of(nik).await?;
         }
-        crate::ra::transition(
+        crate::lifecycle::transition(
             from,
             if reason.is_some() {
-                crate::ra::Action::Suspend
+                crate::lifecycle::Action::Suspend
             } else {
-                crate::ra::Action::Resume
+                crate::lifecycle::Action::Resume
             },
         )?;
         let now = OffsetDateTime::now_utc();

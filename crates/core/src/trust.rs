@@ -8,7 +8,7 @@ use sahih_pades::{PadesError, Timestamper, ValidationDataSource};
 use sahih_pdf::dss::DssData;
 use sahih_pki::ocsp::{CertId, CertStatusKind, SingleResponseSpec};
 use sahih_pki::tsp::{PreparedTsa, TimeStampReq};
-use sahih_pki::{CertUrls, CertValidity, Certificate, KeyAlgorithm, PrivateKey};
+use sahih_pki::{CertValidity, Certificate, KeyAlgorithm, PrivateKey};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::{Duration, OffsetDateTime};
@@ -33,23 +33,7 @@ fn ca_aad(ca: &CaRecord) -> Vec<u8> {
     format!("sahih-ca-key:{}:{}", ca.kind, ca.generation).into_bytes()
 }
 
-/// Public names and URLs of the CAs and services, under the configured base URL.
-pub fn ca_name(ca: &CaRecord) -> String {
-    if ca.kind == "root" {
-        "root".to_string()
-    } else {
-        format!("issuing-{}", ca.generation)
-    }
-}
-
-pub fn urls_for_issuer(base_url: &str, issuer: &CaRecord) -> CertUrls {
-    let name = ca_name(issuer);
-    CertUrls {
-        ocsp: Some(format!("{base_url}/ocsp")),
-        ca_issuers: Some(format!("{base_url}/ca/{name}.crt")),
-        crl: Some(format!("{base_url}/crl/{name}.crl")),
-    }
-}
+pub use crate::urls::{ca_name, urls_for_issuer};
 
 /// (issuer CA id, serial hex, status, revoked at, reason).
 pub type StatusEntry = (

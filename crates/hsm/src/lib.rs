@@ -28,6 +28,8 @@
 //!   alone would let the service sign for any official; each official's passphrase verifier
 //!   (and lockout) is still needed in front of [`HsmKey`] to say *who* may use which key.
 
+#![forbid(unsafe_code)]
+
 mod asn1;
 mod backend;
 mod error;

@@ -9,6 +9,9 @@
 //! Module: env `SAHIH_SOFTHSM_MODULE`, default `/usr/lib/softhsm/libsofthsm2.so`. Without
 //! it the tests fail when `CI` is set, and are skipped with a loud banner otherwise.
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -89,7 +92,10 @@ fn setup() -> Option<Fixture> {
     // SAFETY: this runs inside the OnceLock initialiser, before the PKCS#11 module is loaded;
     // every other test thread is blocked on the same OnceLock before it does anything, and
     // std's environment lock serialises the harness's own reads.
-    unsafe { std::env::set_var("SOFTHSM2_CONF", conf) };
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("SOFTHSM2_CONF", conf)
+    };
     Some(Fixture { module })
 }
 

@@ -7,6 +7,8 @@
 //!
 //! Must not know: officials, passphrases, databases, policy, or how a report is worded.
 
+#![forbid(unsafe_code)]
+
 use sahih_pdf::{
     PdfDocument, PdfError, PreparedUpdate, SignatureKind, SignatureSpec, VisibleStamp,
 };

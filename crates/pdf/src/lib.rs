@@ -6,6 +6,8 @@
 //!
 //! Must not know: certificates, CMS, keys or policy. It moves opaque bytes into /Contents.
 
+#![forbid(unsafe_code)]
+
 pub mod document;
 pub mod dss;
 pub mod geometry;

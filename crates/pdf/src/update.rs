@@ -31,7 +31,7 @@ pub struct VisibleStamp {
 #[derive(Debug, Clone)]
 pub struct SignatureSpec {
     pub kind: SignatureKind,
-    /// Field name; a unique "Signature<n>" is chosen when None or taken.
+    /// Field name; a unique "`Signature<n>`" is chosen when None or taken.
     pub field_name: Option<String>,
     /// e.g. "ETSI.CAdES.detached".
     pub sub_filter: String,

@@ -4,6 +4,9 @@
 //! triples that poppler sees exactly once in the first pages are searched and the boxes
 //! compared. Without the variable (the default, also in CI) the test does nothing.
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,6 +3,9 @@
 //!
 //! A producer that is not installed is skipped with a loud "SKIPPED" line (CI installs them).
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,5 +1,8 @@
 //! Text search over randomly mutated PDFs never panics.
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use sahih_pdf::text::{find_text, page_glyphs};
 

@@ -1,5 +1,8 @@
 //! Text search on PDFs built in the test with lopdf: known positions, known fonts.
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use sahih_pdf::text::{TextError, TextHit, find_text, page_glyphs};
 

@@ -41,7 +41,7 @@ pub enum PkiError {
     Pem(String),
     /// Identity data (NIK, NIP, e-mail, ...) rejected.
     #[error(transparent)]
-    Identity(#[from] crate::certs::IdentityError),
+    Identity(#[from] crate::identity::IdentityError),
     /// An argument is out of range (validity period, serial number, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -74,7 +74,7 @@ fn rejected_message(status: u8, fail_info: Option<u8>, text: &str) -> String {
     let mut m = format!("time-stamp request rejected ({status_name}");
     if let Some(bit) = fail_info {
         m.push_str(", ");
-        m.push_str(crate::tsp::fail_info_name(bit));
+        m.push_str(fail_info_name(bit));
     }
     m.push(')');
     if !text.is_empty() {
@@ -92,3 +92,35 @@ impl From<der::Error> for PkiError {
 
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, PkiError>;
+
+/// PKIFailureInfo badAlg: unrecognized or unsupported algorithm identifier.
+pub const FAIL_BAD_ALG: u8 = 0;
+/// PKIFailureInfo badRequest: transaction not permitted or supported.
+pub const FAIL_BAD_REQUEST: u8 = 2;
+/// PKIFailureInfo badDataFormat: the data submitted has the wrong format.
+pub const FAIL_BAD_DATA_FORMAT: u8 = 5;
+/// PKIFailureInfo timeNotAvailable: the TSA's time source is not available.
+pub const FAIL_TIME_NOT_AVAILABLE: u8 = 14;
+/// PKIFailureInfo unacceptedPolicy: the requested TSA policy is not supported.
+pub const FAIL_UNACCEPTED_POLICY: u8 = 15;
+/// PKIFailureInfo unacceptedExtension: the requested extension is not supported.
+pub const FAIL_UNACCEPTED_EXTENSION: u8 = 16;
+/// PKIFailureInfo addInfoNotAvailable.
+pub const FAIL_ADD_INFO_NOT_AVAILABLE: u8 = 17;
+/// PKIFailureInfo systemFailure.
+pub const FAIL_SYSTEM_FAILURE: u8 = 25;
+
+/// Name of a PKIFailureInfo bit (RFC 3161 2.4.2).
+pub fn fail_info_name(bit: u8) -> &'static str {
+    match bit {
+        FAIL_BAD_ALG => "badAlg",
+        FAIL_BAD_REQUEST => "badRequest",
+        FAIL_BAD_DATA_FORMAT => "badDataFormat",
+        FAIL_TIME_NOT_AVAILABLE => "timeNotAvailable",
+        FAIL_UNACCEPTED_POLICY => "unacceptedPolicy",
+        FAIL_UNACCEPTED_EXTENSION => "unacceptedExtension",
+        FAIL_ADD_INFO_NOT_AVAILABLE => "addInfoNotAvailable",
+        FAIL_SYSTEM_FAILURE => "systemFailure",
+        _ => "unknown failInfo",
+    }
+}

@@ -19,11 +19,14 @@
 //! of every byte, one signature operation); foreign data is read with a panic-free reader
 //! after BER normalisation, and `x509-cert` parses certificates.
 
+#![forbid(unsafe_code)]
+
 mod asn1;
 pub mod certs;
 pub mod cms;
 pub mod crl;
 mod error;
+pub mod identity;
 pub mod keys;
 pub mod ocsp;
 pub mod oids;

@@ -31,37 +31,11 @@ pub const STATUS_REJECTION: u8 = 2;
 /// PKIStatus waiting.
 pub const STATUS_WAITING: u8 = 3;
 
-/// PKIFailureInfo badAlg: unrecognized or unsupported algorithm identifier.
-pub const FAIL_BAD_ALG: u8 = 0;
-/// PKIFailureInfo badRequest: transaction not permitted or supported.
-pub const FAIL_BAD_REQUEST: u8 = 2;
-/// PKIFailureInfo badDataFormat: the data submitted has the wrong format.
-pub const FAIL_BAD_DATA_FORMAT: u8 = 5;
-/// PKIFailureInfo timeNotAvailable: the TSA's time source is not available.
-pub const FAIL_TIME_NOT_AVAILABLE: u8 = 14;
-/// PKIFailureInfo unacceptedPolicy: the requested TSA policy is not supported.
-pub const FAIL_UNACCEPTED_POLICY: u8 = 15;
-/// PKIFailureInfo unacceptedExtension: the requested extension is not supported.
-pub const FAIL_UNACCEPTED_EXTENSION: u8 = 16;
-/// PKIFailureInfo addInfoNotAvailable.
-pub const FAIL_ADD_INFO_NOT_AVAILABLE: u8 = 17;
-/// PKIFailureInfo systemFailure.
-pub const FAIL_SYSTEM_FAILURE: u8 = 25;
-
-/// Name of a PKIFailureInfo bit (RFC 3161 2.4.2).
-pub fn fail_info_name(bit: u8) -> &'static str {
-    match bit {
-        FAIL_BAD_ALG => "badAlg",
-        FAIL_BAD_REQUEST => "badRequest",
-        FAIL_BAD_DATA_FORMAT => "badDataFormat",
-        FAIL_TIME_NOT_AVAILABLE => "timeNotAvailable",
-        FAIL_UNACCEPTED_POLICY => "unacceptedPolicy",
-        FAIL_UNACCEPTED_EXTENSION => "unacceptedExtension",
-        FAIL_ADD_INFO_NOT_AVAILABLE => "addInfoNotAvailable",
-        FAIL_SYSTEM_FAILURE => "systemFailure",
-        _ => "unknown failInfo",
-    }
-}
+pub use crate::error::{
+    FAIL_ADD_INFO_NOT_AVAILABLE, FAIL_BAD_ALG, FAIL_BAD_DATA_FORMAT, FAIL_BAD_REQUEST,
+    FAIL_SYSTEM_FAILURE, FAIL_TIME_NOT_AVAILABLE, FAIL_UNACCEPTED_EXTENSION,
+    FAIL_UNACCEPTED_POLICY, fail_info_name,
+};
 
 fn tsp_err(msg: impl Into<String>) -> PkiError {
     PkiError::InvalidCms(msg.into())

@@ -2,6 +2,9 @@
 //! revoked / unknown from our responder with a verified signature; `openssl crl -verify` and
 //! `openssl verify -crl_check` accept our CRLs; our client parses OpenSSL's own responses;
 //! robustness.
+
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
 mod common;
 
 use std::collections::HashMap;

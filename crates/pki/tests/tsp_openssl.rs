@@ -1,6 +1,9 @@
 //! RFC 3161 against OpenSSL: our TSA answers `openssl ts -query` requests and `openssl ts
 //! -verify` accepts the tokens; tokens from `openssl ts -reply` (OpenSSL acting as TSA, with a
 //! TSA certificate we issue) are accepted by our client; robustness.
+
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
 mod common;
 
 use common::*;

@@ -2,7 +2,7 @@
 //! client; the handler receives the client record as an extension.
 
 use crate::Shared;
-use crate::ecs::{EcsError, code};
+use crate::error::{EcsError, code};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -10,9 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use std::net::SocketAddr;
 
-/// The authenticated client's name, for the request log.
-#[derive(Clone)]
-pub struct ClientName(pub String);
+pub use crate::obs::ClientName;
 
 /// 401; the Basic challenge only for clients that are not browsers, so a browser never
 /// prompts for (and then replays) API credentials.

@@ -5,7 +5,7 @@
 //! Owns: the route → capability map and the refusal. Must not know: which role holds which
 //! capability (that is `sahih_core::clients::permits`).
 
-use crate::ecs::{EcsError, code};
+use crate::error::{EcsError, code};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;

@@ -11,7 +11,7 @@
 //! requests mean.
 
 use crate::Shared;
-use crate::ecs::{EcsError, too_large};
+use crate::error::{EcsError, too_large};
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
@@ -98,7 +98,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, EcsError> {
 
 impl<T> JsonWithFiles<T> {
     /// Decodes the base64 strings at `spans` (in body order), consuming the buffer; `field`
-    /// names them in errors ("file" gives "file[0]", ...).
+    /// names them in errors ("file" gives "file\[0\]", ...).
     pub fn take_files(
         self,
         spans: &[FileSpan],

@@ -15,7 +15,7 @@
 //! Must not know: who the client is or what the route does.
 
 use crate::Shared;
-use crate::ecs::{EcsError, code};
+use crate::error::{EcsError, code};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;

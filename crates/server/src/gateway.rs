@@ -6,9 +6,8 @@
 //! Must not know: how the upstream signs, the policy rules, or the lockout.
 
 use crate::AppState;
-use crate::ecs::{EcsError, code};
+use crate::error::{EcsError, map_upstream_error, upstream_unavailable};
 use crate::upstream::{UpstreamEcs, UpstreamError, UpstreamSecret, UpstreamSigner};
-use axum::http::StatusCode;
 use sahih_core::pipeline::{RemoteFailure, RemoteSigner, RemoteVerdict};
 use sahih_core::requests::BatchDocument;
 use sahih_core::store::OfficialRecord;
@@ -64,14 +63,6 @@ fn properties(d: &BatchDocument) -> Value {
     Value::Object(p)
 }
 
-fn unavailable() -> EcsError {
-    EcsError::new(
-        StatusCode::BAD_GATEWAY,
-        code::UPSTREAM_UNAVAILABLE,
-        "Layanan TTE induk tidak dapat dihubungi; coba lagi nanti",
-    )
-}
-
 /// The upstream ECS as the pipeline's remote signer: the pipeline keeps the policy, the
 /// lockout and the audit; this only forwards the documents and judges the answer.
 impl RemoteSigner for UpstreamEcs {
@@ -107,53 +98,6 @@ impl RemoteSigner for UpstreamEcs {
     }
 }
 
-/// A remote failure as the caller should see it (see [`map_upstream_error`]).
-pub fn map_remote_failure(f: &RemoteFailure) -> EcsError {
-    match f.cause.downcast_ref::<UpstreamError>() {
-        Some(e) => map_upstream_error(e),
-        None => {
-            let mut err = unavailable();
-            err.internal = Some(f.to_string());
-            err
-        }
-    }
-}
-
-/// An upstream refusal as the caller should see it: ECS codes pass through; the gateway's own
-/// credential being refused, or the upstream being down, is a server-side problem.
-pub fn map_upstream_error(e: &UpstreamError) -> EcsError {
-    match e {
-        UpstreamError::Unreachable(_) | UpstreamError::BadResponse(_) => {
-            let mut err = unavailable();
-            err.internal = Some(e.to_string());
-            err
-        }
-        UpstreamError::Rejected { .. } if e.unauthorized() => {
-            let mut err = unavailable();
-            err.internal = Some(format!("upstream refused the gateway credential: {e}"));
-            err
-        }
-        UpstreamError::Rejected { http, .. } if !(400..500).contains(http) => {
-            // A server error or a redirect upstream: not the caller's fault, and its text may
-            // describe upstream internals.
-            let mut err = unavailable();
-            err.internal = Some(format!("upstream answered HTTP {http}: {e}"));
-            err
-        }
-        UpstreamError::Rejected {
-            http,
-            code,
-            message,
-        } => {
-            let status = StatusCode::from_u16(*http)
-                .ok()
-                .filter(|s| s.is_client_error())
-                .unwrap_or(StatusCode::BAD_REQUEST);
-            EcsError::new(status, code.unwrap_or(code::FIELD_INVALID), message.clone())
-        }
-    }
-}
-
 /// A 4xx refusal of a signing request that carries no ECS code: it may be a wrong passphrase
 /// in words we do not parse, so it counts towards the local lockout (erring on the side of the
 /// lockout, which a correct passphrase resets).
@@ -168,12 +112,12 @@ pub async fn upstream_status(
     official: &OfficialRecord,
 ) -> Result<(u32, String, String), EcsError> {
     let Some(upstream) = state.upstream.clone() else {
-        return Err(unavailable());
+        return Err(upstream_unavailable());
     };
     let nik = official.nik.clone();
     let answer = tokio::task::spawn_blocking(move || upstream.check_status(&nik))
         .await
-        .map_err(|_| unavailable())?;
+        .map_err(|_| upstream_unavailable())?;
     match answer {
         Ok(s) => Ok((s.code.unwrap_or(0), s.status, s.message)),
         Err(e) => Err(map_upstream_error(&e)),

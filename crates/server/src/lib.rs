@@ -9,6 +9,8 @@
 //! logs, graceful shutdown. Must not know: how tokens, signatures, policy decisions or audit
 //! entries are made (that is `sahih-core` and `sahih-pki`).
 
+#![forbid(unsafe_code)]
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -25,13 +27,16 @@ pub mod auth;
 pub mod authz;
 pub mod b64json;
 pub mod client;
+pub mod codes;
 pub mod csrf;
 pub mod ecs;
+pub mod error;
 pub mod gateway;
 pub mod headers;
 pub mod listen;
 pub mod native;
 pub mod obs;
+pub mod openapi;
 pub mod pages;
 pub mod ra_api;
 pub mod seal_api;
@@ -190,7 +195,7 @@ pub fn router(state: Shared) -> Router {
         .merge(services)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url(
             "/api/v1/openapi.json",
-            <native::ApiDoc as utoipa::OpenApi>::openapi(),
+            <openapi::ApiDoc as utoipa::OpenApi>::openapi(),
         ))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))

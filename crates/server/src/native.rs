@@ -6,7 +6,7 @@
 //! how signing, policy or audit work (that is `sahih-core`).
 
 use crate::Shared;
-use crate::ecs::{EcsError, code, too_large};
+use crate::error::{EcsError, code, too_large};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -19,50 +19,7 @@ use sahih_core::{CoreError, Lang, Level, SignOptions};
 use sahih_pdf::{DisplayRect, PageSelector, Placement};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::{IntoParams, OpenApi, ToSchema};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Sahih native API",
-        version = "1",
-        description = "Electronic signatures (PAdES) for Indonesian regional governments. Every \
-            endpoint needs HTTP Basic credentials of an API client (`sahih client add`). Errors \
-            have the shape {status_code, error_code, error, message}; messages are in Bahasa \
-            Indonesia."
-    ),
-    paths(sign_document, document_status, document_file, verify_document, official_status,
-          get_policy, list_clients, audit_entries, audit_verify,
-          crate::ra_api::submit, crate::ra_api::list, crate::ra_api::get_request,
-          crate::ra_api::evidence_file, crate::ra_api::add_evidence, crate::ra_api::approve,
-          crate::ra_api::reject, crate::ra_api::resend_link, crate::ra_api::lifecycle, crate::ra_api::gateway_enroll, crate::ra_api::activate_json,
-          crate::seal_api::issue, crate::seal_api::approve, crate::seal_api::list, crate::seal_api::seal_document),
-    components(schemas(SignRequest, PlacementRequest, DocumentInfo, OfficialInfo, ClientInfo,
-                       AuditVerifyResult, ErrorBody, PolicyDoc, DocClassDoc,
-                       crate::ra_api::OfficialInput, crate::ra_api::SubmissionRequest,
-                       crate::ra_api::EvidenceInfo, crate::ra_api::RequestInfo,
-                       crate::ra_api::SubmissionInfo, crate::ra_api::DecisionBody,
-                       crate::ra_api::LifecycleBody, crate::ra_api::LifecycleResult,
-                       crate::ra_api::ActivationBody, crate::ra_api::ActivationResult,
-                       crate::seal_api::SealIssueRequest, crate::seal_api::SealIssued, crate::seal_api::SealRequested,
-                       crate::seal_api::SealInfo, crate::seal_api::SealDocumentRequest)),
-    modifiers(&BasicAuth),
-    security(("basic" = []))
-)]
-pub struct ApiDoc;
-
-struct BasicAuth;
-
-impl utoipa::Modify for BasicAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "basic",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
-        );
-    }
-}
+use utoipa::{IntoParams, ToSchema};
 
 /// The error body of every endpoint.
 #[derive(Serialize, ToSchema)]

@@ -46,6 +46,10 @@ struct Histogram {
     count: u64,
 }
 
+/// The authenticated client's name, for the request log.
+#[derive(Clone)]
+pub struct ClientName(pub String);
+
 impl sahih_core::pipeline::SignatureCounter for Metrics {
     fn signatures(&self, result: &'static str, n: u64) {
         self.signature(result, n);
@@ -197,7 +201,7 @@ pub async fn middleware(
     state.metrics.observe(&method, &route, status, elapsed);
     let client = response
         .extensions()
-        .get::<crate::auth::ClientName>()
+        .get::<ClientName>()
         .map(|c| c.0.clone());
     let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
     let internal = response

@@ -7,7 +7,7 @@
 //! Must not know: the state machine or the separation-of-duty rules (`sahih_core::ra`).
 
 use crate::Shared;
-use crate::ecs::{EcsError, code};
+use crate::error::{EcsError, code};
 use crate::native::ErrorBody;
 use crate::native::rfc3339;
 use crate::pages::{esc, page};
@@ -941,7 +941,7 @@ async fn register_upstream(
     let answer = tokio::task::spawn_blocking(move || upstream.register(&body))
         .await
         .map_err(|_| core(CoreError::Service("upstream task failed".into())))?
-        .map_err(|e| crate::gateway::map_upstream_error(&e))?;
+        .map_err(|e| crate::error::map_upstream_error(&e))?;
     state
         .sahih
         .enroll_upstream(&official, &client.name)

@@ -9,9 +9,8 @@
 //! Must not know: how codes are made, stored or checked, or the lockout (`sahih_core::seal`).
 
 use crate::Shared;
-use crate::ecs::{
-    EcsError, V2Properties, code, json_rejection, num, v2_documents, v2_files, v2_signed_response,
-};
+use crate::ecs::{V2Properties, json_rejection, num, v2_documents, v2_files, v2_signed_response};
+use crate::error::{EcsError, code};
 use crate::native::ErrorBody;
 use crate::native::rfc3339;
 use axum::Json;

@@ -20,7 +20,7 @@
 //!
 //! The API is blocking (ureq); the server calls it from `tokio::task::spawn_blocking`.
 
-use crate::ecs::code;
+use crate::codes as code;
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value, json};

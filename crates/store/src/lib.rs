@@ -6,6 +6,8 @@
 //! Must not know: cryptography, PDF, or how results are shown. It stores sealed keys as opaque
 //! text and never sees a passphrase.
 
+#![forbid(unsafe_code)]
+
 pub mod blob;
 mod ra;
 mod seal;

@@ -5,6 +5,9 @@
 //! moto_server is found via `SAHIH_TEST_MOTO`, then `PATH`, then `.venv/bin/moto_server` at the
 //! workspace root. Without it the test says so loudly on stderr and returns.
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use sahih_core::store::{BlobError, BlobStore};
 use sahih_store::blob::{AnyBlobStore, S3BlobStore, S3Config, S3Credentials};
 use std::net::TcpListener;

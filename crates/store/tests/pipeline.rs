@@ -3,6 +3,9 @@
 //! same audit entry, count towards the same lockout, and are audited for every signature. A
 //! file destination appears only once the signature is recorded.
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use sahih_core::clients::ClientRole;
 use sahih_core::pipeline::{Delivery, Door, SignRequest, Signer, SigningEnv};
 use sahih_core::policy::Policy;

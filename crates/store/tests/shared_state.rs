@@ -3,6 +3,9 @@
 //! them. PostgreSQL comes from `SAHIH_TEST_PG_URL` (scripts/test.sh provides one: the local
 //! server or a throwaway one); without it the PostgreSQL half is skipped with a loud line.
 
+// Tests may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use sahih_core::audit::{AuditEvent, verify_chain};
 use sahih_core::clients::ClientRole;
 use sahih_core::policy::Policy;

@@ -7,6 +7,8 @@ use crate::policy::DocClass;
 use std::future::Future;
 use time::OffsetDateTime;
 
+pub mod ra;
+
 /// A certificate authority's certificate and its sealed private key.
 #[derive(Debug, Clone)]
 pub struct CaRecord {
@@ -232,7 +234,7 @@ pub struct NewApiClient<'a> {
 }
 
 /// Everything the domain stores. Futures are `Send` so servers can use them across threads.
-pub trait Store: Send + Sync + crate::ra::RaStore {
+pub trait Store: Send + Sync + ra::RaStore {
     fn insert_ca(
         &self,
         kind: &str,

@@ -1,0 +1,295 @@
+//! The RA's part of the storage contract: requests, their evidence, decisions and activation
+//! links as stored, and the [`RaStore`] trait a store implements for them. What the RA does with
+//! them is `crate::ra`.
+//!
+//! Must not know: SQL, HTTP, or the RA's rules.
+
+use crate::audit::AuditEvent;
+use crate::lifecycle::Status;
+use crate::store::{NewCertificate, NewOfficial, OutboxMessage, StoreResult};
+use std::future::Future;
+use time::OffsetDateTime;
+
+/// What a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    Enroll,
+    Renew,
+    /// Change of position, unit or name: the old certificate is revoked (affiliationChanged)
+    /// when the verifikator approves.
+    Mutasi,
+    /// Forgotten passphrase: a new key and certificate; the old one is revoked (superseded).
+    Reset,
+}
+
+impl RequestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enroll => "enroll",
+            Self::Renew => "renew",
+            Self::Mutasi => "mutasi",
+            Self::Reset => "reset",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "enroll" => Self::Enroll,
+            "renew" => Self::Renew,
+            "mutasi" => Self::Mutasi,
+            "reset" => Self::Reset,
+            _ => return None,
+        })
+    }
+    /// The evidence each official's request needs besides the submission's letter.
+    pub fn required_evidence(self) -> &'static [EvidenceKind] {
+        match self {
+            Self::Enroll => &[EvidenceKind::Ktp, EvidenceKind::SkJabatan],
+            Self::Mutasi => &[EvidenceKind::SkJabatan],
+            Self::Renew => &[],
+            Self::Reset => &[EvidenceKind::Ktp],
+        }
+    }
+}
+
+/// Kinds of evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceKind {
+    /// Request or recommendation letter from the head of the OPD (one per submission).
+    SuratPermohonan,
+    /// e-KTP scan.
+    Ktp,
+    /// Decree of appointment to the position.
+    SkJabatan,
+}
+
+impl EvidenceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SuratPermohonan => "surat_permohonan",
+            Self::Ktp => "ktp",
+            Self::SkJabatan => "sk_jabatan",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "surat_permohonan" | "surat_rekomendasi" => Self::SuratPermohonan,
+            "ktp" => Self::Ktp,
+            "sk_jabatan" => Self::SkJabatan,
+            _ => return None,
+        })
+    }
+}
+
+/// The media types accepted as evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+impl MediaType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Pdf => "pdf",
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+        }
+    }
+}
+
+/// The state of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestState {
+    New,
+    WaitingForVerification,
+    Approved,
+    Rejected,
+    Activated,
+}
+
+impl RequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "NEW",
+            Self::WaitingForVerification => "WAITING_FOR_VERIFICATION",
+            Self::Approved => "APPROVED",
+            Self::Rejected => "REJECTED",
+            Self::Activated => "ACTIVATED",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "NEW" => Self::New,
+            "WAITING_FOR_VERIFICATION" => Self::WaitingForVerification,
+            "APPROVED" => Self::Approved,
+            "REJECTED" => Self::Rejected,
+            "ACTIVATED" => Self::Activated,
+            _ => return None,
+        })
+    }
+}
+
+/// One official's request.
+#[derive(Debug, Clone)]
+pub struct RaRequest {
+    pub id: String,
+    pub submission_id: String,
+    pub kind: RequestKind,
+    /// The identity to certify (for a mutasi: the new position, unit or name).
+    pub official: NewOfficial,
+    pub state: RequestState,
+    pub official_id: Option<i64>,
+    pub submitted_by: String,
+    pub submitted_at: OffsetDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<OffsetDateTime>,
+    pub reason: Option<String>,
+}
+
+/// One evidence file.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub submission_id: String,
+    /// `None`: the submission's letter.
+    pub request_id: Option<String>,
+    pub kind: EvidenceKind,
+    pub blob_key: String,
+    pub sha256_hex: String,
+    pub media_type: MediaType,
+    pub size: i64,
+    pub file_name: Option<String>,
+}
+
+/// How a submission changes an official.
+#[derive(Debug, Clone)]
+pub enum OfficialChange {
+    /// A new official in an RA stage.
+    Insert(NewOfficial, Status),
+    /// An existing official moves to an RA stage.
+    Stage(i64, Status),
+}
+
+/// A live activation link.
+#[derive(Debug, Clone)]
+pub struct ActivationLink {
+    pub request_id: String,
+    pub official_id: i64,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A decision and what it changes, committed together.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub request_id: String,
+    /// The state the request must still be in (conditional update).
+    pub expected_state: RequestState,
+    pub new_state: RequestState,
+    pub decided_by: String,
+    pub at: OffsetDateTime,
+    pub reason: Option<String>,
+    pub official_id: i64,
+    /// `None`: the status follows from the certificate again.
+    pub official_stage: Option<Status>,
+    /// Revoke the official's live certificates with this reason (mutasi).
+    pub revoke: Option<String>,
+    /// (token SHA-256, expiry) of a new activation link.
+    pub link: Option<(String, OffsetDateTime)>,
+    pub message: Option<OutboxMessage>,
+}
+
+/// A completed activation, committed together.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pub token_sha256: String,
+    pub at: OffsetDateTime,
+    pub request_id: String,
+    pub official_id: i64,
+    pub identity: NewOfficial,
+    pub certificate: NewCertificate,
+    /// Revoke the official's other live certificates with this reason.
+    pub revoke_others: Option<String>,
+}
+
+/// Storage of the RA. Every method that changes state does it in one transaction with its audit
+/// events, and the ones that can race (two verifikators, two clicks on a link) are conditional.
+pub trait RaStore: Send + Sync {
+    fn ra_submit(
+        &self,
+        submission_id: &str,
+        kind: RequestKind,
+        submitted_by: &str,
+        requests: &[(RaRequest, OfficialChange)],
+        evidence: &[Evidence],
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn ra_request(&self, id: &str) -> impl Future<Output = StoreResult<Option<RaRequest>>> + Send;
+    /// Requests, newest first, optionally only in one state and/or filed by accounts of one unit.
+    fn ra_requests(
+        &self,
+        state: Option<RequestState>,
+        unit: Option<&str>,
+    ) -> impl Future<Output = StoreResult<Vec<RaRequest>>> + Send;
+    /// The submission's letter and the request's own files.
+    fn ra_evidence(
+        &self,
+        submission_id: &str,
+        request_id: &str,
+    ) -> impl Future<Output = StoreResult<Vec<Evidence>>> + Send;
+    /// Adds evidence to a NEW request; when `submit`, moves it (and its official) to
+    /// WAITING_FOR_VERIFICATION. False when the request is not NEW any more.
+    fn ra_add_evidence(
+        &self,
+        request_id: &str,
+        evidence: &[Evidence],
+        submit: Option<i64>,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Records a decision if the request is still WAITING_FOR_VERIFICATION; false otherwise
+    /// (another verifikator decided first).
+    fn ra_decide(
+        &self,
+        decision: &Decision,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// The link, if it exists, is unused and has not expired.
+    fn activation_link(
+        &self,
+        token_sha256: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<Option<ActivationLink>>> + Send;
+    /// Closes the official's open requests (rejected with `reason`), uses up their links and
+    /// clears a RENEW or NO_CERTIFICATE stage: a revocation or suspension ends a renewal in
+    /// progress. Returns how many requests were closed.
+    fn ra_close_open(
+        &self,
+        official_id: i64,
+        reason: &str,
+        at: OffsetDateTime,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// A new activation link for an APPROVED request (the earlier ones are used up); false
+    /// when the request is not APPROVED any more.
+    fn ra_relink(
+        &self,
+        request_id: &str,
+        official_id: i64,
+        link: (&str, OffsetDateTime),
+        message: &OutboxMessage,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Uses the link (once, across processes) and stores the certificate; false when the link
+    /// was used or expired meanwhile, or the official left the RA stage it was approved in.
+    fn ra_activate(
+        &self,
+        activation: &Activation,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
