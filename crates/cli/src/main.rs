@@ -514,7 +514,7 @@ pub async fn init(
         }
         // A shared database (PostgreSQL) may already hold the CA of another data directory
         // that uses the same master key: reuse it.
-        if sahih_core::store::Store::active_ca(&sahih.store, "issuing")
+        if sahih_core::store::Store::active_ca(&sahih.store, sahih_core::store::CaKind::Issuing)
             .await?
             .is_none()
         {
@@ -576,7 +576,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             hsm_token,
         } => {
             let keys = sahih_core::config::KeyDefaults {
-                backend: key_backend,
+                backend: key_backend.parse().map_err(Failure::usage)?,
                 ..Default::default()
             };
             let hsm = sahih_core::config::HsmConfig {
@@ -609,20 +609,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Enroll(a) => {
             let sahih = open(&cli.data).await.map_err(core)?;
-            let alg_name = a
-                .key
-                .clone()
-                .unwrap_or_else(|| sahih.config.keys.official.clone());
-            let alg: KeyAlgorithm = alg_name.parse().map_err(|_| {
-                Failure::usage(match lang {
-                    Lang::Id => format!(
-                        "Algoritma kunci {alg_name:?} tidak dikenal (rsa2048, rsa3072, p256)."
-                    ),
-                    Lang::En => {
-                        format!("Unknown key algorithm {alg_name:?} (rsa2048, rsa3072, p256).")
-                    }
-                })
-            })?;
+            let alg: KeyAlgorithm = match &a.key {
+                None => sahih.config.keys.official,
+                Some(alg_name) => alg_name.parse().map_err(|_| {
+                    Failure::usage(match lang {
+                        Lang::Id => format!(
+                            "Algoritma kunci {alg_name:?} tidak dikenal (rsa2048, rsa3072, p256)."
+                        ),
+                        Lang::En => {
+                            format!("Unknown key algorithm {alg_name:?} (rsa2048, rsa3072, p256).")
+                        }
+                    })
+                })?,
+            };
             let official = NewOfficial {
                 nik: a.nik.trim().to_string(),
                 nip: a.nip.trim().to_string(),
@@ -711,13 +710,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 None
             };
-            let http_tsa = a
-                .tsa
-                .as_ref()
-                .map(|url| sahih_server::client::HttpTimestamper {
-                    url: url.clone(),
-                    timeout: sahih_server::client::DEFAULT_TIMEOUT,
-                });
+            let http_tsa = a.tsa.as_ref().map(|url| sahih_fetch::HttpTimestamper {
+                url: url.clone(),
+                timeout: sahih_fetch::DEFAULT_TIMEOUT,
+            });
             let providers = TrustProviders {
                 tsa: match (&http_tsa, &services) {
                     (Some(h), _) => Some(h as &dyn sahih_pades::Timestamper),
@@ -914,23 +910,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
             let sahih = open(&cli.data).await.map_err(core)?;
             let services = sahih.trust_services().await.map_err(core)?;
-            let http_tsa = tsa
-                .as_ref()
-                .map(|url| sahih_server::client::HttpTimestamper {
-                    url: url.clone(),
-                    timeout: sahih_server::client::DEFAULT_TIMEOUT,
-                });
+            let http_tsa = tsa.as_ref().map(|url| sahih_fetch::HttpTimestamper {
+                url: url.clone(),
+                timeout: sahih_fetch::DEFAULT_TIMEOUT,
+            });
             let timestamper: &dyn sahih_pades::Timestamper = match &http_tsa {
                 Some(h) => h,
                 None => &services,
             };
-            let source = sahih_server::client::FetchingSource {
+            let source = sahih_fetch::FetchingSource {
                 local: Some(&services),
-                timeout: sahih_server::client::DEFAULT_TIMEOUT,
+                timeout: sahih_fetch::DEFAULT_TIMEOUT,
             };
-            let update =
-                sahih_core::service::augment(&bytes, &[], &source, Some(timestamper), level)
-                    .map_err(core)?;
+            let update = sahih_pades::augment(&bytes, &[], &source, Some(timestamper), level)
+                .map_err(|e| core(e.into()))?;
             let out = output.unwrap_or_else(|| file.clone());
             sahih_core::service::write_atomically(&out, &[&bytes, &update]).map_err(core)?;
             let mut all = bytes;
@@ -1021,7 +1014,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .cas
                     .iter()
                     .rev()
-                    .find(|c| c.record.kind == "issuing" && c.record.active)
+                    .find(|c| {
+                        c.record.kind == sahih_core::store::CaKind::Issuing && c.record.active
+                    })
                     .map(|c| sahih_core::trust::ca_name(&c.record))
                     .unwrap_or_else(|| "issuing-1".into()),
             };
@@ -1096,11 +1091,11 @@ async fn ocsp_check(
         nonce: Some(sahih_pki::tsp::random_nonce()),
     };
     let der = match url {
-        Some(u) => sahih_server::client::post_der(
+        Some(u) => sahih_fetch::post_der(
             u,
             "application/ocsp-request",
             &req.to_der(),
-            sahih_server::client::DEFAULT_TIMEOUT,
+            sahih_fetch::DEFAULT_TIMEOUT,
         )
         .map_err(CoreError::Service)?,
         None => services.ocsp_response(&req.to_der()),

@@ -13,6 +13,132 @@ use time::OffsetDateTime;
 /// The hash before the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// What an audit entry records. The stored text ([`AuditAction::as_str`]) is what the chain
+/// hashes, so it never changes for an existing action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    /// A signature was made (one entry per document).
+    Sign,
+    /// Signing refused: policy, or the certificate's status.
+    SignRefused,
+    /// Gateway mode: the upstream failed to sign.
+    SignUpstream,
+    /// A document was verified through the API.
+    Verify,
+    Enroll,
+    Reissue,
+    Revoke,
+    Suspend,
+    Resume,
+    KeyDestroy,
+    PassphraseWrong,
+    PassphraseLockout,
+    OtpIssue,
+    OtpWrong,
+    ClientAdd,
+    ClientDisable,
+    ClientEnable,
+    ClientAuthFailed,
+    ClientAuthThrottled,
+    PolicyReplace,
+    CaRotate,
+    GatewayEnroll,
+    RenewalNotice,
+    RaSubmission,
+    RaEvidence,
+    RaWithdraw,
+    RaClose,
+    RaActivationLink,
+    SealRequest,
+    SealIssue,
+    SealActivation,
+    SealActivationRevoke,
+    SealTotp,
+    SealSign,
+    SealRefused,
+    SealCodeWrong,
+    SealLockout,
+    /// A step of an official's lifecycle through the RA (`ra.<action>`).
+    Ra(crate::lifecycle::Action),
+}
+
+impl AuditAction {
+    /// The text stored (and hashed) for this action.
+    pub fn as_str(self) -> &'static str {
+        use crate::lifecycle::Action as A;
+        match self {
+            Self::Sign => "sign",
+            Self::SignRefused => "sign.refused",
+            Self::SignUpstream => "sign.upstream",
+            Self::Verify => "verify",
+            Self::Enroll => "enroll",
+            Self::Reissue => "reissue",
+            Self::Revoke => "revoke",
+            Self::Suspend => "suspend",
+            Self::Resume => "resume",
+            Self::KeyDestroy => "key.destroy",
+            Self::PassphraseWrong => "passphrase.wrong",
+            Self::PassphraseLockout => "passphrase.lockout",
+            Self::OtpIssue => "otp.issue",
+            Self::OtpWrong => "otp.wrong",
+            Self::ClientAdd => "client.add",
+            Self::ClientDisable => "client.disable",
+            Self::ClientEnable => "client.enable",
+            Self::ClientAuthFailed => "client.auth_failed",
+            Self::ClientAuthThrottled => "client.auth_throttled",
+            Self::PolicyReplace => "policy.replace",
+            Self::CaRotate => "ca.rotate",
+            Self::GatewayEnroll => "gateway.enroll",
+            Self::RenewalNotice => "renewal.notice",
+            Self::RaSubmission => "ra.submission",
+            Self::RaEvidence => "ra.evidence",
+            Self::RaWithdraw => "ra.withdraw",
+            Self::RaClose => "ra.close",
+            Self::RaActivationLink => "ra.activation-link",
+            Self::SealRequest => "seal.request",
+            Self::SealIssue => "seal.issue",
+            Self::SealActivation => "seal.activation",
+            Self::SealActivationRevoke => "seal.activation.revoke",
+            Self::SealTotp => "seal.totp",
+            Self::SealSign => "seal.sign",
+            Self::SealRefused => "seal.refused",
+            Self::SealCodeWrong => "seal.code.wrong",
+            Self::SealLockout => "seal.lockout",
+            Self::Ra(A::Register) => "ra.register",
+            Self::Ra(A::Submit) => "ra.submit",
+            Self::Ra(A::Approve) => "ra.approve",
+            Self::Ra(A::Reject) => "ra.reject",
+            Self::Ra(A::Activate) => "ra.activate",
+            Self::Ra(A::Suspend) => "ra.suspend",
+            Self::Ra(A::Resume) => "ra.resume",
+            Self::Ra(A::Revoke) => "ra.revoke",
+            Self::Ra(A::RequestRenewal) => "ra.request-renewal",
+        }
+    }
+}
+
+/// How an audited attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditResult {
+    Ok,
+    Refused,
+    Failed,
+    /// An API credential was refused (failed or throttled authentication).
+    Denied,
+}
+
+impl AuditResult {
+    /// The text stored (and hashed).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+            Self::Denied => "denied",
+        }
+    }
+}
+
 /// What happened, before it is chained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -32,13 +158,13 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    pub fn new(action: &str, actor: &str, result: &str) -> Self {
+    pub fn new(action: AuditAction, actor: &str, result: AuditResult) -> Self {
         Self {
-            action: action.into(),
+            action: action.as_str().into(),
             actor: actor.into(),
             client: None,
             document_sha256: None,
-            result: result.into(),
+            result: result.as_str().into(),
             detail: String::new(),
         }
     }
@@ -322,7 +448,8 @@ mod tests {
         let mut prev = GENESIS_HASH.to_string();
         (1..=n)
             .map(|seq| {
-                let event = AuditEvent::new("sign", "nik:1", "ok").detail(format!("#{seq}"));
+                let event = AuditEvent::new(AuditAction::Sign, "nik:1", AuditResult::Ok)
+                    .detail(format!("#{seq}"));
                 let hash = entry_hash(&prev, seq, seq * 10, &event);
                 let e = AuditEntry {
                     seq,
@@ -431,8 +558,11 @@ mod tests {
 
     #[test]
     fn field_boundaries_matter() {
-        let a = AuditEvent::new("ab", "c", "ok");
-        let b = AuditEvent::new("a", "bc", "ok");
+        // "verify" + "c" and "verif" + "yc" must not collide.
+        let mut a = AuditEvent::new(AuditAction::Verify, "c", AuditResult::Ok);
+        let mut b = AuditEvent::new(AuditAction::Verify, "bc", AuditResult::Ok);
+        a.action = "ab".into();
+        b.action = "a".into();
         assert_ne!(
             entry_hash(GENESIS_HASH, 1, 0, &a),
             entry_hash(GENESIS_HASH, 1, 0, &b)

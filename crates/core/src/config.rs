@@ -5,7 +5,8 @@
 //! or other permissions); Sahih refuses a looser one.
 
 use crate::CoreError;
-use sahih_pki::MasterKey;
+use sahih_pades::Level;
+use sahih_pki::{KeyAlgorithm, MasterKey};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -133,11 +134,12 @@ pub struct ServerConfig {
     pub max_body_mib: usize,
     /// PAdES level the ECS-compatible API produces (ECS itself reports PKCS7-T; B-LT adds the
     /// revocation data for long-term validation).
-    pub ecs_level: String,
+    #[serde(with = "as_text")]
+    pub ecs_level: Level,
     /// How ECS `xAxis/yAxis/width/height` (v1) and `originX/originY/width/height` (v2) are read:
     /// "size" (lower-left corner + width and height, points, origin bottom-left of the displayed
     /// page) or "corners" (lower-left and upper-right corners, iText `Rectangle` style).
-    pub ecs_coordinates: String,
+    pub ecs_coordinates: EcsCoordinates,
     /// Threads that sign the documents of one bulk request (0: one per CPU).
     pub sign_threads: usize,
     /// Most documents in one v2 request.
@@ -168,8 +170,8 @@ impl Default for ServerConfig {
         Self {
             listen: "127.0.0.1:8080".into(),
             max_body_mib: 128,
-            ecs_level: "B-LT".into(),
-            ecs_coordinates: "size".into(),
+            ecs_level: Level::BLT,
+            ecs_coordinates: EcsCoordinates::Size,
             sign_threads: 0,
             max_files_per_request: 2000,
             audit_anchor_secs: 300,
@@ -183,19 +185,76 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct KeyDefaults {
     /// Key algorithm for CA keys.
-    pub ca: String,
+    #[serde(with = "as_text")]
+    pub ca: KeyAlgorithm,
     /// Default key algorithm for officials (enroll --key overrides).
-    pub official: String,
+    #[serde(with = "as_text")]
+    pub official: KeyAlgorithm,
     /// Validity of officials' certificates, in days.
     pub official_validity_days: i64,
     /// Where officials' new keys are made: "software" (sealed in the database, the default) or
     /// "pkcs11" (generated inside the token named in `[hsm]`, never extractable).
-    #[serde(default = "software_backend")]
-    pub backend: String,
+    #[serde(default)]
+    pub backend: KeyBackendKind,
 }
 
-fn software_backend() -> String {
-    "software".into()
+/// Where keys are made (`[keys] backend`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyBackendKind {
+    /// Sealed in the database (the default).
+    #[default]
+    #[serde(alias = "")]
+    Software,
+    /// Inside the PKCS#11 token named in `[hsm]`.
+    Pkcs11,
+}
+
+impl std::str::FromStr for KeyBackendKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "" | "software" => Ok(Self::Software),
+            "pkcs11" => Ok(Self::Pkcs11),
+            other => Err(format!(
+                "unknown key backend {other:?} (software or pkcs11)"
+            )),
+        }
+    }
+}
+
+/// How ECS coordinates are read (`[server] ecs_coordinates`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EcsCoordinates {
+    /// Lower-left corner plus width and height (the default).
+    #[default]
+    Size,
+    /// Lower-left and upper-right corners (iText `Rectangle` style).
+    Corners,
+}
+
+/// Config values written as text and read through `FromStr`/`Display` (levels, key
+/// algorithms): a value nobody knows is an error when the config is loaded, not a silent default
+/// later.
+mod as_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(D::Error::custom)
+    }
 }
 
 /// The PKCS#11 token for `[keys] backend = "pkcs11"`. The user PIN comes from `SAHIH_HSM_PIN`
@@ -220,10 +279,10 @@ impl Default for HsmConfig {
 impl Default for KeyDefaults {
     fn default() -> Self {
         Self {
-            ca: "rsa3072".into(),
-            official: "rsa2048".into(),
+            ca: KeyAlgorithm::Rsa3072,
+            official: KeyAlgorithm::Rsa2048,
             official_validity_days: 730,
-            backend: software_backend(),
+            backend: KeyBackendKind::Software,
         }
     }
 }
@@ -463,4 +522,50 @@ fn check_private_permissions(path: &Path) -> Result<(), CoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_are_written_as_the_same_text_and_read_back_as_types() {
+        let config = Config::new("Pemerintah Kota Contoh", "https://tte.contoh.go.id");
+        let text = toml::to_string_pretty(&config).unwrap();
+        for line in [
+            "ecs_level = \"B-LT\"",
+            "ecs_coordinates = \"size\"",
+            "ca = \"rsa3072\"",
+            "official = \"rsa2048\"",
+            "backend = \"software\"",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+        let back: Config = toml::from_str(&text).unwrap();
+        assert_eq!(back.server.ecs_level, Level::BLT);
+        assert_eq!(back.keys.ca, KeyAlgorithm::Rsa3072);
+        let corners = text
+            .replace("ecs_coordinates = \"size\"", "ecs_coordinates = \"corners\"")
+            .replace("ecs_level = \"B-LT\"", "ecs_level = \"B-LTA\"")
+            .replace("backend = \"software\"", "backend = \"pkcs11\"");
+        let back: Config = toml::from_str(&corners).unwrap();
+        assert_eq!(back.server.ecs_coordinates, EcsCoordinates::Corners);
+        assert_eq!(back.server.ecs_level, Level::BLTA);
+        assert_eq!(back.keys.backend, KeyBackendKind::Pkcs11);
+    }
+
+    #[test]
+    fn an_unknown_choice_is_refused_when_the_config_is_read() {
+        let text = toml::to_string_pretty(&Config::new("X", "https://x")).unwrap();
+        for (from, to, named) in [
+            ("ecs_level = \"B-LT\"", "ecs_level = \"B-XL\"", "B-XL"),
+            ("ca = \"rsa3072\"", "ca = \"rsa1024\"", "rsa1024"),
+            ("ecs_coordinates = \"size\"", "ecs_coordinates = \"inch\"", "inch"),
+            ("backend = \"software\"", "backend = \"cloud\"", "cloud"),
+        ] {
+            let bad = text.replace(from, to);
+            let err = toml::from_str::<Config>(&bad).unwrap_err().to_string();
+            assert!(err.contains(named), "{err}");
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //!
 //! Must not know: HTTP, or the upstream's credentials.
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditAction, AuditEvent, AuditResult};
 use crate::policy::DocClass;
 use crate::requests::actor;
 use crate::store::{LockState, NewOfficial, OfficialRecord, Store};
@@ -30,10 +30,11 @@ impl<S: Store> Sahih<S> {
         actor: &str,
     ) -> Result<i64, CoreError> {
         self.check_upstream_enrollable(official).await?;
-        let event = AuditEvent::new("gateway.enroll", actor, "ok").detail(format!(
-            "nik={} position={} unit={}",
-            official.nik, official.position, official.unit
-        ));
+        let event =
+            AuditEvent::new(AuditAction::GatewayEnroll, actor, AuditResult::Ok).detail(format!(
+                "nik={} position={} unit={}",
+                official.nik, official.position, official.unit
+            ));
         Ok(self
             .store
             .set_official_upstream(official, true, &event)
@@ -62,9 +63,9 @@ impl<S: Store> Sahih<S> {
             Err(CoreError::Locked { until }) => {
                 self.store
                     .append_audit(&[AuditEvent::new(
-                        "passphrase.lockout",
+                        AuditAction::PassphraseLockout,
                         &actor(official),
-                        "refused",
+                        AuditResult::Refused,
                     )
                     .detail(format!("until={until} upstream=true"))])
                     .await?;
@@ -97,7 +98,7 @@ impl<S: Store> Sahih<S> {
                 let events: Vec<AuditEvent> = signed_sha256
                     .iter()
                     .map(|sha| {
-                        AuditEvent::new("sign", &actor(official), "ok")
+                        AuditEvent::new(AuditAction::Sign, &actor(official), AuditResult::Ok)
                             .client(client)
                             .document(sha)
                             .detail(format!("class={} upstream=true {detail}", class.code))
@@ -110,19 +111,23 @@ impl<S: Store> Sahih<S> {
                 let (state, max) = self.confirm_wrong_secret(official.id, now).await?;
                 let (action, err) = match state {
                     LockState::Locked { until } => {
-                        ("passphrase.lockout", CoreError::Locked { until })
+                        (AuditAction::PassphraseLockout, CoreError::Locked { until })
                     }
                     LockState::Open { failures } => (
-                        "passphrase.wrong",
+                        AuditAction::PassphraseWrong,
                         CoreError::WrongPassphrase {
                             remaining: (max - failures).max(0),
                         },
                     ),
                 };
                 self.store
-                    .append_audit(&[AuditEvent::new(action, &actor(official), "refused")
-                        .client(client)
-                        .detail(format!("upstream=true {detail}"))])
+                    .append_audit(&[AuditEvent::new(
+                        action,
+                        &actor(official),
+                        AuditResult::Refused,
+                    )
+                    .client(client)
+                    .detail(format!("upstream=true {detail}"))])
                     .await?;
                 Err(err)
             }
@@ -130,11 +135,13 @@ impl<S: Store> Sahih<S> {
                 // The upstream never judged the passphrase: the attempt does not count.
                 self.store.release_attempt(official.id).await?;
                 self.store
-                    .append_audit(
-                        &[AuditEvent::new("sign.upstream", &actor(official), "failed")
-                            .client(client)
-                            .detail(format!("class={} {detail}", class.code))],
+                    .append_audit(&[AuditEvent::new(
+                        AuditAction::SignUpstream,
+                        &actor(official),
+                        AuditResult::Failed,
                     )
+                    .client(client)
+                    .detail(format!("class={} {detail}", class.code))])
                     .await?;
                 Ok(())
             }

@@ -22,8 +22,14 @@ pub fn official_key_label(nik: &str) -> String {
 }
 
 /// The token label of a CA key.
-pub fn ca_key_label(kind: &str, generation: i64) -> String {
+pub fn ca_key_label(kind: crate::store::CaKind, generation: i64) -> String {
     format!("sahih-ca-{kind}-{generation}")
+}
+
+/// The associated data a CA key is sealed with under the master key: binds the sealed key to
+/// its CA (kind and generation), so a key moved to another row does not open.
+pub fn ca_aad(kind: crate::store::CaKind, generation: i64) -> Vec<u8> {
+    format!("sahih-ca-key:{kind}:{generation}").into_bytes()
 }
 
 /// A key ready to sign.
@@ -92,9 +98,9 @@ impl KeyBackend {
     /// The backend named in `[keys] backend`: "software" or "pkcs11" (module and token label
     /// from `[hsm]`, the PIN from `SAHIH_HSM_PIN`).
     pub fn from_config(config: &Config) -> Result<Self, CoreError> {
-        match config.keys.backend.as_str() {
-            "" | "software" => Ok(Self::software()),
-            "pkcs11" => {
+        match config.keys.backend {
+            crate::config::KeyBackendKind::Software => Ok(Self::software()),
+            crate::config::KeyBackendKind::Pkcs11 => {
                 let pin = zeroize::Zeroizing::new(std::env::var(HSM_PIN_ENV).map_err(|_| {
                     CoreError::Config(format!(
                         "[keys] backend = \"pkcs11\" needs the token PIN in {HSM_PIN_ENV}"
@@ -107,9 +113,6 @@ impl KeyBackend {
                     token: Some(Arc::new(backend)),
                 })
             }
-            other => Err(CoreError::Config(format!(
-                "unknown key backend {other} (software or pkcs11)"
-            ))),
         }
     }
 

@@ -16,7 +16,7 @@
 //!
 //! Must not know: HTTP, field names of any API, SQL, or how the remote signer talks.
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditAction, AuditEvent, AuditResult};
 use crate::gateway::UpstreamOutcome;
 use crate::policy::DocClass;
 use crate::requests::{BatchDocument, SignedItem, SignerRef, actor};
@@ -169,9 +169,18 @@ pub struct SigningEnv<'a, B: BlobStore> {
     pub counter: Option<&'a dyn SignatureCounter>,
 }
 
-/// Counts signatures by result (`"ok"`, or `"failed"` while signing).
+/// How signing ended, for counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureResult {
+    /// Signatures made (and recorded).
+    Made,
+    /// Signing failed after the key was opened (or upstream).
+    Failed,
+}
+
+/// Counts signatures by result.
 pub trait SignatureCounter: Send + Sync {
-    fn signatures(&self, result: &'static str, n: u64);
+    fn signatures(&self, result: SignatureResult, n: u64);
 }
 
 impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
@@ -260,7 +269,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                 Ok((sb, full)) => signed.push((sb, full, d.file_name.clone())),
                 Err(e) => {
                     if let Some(c) = env.counter {
-                        c.signatures("failed", 1);
+                        c.signatures(SignatureResult::Failed, 1);
                     }
                     return Err(e);
                 }
@@ -269,9 +278,9 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
         drop(documents);
         // 7. Record (and deliver) in one step.
         let mut extra = Vec::new();
-        if official.kind == "seal" {
+        if official.kind == crate::store::OfficialKind::Seal {
             extra.push(
-                AuditEvent::new("seal.sign", &actor(&official), "ok")
+                AuditEvent::new(AuditAction::SealSign, &actor(&official), AuditResult::Ok)
                     .client(Some(&client))
                     .detail(format!(
                         "documents={} serial={} ids=[{}]",
@@ -309,7 +318,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
             }
         };
         if let Some(c) = env.counter {
-            c.signatures("ok", n);
+            c.signatures(SignatureResult::Made, n);
         }
         Ok(items)
     }
@@ -371,7 +380,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
         self.reserve_local_attempt(official).await?;
         let answer = run_cpu(|| remote.sign(&official.nik, passphrase, &documents));
         let detail = format!("upstream={}", remote.endpoint());
-        let count = |result: &'static str, n: u64| {
+        let count = |result: SignatureResult, n: u64| {
             if let Some(c) = env.counter {
                 c.signatures(result, n);
             }
@@ -409,11 +418,11 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                     &detail,
                 )
                 .await?;
-                count("ok", items.len() as u64);
+                count(SignatureResult::Made, items.len() as u64);
                 Ok(items)
             }
             Err(failure) if failure.verdict != RemoteVerdict::Failed => {
-                count("failed", 1);
+                count(SignatureResult::Failed, 1);
                 let local = self
                     .record_upstream(
                         official,
@@ -435,7 +444,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                 Err(local)
             }
             Err(failure) => {
-                count("failed", 1);
+                count(SignatureResult::Failed, 1);
                 self.record_upstream(
                     official,
                     class,

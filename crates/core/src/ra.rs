@@ -9,7 +9,7 @@
 //! states) and is audited. Passphrases and activation tokens are never stored or logged: only the
 //! SHA-256 of a token is kept.
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditAction, AuditEvent, AuditResult};
 use crate::store::{
     ApiClientRecord, CertStatus, CertificateRecord, NewOfficial, OfficialRecord, OutboxMessage,
 };
@@ -403,11 +403,13 @@ impl<S: Store> Sahih<S> {
         let spki = sahih_pki::Certificate::from_der(cert_der)?.spki_der();
         let label = crate::keystore::official_key_label(nik);
         let (result, detail) = match self.keys.destroy_matching(&label, &spki) {
-            Ok(n) => ("ok", format!("nik={nik} keys={n}")),
-            Err(e) => ("failed", format!("nik={nik} error={e}")),
+            Ok(n) => (AuditResult::Ok, format!("nik={nik} keys={n}")),
+            Err(e) => (AuditResult::Failed, format!("nik={nik} error={e}")),
         };
         self.store
-            .append_audit(&[AuditEvent::new("key.destroy", "system", result).detail(detail)])
+            .append_audit(&[
+                AuditEvent::new(AuditAction::KeyDestroy, "system", result).detail(detail)
+            ])
             .await?;
         Ok(())
     }
@@ -656,7 +658,7 @@ impl<S: Store> Sahih<S> {
                     from,
                     action,
                     to,
-                    "ok",
+                    AuditResult::Ok,
                     None,
                 ));
             }
@@ -693,7 +695,7 @@ impl<S: Store> Sahih<S> {
             });
         }
         events.push(
-            AuditEvent::new("ra.submission", &staff.name, "ok")
+            AuditEvent::new(AuditAction::RaSubmission, &staff.name, AuditResult::Ok)
                 .client(Some(&staff.name))
                 .detail(format!(
                     "submission={submission_id} kind={} officials={} evidence=[{}]",
@@ -916,7 +918,7 @@ impl<S: Store> Sahih<S> {
             .official_id
             .ok_or_else(|| CoreError::NotFound(format!("official of {request_id}")))?;
         let mut events = vec![
-            AuditEvent::new("ra.evidence", &staff.name, "ok")
+            AuditEvent::new(AuditAction::RaEvidence, &staff.name, AuditResult::Ok)
                 .client(Some(&staff.name))
                 .detail(format!(
                     "request={} evidence=[{}]",
@@ -939,7 +941,7 @@ impl<S: Store> Sahih<S> {
                         current,
                         Action::Submit,
                         Status::WaitingForVerification,
-                        "ok",
+                        AuditResult::Ok,
                         None,
                     ));
                     Some(official_id)
@@ -1029,9 +1031,9 @@ impl<S: Store> Sahih<S> {
             if matches!(e, CoreError::Forbidden { .. }) {
                 self.store
                     .append_audit(&[AuditEvent::new(
-                        &format!("ra.{}", action.as_str()),
+                        AuditAction::Ra(action),
                         &staff.name,
-                        "refused",
+                        AuditResult::Refused,
                     )
                     .client(Some(&staff.name))
                     .detail(format!("request={} role={}", request.id, staff.role))])
@@ -1092,14 +1094,14 @@ impl<S: Store> Sahih<S> {
             from,
             action,
             to_status,
-            "ok",
+            AuditResult::Ok,
             reason,
         )];
         if approve {
             if request.kind == RequestKind::Mutasi {
                 decision.revoke = Some("affiliationChanged".into());
                 events.push(
-                    AuditEvent::new("revoke", &staff.name, "ok")
+                    AuditEvent::new(AuditAction::Revoke, &staff.name, AuditResult::Ok)
                         .client(Some(&staff.name))
                         .detail(format!(
                             "nik={} reason=affiliationChanged request={}",
@@ -1115,7 +1117,7 @@ impl<S: Store> Sahih<S> {
                 self.sealed_outbox_message(activation_message(&request, &link, expires, lang))?,
             );
             events.push(
-                AuditEvent::new("ra.activation-link", &staff.name, "ok")
+                AuditEvent::new(AuditAction::RaActivationLink, &staff.name, AuditResult::Ok)
                     .client(Some(&staff.name))
                     .detail(format!(
                         "request={} to={} expires={}",
@@ -1181,7 +1183,7 @@ impl<S: Store> Sahih<S> {
             link: None,
             message: Some(self.sealed_outbox_message(rejection_message(&request, reason, lang))?),
         };
-        let event = AuditEvent::new("ra.withdraw", &staff.name, "ok")
+        let event = AuditEvent::new(AuditAction::RaWithdraw, &staff.name, AuditResult::Ok)
             .client(Some(&staff.name))
             .detail(format!(
                 "nik={} request={} kind={} reason={}",
@@ -1240,14 +1242,16 @@ impl<S: Store> Sahih<S> {
         let link = format!("{}/aktivasi/{token}", self.config.base_url);
         let message =
             self.sealed_outbox_message(activation_message(&request, &link, expires, lang))?;
-        let events = [AuditEvent::new("ra.activation-link", &staff.name, "ok")
-            .client(Some(&staff.name))
-            .detail(format!(
-                "request={} to={} expires={} resent=true",
-                request.id,
-                request.official.email,
-                expires.unix_timestamp()
-            ))];
+        let events = [
+            AuditEvent::new(AuditAction::RaActivationLink, &staff.name, AuditResult::Ok)
+                .client(Some(&staff.name))
+                .detail(format!(
+                    "request={} to={} expires={} resent=true",
+                    request.id,
+                    request.official.email,
+                    expires.unix_timestamp()
+                )),
+        ];
         if !self
             .store
             .ra_relink(
@@ -1276,7 +1280,7 @@ impl<S: Store> Sahih<S> {
         why: &str,
         actor: &str,
     ) -> Result<u64, CoreError> {
-        let event = AuditEvent::new("ra.close", actor, "ok")
+        let event = AuditEvent::new(AuditAction::RaClose, actor, AuditResult::Ok)
             .detail(format!("nik={nik} reason={why} from=RENEW"));
         Ok(self
             .store
@@ -1328,12 +1332,7 @@ impl<S: Store> Sahih<S> {
             self.activation_view(token).await?;
             return Err(e);
         }
-        let alg: KeyAlgorithm = self.config.keys.official.parse().map_err(|_| {
-            CoreError::Config(format!(
-                "unknown official key algorithm {}",
-                self.config.keys.official
-            ))
-        })?;
+        let alg: KeyAlgorithm = self.config.keys.official;
         let issued = self.issue_for(&request.official, alg, passphrase).await?;
         let certificate = issued.certificate.clone();
         let now = OffsetDateTime::now_utc();
@@ -1352,7 +1351,7 @@ impl<S: Store> Sahih<S> {
                 from,
                 Action::Activate,
                 Status::Issue,
-                "ok",
+                AuditResult::Ok,
                 None,
             )
             .detail(format!(
@@ -1410,10 +1409,10 @@ fn status_event(
     from: Status,
     action: Action,
     to: Status,
-    result: &str,
+    result: AuditResult,
     reason: Option<&str>,
 ) -> AuditEvent {
-    AuditEvent::new(&format!("ra.{}", action.as_str()), actor, result)
+    AuditEvent::new(AuditAction::Ra(action), actor, result)
         .client(Some(actor))
         .detail(format!(
             "nik={} request={} kind={} from={} to={}{}",

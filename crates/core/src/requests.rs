@@ -5,7 +5,7 @@
 //!
 //! Must not know: HTTP, field names of any API, or SQL.
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditAction, AuditEvent, AuditResult};
 use crate::policy::{DocClass, Policy};
 use crate::service::{SignedBytes, TrustProviders, UnlockedSigner, new_document_id};
 use crate::store::{
@@ -53,7 +53,7 @@ impl<S: Store> Sahih<S> {
         };
         // An institutional e-seal is no signer: its idSubscriber is unknown here.
         found
-            .filter(|o| o.kind == "person")
+            .filter(|o| o.kind == crate::store::OfficialKind::Person)
             .ok_or(CoreError::NikNotRegistered)
     }
 
@@ -89,9 +89,13 @@ impl<S: Store> Sahih<S> {
         }
         let id = decision.refusal(Lang::Id).unwrap_or_default();
         let en = decision.refusal(Lang::En).unwrap_or_default();
-        let mut event = AuditEvent::new("sign.refused", &actor(official), "refused")
-            .client(client)
-            .detail(format!("class={code}: {id}"));
+        let mut event = AuditEvent::new(
+            AuditAction::SignRefused,
+            &actor(official),
+            AuditResult::Refused,
+        )
+        .client(client)
+        .detail(format!("class={code}: {id}"));
         if let Some(sha) = document_sha256 {
             event = event.document(sha);
         }
@@ -110,25 +114,32 @@ impl<S: Store> Sahih<S> {
             Ok(s) => Ok(s),
             Err(e) => {
                 let (action, detail) = match &e {
-                    CoreError::WrongPassphrase { remaining } => {
-                        ("passphrase.wrong", format!("remaining={remaining}"))
+                    CoreError::WrongPassphrase { remaining } => (
+                        AuditAction::PassphraseWrong,
+                        format!("remaining={remaining}"),
+                    ),
+                    CoreError::Locked { until } => {
+                        (AuditAction::PassphraseLockout, format!("until={until}"))
                     }
-                    CoreError::Locked { until } => ("passphrase.lockout", format!("until={until}")),
                     CoreError::CertificateRevoked { .. } => {
-                        ("sign.refused", "certificate revoked".into())
+                        (AuditAction::SignRefused, "certificate revoked".into())
                     }
                     CoreError::CertificateExpired { .. } => {
-                        ("sign.refused", "certificate expired".into())
+                        (AuditAction::SignRefused, "certificate expired".into())
                     }
                     CoreError::CertificateSuspended { .. } => {
-                        ("sign.refused", "certificate suspended".into())
+                        (AuditAction::SignRefused, "certificate suspended".into())
                     }
                     _ => return Err(e),
                 };
                 self.store
-                    .append_audit(&[AuditEvent::new(action, &actor(official), "refused")
-                        .client(client)
-                        .detail(detail)])
+                    .append_audit(&[AuditEvent::new(
+                        action,
+                        &actor(official),
+                        AuditResult::Refused,
+                    )
+                    .client(client)
+                    .detail(detail)])
                     .await?;
                 Err(e)
             }
@@ -242,7 +253,7 @@ impl<S: Store> Sahih<S> {
                 download: download.clone(),
             });
             events.push(
-                AuditEvent::new("sign", &actor(&signer.official), "ok")
+                AuditEvent::new(AuditAction::Sign, &actor(&signer.official), AuditResult::Ok)
                     .client(client)
                     .document(&outcome.sha256_hex)
                     .detail(format!(
@@ -348,12 +359,13 @@ impl<S: Store> Sahih<S> {
             ));
         }
         let secret = crate::clients::new_secret();
-        let event = AuditEvent::new("client.add", "cli", "ok").detail(format!(
-            "client={name} role={role} unit={} allow_ips=[{}] default_class={}",
-            unit.unwrap_or("-"),
-            allow_ips.join(","),
-            default_class.unwrap_or("-")
-        ));
+        let event =
+            AuditEvent::new(AuditAction::ClientAdd, "cli", AuditResult::Ok).detail(format!(
+                "client={name} role={role} unit={} allow_ips=[{}] default_class={}",
+                unit.unwrap_or("-"),
+                allow_ips.join(","),
+                default_class.unwrap_or("-")
+            ));
         let secret_sha256 = crate::clients::secret_hash(&secret);
         self.store
             .insert_api_client(
@@ -385,11 +397,12 @@ impl<S: Store> Sahih<S> {
         disabled: bool,
     ) -> Result<(), CoreError> {
         let action = if disabled {
-            "client.disable"
+            AuditAction::ClientDisable
         } else {
-            "client.enable"
+            AuditAction::ClientEnable
         };
-        let event = AuditEvent::new(action, "cli", "ok").detail(format!("client={name}"));
+        let event =
+            AuditEvent::new(action, "cli", AuditResult::Ok).detail(format!("client={name}"));
         if self
             .store
             .set_api_client_disabled(name, disabled, &event)
@@ -436,7 +449,7 @@ impl<S: Store> Sahih<S> {
             } else {
                 "-"
             };
-            let event = AuditEvent::new("client.auth_failed", actor, "denied")
+            let event = AuditEvent::new(AuditAction::ClientAuthFailed, actor, AuditResult::Denied)
                 .detail(format!("ip={from} reason={reason}"));
             self.store.append_audit(&[event]).await?;
             return Ok(None);
@@ -450,7 +463,7 @@ impl<S: Store> Sahih<S> {
         from: std::net::IpAddr,
         failures: u32,
     ) -> Result<(), CoreError> {
-        let event = AuditEvent::new("client.auth_throttled", "-", "denied")
+        let event = AuditEvent::new(AuditAction::ClientAuthThrottled, "-", AuditResult::Denied)
             .detail(format!("ip={from} failures={failures}"));
         self.store.append_audit(&[event]).await?;
         Ok(())
@@ -466,11 +479,12 @@ impl<S: Store> Sahih<S> {
             .iter()
             .map(|c| format!("{}={}", c.code, c.rule.as_str()))
             .collect();
-        let event = AuditEvent::new("policy.replace", "cli", "ok").detail(format!(
-            "source={source} default={} classes=[{}]",
-            policy.default_class,
-            summary.join(",")
-        ));
+        let event =
+            AuditEvent::new(AuditAction::PolicyReplace, "cli", AuditResult::Ok).detail(format!(
+                "source={source} default={} classes=[{}]",
+                policy.default_class,
+                summary.join(",")
+            ));
         self.store
             .replace_policy(&policy.default_class, &policy.classes, &event)
             .await?;
@@ -532,11 +546,15 @@ impl<S: Store> Sahih<S> {
     async fn own_tsa_certificates(&self) -> Result<Vec<Vec<u8>>, CoreError> {
         let master = self.data.master_key()?;
         let mut own = Vec::new();
-        for record in self.store.all_service_keys("tsa").await? {
+        for record in self
+            .store
+            .all_service_keys(crate::store::ServiceKind::Tsa)
+            .await?
+        {
             let Ok(key) = sahih_pki::unseal_with_master_key(
                 &record.sealed_key,
                 &master,
-                &crate::trust::service_aad("tsa", record.issuer_ca_id),
+                &crate::trust::service_aad(crate::store::ServiceKind::Tsa, record.issuer_ca_id),
             ) else {
                 continue;
             };
@@ -704,9 +722,13 @@ impl<S: Store> Sahih<S> {
         })
         .await?;
         self.store
-            .append_audit(&[AuditEvent::new("otp.issue", &actor(official), "ok")
-                .client(client)
-                .detail(format!("documents={documents}"))])
+            .append_audit(&[AuditEvent::new(
+                AuditAction::OtpIssue,
+                &actor(official),
+                AuditResult::Ok,
+            )
+            .client(client)
+            .detail(format!("documents={documents}"))])
             .await?;
         Ok(expires)
     }
@@ -741,17 +763,19 @@ impl<S: Store> Sahih<S> {
         let (state, max) = self.confirm_wrong_secret(official.id, now).await?;
         let (action, err) = match state {
             crate::store::LockState::Locked { until } => {
-                ("passphrase.lockout", CoreError::Locked { until })
+                (AuditAction::PassphraseLockout, CoreError::Locked { until })
             }
             crate::store::LockState::Open { failures } => (
-                "otp.wrong",
+                AuditAction::OtpWrong,
                 CoreError::WrongOtp {
                     remaining: (max - failures).max(0),
                 },
             ),
         };
         self.store
-            .append_audit(&[AuditEvent::new(action, &actor(official), "refused").client(client)])
+            .append_audit(&[
+                AuditEvent::new(action, &actor(official), AuditResult::Refused).client(client),
+            ])
             .await?;
         Err(err)
     }
@@ -785,7 +809,7 @@ impl<S: Store> Sahih<S> {
             for t in RENEWAL_NOTICE_DAYS.iter().filter(|t| **t > due) {
                 self.store.mark_renewal_notice(cert.id, *t, now).await?;
             }
-            let message = if official.kind == "seal" {
+            let message = if official.kind == crate::store::OfficialKind::Seal {
                 crate::store::OutboxMessage {
                     recipient: official.email.clone(),
                     subject: format!(
@@ -820,8 +844,12 @@ impl<S: Store> Sahih<S> {
             };
             self.notify(&message).await?;
             self.store
-                .append_audit(&[AuditEvent::new("renewal.notice", "system", "ok")
-                    .detail(format!("nik={} days={due}", official.nik))])
+                .append_audit(&[AuditEvent::new(
+                    AuditAction::RenewalNotice,
+                    "system",
+                    AuditResult::Ok,
+                )
+                .detail(format!("nik={} days={due}", official.nik))])
                 .await?;
             sent += 1;
         }

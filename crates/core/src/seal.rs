@@ -20,13 +20,13 @@
 //!
 //! Must not know: HTTP, field names of any API, or SQL.
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditAction, AuditEvent, AuditResult};
 use crate::ra::Staff;
 use crate::requests::actor;
 use crate::service::{UnlockedSigner, new_document_id};
 use crate::store::{
-    CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialRecord,
-    OutboxMessage, Store, StoreResult,
+    CaKind, CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialKind,
+    OfficialRecord, OutboxMessage, Store, StoreResult,
 };
 use crate::{CoreError, Lang, Sahih, format_wib};
 use sahih_pki::{CertValidity, Certificate, KeyAlgorithm, SealIdentity};
@@ -171,7 +171,7 @@ pub struct SealInfo {
 
 /// Whether a stored official is a seal.
 pub fn is_seal(official: &OfficialRecord) -> bool {
-    official.kind == "seal"
+    official.kind == OfficialKind::Seal
 }
 
 /// Codes as typed or stored by a client: case, spaces and dashes do not matter.
@@ -244,10 +244,6 @@ fn seal_key_aad(id_subscriber: &str, serial_hex: &str) -> Vec<u8> {
 }
 
 /// The binding of a CA key (as the CA hierarchy writes it).
-fn ca_aad(kind: &str, generation: i64) -> Vec<u8> {
-    format!("sahih-ca-key:{kind}:{generation}").into_bytes()
-}
-
 use crate::ra::forbidden;
 
 impl<S: Store + SealStore> Sahih<S> {
@@ -283,7 +279,7 @@ impl<S: Store + SealStore> Sahih<S> {
             position: SEAL_POSITION.into(),
             unit: identity.unit.clone(),
         };
-        let event = AuditEvent::new("seal.request", &staff.name, "ok").detail(format!(
+        let event = AuditEvent::new(AuditAction::SealRequest, &staff.name, AuditResult::Ok).detail(format!(
             "id={id_subscriber} name={} unit={} from=NOT_REGISTERED to=WAITING_FOR_VERIFICATION",
             identity.name, identity.unit
         ));
@@ -311,7 +307,7 @@ impl<S: Store + SealStore> Sahih<S> {
             .store
             .official_by_nik(id_subscriber.trim())
             .await?
-            .filter(|o| o.kind == "seal")
+            .filter(|o| o.kind == OfficialKind::Seal)
             .ok_or_else(|| CoreError::NotFound(format!("seal {id_subscriber}")))?;
         let requested_by = self
             .store
@@ -320,8 +316,12 @@ impl<S: Store + SealStore> Sahih<S> {
             .ok_or_else(|| CoreError::NotFound(format!("request of seal {id_subscriber}")))?;
         if self.same_person(staff, &requested_by).await? {
             self.store
-                .append_audit(&[AuditEvent::new("seal.issue", &staff.name, "refused")
-                    .detail(format!("id={id_subscriber} own request"))])
+                .append_audit(&[AuditEvent::new(
+                    AuditAction::SealIssue,
+                    &staff.name,
+                    AuditResult::Refused,
+                )
+                .detail(format!("id={id_subscriber} own request"))])
                 .await?;
             return Err(forbidden(
                 "Segel harus diterbitkan oleh verifikator lain dari yang mengajukannya",
@@ -340,22 +340,17 @@ impl<S: Store + SealStore> Sahih<S> {
             institution: self.config.institution.clone(),
             email: seal.email.clone(),
         };
-        let key_algorithm: KeyAlgorithm = self.config.keys.official.parse().map_err(|_| {
-            CoreError::Config(format!(
-                "unknown key algorithm {} in [keys] official",
-                self.config.keys.official
-            ))
-        })?;
+        let key_algorithm: KeyAlgorithm = self.config.keys.official;
         let issuing = self
             .store
-            .active_ca("issuing")
+            .active_ca(CaKind::Issuing)
             .await?
             .ok_or_else(|| CoreError::Config("no issuing CA in the database".into()))?;
         let master = self.data.master_key()?;
         let issuer_key = self.keys.unseal_with_master(
             &issuing.sealed_key,
             &master,
-            &ca_aad("issuing", issuing.generation),
+            &crate::keystore::ca_aad(CaKind::Issuing, issuing.generation),
         )?;
         // The officials' label scheme, so lifecycle steps (revocation) find the token key.
         let key = self.keys.generate(
@@ -386,7 +381,7 @@ impl<S: Store + SealStore> Sahih<S> {
             not_before: certificate.not_before(),
             not_after: certificate.not_after(),
         };
-        let event = AuditEvent::new("seal.issue", &staff.name, "ok").detail(format!(
+        let event = AuditEvent::new(AuditAction::SealIssue, &staff.name, AuditResult::Ok).detail(format!(
             "id={} serial={serial_hex} name={} unit={} requested_by={requested_by} from=WAITING_FOR_VERIFICATION to=ISSUE",
             seal.nik, identity.name, identity.unit
         ));
@@ -461,9 +456,13 @@ impl<S: Store + SealStore> Sahih<S> {
         match (refusal, record) {
             (Some((why, err)), _) => {
                 self.store
-                    .append_audit(&[AuditEvent::new("seal.refused", &actor(seal), "refused")
-                        .client(client)
-                        .detail(why)])
+                    .append_audit(&[AuditEvent::new(
+                        AuditAction::SealRefused,
+                        &actor(seal),
+                        AuditResult::Refused,
+                    )
+                    .client(client)
+                    .detail(why)])
                     .await?;
                 Err(err)
             }
@@ -484,23 +483,25 @@ impl<S: Store + SealStore> Sahih<S> {
         let (state, max) = self.confirm_wrong_secret(seal.id, now).await?;
         let (action, detail, err) = match state {
             LockState::Locked { until } => (
-                "seal.lockout",
+                AuditAction::SealLockout,
                 format!("purpose={} until={until}", purpose.as_str()),
                 CoreError::Locked { until },
             ),
             LockState::Open { failures } => {
                 let remaining = (max - failures).max(0);
                 (
-                    "seal.code.wrong",
+                    AuditAction::SealCodeWrong,
                     format!("purpose={} remaining={remaining}", purpose.as_str()),
                     CoreError::WrongOtp { remaining },
                 )
             }
         };
         self.store
-            .append_audit(&[AuditEvent::new(action, &actor(seal), "refused")
-                .client(client)
-                .detail(detail)])
+            .append_audit(
+                &[AuditEvent::new(action, &actor(seal), AuditResult::Refused)
+                    .client(client)
+                    .detail(detail)],
+            )
             .await?;
         Ok(err)
     }
@@ -552,9 +553,13 @@ impl<S: Store + SealStore> Sahih<S> {
         if let Some(code) = code {
             let expires = self.check_activation_code(&seal, code, client, now).await?;
             self.store
-                .append_audit(&[AuditEvent::new("seal.activation", &actor(&seal), "ok")
-                    .client(client)
-                    .detail("refresh: still valid")])
+                .append_audit(&[AuditEvent::new(
+                    AuditAction::SealActivation,
+                    &actor(&seal),
+                    AuditResult::Ok,
+                )
+                .client(client)
+                .detail("refresh: still valid")])
                 .await?;
             return Ok(SealActivation::StillValid { expires });
         }
@@ -576,7 +581,7 @@ impl<S: Store + SealStore> Sahih<S> {
                     expires_at: expires,
                     replace_live: true,
                 },
-                &AuditEvent::new("seal.activation", &actor(&seal), "ok")
+                &AuditEvent::new(AuditAction::SealActivation, &actor(&seal), AuditResult::Ok)
                     .client(client)
                     .detail(format!(
                         "new activation code sent to the seal's e-mail, expires={expires}"
@@ -612,9 +617,13 @@ impl<S: Store + SealStore> Sahih<S> {
         let now = OffsetDateTime::now_utc();
         let seal = self.seal(id_subscriber).await?;
         self.check_activation_code(&seal, code, client, now).await?;
-        let event = AuditEvent::new("seal.activation.revoke", &actor(&seal), "ok")
-            .client(client)
-            .detail("every activation and batch code retired");
+        let event = AuditEvent::new(
+            AuditAction::SealActivationRevoke,
+            &actor(&seal),
+            AuditResult::Ok,
+        )
+        .client(client)
+        .detail("every activation and batch code retired");
         let n = self
             .store
             .revoke_seal_codes(
@@ -660,7 +669,7 @@ impl<S: Store + SealStore> Sahih<S> {
                     expires_at: expires,
                     replace_live: false,
                 },
-                &AuditEvent::new("seal.totp", &actor(&seal), "ok")
+                &AuditEvent::new(AuditAction::SealTotp, &actor(&seal), AuditResult::Ok)
                     .client(client)
                     .detail(format!("documents={count} expires={expires}")),
             )

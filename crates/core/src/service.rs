@@ -2,7 +2,8 @@
 
 use crate::config::{Config, DataDir};
 use crate::store::{
-    CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialRecord, Store,
+    CaKind, CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialKind,
+    OfficialRecord, Store,
 };
 use crate::{CoreError, Lang, format_wib};
 use sahih_pades::{Level, SignRequest, Signer, Timestamper, ValidationDataSource};
@@ -102,10 +103,6 @@ pub struct SignedBytes {
 
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
-fn ca_aad(kind: &str, generation: i64) -> Vec<u8> {
-    format!("sahih-ca-key:{kind}:{generation}").into_bytes()
-}
-
 fn official_key_aad(nik: &str, serial_hex: &str) -> Vec<u8> {
     format!("sahih-official-key:{nik}:{serial_hex}").into_bytes()
 }
@@ -160,13 +157,11 @@ impl<S: Store> Sahih<S> {
     /// references); otherwise they are sealed under the master key.
     pub async fn create_ca_hierarchy(&self) -> Result<(), CoreError> {
         let master = self.data.master_key()?;
-        let alg: KeyAlgorithm = self.config.keys.ca.parse().map_err(|_| {
-            CoreError::Config(format!("unknown CA key algorithm {}", self.config.keys.ca))
-        })?;
+        let alg: KeyAlgorithm = self.config.keys.ca;
         let institution = &self.config.institution;
         let root_key = self
             .keys
-            .generate(alg, &crate::keystore::ca_key_label("root", 1))?;
+            .generate(alg, &crate::keystore::ca_key_label(CaKind::Root, 1))?;
         let root_cert = sahih_pki::create_root_ca_for(
             institution,
             &root_key.public_key_spki_der(),
@@ -174,17 +169,21 @@ impl<S: Store> Sahih<S> {
             CertValidity::days_from_now(20 * 365),
             &sahih_pki::random_serial(),
         )?;
-        let sealed = self
-            .keys
-            .seal_with_master(&root_key, &master, &ca_aad("root", 1))?;
-        self.store.insert_ca("root", 1, &root_cert, &sealed).await?;
+        let sealed = self.keys.seal_with_master(
+            &root_key,
+            &master,
+            &crate::keystore::ca_aad(CaKind::Root, 1),
+        )?;
+        self.store
+            .insert_ca(CaKind::Root, 1, &root_cert, &sealed)
+            .await?;
 
         let issuing_key = self
             .keys
-            .generate(alg, &crate::keystore::ca_key_label("issuing", 1))?;
+            .generate(alg, &crate::keystore::ca_key_label(CaKind::Issuing, 1))?;
         let root_record = self
             .store
-            .active_ca("root")
+            .active_ca(CaKind::Root)
             .await?
             .ok_or_else(|| CoreError::Config("no root CA in the database".into()))?;
         let issuing_cert = sahih_pki::create_issuing_ca_for(
@@ -197,11 +196,13 @@ impl<S: Store> Sahih<S> {
             &sahih_pki::random_serial(),
             &crate::urls::urls_for_issuer(&self.config.base_url, &root_record),
         )?;
-        let sealed = self
-            .keys
-            .seal_with_master(&issuing_key, &master, &ca_aad("issuing", 1))?;
+        let sealed = self.keys.seal_with_master(
+            &issuing_key,
+            &master,
+            &crate::keystore::ca_aad(CaKind::Issuing, 1),
+        )?;
         self.store
-            .insert_ca("issuing", 1, &issuing_cert, &sealed)
+            .insert_ca(CaKind::Issuing, 1, &issuing_cert, &sealed)
             .await?;
         Ok(())
     }
@@ -209,7 +210,7 @@ impl<S: Store> Sahih<S> {
     pub async fn root_certificate(&self) -> Result<Certificate, CoreError> {
         let root = self
             .store
-            .active_ca("root")
+            .active_ca(CaKind::Root)
             .await?
             .ok_or_else(|| CoreError::Config("no root CA in the database".into()))?;
         Ok(Certificate::from_der(&root.cert_der)?)
@@ -245,13 +246,16 @@ impl<S: Store> Sahih<S> {
             }
         };
         self.store
-            .append_audit(&[
-                crate::audit::AuditEvent::new("enroll", "cli", "ok").detail(format!(
-                    "nik={} serial={}",
-                    official.nik,
-                    certificate.serial_hex()
-                )),
-            ])
+            .append_audit(&[crate::audit::AuditEvent::new(
+                crate::audit::AuditAction::Enroll,
+                "cli",
+                crate::audit::AuditResult::Ok,
+            )
+            .detail(format!(
+                "nik={} serial={}",
+                official.nik,
+                certificate.serial_hex()
+            ))])
             .await?;
         Ok(EnrollOutcome {
             official_id,
@@ -293,13 +297,16 @@ impl<S: Store> Sahih<S> {
         let certificate = self.store_issued(official.id, issued).await?;
         self.destroy_token_key(nik, &previous_cert).await?;
         self.store
-            .append_audit(&[
-                crate::audit::AuditEvent::new("reissue", "cli", "ok").detail(format!(
-                    "nik={nik} reason={reason} revoked={revoked} serial={} position={}",
-                    certificate.serial_hex(),
-                    updated.position
-                )),
-            ])
+            .append_audit(&[crate::audit::AuditEvent::new(
+                crate::audit::AuditAction::Reissue,
+                "cli",
+                crate::audit::AuditResult::Ok,
+            )
+            .detail(format!(
+                "nik={nik} reason={reason} revoked={revoked} serial={} position={}",
+                certificate.serial_hex(),
+                updated.position
+            ))])
             .await?;
         Ok(EnrollOutcome {
             official_id: official.id,
@@ -329,14 +336,14 @@ impl<S: Store> Sahih<S> {
         let identity = self.identity(official);
         let issuing = self
             .store
-            .active_ca("issuing")
+            .active_ca(CaKind::Issuing)
             .await?
             .ok_or_else(|| CoreError::Config("no issuing CA in the database".into()))?;
         let master = self.data.master_key()?;
         let issuer_key = self.keys.unseal_with_master(
             &issuing.sealed_key,
             &master,
-            &ca_aad("issuing", issuing.generation),
+            &crate::keystore::ca_aad(CaKind::Issuing, issuing.generation),
         )?;
         let key = self.keys.generate(
             key_algorithm,
@@ -389,7 +396,7 @@ impl<S: Store> Sahih<S> {
             .store
             .official_by_nik(nik)
             .await?
-            .filter(|o| o.kind == "person")
+            .filter(|o| o.kind == OfficialKind::Person)
             .ok_or(CoreError::NikNotRegistered)?;
         let record = self
             .store
@@ -537,7 +544,7 @@ impl<S: Store> Sahih<S> {
             Some(placement) => {
                 let (page_index, rect) = sahih_pdf::resolve_placement(&pdf, placement)?;
                 // An institutional e-seal seals; an official signs.
-                let heading = match (options.lang, signer.official.kind == "seal") {
+                let heading = match (options.lang, signer.official.kind == OfficialKind::Seal) {
                     (Lang::Id, false) => "Ditandatangani secara elektronik oleh:",
                     (Lang::En, false) => "Electronically signed by:",
                     (Lang::Id, true) => "Disegel secara elektronik oleh:",
@@ -604,7 +611,13 @@ impl<S: Store> Sahih<S> {
             let source = services.validation_data.ok_or_else(|| {
                 CoreError::Service("revocation data is needed for B-LT and above".into())
             })?;
-            update.extend(augment(original, &update, source, tsa, options.level)?);
+            update.extend(sahih_pades::augment(
+                original,
+                &update,
+                source,
+                tsa,
+                options.level,
+            )?);
         }
         let sha256_hex = if update.len() == signed.update_bytes().len() {
             hex::encode(signed.signed_file_sha256)
@@ -675,12 +688,15 @@ impl<S: Store> Sahih<S> {
                 .await?;
         }
         self.store
-            .append_audit(&[
-                crate::audit::AuditEvent::new("revoke", actor, "ok").detail(format!(
-                    "nik={nik} reason={reason} certificates={n} from={}",
-                    from.as_str()
-                )),
-            ])
+            .append_audit(&[crate::audit::AuditEvent::new(
+                crate::audit::AuditAction::Revoke,
+                actor,
+                crate::audit::AuditResult::Ok,
+            )
+            .detail(format!(
+                "nik={nik} reason={reason} certificates={n} from={}",
+                from.as_str()
+            ))])
             .await?;
         Ok(n)
     }
@@ -732,11 +748,22 @@ impl<S: Store> Sahih<S> {
             .set_certificate_hold(official.id, reason.map(|r| (now, r)))
             .await?;
         let (action, detail) = match reason {
-            Some(r) => ("suspend", format!("nik={nik} reason={r} certificates={n}")),
-            None => ("resume", format!("nik={nik} certificates={n}")),
+            Some(r) => (
+                crate::audit::AuditAction::Suspend,
+                format!("nik={nik} reason={r} certificates={n}"),
+            ),
+            None => (
+                crate::audit::AuditAction::Resume,
+                format!("nik={nik} certificates={n}"),
+            ),
         };
         self.store
-            .append_audit(&[crate::audit::AuditEvent::new(action, actor, "ok").detail(detail)])
+            .append_audit(&[crate::audit::AuditEvent::new(
+                action,
+                actor,
+                crate::audit::AuditResult::Ok,
+            )
+            .detail(detail)])
             .await?;
         Ok(n)
     }
@@ -761,7 +788,7 @@ impl<S: Store> Sahih<S> {
     pub async fn trust_store(&self, extra: Vec<Certificate>) -> Result<TrustStore, CoreError> {
         let mut anchors = Vec::new();
         for ca in self.store.all_ca().await? {
-            if ca.kind == "root" {
+            if ca.kind == CaKind::Root {
                 anchors.push(Certificate::from_der(&ca.cert_der)?);
             }
         }
@@ -787,32 +814,6 @@ impl<S: Store> Sahih<S> {
 pub struct TrustProviders<'a> {
     pub tsa: Option<&'a dyn Timestamper>,
     pub validation_data: Option<&'a dyn ValidationDataSource>,
-}
-
-/// Appends B-LT (DSS) and B-LTA (document timestamp + DSS for it) revisions after `update`.
-pub fn augment(
-    original: &[u8],
-    update: &[u8],
-    source: &dyn ValidationDataSource,
-    tsa: Option<&dyn Timestamper>,
-    level: Level,
-) -> Result<Vec<u8>, CoreError> {
-    let mut full = Vec::with_capacity(original.len() + update.len() + 64 * 1024);
-    full.extend_from_slice(original);
-    full.extend_from_slice(update);
-    let start = full.len();
-    let dss = sahih_pades::add_dss_for_signatures(&full, source)?;
-    full.extend_from_slice(&dss);
-    if level >= Level::BLTA {
-        let tsa =
-            tsa.ok_or_else(|| CoreError::Service("B-LTA needs a timestamp authority".into()))?;
-        // The document timestamp comes from the same TSA as the signature timestamp, whose
-        // chain and revocation data the DSS above already holds; so it can stay the last
-        // revision and cover the whole file.
-        let ts = sahih_pades::add_document_timestamp(&full, tsa)?;
-        full.extend_from_slice(&ts);
-    }
-    Ok(full.split_off(start))
 }
 
 /// Verification without a data directory (only explicitly trusted anchors).

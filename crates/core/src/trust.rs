@@ -2,7 +2,7 @@
 //! (RFC 6960, one delegated responder per CA) and CRLs (RFC 5280), with keys sealed under the
 //! master key. Used in-process for B-T/B-LT/B-LTA signing and served over HTTP by `sahih serve`.
 
-use crate::store::{CaRecord, CertStatus, ServiceKeyRecord, Store};
+use crate::store::{CaKind, CaRecord, CertStatus, ServiceKeyRecord, ServiceKind, Store};
 use crate::{CoreError, Sahih};
 use sahih_pades::{PadesError, Timestamper, ValidationDataSource};
 use sahih_pdf::dss::DssData;
@@ -25,12 +25,12 @@ pub const REVOCATION_VALIDITY: Duration = Duration::days(7);
 /// server never runs out (2^32 tokens per start).
 pub const TSA_SERIALS_PER_BLOCK: u64 = 1 << 32;
 
-pub(crate) fn service_aad(kind: &str, issuer_ca_id: i64) -> Vec<u8> {
+pub(crate) fn service_aad(kind: ServiceKind, issuer_ca_id: i64) -> Vec<u8> {
     format!("sahih-service-key:{kind}:{issuer_ca_id}").into_bytes()
 }
 
 fn ca_aad(ca: &CaRecord) -> Vec<u8> {
-    format!("sahih-ca-key:{}:{}", ca.kind, ca.generation).into_bytes()
+    crate::keystore::ca_aad(ca.kind, ca.generation)
 }
 
 pub use crate::urls::{ca_name, urls_for_issuer};
@@ -90,15 +90,20 @@ impl<S: Store> Sahih<S> {
         let root = cas
             .iter()
             .rev()
-            .find(|c| c.kind == "root" && c.active)
+            .find(|c| c.kind == CaKind::Root && c.active)
             .ok_or_else(|| CoreError::Config("no root CA".into()))?;
         let institution = &self.config.institution;
-        if self.store.active_service_keys("tsa").await?.is_empty() {
+        if self
+            .store
+            .active_service_keys(ServiceKind::Tsa)
+            .await?
+            .is_empty()
+        {
             // Full AIA (OCSP, caIssuers) and CRL distribution point, like every certificate we
             // issue: strict validators (pyHanko's AdES process) need revocation data for the TSA.
             let urls = urls_for_issuer(&self.config.base_url, root);
             self.new_service_key(
-                "tsa",
+                ServiceKind::Tsa,
                 root,
                 TSA_VALIDITY_DAYS,
                 |spki, issuer, key, validity| {
@@ -115,13 +120,13 @@ impl<S: Store> Sahih<S> {
             )
             .await?;
         }
-        let responders = self.store.active_service_keys("ocsp").await?;
-        for ca in cas.iter().filter(|c| c.active || c.kind == "issuing") {
+        let responders = self.store.active_service_keys(ServiceKind::Ocsp).await?;
+        for ca in cas.iter().filter(|c| c.active || c.kind == CaKind::Issuing) {
             if responders.iter().any(|r| r.issuer_ca_id == ca.id) {
                 continue;
             }
             self.new_service_key(
-                "ocsp",
+                ServiceKind::Ocsp,
                 ca,
                 OCSP_RESPONDER_VALIDITY_DAYS,
                 |spki, issuer, key, validity| {
@@ -144,7 +149,7 @@ impl<S: Store> Sahih<S> {
     /// beyond the issuer's own validity), seals it under the master key and stores it.
     async fn new_service_key(
         &self,
-        kind: &str,
+        kind: ServiceKind,
         issuer: &CaRecord,
         days: i64,
         issue: impl FnOnce(
@@ -182,25 +187,24 @@ impl<S: Store> Sahih<S> {
         let root = cas
             .iter()
             .rev()
-            .find(|c| c.kind == "root" && c.active)
+            .find(|c| c.kind == CaKind::Root && c.active)
             .ok_or_else(|| CoreError::Config("no root CA".into()))?;
         let generation = cas
             .iter()
-            .filter(|c| c.kind == "issuing")
+            .filter(|c| c.kind == CaKind::Issuing)
             .map(|c| c.generation)
             .max()
             .unwrap_or(0)
             + 1;
-        let alg: KeyAlgorithm = self.config.keys.ca.parse().map_err(|_| {
-            CoreError::Config(format!("unknown CA key algorithm {}", self.config.keys.ca))
-        })?;
+        let alg: KeyAlgorithm = self.config.keys.ca;
         let root_key = self
             .keys
             .unseal_with_master(&root.sealed_key, &master, &ca_aad(root))?;
         let root_cert = Certificate::from_der(&root.cert_der)?;
-        let key = self
-            .keys
-            .generate(alg, &crate::keystore::ca_key_label("issuing", generation))?;
+        let key = self.keys.generate(
+            alg,
+            &crate::keystore::ca_key_label(CaKind::Issuing, generation),
+        )?;
         let until =
             (OffsetDateTime::now_utc() + Duration::days(10 * 365)).min(root_cert.not_after());
         let cert = sahih_pki::create_issuing_ca_for(
@@ -219,12 +223,16 @@ impl<S: Store> Sahih<S> {
         let aad = format!("sahih-ca-key:issuing:{generation}").into_bytes();
         let sealed = self.keys.seal_with_master(&key, &master, &aad)?;
         self.store
-            .insert_ca("issuing", generation, &cert, &sealed)
+            .insert_ca(CaKind::Issuing, generation, &cert, &sealed)
             .await?;
         self.ensure_trust_services().await?;
         self.store
-            .append_audit(&[crate::audit::AuditEvent::new("ca.rotate", "cli", "ok")
-                .detail(format!("issuing CA generation {generation}"))])
+            .append_audit(&[crate::audit::AuditEvent::new(
+                crate::audit::AuditAction::CaRotate,
+                "cli",
+                crate::audit::AuditResult::Ok,
+            )
+            .detail(format!("issuing CA generation {generation}"))])
             .await?;
         Ok(generation)
     }
@@ -236,7 +244,7 @@ impl<S: Store> Sahih<S> {
         let cas = self.store.all_ca().await?;
         let tsa: ServiceKeyRecord = self
             .store
-            .active_service_keys("tsa")
+            .active_service_keys(ServiceKind::Tsa)
             .await?
             .into_iter()
             .last()
@@ -248,9 +256,9 @@ impl<S: Store> Sahih<S> {
         let tsa_key = sahih_pki::unseal_with_master_key(
             &tsa.sealed_key,
             &master,
-            &service_aad("tsa", tsa.issuer_ca_id),
+            &service_aad(ServiceKind::Tsa, tsa.issuer_ca_id),
         )?;
-        let responders = self.store.active_service_keys("ocsp").await?;
+        let responders = self.store.active_service_keys(ServiceKind::Ocsp).await?;
         let mut services = Vec::new();
         let mut statuses = Vec::new();
         for ca in &cas {
@@ -301,7 +309,7 @@ impl<S: Store> Sahih<S> {
                 responder_key: sahih_pki::unseal_with_master_key(
                     &r.sealed_key,
                     &master,
-                    &service_aad("ocsp", ca.id),
+                    &service_aad(ServiceKind::Ocsp, ca.id),
                 )?,
             });
         }
@@ -507,14 +515,14 @@ impl TrustServices {
 
     fn service_serials(&self) -> Vec<(Vec<u8>, i64)> {
         let mut out = Vec::new();
-        if let Some(root) = self.cas.iter().find(|c| c.record.kind == "root") {
+        if let Some(root) = self.cas.iter().find(|c| c.record.kind == CaKind::Root) {
             out.push((trim_serial(&self.tsa_cert.serial_bytes()), root.record.id));
         }
         for ca in &self.cas {
             out.push((trim_serial(&ca.responder_cert.serial_bytes()), ca.record.id));
             // Issuing CAs are certified by the root.
-            if ca.record.kind == "issuing"
-                && let Some(root) = self.cas.iter().find(|c| c.record.kind == "root")
+            if ca.record.kind == CaKind::Issuing
+                && let Some(root) = self.cas.iter().find(|c| c.record.kind == CaKind::Root)
             {
                 out.push((trim_serial(&ca.cert.serial_bytes()), root.record.id));
             }

@@ -8,7 +8,7 @@ use sahih_pki::CertUrls;
 
 /// Public names and URLs of the CAs and services, under the configured base URL.
 pub fn ca_name(ca: &CaRecord) -> String {
-    if ca.kind == "root" {
+    if ca.kind == crate::store::CaKind::Root {
         "root".to_string()
     } else {
         format!("issuing-{}", ca.generation)

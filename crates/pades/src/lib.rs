@@ -171,3 +171,29 @@ fn to_array(digest: &[u8]) -> [u8; 32] {
     }
     out
 }
+
+/// Appends B-LT (DSS) and B-LTA (document timestamp + DSS for it) revisions after `update`.
+pub fn augment(
+    original: &[u8],
+    update: &[u8],
+    source: &dyn ValidationDataSource,
+    tsa: Option<&dyn Timestamper>,
+    level: Level,
+) -> Result<Vec<u8>, PadesError> {
+    let mut full = Vec::with_capacity(original.len() + update.len() + 64 * 1024);
+    full.extend_from_slice(original);
+    full.extend_from_slice(update);
+    let start = full.len();
+    let dss = add_dss_for_signatures(&full, source)?;
+    full.extend_from_slice(&dss);
+    if level >= Level::BLTA {
+        let tsa =
+            tsa.ok_or_else(|| PadesError::Service("B-LTA needs a timestamp authority".into()))?;
+        // The document timestamp comes from the same TSA as the signature timestamp, whose
+        // chain and revocation data the DSS above already holds; so it can stay the last
+        // revision and cover the whole file.
+        let ts = add_document_timestamp(&full, tsa)?;
+        full.extend_from_slice(&ts);
+    }
+    Ok(full.split_off(start))
+}

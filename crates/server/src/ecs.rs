@@ -119,13 +119,7 @@ fn parse_num(field: &str, s: Option<&str>) -> Result<Option<f64>, EcsError> {
 
 impl StampFields {
     pub(crate) fn options(&self, state: &AppState) -> Result<SignOptions, EcsError> {
-        let level: Level = state
-            .sahih
-            .config
-            .server
-            .ecs_level
-            .parse()
-            .unwrap_or(Level::BLT);
+        let level: Level = state.sahih.config.server.ecs_level;
         let visible = match self.tampilan.as_deref().map(str::to_ascii_lowercase) {
             None => false,
             Some(t) if t == "visible" => true,
@@ -162,7 +156,8 @@ impl StampFields {
             };
             let rect = match (self.x, self.y, self.width, self.height) {
                 (Some(x), Some(y), Some(w), Some(h)) => {
-                    let corners = state.sahih.config.server.ecs_coordinates == "corners";
+                    let corners = state.sahih.config.server.ecs_coordinates
+                        == sahih_core::config::EcsCoordinates::Corners;
                     let (w, h) = if corners { (w - x, h - y) } else { (w, h) };
                     if !(w > 0.0 && h > 0.0 && x >= 0.0 && y >= 0.0) {
                         return Err(EcsError::invalid(
@@ -486,11 +481,14 @@ pub async fn verify_report(
         Err(e) => return Err(EcsError::from_core(&e).context(ctx)),
     };
     let signatures = report.as_ref().map(|r| r.signatures.len()).unwrap_or(0);
-    let event =
-        sahih_core::audit::AuditEvent::new("verify", &format!("client:{}", client.name), "ok")
-            .client(Some(&client.name))
-            .document(&sha)
-            .detail(format!("signatures={signatures} indication={outcome}"));
+    let event = sahih_core::audit::AuditEvent::new(
+        sahih_core::audit::AuditAction::Verify,
+        &format!("client:{}", client.name),
+        sahih_core::audit::AuditResult::Ok,
+    )
+    .client(Some(&client.name))
+    .document(&sha)
+    .detail(format!("signatures={signatures} indication={outcome}"));
     if let Err(e) = state.sahih.store.append_audit(&[event]).await {
         return Err(EcsError::from_core(&e.into()));
     }

@@ -26,7 +26,6 @@ use std::sync::Arc;
 pub mod auth;
 pub mod authz;
 pub mod b64json;
-pub mod client;
 pub mod codes;
 pub mod csrf;
 pub mod ecs;

@@ -51,19 +51,17 @@ struct Histogram {
 pub struct ClientName(pub String);
 
 impl sahih_core::pipeline::SignatureCounter for Metrics {
-    fn signatures(&self, result: &'static str, n: u64) {
-        self.signature(result, n);
+    fn signatures(&self, result: sahih_core::pipeline::SignatureResult, n: u64) {
+        use sahih_core::pipeline::SignatureResult;
+        let counter = match result {
+            SignatureResult::Made => &self.signatures_ok,
+            SignatureResult::Failed => &self.signatures_failed,
+        };
+        counter.fetch_add(n, Ordering::Relaxed);
     }
 }
 
 impl Metrics {
-    pub fn signature(&self, result: &str, n: u64) {
-        match result {
-            "ok" => self.signatures_ok.fetch_add(n, Ordering::Relaxed),
-            _ => self.signatures_failed.fetch_add(n, Ordering::Relaxed),
-        };
-    }
-
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         if let Ok(mut m) = self.requests.lock() {
             *m.entry((method.to_string(), route.to_string(), status))

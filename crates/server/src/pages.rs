@@ -96,7 +96,9 @@ pub async fn verification_page(
         .await
         .ok()
         .flatten();
-    let sealed = official.as_ref().is_some_and(|o| o.kind == "seal");
+    let sealed = official
+        .as_ref()
+        .is_some_and(|o| o.kind == sahih_core::store::OfficialKind::Seal);
     let (name, position, unit) = official
         .map(|o| (o.name, o.position, o.unit))
         .unwrap_or_default();

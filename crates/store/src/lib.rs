@@ -16,9 +16,10 @@ use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_mic
 use sahih_core::clients::ClientRole;
 use sahih_core::policy::{DocClass, Rule};
 use sahih_core::store::{
-    ApiClientRecord, CaRecord, CertStatus, CertificateRecord, DownloadRecord, LockState,
-    NewApiClient, NewCertificate, NewOfficial, OfficialRecord, OutboxMessage, RevokedEntry,
-    ServiceKeyRecord, SignedDocumentRecord, SigningRecord, Store, StoreError, StoreResult,
+    ApiClientRecord, CaKind, CaRecord, CertStatus, CertificateRecord, DownloadRecord, LockState,
+    NewApiClient, NewCertificate, NewOfficial, OfficialKind, OfficialRecord, OutboxMessage,
+    RevokedEntry, ServiceKeyRecord, ServiceKind, SignedDocumentRecord, SigningRecord, Store,
+    StoreError, StoreResult,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
@@ -104,6 +105,12 @@ const POSTGRES_VERSIONED: [(i64, &str); 8] = [
     ),
 ];
 
+/// A kind column read as its type: text nobody wrote is a database error, never a guess.
+fn stored_kind<T>(r: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    let text: String = r.try_get(column).map_err(db)?;
+    parse(&text).ok_or_else(|| StoreError::Database(format!("unknown {column} {text:?}")))
+}
+
 fn db(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -187,13 +194,13 @@ async fn test_pause_before_commit() {
 impl SqlStore {
     async fn service_keys(
         &self,
-        kind: &str,
+        kind: ServiceKind,
         active_only: bool,
     ) -> StoreResult<Vec<ServiceKeyRecord>> {
         let rows = sqlx::query(
             "SELECT * FROM service_keys WHERE kind = $1 AND ($2 = 0 OR active = 1) ORDER BY id",
         )
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(i64::from(active_only))
         .fetch_all(&self.pool)
         .await
@@ -202,7 +209,7 @@ impl SqlStore {
             .map(|r| {
                 Ok(ServiceKeyRecord {
                     id: r.try_get("id").map_err(db)?,
-                    kind: r.try_get("kind").map_err(db)?,
+                    kind: stored_kind(r, "kind", ServiceKind::parse)?,
                     issuer_ca_id: r.try_get("issuer_ca_id").map_err(db)?,
                     cert_der: r.try_get("cert_der").map_err(db)?,
                     sealed_key: r.try_get("sealed_key").map_err(db)?,
@@ -320,7 +327,7 @@ impl SqlStore {
 fn ca_from_row(r: &AnyRow) -> StoreResult<CaRecord> {
     Ok(CaRecord {
         id: r.try_get("id").map_err(db)?,
-        kind: r.try_get("kind").map_err(db)?,
+        kind: stored_kind(r, "kind", CaKind::parse)?,
         generation: r.try_get("generation").map_err(db)?,
         cert_der: r.try_get("cert_der").map_err(db)?,
         sealed_key: r.try_get("sealed_key").map_err(db)?,
@@ -379,18 +386,18 @@ async fn replace_active(
 impl Store for SqlStore {
     async fn insert_ca(
         &self,
-        kind: &str,
+        kind: CaKind,
         generation: i64,
         cert_der: &[u8],
         sealed_key: &str,
     ) -> StoreResult<i64> {
         replace_active(
             &self.pool,
-            sqlx::query("UPDATE ca SET active = 0 WHERE kind = $1").bind(kind),
+            sqlx::query("UPDATE ca SET active = 0 WHERE kind = $1").bind(kind.as_str()),
             sqlx::query(
                 "INSERT INTO ca (kind, generation, cert_der, sealed_key, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
             )
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(generation)
             .bind(cert_der)
             .bind(sealed_key)
@@ -399,10 +406,10 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn active_ca(&self, kind: &str) -> StoreResult<Option<CaRecord>> {
+    async fn active_ca(&self, kind: CaKind) -> StoreResult<Option<CaRecord>> {
         let row =
             sqlx::query("SELECT * FROM ca WHERE kind = $1 AND active = 1 ORDER BY id DESC LIMIT 1")
-                .bind(kind)
+                .bind(kind.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db)?;
@@ -593,7 +600,7 @@ impl Store for SqlStore {
                     position: r.try_get("position").map_err(db)?,
                     unit: r.try_get("unit").map_err(db)?,
                     ra_status: r.try_get("ra_status").map_err(db)?,
-                    kind: r.try_get("kind").map_err(db)?,
+                    kind: stored_kind(r, "kind", OfficialKind::parse)?,
                     upstream: r.try_get::<i64, _>("upstream").map_err(db)? != 0,
                 };
                 Ok((cert, official))
@@ -779,7 +786,7 @@ impl Store for SqlStore {
 
     async fn insert_service_key(
         &self,
-        kind: &str,
+        kind: ServiceKind,
         issuer_ca_id: i64,
         cert_der: &[u8],
         sealed_key: &str,
@@ -787,12 +794,12 @@ impl Store for SqlStore {
         replace_active(
             &self.pool,
             sqlx::query("UPDATE service_keys SET active = 0 WHERE kind = $1 AND issuer_ca_id = $2")
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(issuer_ca_id),
             sqlx::query(
                 "INSERT INTO service_keys (kind, issuer_ca_id, cert_der, sealed_key, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
             )
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(issuer_ca_id)
             .bind(cert_der)
             .bind(sealed_key)
@@ -801,11 +808,11 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn active_service_keys(&self, kind: &str) -> StoreResult<Vec<ServiceKeyRecord>> {
+    async fn active_service_keys(&self, kind: ServiceKind) -> StoreResult<Vec<ServiceKeyRecord>> {
         self.service_keys(kind, true).await
     }
 
-    async fn all_service_keys(&self, kind: &str) -> StoreResult<Vec<ServiceKeyRecord>> {
+    async fn all_service_keys(&self, kind: ServiceKind) -> StoreResult<Vec<ServiceKeyRecord>> {
         self.service_keys(kind, false).await
     }
 
@@ -1412,7 +1419,7 @@ fn official_from_row(r: &AnyRow) -> StoreResult<OfficialRecord> {
         position: r.try_get("position").map_err(db)?,
         unit: r.try_get("unit").map_err(db)?,
         ra_status: r.try_get("ra_status").map_err(db)?,
-        kind: r.try_get("kind").map_err(db)?,
+        kind: stored_kind(r, "kind", OfficialKind::parse)?,
         upstream: r.try_get::<i64, _>("upstream").map_err(db)? != 0,
     })
 }

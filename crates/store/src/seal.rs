@@ -246,6 +246,7 @@ impl SealStore for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sahih_core::audit::{AuditAction, AuditResult};
     use sahih_core::store::Store;
     use std::sync::Arc;
 
@@ -277,7 +278,7 @@ mod tests {
     async fn batch_uses_are_spent_exactly_once_across_processes() {
         let (a, b, dir) = two_stores("once").await;
         let ca = a
-            .insert_ca("issuing", 1, b"ca", "sealed")
+            .insert_ca(sahih_core::store::CaKind::Issuing, 1, b"ca", "sealed")
             .await
             .expect("ca");
         let now = OffsetDateTime::now_utc();
@@ -295,7 +296,7 @@ mod tests {
             .insert_seal(
                 &seal_row(),
                 &cert,
-                &AuditEvent::new("seal.issue", "t", "ok"),
+                &AuditEvent::new(AuditAction::SealIssue, "t", AuditResult::Ok),
             )
             .await
             .expect("seal");
@@ -324,7 +325,7 @@ mod tests {
                 expires_at: expires,
                 replace_live: false,
             },
-            &AuditEvent::new("seal.totp", "t", "ok"),
+            &AuditEvent::new(AuditAction::SealTotp, "t", AuditResult::Ok),
         )
         .await
         .expect("code");
@@ -380,7 +381,7 @@ mod tests {
             expires_at: now + time::Duration::days(30),
             replace_live,
         };
-        let event = AuditEvent::new("seal.activation", "t", "ok");
+        let event = AuditEvent::new(AuditAction::SealActivation, "t", AuditResult::Ok);
         a.insert_seal_code(&code("h1", CodePurpose::Activation, true), &event)
             .await
             .expect("h1");
@@ -412,7 +413,7 @@ mod tests {
             .revoke_seal_codes(
                 id,
                 &[CodePurpose::Activation, CodePurpose::Batch],
-                &AuditEvent::new("seal.activation.revoke", "t", "ok"),
+                &AuditEvent::new(AuditAction::SealActivationRevoke, "t", AuditResult::Ok),
             )
             .await
             .expect("revoke");

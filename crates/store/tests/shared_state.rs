@@ -6,7 +6,7 @@
 // Tests may unwrap: a failure is the test failing.
 #![allow(clippy::unwrap_used)]
 
-use sahih_core::audit::{AuditEvent, verify_chain};
+use sahih_core::audit::{AuditAction, AuditEvent, AuditResult, verify_chain};
 use sahih_core::clients::ClientRole;
 use sahih_core::policy::Policy;
 use sahih_core::store::{
@@ -133,7 +133,8 @@ async fn audit_chain_under_concurrency(db: &TestDb) {
         let s = if i % 2 == 0 { a.clone() } else { b.clone() };
         tasks.push(tokio::spawn(async move {
             for j in 0..10 {
-                let e = AuditEvent::new("sign", &format!("nik:{i}"), "ok").detail(format!("{j}"));
+                let e = AuditEvent::new(AuditAction::Sign, &format!("nik:{i}"), AuditResult::Ok)
+                    .detail(format!("{j}"));
                 s.append_audit(&[e]).await.unwrap();
             }
         }));
@@ -151,7 +152,10 @@ async fn download_is_taken_once(db: &TestDb) {
     let oid = official(&a, "3201000000000001").await;
     let cert_id = {
         // A minimal CA + certificate row for the foreign keys.
-        let ca = a.insert_ca("issuing", 1, b"ca", "sealed").await.unwrap();
+        let ca = a
+            .insert_ca(sahih_core::store::CaKind::Issuing, 1, b"ca", "sealed")
+            .await
+            .unwrap();
         a.insert_certificate(&sahih_core::store::NewCertificate {
             official_id: oid,
             issuer_ca_id: ca,
@@ -183,9 +187,12 @@ async fn download_is_taken_once(db: &TestDb) {
             expires_at: OffsetDateTime::now_utc() + time::Duration::hours(1),
         }),
     };
-    a.commit_signatures(&[record], &[AuditEvent::new("sign", "nik:x", "ok")])
-        .await
-        .unwrap();
+    a.commit_signatures(
+        &[record],
+        &[AuditEvent::new(AuditAction::Sign, "nik:x", AuditResult::Ok)],
+    )
+    .await
+    .unwrap();
     // Another client cannot take (or burn) it.
     assert!(
         b.take_download("dl1", Some("other"), OffsetDateTime::now_utc())
@@ -265,7 +272,7 @@ async fn policy_and_clients(db: &TestDb) {
     a.replace_policy(
         &p.default_class,
         &p.classes,
-        &AuditEvent::new("policy.replace", "cli", "ok"),
+        &AuditEvent::new(AuditAction::PolicyReplace, "cli", AuditResult::Ok),
     )
     .await
     .unwrap();
@@ -275,7 +282,7 @@ async fn policy_and_clients(db: &TestDb) {
     let sk = classes.iter().find(|c| c.code == "sk-kepegawaian").unwrap();
     assert_eq!(sk.positions.len(), 3);
 
-    let ev = AuditEvent::new("client.add", "cli", "ok");
+    let ev = AuditEvent::new(AuditAction::ClientAdd, "cli", AuditResult::Ok);
     let secret = "00".repeat(32);
     let allow = ["10.0.0.0/8".to_string()];
     let client = sahih_core::store::NewApiClient {

@@ -9,12 +9,74 @@ use time::OffsetDateTime;
 
 pub mod ra;
 
+/// Declares a kind stored as text: the enum, its stored text and its parser (the store edge
+/// converts; nothing above it compares strings).
+macro_rules! stored_kind {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// The text stored in the database (and used in key labels and AAD).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The kind stored as `s`; None for anything else.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_kind!(
+    /// A CA's place in the hierarchy.
+    CaKind {
+        Root => "root",
+        Issuing => "issuing",
+    }
+);
+
+stored_kind!(
+    /// A trust-service key's purpose.
+    ServiceKind {
+        /// The time-stamping authority.
+        Tsa => "tsa",
+        /// An OCSP responder delegated by its CA.
+        Ocsp => "ocsp",
+    }
+);
+
+stored_kind!(
+    /// What an `officials` row is.
+    OfficialKind {
+        /// An official who signs with their passphrase.
+        Person => "person",
+        /// An institution's e-seal (`nik` holds its idSubscriber).
+        Seal => "seal",
+    }
+);
+
 /// A certificate authority's certificate and its sealed private key.
 #[derive(Debug, Clone)]
 pub struct CaRecord {
     pub id: i64,
-    /// "root" or "issuing".
-    pub kind: String,
+    pub kind: CaKind,
     pub generation: i64,
     pub cert_der: Vec<u8>,
     /// Sealed under the master key (see `sahih_pki::seal_with_master_key`).
@@ -26,8 +88,7 @@ pub struct CaRecord {
 #[derive(Debug, Clone)]
 pub struct ServiceKeyRecord {
     pub id: i64,
-    /// "tsa" or "ocsp".
-    pub kind: String,
+    pub kind: ServiceKind,
     pub issuer_ca_id: i64,
     pub cert_der: Vec<u8>,
     /// Sealed under the master key.
@@ -56,8 +117,7 @@ pub struct OfficialRecord {
     /// The RA stage (NEW, WAITING_FOR_VERIFICATION, NO_CERTIFICATE, RENEW); `None` when the
     /// status follows from the newest certificate.
     pub ra_status: Option<String>,
-    /// "person" (an official) or "seal" (an institution's e-seal; `nik` is its idSubscriber).
-    pub kind: String,
+    pub kind: OfficialKind,
     /// Gateway mode: signing is forwarded to the upstream ECS; no local key.
     pub upstream: bool,
 }
@@ -237,12 +297,13 @@ pub struct NewApiClient<'a> {
 pub trait Store: Send + Sync + ra::RaStore {
     fn insert_ca(
         &self,
-        kind: &str,
+        kind: CaKind,
         generation: i64,
         cert_der: &[u8],
         sealed_key: &str,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
-    fn active_ca(&self, kind: &str) -> impl Future<Output = StoreResult<Option<CaRecord>>> + Send;
+    fn active_ca(&self, kind: CaKind)
+    -> impl Future<Output = StoreResult<Option<CaRecord>>> + Send;
     fn all_ca(&self) -> impl Future<Output = StoreResult<Vec<CaRecord>>> + Send;
 
     fn insert_official(
@@ -356,7 +417,7 @@ pub trait Store: Send + Sync + ra::RaStore {
     /// Stores a service key (and deactivates the previous one of the same kind and issuer).
     fn insert_service_key(
         &self,
-        kind: &str,
+        kind: ServiceKind,
         issuer_ca_id: i64,
         cert_der: &[u8],
         sealed_key: &str,
@@ -364,11 +425,11 @@ pub trait Store: Send + Sync + ra::RaStore {
     /// Every service key of `kind`, retired ones included (old anchors were made with them).
     fn all_service_keys(
         &self,
-        kind: &str,
+        kind: ServiceKind,
     ) -> impl Future<Output = StoreResult<Vec<ServiceKeyRecord>>> + Send;
     fn active_service_keys(
         &self,
-        kind: &str,
+        kind: ServiceKind,
     ) -> impl Future<Output = StoreResult<Vec<ServiceKeyRecord>>> + Send;
     /// Reserves `count` values of a named counter; returns the first (the range is exclusive to
     /// the caller, across processes).

@@ -1,5 +1,11 @@
-//! HTTP clients of trust services: an RFC 3161 TSA at any URL (`--tsa URL`), and OCSP/CRL
-//! fetching for certificates whose issuers publish them (used by `extend`).
+//! sahih-fetch: HTTP clients of trust services: an RFC 3161 TSA at any URL (`sign --tsa URL`),
+//! and OCSP/CRL/CA-certificate fetching for certificates whose issuers publish them (`extend`).
+//! They implement `sahih-pades`'s `Timestamper` and `ValidationDataSource`, so augmentation
+//! does not care whether the data comes from here or from the built-in services.
+//!
+//! Must not know: officials, storage, or the server.
+
+#![forbid(unsafe_code)]
 
 use sahih_pades::{PadesError, Timestamper};
 use std::time::Duration;
