@@ -545,7 +545,10 @@ mod tests {
         assert_eq!(back.server.ecs_level, Level::BLT);
         assert_eq!(back.keys.ca, KeyAlgorithm::Rsa3072);
         let corners = text
-            .replace("ecs_coordinates = \"size\"", "ecs_coordinates = \"corners\"")
+            .replace(
+                "ecs_coordinates = \"size\"",
+                "ecs_coordinates = \"corners\"",
+            )
             .replace("ecs_level = \"B-LT\"", "ecs_level = \"B-LTA\"")
             .replace("backend = \"software\"", "backend = \"pkcs11\"");
         let back: Config = toml::from_str(&corners).unwrap();
@@ -560,7 +563,11 @@ mod tests {
         for (from, to, named) in [
             ("ecs_level = \"B-LT\"", "ecs_level = \"B-XL\"", "B-XL"),
             ("ca = \"rsa3072\"", "ca = \"rsa1024\"", "rsa1024"),
-            ("ecs_coordinates = \"size\"", "ecs_coordinates = \"inch\"", "inch"),
+            (
+                "ecs_coordinates = \"size\"",
+                "ecs_coordinates = \"inch\"",
+                "inch",
+            ),
             ("backend = \"software\"", "backend = \"cloud\"", "cloud"),
         ] {
             let bad = text.replace(from, to);
