@@ -15,7 +15,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use sahih_core::pipeline::{Delivery, Door, SignRequest, Signer};
+use sahih_core::pipeline::Signer;
 use sahih_core::requests::{BatchDocument, SignedItem, SignerRef};
 use sahih_core::store::{ApiClientRecord, Store};
 use sahih_core::{CoreError, Lang, Level, SignOptions};
@@ -211,24 +211,12 @@ pub async fn sign_flow(
         passphrase,
         otp,
     } = auth;
-    let request = SignRequest {
-        door: Door::Client(client),
-        signer: Signer::Official {
-            who,
-            passphrase,
-            otp,
-        },
-        class,
-        documents,
-        delivery: if keep_for_download {
-            Delivery::KeepForDownload
-        } else {
-            Delivery::Return
-        },
+    let signer = Signer::Official {
+        who,
+        passphrase,
+        otp,
     };
-    state
-        .sahih
-        .sign_batch(request, &crate::signing_env(state))
+    crate::sign_for_client(state, client, signer, class, documents, keep_for_download)
         .await
         .map_err(|e| EcsError::from_signing(&e).context("Proses signing gagal"))
 }

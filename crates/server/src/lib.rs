@@ -75,6 +75,31 @@ impl AppState {
 
 pub type Shared = Arc<AppState>;
 
+/// Runs the signing pipeline for an API client: the documents are returned, or also kept for
+/// one download. Each door maps the error to its own ECS codes.
+pub(crate) async fn sign_for_client(
+    state: &AppState,
+    client: &sahih_core::store::ApiClientRecord,
+    signer: sahih_core::pipeline::Signer<'_>,
+    class: Option<&str>,
+    documents: Vec<sahih_core::requests::BatchDocument>,
+    keep_for_download: bool,
+) -> Result<Vec<sahih_core::requests::SignedItem>, sahih_core::CoreError> {
+    use sahih_core::pipeline::{Delivery, Door, SignRequest};
+    let request = SignRequest {
+        door: Door::Client(client),
+        signer,
+        class,
+        documents,
+        delivery: if keep_for_download {
+            Delivery::KeepForDownload
+        } else {
+            Delivery::Return
+        },
+    };
+    state.sahih.sign_batch(request, &signing_env(state)).await
+}
+
 /// What the signing pipeline ([`sahih_core::Sahih::sign_batch`]) needs from a running server:
 /// its blob store, its TSA and validation data, the upstream (gateway mode) and its metrics.
 pub fn signing_env(state: &AppState) -> sahih_core::pipeline::SigningEnv<'_, AnyBlobStore> {

@@ -19,7 +19,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sahih_core::pipeline::{Delivery, Door, SignRequest, Signer};
+use sahih_core::pipeline::Signer;
 use sahih_core::ra::Staff;
 use sahih_core::requests::{BatchDocument, SignedItem};
 use sahih_core::seal::{MAX_BATCH_DOCUMENTS, SealActivation};
@@ -125,23 +125,11 @@ pub async fn seal_flow(
     documents: Vec<BatchDocument>,
     keep_for_download: bool,
 ) -> Result<Vec<SignedItem>, EcsError> {
-    let request = SignRequest {
-        door: Door::Client(client),
-        signer: Signer::Seal {
-            id_subscriber,
-            batch_code,
-        },
-        class,
-        documents,
-        delivery: if keep_for_download {
-            Delivery::KeepForDownload
-        } else {
-            Delivery::Return
-        },
+    let signer = Signer::Seal {
+        id_subscriber,
+        batch_code,
     };
-    state
-        .sahih
-        .sign_batch(request, &crate::signing_env(state))
+    crate::sign_for_client(state, client, signer, class, documents, keep_for_download)
         .await
         .map_err(|e| in_context(seal_error(&e)))
 }
