@@ -7,16 +7,18 @@
 # on SQLite + local directory, then PostgreSQL + S3 (moto) when SAHIH_TEST_PG_URL or a local
 # server is available; and the Argon2id passphrase check alone (`sahih bench unlock`).
 # Usage: bash bench/ecs-load.sh [SECONDS]   (needs scripts/install-test-deps.sh done, wrk)
+#        SAHIH_BENCH_BIN=/path/to/sahih bash bench/ecs-load.sh [SECONDS]   (another build, e.g.
+#        an earlier commit's, measured the same way; nothing is built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-20}"
-S="$PWD/target/release/sahih"
+S="${SAHIH_BENCH_BIN:-$PWD/target/release/sahih}"
 W="$(mktemp -d /tmp/sahih-load.XXXXXX)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"; }
 trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk not installed (apt-get install wrk)"; exit 1; }
-cargo build --release --quiet -p sahih-cli
+[ -n "${SAHIH_BENCH_BIN:-}" ] || cargo build --release --quiet -p sahih-cli
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 "$S" --data "$W/seed" demo --no-serve >/dev/null

@@ -262,7 +262,15 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                 .unwrap_or(2),
             n => n,
         };
-        let results = run_cpu(|| self.sign_many(&signer, &documents, &env.providers, threads));
+        // One letter signs in about a millisecond: inline is cheaper than handing the worker
+        // over (measured: bench/ecs-load.sh single-letter requests). A batch goes off the async
+        // threads.
+        let sign = || self.sign_many(&signer, &documents, &env.providers, threads);
+        let results = if documents.len() == 1 {
+            sign()
+        } else {
+            run_cpu(sign)
+        };
         let mut signed = Vec::with_capacity(results.len());
         for (r, d) in results.into_iter().zip(&documents) {
             match r {
