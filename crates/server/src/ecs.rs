@@ -1048,3 +1048,18 @@ pub async fn v2_get_totp(
     }))
     .into_response())
 }
+
+/// The BSrE-compatible routes (v1 multipart and v2 JSON); authentication and authorization are
+/// layered on by [`crate::router`].
+pub fn routes() -> axum::Router<Shared> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/sign/pdf", post(v1_sign))
+        .route("/api/sign/download/{id}", get(v1_download))
+        .route("/api/sign/verify", post(v1_verify))
+        .route("/api/user/status/{nik}", get(v1_user_status))
+        .route("/api/v2/sign/pdf", post(v2_sign))
+        .route("/api/v2/sign/get/totp", post(v2_get_totp))
+        .route("/api/v2/verify/pdf", post(v2_verify))
+        .route("/api/v2/user/check/status", post(v2_user_status))
+}

@@ -123,65 +123,18 @@ pub const MAX_SERVICE_BODY: usize = 64 * 1024;
 
 pub fn router(state: Shared) -> Router {
     let api_limit = state.sahih.config.server.max_body_bytes();
-    // Staff routes whose body is JSON: no other declared type (see csrf).
-    let staff_json = Router::new()
-        .route("/api/v1/ra/requests/{id}/approve", post(ra_api::approve))
-        .route("/api/v1/ra/requests/{id}/reject", post(ra_api::reject))
-        .route(
-            "/api/v1/ra/requests/{id}/resend-link",
-            post(ra_api::resend_link),
+    // Every authenticated API surface, each with its own routes.
+    let api = Router::new()
+        .merge(ecs::routes())
+        .merge(native::routes())
+        .merge(ra_api::routes())
+        .merge(seal_api::routes())
+        // Staff routes whose body is JSON: no other declared type (see csrf).
+        .merge(
+            ra_api::staff_json_routes()
+                .merge(seal_api::staff_json_routes())
+                .route_layer(axum::middleware::from_fn(csrf::require_json)),
         )
-        .route("/api/v1/officials/{nik}/{action}", post(ra_api::lifecycle))
-        .route("/api/v1/gateway/officials", post(ra_api::gateway_enroll))
-        .route("/api/v1/seals", post(seal_api::issue).get(seal_api::list))
-        .route("/api/v1/seals/{id}/approve", post(seal_api::approve))
-        .route_layer(axum::middleware::from_fn(csrf::require_json));
-    let ecs = Router::new()
-        .route("/api/sign/pdf", post(ecs::v1_sign))
-        .route("/api/sign/download/{id}", get(ecs::v1_download))
-        .route("/api/sign/verify", post(ecs::v1_verify))
-        .route("/api/user/status/{nik}", get(ecs::v1_user_status))
-        .route("/api/v2/sign/pdf", post(ecs::v2_sign))
-        .route("/api/v2/sign/get/totp", post(ecs::v2_get_totp))
-        .route("/api/v2/verify/pdf", post(ecs::v2_verify))
-        .route("/api/v2/user/check/status", post(ecs::v2_user_status))
-        .route("/api/v1/documents", post(native::sign_document))
-        .route("/api/v1/documents/{id}", get(native::document_status))
-        .route("/api/v1/documents/{id}/file", get(native::document_file))
-        .route("/api/v1/verify", post(native::verify_document))
-        .route("/api/v1/officials/{nik}", get(native::official_status))
-        .route("/api/v1/policy", get(native::get_policy))
-        .route("/api/v1/clients", get(native::list_clients))
-        .route("/api/v1/audit", get(native::audit_entries))
-        .route("/api/v1/audit/verify", get(native::audit_verify))
-        .route("/api/v1/ra/submissions", post(ra_api::submit))
-        .route("/api/v1/ra/requests", get(ra_api::list))
-        .route("/api/v1/ra/requests/{id}", get(ra_api::get_request))
-        .route(
-            "/api/v1/ra/requests/{id}/evidence",
-            post(ra_api::add_evidence),
-        )
-        .route(
-            "/api/v1/ra/requests/{id}/evidence/{kind}",
-            get(ra_api::evidence_file),
-        )
-        .route("/api/v2/user/registration", post(ra_api::ecs_registration))
-        .route("/api/v2/user/register", post(ra_api::ecs_registration))
-        .route(
-            "/api/v2/seal/get/activation",
-            post(seal_api::ecs_get_activation),
-        )
-        .route(
-            "/api/v2/seal/revoke/activation",
-            post(seal_api::ecs_revoke_activation),
-        )
-        .route("/api/v2/seal/get/totp", post(seal_api::ecs_get_totp))
-        .route("/api/v2/seal/pdf", post(seal_api::ecs_seal_pdf))
-        .route(
-            "/api/v1/seals/{id}/documents",
-            post(seal_api::seal_document),
-        )
-        .merge(staff_json)
         .layer(DefaultBodyLimit::max(api_limit))
         // Inside authentication: the client is known, its role decides.
         .route_layer(axum::middleware::from_fn(authz::authorize))
@@ -201,21 +154,14 @@ pub fn router(state: Shared) -> Router {
         .route("/crl/{name}", get(crl))
         .route("/ca/{name}", get(ca_cert))
         .layer(DefaultBodyLimit::max(MAX_SERVICE_BODY));
-    // The official's activation link: no API credentials (the token is the credential).
-    let activation = Router::new()
-        .route(
-            "/aktivasi/{token}",
-            get(ra_api::activation_page).post(ra_api::activation_submit),
-        )
-        .route("/api/v1/activation/{token}", post(ra_api::activate_json))
-        .layer(DefaultBodyLimit::max(MAX_SERVICE_BODY));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(obs::metrics))
         .route("/v/{id}", get(pages::verification_page))
-        .merge(ecs)
-        .merge(activation)
+        .merge(api)
+        // The official's activation link: no API credentials (the token is the credential).
+        .merge(ra_api::activation_routes().layer(DefaultBodyLimit::max(MAX_SERVICE_BODY)))
         .merge(services)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url(
             "/api/v1/openapi.json",

@@ -501,3 +501,19 @@ pub async fn audit_verify(State(state): State<Shared>) -> Result<Response, EcsEr
     })
     .into_response())
 }
+
+/// The native API's routes under `/api/v1` (documents, verification, officials, policy,
+/// clients, audit); authentication and authorization are layered on by [`crate::router`].
+pub fn routes() -> axum::Router<Shared> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/documents", post(sign_document))
+        .route("/api/v1/documents/{id}", get(document_status))
+        .route("/api/v1/documents/{id}/file", get(document_file))
+        .route("/api/v1/verify", post(verify_document))
+        .route("/api/v1/officials/{nik}", get(official_status))
+        .route("/api/v1/policy", get(get_policy))
+        .route("/api/v1/clients", get(list_clients))
+        .route("/api/v1/audit", get(audit_entries))
+        .route("/api/v1/audit/verify", get(audit_verify))
+}

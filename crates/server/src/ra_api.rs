@@ -991,3 +991,43 @@ pub async fn gateway_enroll(
         .map_err(core)?;
     Ok((StatusCode::CREATED, Json(input)).into_response())
 }
+
+/// The RA's routes for operators and apps (submissions, requests, evidence, the ECS
+/// registration call); authentication and authorization are layered on by [`crate::router`].
+pub fn routes() -> axum::Router<Shared> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/ra/submissions", post(submit))
+        .route("/api/v1/ra/requests", get(list))
+        .route("/api/v1/ra/requests/{id}", get(get_request))
+        .route("/api/v1/ra/requests/{id}/evidence", post(add_evidence))
+        .route(
+            "/api/v1/ra/requests/{id}/evidence/{kind}",
+            get(evidence_file),
+        )
+        .route("/api/v2/user/registration", post(ecs_registration))
+        .route("/api/v2/user/register", post(ecs_registration))
+}
+
+/// The verifikators' decisions and lifecycle steps: JSON bodies only (see `csrf`).
+pub fn staff_json_routes() -> axum::Router<Shared> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/api/v1/ra/requests/{id}/approve", post(approve))
+        .route("/api/v1/ra/requests/{id}/reject", post(reject))
+        .route("/api/v1/ra/requests/{id}/resend-link", post(resend_link))
+        .route("/api/v1/officials/{nik}/{action}", post(lifecycle))
+        .route("/api/v1/gateway/officials", post(gateway_enroll))
+}
+
+/// The official's activation link (page and JSON): no API credentials, the token is the
+/// credential.
+pub fn activation_routes() -> axum::Router<Shared> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/aktivasi/{token}",
+            get(activation_page).post(activation_submit),
+        )
+        .route("/api/v1/activation/{token}", post(activate_json))
+}

@@ -539,6 +539,29 @@ pub async fn seal_document(
     Ok(Json(crate::native::document_info(&state, item)).into_response())
 }
 
+/// The seal routes of apps (ECS seal endpoints, sealing a document); authentication and
+/// authorization are layered on by [`crate::router`].
+pub fn routes() -> axum::Router<Shared> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/api/v2/seal/get/activation", post(ecs_get_activation))
+        .route(
+            "/api/v2/seal/revoke/activation",
+            post(ecs_revoke_activation),
+        )
+        .route("/api/v2/seal/get/totp", post(ecs_get_totp))
+        .route("/api/v2/seal/pdf", post(ecs_seal_pdf))
+        .route("/api/v1/seals/{id}/documents", post(seal_document))
+}
+
+/// Issuing and approving seals (verifikators): JSON bodies only (see `csrf`).
+pub fn staff_json_routes() -> axum::Router<Shared> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/api/v1/seals", post(issue).get(list))
+        .route("/api/v1/seals/{id}/approve", post(approve))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
