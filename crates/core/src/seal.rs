@@ -25,7 +25,7 @@ use crate::ra::Staff;
 use crate::requests::actor;
 use crate::service::{UnlockedSigner, new_document_id};
 use crate::store::{
-    CaKind, CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialKind,
+    CertStatus, CertificateRecord, LockState, NewCertificate, NewOfficial, OfficialKind,
     OfficialRecord, OutboxMessage, Store, StoreResult,
 };
 use crate::{CoreError, Lang, Sahih, format_wib};
@@ -341,17 +341,7 @@ impl<S: Store + SealStore> Sahih<S> {
             email: seal.email.clone(),
         };
         let key_algorithm: KeyAlgorithm = self.config.keys.official;
-        let issuing = self
-            .store
-            .active_ca(CaKind::Issuing)
-            .await?
-            .ok_or_else(|| CoreError::Config("no issuing CA in the database".into()))?;
-        let master = self.data.master_key()?;
-        let issuer_key = self.keys.unseal_with_master(
-            &issuing.sealed_key,
-            &master,
-            &crate::keystore::ca_aad(CaKind::Issuing, issuing.generation),
-        )?;
+        let (issuing, issuer_key) = self.active_issuing_ca().await?;
         // The officials' label scheme, so lifecycle steps (revocation) find the token key.
         let key = self.keys.generate(
             key_algorithm,
@@ -368,9 +358,11 @@ impl<S: Store + SealStore> Sahih<S> {
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();
-        let stored_key =
-            self.keys
-                .seal_with_master(&key, &master, &seal_key_aad(&seal.nik, &serial_hex))?;
+        let stored_key = self.keys.seal_with_master(
+            &key,
+            &self.data.master_key()?,
+            &seal_key_aad(&seal.nik, &serial_hex),
+        )?;
         let new_cert = NewCertificate {
             official_id: seal.id,
             issuer_ca_id: issuing.id,

@@ -326,6 +326,24 @@ impl<S: Store> Sahih<S> {
         }
     }
 
+    /// The active issuing CA and its key, opened with the master key.
+    pub(crate) async fn active_issuing_ca(
+        &self,
+    ) -> Result<(crate::store::CaRecord, crate::keystore::SigningKey), CoreError> {
+        let issuing = self
+            .store
+            .active_ca(CaKind::Issuing)
+            .await?
+            .ok_or_else(|| CoreError::Config("no issuing CA in the database".into()))?;
+        let master = self.data.master_key()?;
+        let key = self.keys.unseal_with_master(
+            &issuing.sealed_key,
+            &master,
+            &crate::keystore::ca_aad(CaKind::Issuing, issuing.generation),
+        )?;
+        Ok((issuing, key))
+    }
+
     /// Generates a key and issues its certificate under the active issuing CA (nothing stored).
     pub(crate) async fn issue_for(
         &self,
@@ -334,17 +352,7 @@ impl<S: Store> Sahih<S> {
         passphrase: &str,
     ) -> Result<IssuedKey, CoreError> {
         let identity = self.identity(official);
-        let issuing = self
-            .store
-            .active_ca(CaKind::Issuing)
-            .await?
-            .ok_or_else(|| CoreError::Config("no issuing CA in the database".into()))?;
-        let master = self.data.master_key()?;
-        let issuer_key = self.keys.unseal_with_master(
-            &issuing.sealed_key,
-            &master,
-            &crate::keystore::ca_aad(CaKind::Issuing, issuing.generation),
-        )?;
+        let (issuing, issuer_key) = self.active_issuing_ca().await?;
         let key = self.keys.generate(
             key_algorithm,
             &crate::keystore::official_key_label(&official.nik),
