@@ -503,6 +503,24 @@ def test_verify_at_a_time_before_the_signature_existed_does_not_pass(dep, fresh_
         assert any(e["code"] == "signed_after_validation_time" for e in sig["errors"]), sig
 
 
+def test_verify_at_a_past_time_needs_a_timestamp_and_ignores_the_claimed_time(dep, letter, tmp_path):
+    """Without a timestamp nothing proves when a signature was made: as of a past time it is
+    INDETERMINATE/NO_POE whatever the signer's own /M time says (it could be backdated). As of
+    now, the same B-B file passes even if its /M time lay hours ahead (offset-less local times)."""
+    src = tmp_path / "a.pdf"
+    src.write_bytes(letter)
+    bb = tmp_path / "bb.pdf"
+    r = dep.run("sign", src, "-o", bb, "--nik", NIK, "--level", "B-B",
+                "--passphrase-file", dep.official.passfile)
+    assert r.returncode == 0, r.describe()
+    r, rep = dep.sahih.verify(bb)
+    assert r.returncode == 0 and rep["indication"] == "TOTAL_PASSED", r.describe()
+    r, rep = dep.sahih.verify(bb, "--at=-1d")
+    sig = rep["signatures"][0]
+    assert r.returncode == 1 and sig["sub_indication"] == "NO_POE", sig
+    assert any(e["code"] == "no_poe_at_validation_time" for e in sig["errors"]), sig
+
+
 def test_extend_again_renews_the_archive_timestamp(dep, letter, tmp_path):
     """README: "`sahih extend FILE [-o OUT] [--level B-LT|B-LTA]` ... Run it again before the TSA
     certificate expires to renew the archive timestamp." Extending a B-LTA file adds a second

@@ -121,6 +121,31 @@ def test_signature_requested_at_the_gateway_is_made_upstream_and_validates(pair,
     assert (st["status_code"], st["status"]) == (1111, "ISSUE"), st
 
 
+def test_cli_sign_for_an_official_enrolled_upstream_writes_the_upstream_signed_file(pair, letter):
+    """`sahih sign` goes through the same pipeline as the API: for an official enrolled
+    upstream the signature is made upstream, and the file appears at -o once it is audited."""
+    up, gw = pair
+    o = up.official
+    src = gw.sahih.workdir / "cli-gw-src.pdf"
+    src.write_bytes(letter)
+    out = gw.sahih.workdir / "cli-gw-signed.pdf"
+    passfile = gw.sahih.workdir / "cli-gw-pass.txt"
+    passfile.write_text("Pecel-Madiun-Pedas-Sekali\n")
+    passfile.chmod(0o600)
+    before = upstream_sign_requests(up)
+    r = gw.run("sign", src, "-o", out, "--nik", o.nik, "--passphrase-file", passfile)
+    assert r.returncode == 0, r.describe()
+    assert upstream_sign_requests(up) == before + 1
+    assert out.exists() and out.stat().st_size > src.stat().st_size, r.describe()
+    ps = pdfsig(out, gw.nss)
+    assert ps.signatures and all(s.valid and s.trusted for s in ps.signatures), ps.run.describe()
+    import hashlib
+    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    gw_audit = [json.loads(l) for l in gw.run("audit", "export").stdout.splitlines()]
+    assert any(e["action"] == "sign" and e["document_sha256"] == sha and e["client"].startswith("cli:")
+               for e in gw_audit), gw_audit[-3:]
+
+
 def test_forbidden_class_is_refused_at_the_gateway_without_contacting_the_upstream(pair, letter):
     up, gw = pair
     before = upstream_sign_requests(up)

@@ -62,7 +62,7 @@ impl Door<'_> {
 fn os_user() -> String {
     use std::os::unix::fs::MetadataExt;
     let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
-        return std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        return "unknown".into();
     };
     let named = std::fs::read_to_string("/etc/passwd")
         .ok()
@@ -210,6 +210,14 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                 "a file destination takes exactly one document",
             ));
         }
+        if let Delivery::File(path) = &delivery
+            && path.is_dir()
+        {
+            return Err(CoreError::invalid(
+                format!("{} adalah direktori, bukan berkas", path.display()),
+                format!("{} is a directory, not a file", path.display()),
+            ));
+        }
         let client = door.audit_name();
         let count = documents.len() as i64;
         // 1. Parse every document before anything is spent.
@@ -244,7 +252,9 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                 }
                 if official.upstream {
                     return self
-                        .sign_remotely(&official, &class, &client, passphrase, documents, env)
+                        .sign_remotely(
+                            &official, &class, &client, passphrase, documents, &delivery, env,
+                        )
                         .await;
                 }
                 self.unlock_audited(&official, passphrase, Some(&client))
@@ -371,6 +381,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
 
     /// Step 5 and 6 for an official enrolled upstream: the local lockout in front, the
     /// signature made remotely, the outcome audited here.
+    #[allow(clippy::too_many_arguments)]
     async fn sign_remotely<B: BlobStore>(
         &self,
         official: &OfficialRecord,
@@ -378,6 +389,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
         client: &str,
         passphrase: &str,
         documents: Vec<BatchDocument>,
+        delivery: &Delivery,
         env: &SigningEnv<'_, B>,
     ) -> Result<Vec<SignedItem>, CoreError> {
         let Some(remote) = env.remote else {
@@ -386,7 +398,16 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
             ));
         };
         self.reserve_local_attempt(official).await?;
-        let answer = run_cpu(|| remote.sign(&official.nik, passphrase, &documents));
+        // A panic in the remote client must not keep the reserved attempt counted.
+        let answer = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_cpu(|| remote.sign(&official.nik, passphrase, &documents))
+        })) {
+            Ok(answer) => answer,
+            Err(_) => {
+                self.release_local_attempt(official).await?;
+                return Err(CoreError::Service("the upstream signer failed".into()));
+            }
+        };
         let detail = format!("upstream={}", remote.endpoint());
         let count = |result: SignatureResult, n: u64| {
             if let Some(c) = env.counter {
@@ -417,6 +438,14 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                         download_id: None,
                     });
                 }
+                // A file destination is staged first and appears only once the outcome is
+                // recorded, as for a local signature.
+                let staged = match (delivery, items.first()) {
+                    (Delivery::File(path), Some(item)) => {
+                        Some(crate::service::StagedFile::write(path, &item.signed)?)
+                    }
+                    _ => None,
+                };
                 self.record_upstream(
                     official,
                     class,
@@ -426,6 +455,9 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                     &detail,
                 )
                 .await?;
+                if let Some(staged) = staged {
+                    staged.commit()?;
+                }
                 count(SignatureResult::Made, items.len() as u64);
                 Ok(items)
             }

@@ -338,3 +338,127 @@ async fn every_signature_is_recorded_and_a_file_appears_only_when_recorded() {
             .any(|e| e.event.action == "passphrase.wrong")
     );
 }
+
+#[tokio::test]
+async fn a_directory_as_destination_is_refused_before_any_attempt() {
+    let f = fixture("dir").await;
+    let r = f
+        .sahih
+        .sign_batch(
+            request(
+                cli(),
+                "Salah-Sekali-2026!",
+                None,
+                Delivery::File(f.dir.clone()),
+            ),
+            &env(&f),
+        )
+        .await;
+    assert!(
+        matches!(r, Err(CoreError::InvalidArgument(_))),
+        "{:?}",
+        r.err()
+    );
+    assert!(
+        !audit(&f)
+            .await
+            .iter()
+            .any(|e| e.event.action.starts_with("passphrase."))
+    );
+}
+
+/// A remote signer (gateway mode) that fails in a chosen way.
+struct Remote(&'static str);
+
+impl sahih_core::pipeline::RemoteSigner for Remote {
+    fn endpoint(&self) -> String {
+        "https://upstream.test".into()
+    }
+    fn sign(
+        &self,
+        _nik: &str,
+        _passphrase: &str,
+        documents: &[BatchDocument],
+    ) -> Result<Vec<Vec<u8>>, sahih_core::pipeline::RemoteFailure> {
+        use sahih_core::pipeline::{RemoteFailure, RemoteVerdict};
+        match self.0 {
+            "panic" => panic!("upstream client bug"),
+            "wrong" => Err(RemoteFailure {
+                verdict: RemoteVerdict::WrongPassphrase,
+                cause: "passphrase salah".into(),
+            }),
+            _ => Ok(documents.iter().map(|d| d.bytes.clone()).collect()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn upstream_signing_settles_every_reserved_attempt_and_delivers_the_file() {
+    let f = fixture("remote").await;
+    let official = NewOfficial {
+        nik: "3171012501850004".into(),
+        nip: "198501252010011004".into(),
+        name: "Siti Rahma".into(),
+        email: "siti@contoh.go.id".into(),
+        position: "Kepala Dinas".into(),
+        unit: "Dinas Kominfo".into(),
+    };
+    let id = f.sahih.enroll_upstream(&official, "cli").await.unwrap();
+    let upstream_request = |delivery| SignRequest {
+        door: cli(),
+        signer: Signer::Official {
+            who: SignerRef::Nik(official.nik.clone()),
+            passphrase: "Rahasia-Hulu-2026!",
+            otp: None,
+        },
+        class: None,
+        documents: vec![document()],
+        delivery,
+    };
+    let failures = || async {
+        match f
+            .sahih
+            .store
+            .lock_state(id, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+        {
+            sahih_core::store::LockState::Open { failures } => failures,
+            locked => panic!("{locked:?}"),
+        }
+    };
+    let with = |remote: &'static Remote| SigningEnv {
+        remote: Some(remote),
+        ..env(&f)
+    };
+    // A panicking client gives its reserved attempt back.
+    static PANIC: Remote = Remote("panic");
+    let r = f
+        .sahih
+        .sign_batch(upstream_request(Delivery::Return), &with(&PANIC))
+        .await;
+    assert!(matches!(r, Err(CoreError::Service(_))), "{:?}", r.err());
+    assert_eq!(failures().await, 0);
+    // A wrong passphrase upstream counts here.
+    static WRONG: Remote = Remote("wrong");
+    let r = f
+        .sahih
+        .sign_batch(upstream_request(Delivery::Return), &with(&WRONG))
+        .await;
+    assert!(
+        matches!(r, Err(CoreError::WrongPassphrase { .. })),
+        "{:?}",
+        r.err()
+    );
+    assert_eq!(failures().await, 1);
+    // A signature made upstream is written to the destination and resets the count.
+    static OK: Remote = Remote("ok");
+    let out = f.dir.join("hulu.pdf");
+    let items = f
+        .sahih
+        .sign_batch(upstream_request(Delivery::File(out.clone())), &with(&OK))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), items[0].signed);
+    assert_eq!(failures().await, 0);
+}

@@ -766,13 +766,28 @@ fn validate_field(
         (None, Some(c)) => c,
         (None, None) => ctx.at,
     };
-    // Validating "as of" a time before the signature was made cannot pass: the signature did
-    // not exist then. A few minutes are allowed for clocks that disagree with a remote TSA.
-    if signing_time > ctx.at + SIGNING_CLOCK_SKEW {
+    // Validating "as of" a time the signature did not exist yet cannot pass. Only proof counts:
+    // a trusted timestamp made after that time, or, for a time in the past, no timestamp
+    // proving existence by then. The signer's own /M time proves nothing (it can be omitted or
+    // backdated, and offset-less local times are common). A few minutes are allowed for clocks
+    // that disagree with a remote TSA.
+    let proven_made = sig_ts
+        .as_ref()
+        .filter(|t| t.intact && t.trusted)
+        .map(|t| t.gen_time);
+    if let Some(made) = proven_made.filter(|m| *m > ctx.at + SIGNING_CLOCK_SKEW) {
         indeterminate(
             &mut r,
             SubIndication::NoPoe,
-            finding("signed_after_validation_time", rfc3339(signing_time)),
+            finding("signed_after_validation_time", rfc3339(made)),
+        );
+    } else if ctx.at + SIGNING_CLOCK_SKEW < OffsetDateTime::now_utc()
+        && poe.is_none_or(|p| p > ctx.at + SIGNING_CLOCK_SKEW)
+    {
+        indeterminate(
+            &mut r,
+            SubIndication::NoPoe,
+            finding("no_poe_at_validation_time", rfc3339(ctx.at)),
         );
     }
     let mut pool: Vec<Certificate> = cms

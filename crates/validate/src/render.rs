@@ -102,6 +102,12 @@ pub fn finding_text(code: &str, lang: Lang) -> &'static str {
         ("signed_after_validation_time", Lang::En) => {
             "The signature was made after the requested validation time; the document was not yet signed then"
         }
+        ("no_poe_at_validation_time", Lang::Id) => {
+            "Tidak ada bukti waktu (timestamp) bahwa tanda tangan sudah ada pada waktu validasi yang diminta"
+        }
+        ("no_poe_at_validation_time", Lang::En) => {
+            "No timestamp proves the signature existed at the requested validation time"
+        }
         ("expired_now_no_poe", Lang::Id) => {
             "Sertifikat kini kedaluwarsa dan tidak ada bukti waktu (timestamp) penandatanganan"
         }
