@@ -12,46 +12,27 @@
 use aws_lc_rs::digest;
 use std::net::IpAddr;
 
-/// What an API client is for. Stored as its lowercase name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ClientRole {
-    /// A Pemda application: signs and seals for officials, verifies; with a unit it may also
-    /// file registrations for that unit (the ECS `user/registration` call real apps make).
-    App,
-    /// Reads the audit log and the client list; signs nothing, decides nothing.
-    Admin,
-    /// An OPD operator: files registrations for their unit and follows them.
-    Operator,
-    /// The RA's verifikator: decides registrations and certificate changes, requests seals.
-    Verifikator,
-}
+stored_kind!(
+    /// What an API client is for. Stored as its lowercase name.
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "lowercase")]
+    ClientRole {
+        /// A Pemda application: signs and seals for officials, verifies; with a unit it may also
+        /// file registrations for that unit (the ECS `user/registration` call real apps make).
+        App => "app",
+        /// Reads the audit log and the client list; signs nothing, decides nothing.
+        Admin => "admin",
+        /// An OPD operator: files registrations for their unit and follows them.
+        Operator => "operator",
+        /// The RA's verifikator: decides registrations and certificate changes, requests seals.
+        Verifikator => "verifikator",
+    }
+);
 
 impl ClientRole {
-    pub const ALL: [ClientRole; 4] = [Self::App, Self::Admin, Self::Operator, Self::Verifikator];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::App => "app",
-            Self::Admin => "admin",
-            Self::Operator => "operator",
-            Self::Verifikator => "verifikator",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// Roles whose registrations and requests are confined to their own unit.
     pub fn unit_scoped(self) -> bool {
         matches!(self, Self::App | Self::Operator)
-    }
-}
-
-impl std::fmt::Display for ClientRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -11,6 +11,41 @@
 
 #![forbid(unsafe_code)]
 
+/// Declares a kind stored as text: the enum, every variant (`ALL`), its stored text and its
+/// parser. The store edge converts; nothing above it compares strings.
+macro_rules! stored_kind {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$(Self::$variant),+];
+
+            /// The text stored in the database (and used in key labels and AAD).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The kind stored as `s`; None for anything else.
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.into_iter().find(|k| k.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod clients;
 pub mod config;

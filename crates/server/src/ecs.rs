@@ -218,7 +218,7 @@ pub async fn sign_flow(
     };
     crate::sign_for_client(state, client, signer, class, documents, keep_for_download)
         .await
-        .map_err(|e| EcsError::from_signing(&e).context("Proses signing gagal"))
+        .map_err(|e| EcsError::from_core(&e).context("Proses signing gagal"))
 }
 
 /// One multipart part: (name, file name, bytes), or None at the end. A body over the size

@@ -54,6 +54,10 @@ impl EcsError {
 
     /// Maps a core error to the ECS code an integrator expects.
     pub fn from_core(e: &CoreError) -> Self {
+        // An upstream refusal (gateway mode) keeps the upstream's own ECS code and status.
+        if let CoreError::Remote(f) = e {
+            return map_remote_failure(f);
+        }
         let msg = e.message(Lang::Id);
         let (status, c, message) = match e {
             CoreError::NikNotRegistered => (
@@ -107,15 +111,6 @@ impl EcsError {
             err.internal = Some(e.to_string());
         }
         err
-    }
-
-    /// [`Self::from_core`], except that an upstream refusal (gateway mode) keeps the
-    /// upstream's own ECS code and status.
-    pub fn from_signing(e: &CoreError) -> Self {
-        match e {
-            CoreError::Remote(f) => map_remote_failure(f),
-            other => Self::from_core(other),
-        }
     }
 }
 

@@ -9,41 +9,6 @@ use time::OffsetDateTime;
 
 pub mod ra;
 
-/// Declares a kind stored as text: the enum, its stored text and its parser (the store edge
-/// converts; nothing above it compares strings).
-macro_rules! stored_kind {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl $name {
-            /// The text stored in the database (and used in key labels and AAD).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-
-            /// The kind stored as `s`; None for anything else.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s {
-                    $($text => Some(Self::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 stored_kind!(
     /// A CA's place in the hierarchy.
     CaKind {
