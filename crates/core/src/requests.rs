@@ -9,7 +9,7 @@ use crate::audit::{AuditAction, AuditEvent, AuditResult};
 use crate::policy::{DocClass, Policy};
 use crate::service::{SignedBytes, TrustProviders, UnlockedSigner, new_document_id};
 use crate::store::{
-    ApiClientRecord, BlobStore, DownloadRecord, OfficialRecord, SignedDocumentRecord,
+    ApiClientRecord, BlobStore, CodePurpose, DownloadRecord, OfficialRecord, SignedDocumentRecord,
     SigningRecord, Store,
 };
 use crate::{CoreError, Lang, Sahih, SignOptions};
@@ -747,7 +747,13 @@ impl<S: Store> Sahih<S> {
         self.reserve_attempt(official.id, now).await?;
         let consumed = self
             .store
-            .consume_otp(official.id, &otp_hash(official.id, code), documents, now)
+            .consume_code(
+                official.id,
+                CodePurpose::Sign,
+                &otp_hash(official.id, code),
+                documents,
+                now,
+            )
             .await;
         match consumed {
             Ok(true) => {

@@ -50,23 +50,7 @@ const BATCH_DIGITS: u32 = 8;
 /// Longest code accepted for hashing (anything longer is simply wrong).
 const MAX_CODE_CHARS: usize = 64;
 
-/// What a seal's one-time code is for (the `one_time_codes.purpose` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodePurpose {
-    /// The activation code ("TOTP Aktivasi").
-    Activation,
-    /// A batch code for a number of documents.
-    Batch,
-}
-
-impl CodePurpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Activation => "seal-activation",
-            Self::Batch => "seal-batch",
-        }
-    }
-}
+pub use crate::store::CodePurpose;
 
 /// A one-time code to store (its hash only).
 #[derive(Debug, Clone)]
@@ -132,16 +116,6 @@ pub trait SealStore: Send + Sync {
         code_sha256: &str,
         now: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<Option<OffsetDateTime>>> + Send;
-    /// Spends `count` uses of a live code of that purpose; false when no such code has that
-    /// many left.
-    fn consume_seal_code(
-        &self,
-        official_id: i64,
-        purpose: CodePurpose,
-        code_sha256: &str,
-        count: i64,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Retires every live code of these purposes, with the audit event; returns how many.
     fn revoke_seal_codes(
         &self,
@@ -697,7 +671,7 @@ impl<S: Store + SealStore> Sahih<S> {
         );
         if !self
             .store
-            .consume_seal_code(seal.id, CodePurpose::Batch, &hash, count, now)
+            .consume_code(seal.id, CodePurpose::Batch, &hash, count, now)
             .await?
         {
             return Err(self

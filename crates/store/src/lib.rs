@@ -16,10 +16,10 @@ use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_mic
 use sahih_core::clients::ClientRole;
 use sahih_core::policy::{DocClass, Rule};
 use sahih_core::store::{
-    ApiClientRecord, CaKind, CaRecord, CertStatus, CertificateRecord, DownloadRecord, LockState,
-    NewApiClient, NewCertificate, NewOfficial, OfficialKind, OfficialRecord, OutboxMessage,
-    RevokedEntry, ServiceKeyRecord, ServiceKind, SignedDocumentRecord, SigningRecord, Store,
-    StoreError, StoreResult,
+    ApiClientRecord, CaKind, CaRecord, CertStatus, CertificateRecord, CodePurpose, DownloadRecord,
+    LockState, NewApiClient, NewCertificate, NewOfficial, OfficialKind, OfficialRecord,
+    OutboxMessage, RevokedEntry, ServiceKeyRecord, ServiceKind, SignedDocumentRecord,
+    SigningRecord, Store, StoreError, StoreResult,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
@@ -1236,31 +1236,35 @@ impl Store for SqlStore {
         expires_at: OffsetDateTime,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO one_time_codes (official_id, code_sha256, uses_left, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO one_time_codes (official_id, code_sha256, uses_left, expires_at, purpose)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(official_id)
         .bind(code_sha256)
         .bind(uses)
         .bind(ts(expires_at))
+        .bind(CodePurpose::Sign.as_str())
         .execute(&self.pool)
         .await
         .map_err(db)?;
         Ok(())
     }
 
-    async fn consume_otp(
+    async fn consume_code(
         &self,
         official_id: i64,
+        purpose: CodePurpose,
         code_sha256: &str,
         count: i64,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE one_time_codes SET uses_left = uses_left - $3
-             WHERE official_id = $1 AND code_sha256 = $2 AND uses_left >= $3 AND expires_at > $4
-               AND purpose = 'sign'",
+            "UPDATE one_time_codes SET uses_left = uses_left - $4
+             WHERE official_id = $1 AND purpose = $2 AND code_sha256 = $3
+               AND uses_left >= $4 AND expires_at > $5",
         )
         .bind(official_id)
+        .bind(purpose.as_str())
         .bind(code_sha256)
         .bind(count)
         .bind(ts(now))

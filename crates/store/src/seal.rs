@@ -192,31 +192,6 @@ impl SealStore for SqlStore {
             .transpose()
     }
 
-    async fn consume_seal_code(
-        &self,
-        official_id: i64,
-        purpose: CodePurpose,
-        code_sha256: &str,
-        count: i64,
-        now: OffsetDateTime,
-    ) -> StoreResult<bool> {
-        // One statement: two processes racing for the last uses cannot both win.
-        let done = sqlx::query(
-            "UPDATE one_time_codes SET uses_left = uses_left - $4
-             WHERE official_id = $1 AND purpose = $2 AND code_sha256 = $3
-               AND uses_left >= $4 AND expires_at > $5",
-        )
-        .bind(official_id)
-        .bind(purpose.as_str())
-        .bind(code_sha256)
-        .bind(count)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(done.rows_affected() > 0)
-    }
-
     async fn revoke_seal_codes(
         &self,
         official_id: i64,
@@ -331,11 +306,15 @@ mod tests {
         .expect("code");
         // Another purpose never matches, and a signing OTP path does not see seal codes.
         assert!(
-            !a.consume_seal_code(id, CodePurpose::Activation, "h-batch", 1, now)
+            !a.consume_code(id, CodePurpose::Activation, "h-batch", 1, now)
                 .await
                 .expect("consume")
         );
-        assert!(!a.consume_otp(id, "h-batch", 1, now).await.expect("otp"));
+        assert!(
+            !a.consume_code(id, CodePurpose::Sign, "h-batch", 1, now)
+                .await
+                .expect("otp")
+        );
         // Twenty racers over two pools: exactly five uses are spent.
         let (a, b) = (Arc::new(a), Arc::new(b));
         let mut tasks = Vec::new();
@@ -346,7 +325,7 @@ mod tests {
                 Arc::clone(&b)
             };
             tasks.push(tokio::spawn(async move {
-                s.consume_seal_code(id, CodePurpose::Batch, "h-batch", 1, now)
+                s.consume_code(id, CodePurpose::Batch, "h-batch", 1, now)
                     .await
                     .expect("consume")
             }));
@@ -419,7 +398,7 @@ mod tests {
             .expect("revoke");
         assert_eq!(n, 2);
         assert!(
-            !a.consume_seal_code(id, CodePurpose::Batch, "b1", 1, now)
+            !a.consume_code(id, CodePurpose::Batch, "b1", 1, now)
                 .await
                 .expect("b1 gone")
         );

@@ -10,7 +10,7 @@ use sahih_core::audit::{AuditAction, AuditEvent, AuditResult, verify_chain};
 use sahih_core::clients::ClientRole;
 use sahih_core::policy::Policy;
 use sahih_core::store::{
-    DownloadRecord, LockState, NewOfficial, SignedDocumentRecord, SigningRecord, Store,
+    CodePurpose, DownloadRecord, LockState, NewOfficial, SignedDocumentRecord, SigningRecord, Store,
 };
 use sahih_store::SqlStore;
 use std::sync::Arc;
@@ -332,8 +332,16 @@ async fn policy_and_clients(db: &TestDb) {
     let exp = OffsetDateTime::now_utc() + time::Duration::minutes(5);
     a.insert_otp(oid, "h", 2, exp).await.unwrap();
     let now = OffsetDateTime::now_utc();
-    assert!(b.consume_otp(oid, "h", 2, now).await.unwrap());
-    assert!(!a.consume_otp(oid, "h", 1, now).await.unwrap());
+    assert!(
+        b.consume_code(oid, CodePurpose::Sign, "h", 2, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !a.consume_code(oid, CodePurpose::Sign, "h", 1, now)
+            .await
+            .unwrap()
+    );
     let entries = a.audit_entries(1, i64::MAX).await.unwrap();
     assert_eq!(
         verify_chain(&entries, a.audit_head().await.unwrap(), &[]),

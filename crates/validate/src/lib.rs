@@ -94,15 +94,129 @@ impl RevocationSource for NoRevocationData {
     }
 }
 
-/// A finding explains an indication or warns; `code` is stable, the text is rendered later.
+/// What a finding is about. The snake_case name is stable: reports, the JSON output and the
+/// server's answers carry it, and clients match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FindingCode {
+    ByteRangeInvalid,
+    CertificationNotFirst,
+    ChainInvalid,
+    CmsUnparseable,
+    ContentTypeInvalid,
+    ContentsMissing,
+    DigestAlgorithmUnsupported,
+    DigestMismatch,
+    EssMismatch,
+    EssMissing,
+    ExpiredAtSigning,
+    ExpiredNowNoPoe,
+    KeyUsage,
+    MessageDigestMissing,
+    ModifiedAfterSigning,
+    NoPoeAtValidationTime,
+    NoSigningTime,
+    NotYetValidAtSigning,
+    RevokedAfterProvenSigning,
+    RevokedAfterSigningNoPoe,
+    RevokedBeforeSigning,
+    SignatureInvalid,
+    SignedAfterValidationTime,
+    SignerCertificateMissing,
+    SigningTimeAttribute,
+    TimestampInvalid,
+    TimestampUntrusted,
+    Untrusted,
+}
+
+impl FindingCode {
+    /// Every code, for exhaustive checks (every code has a text in both languages).
+    pub const ALL: &'static [FindingCode] = &[
+        Self::ByteRangeInvalid,
+        Self::CertificationNotFirst,
+        Self::ChainInvalid,
+        Self::CmsUnparseable,
+        Self::ContentTypeInvalid,
+        Self::ContentsMissing,
+        Self::DigestAlgorithmUnsupported,
+        Self::DigestMismatch,
+        Self::EssMismatch,
+        Self::EssMissing,
+        Self::ExpiredAtSigning,
+        Self::ExpiredNowNoPoe,
+        Self::KeyUsage,
+        Self::MessageDigestMissing,
+        Self::ModifiedAfterSigning,
+        Self::NoPoeAtValidationTime,
+        Self::NoSigningTime,
+        Self::NotYetValidAtSigning,
+        Self::RevokedAfterProvenSigning,
+        Self::RevokedAfterSigningNoPoe,
+        Self::RevokedBeforeSigning,
+        Self::SignatureInvalid,
+        Self::SignedAfterValidationTime,
+        Self::SignerCertificateMissing,
+        Self::SigningTimeAttribute,
+        Self::TimestampInvalid,
+        Self::TimestampUntrusted,
+        Self::Untrusted,
+    ];
+
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ByteRangeInvalid => "byte_range_invalid",
+            Self::CertificationNotFirst => "certification_not_first",
+            Self::ChainInvalid => "chain_invalid",
+            Self::CmsUnparseable => "cms_unparseable",
+            Self::ContentTypeInvalid => "content_type_invalid",
+            Self::ContentsMissing => "contents_missing",
+            Self::DigestAlgorithmUnsupported => "digest_algorithm_unsupported",
+            Self::DigestMismatch => "digest_mismatch",
+            Self::EssMismatch => "ess_mismatch",
+            Self::EssMissing => "ess_missing",
+            Self::ExpiredAtSigning => "expired_at_signing",
+            Self::ExpiredNowNoPoe => "expired_now_no_poe",
+            Self::KeyUsage => "key_usage",
+            Self::MessageDigestMissing => "message_digest_missing",
+            Self::ModifiedAfterSigning => "modified_after_signing",
+            Self::NoPoeAtValidationTime => "no_poe_at_validation_time",
+            Self::NoSigningTime => "no_signing_time",
+            Self::NotYetValidAtSigning => "not_yet_valid_at_signing",
+            Self::RevokedAfterProvenSigning => "revoked_after_proven_signing",
+            Self::RevokedAfterSigningNoPoe => "revoked_after_signing_no_poe",
+            Self::RevokedBeforeSigning => "revoked_before_signing",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::SignedAfterValidationTime => "signed_after_validation_time",
+            Self::SignerCertificateMissing => "signer_certificate_missing",
+            Self::SigningTimeAttribute => "signing_time_attribute",
+            Self::TimestampInvalid => "timestamp_invalid",
+            Self::TimestampUntrusted => "timestamp_untrusted",
+            Self::Untrusted => "untrusted",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for FindingCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A finding explains an indication or warns; the text is rendered later from `code`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub code: &'static str,
+    pub code: FindingCode,
     /// Extra detail (English, technical), may be empty.
     pub detail: String,
 }
 
-fn finding(code: &'static str, detail: impl Into<String>) -> Finding {
+fn finding(code: FindingCode, detail: impl Into<String>) -> Finding {
     Finding {
         code,
         detail: detail.into(),
@@ -321,7 +435,8 @@ fn disallow(r: &mut SignatureReport, detail: String) {
     r.modifications = "disallowed";
     r.indication = Indication::TotalFailed;
     r.sub_indication = Some(SubIndication::FormatFailure);
-    r.errors.push(finding("modified_after_signing", detail));
+    r.errors
+        .push(finding(FindingCode::ModifiedAfterSigning, detail));
 }
 
 /// Rules that need every signature: a later signature the modification verdict relied on must
@@ -364,7 +479,7 @@ fn cross_check(
             r.indication = Indication::TotalFailed;
             r.sub_indication = Some(SubIndication::FormatFailure);
             r.errors.push(finding(
-                "certification_not_first",
+                FindingCode::CertificationNotFirst,
                 "a certification (DocMDP) signature must be the first signature",
             ));
         }
@@ -375,7 +490,7 @@ fn cross_check(
 /// end at the end of a revision. Returns the signed end offset.
 fn check_byte_range(bytes: &[u8], field: &SignatureField) -> Result<usize, Finding> {
     let br = &field.byte_range;
-    let bad = |d: &str| finding("byte_range_invalid", d);
+    let bad = |d: &str| finding(FindingCode::ByteRangeInvalid, d);
     if br.len() != 4 {
         return Err(bad("/ByteRange must have exactly four integers"));
     }
@@ -537,7 +652,7 @@ fn validate_field(
         fail(
             &mut r,
             SubIndication::FormatFailure,
-            finding("contents_missing", "no /Contents"),
+            finding(FindingCode::ContentsMissing, "no /Contents"),
         );
         return r;
     };
@@ -547,7 +662,7 @@ fn validate_field(
             fail(
                 &mut r,
                 SubIndication::FormatFailure,
-                finding("cms_unparseable", e.to_string()),
+                finding(FindingCode::CmsUnparseable, e.to_string()),
             );
             return r;
         }
@@ -587,7 +702,7 @@ fn validate_field(
         fail(
             &mut r,
             SubIndication::FormatFailure,
-            finding("byte_range_invalid", "ranges outside the file"),
+            finding(FindingCode::ByteRangeInvalid, "ranges outside the file"),
         );
         return r;
     };
@@ -597,7 +712,7 @@ fn validate_field(
             fail(
                 &mut r,
                 SubIndication::FormatFailure,
-                finding("digest_algorithm_unsupported", e.to_string()),
+                finding(FindingCode::DigestAlgorithmUnsupported, e.to_string()),
             );
             return r;
         }
@@ -608,7 +723,7 @@ fn validate_field(
             fail(
                 &mut r,
                 SubIndication::HashFailure,
-                finding("digest_mismatch", "the signed bytes were changed"),
+                finding(FindingCode::DigestMismatch, "the signed bytes were changed"),
             );
             return r;
         }
@@ -617,7 +732,7 @@ fn validate_field(
             fail(
                 &mut r,
                 SubIndication::FormatFailure,
-                finding("message_digest_missing", ""),
+                finding(FindingCode::MessageDigestMissing, ""),
             );
             return r;
         }
@@ -626,7 +741,7 @@ fn validate_field(
         indeterminate(
             &mut r,
             SubIndication::NoSigningCertificateFound,
-            finding("signer_certificate_missing", ""),
+            finding(FindingCode::SignerCertificateMissing, ""),
         );
         return r;
     };
@@ -634,7 +749,7 @@ fn validate_field(
         fail(
             &mut r,
             SubIndication::FormatFailure,
-            finding("content_type_invalid", ""),
+            finding(FindingCode::ContentTypeInvalid, ""),
         );
         return r;
     }
@@ -642,7 +757,10 @@ fn validate_field(
         fail(
             &mut r,
             SubIndication::SigCryptoFailure,
-            finding("signature_invalid", "the CMS signature does not verify"),
+            finding(
+                FindingCode::SignatureInvalid,
+                "the CMS signature does not verify",
+            ),
         );
         return r;
     }
@@ -655,19 +773,19 @@ fn validate_field(
             &mut r,
             SubIndication::NoSigningCertificateFound,
             finding(
-                "ess_mismatch",
+                FindingCode::EssMismatch,
                 "signing-certificate attribute names another certificate",
             ),
         ),
         EssBinding::Absent if pades => r.warnings.push(finding(
-            "ess_missing",
+            FindingCode::EssMissing,
             "PAdES requires the signing-certificate-v2 attribute",
         )),
         EssBinding::Absent => {}
     }
     if pades && cms.has_signing_time_attr {
         r.warnings.push(finding(
-            "signing_time_attribute",
+            FindingCode::SigningTimeAttribute,
             "PAdES puts the signing time in /M, not in a signed attribute",
         ));
     }
@@ -675,7 +793,8 @@ fn validate_field(
         r.level = Some("B-B");
     }
     if claimed.is_none() {
-        r.warnings.push(finding("no_signing_time", "no /M entry"));
+        r.warnings
+            .push(finding(FindingCode::NoSigningTime, "no /M entry"));
     }
 
     // Later revisions.
@@ -707,7 +826,7 @@ fn validate_field(
             &mut r,
             SubIndication::SigConstraintsFailure,
             finding(
-                "key_usage",
+                FindingCode::KeyUsage,
                 "the certificate may not be used for signatures",
             ),
         );
@@ -735,13 +854,15 @@ fn validate_field(
                 &mut r,
                 SubIndication::SigCryptoFailure,
                 finding(
-                    "timestamp_invalid",
+                    FindingCode::TimestampInvalid,
                     "the signature timestamp does not match the signature",
                 ),
             );
         } else if !ts.trusted {
-            r.warnings
-                .push(finding("timestamp_untrusted", ts.authority.clone()));
+            r.warnings.push(finding(
+                FindingCode::TimestampUntrusted,
+                ts.authority.clone(),
+            ));
         }
     }
     let mut poe: Option<OffsetDateTime> = None;
@@ -779,7 +900,7 @@ fn validate_field(
         indeterminate(
             &mut r,
             SubIndication::NoPoe,
-            finding("signed_after_validation_time", rfc3339(made)),
+            finding(FindingCode::SignedAfterValidationTime, rfc3339(made)),
         );
     } else if ctx.at + SIGNING_CLOCK_SKEW < OffsetDateTime::now_utc()
         && poe.is_none_or(|p| p > ctx.at + SIGNING_CLOCK_SKEW)
@@ -787,7 +908,7 @@ fn validate_field(
         indeterminate(
             &mut r,
             SubIndication::NoPoe,
-            finding("no_poe_at_validation_time", rfc3339(ctx.at)),
+            finding(FindingCode::NoPoeAtValidationTime, rfc3339(ctx.at)),
         );
     }
     let mut pool: Vec<Certificate> = cms
@@ -808,14 +929,14 @@ fn validate_field(
         PathOutcome::NoChainToTrustAnchor { .. } => indeterminate(
             &mut r,
             SubIndication::NoCertificateChainFound,
-            finding("untrusted", "no chain to a trusted root"),
+            finding(FindingCode::Untrusted, "no chain to a trusted root"),
         ),
         PathOutcome::Expired { cert_subject, .. } => {
             r.trusted = true;
             indeterminate(
                 &mut r,
                 SubIndication::OutOfBoundsNoPoe,
-                finding("expired_at_signing", cert_subject.clone()),
+                finding(FindingCode::ExpiredAtSigning, cert_subject.clone()),
             )
         }
         PathOutcome::NotYetValid { cert_subject, .. } => {
@@ -823,14 +944,14 @@ fn validate_field(
             indeterminate(
                 &mut r,
                 SubIndication::NotYetValid,
-                finding("not_yet_valid_at_signing", cert_subject.clone()),
+                finding(FindingCode::NotYetValidAtSigning, cert_subject.clone()),
             )
         }
         PathOutcome::BadSignature { cert_subject } | PathOutcome::NotACa { cert_subject } => {
             indeterminate(
                 &mut r,
                 SubIndication::ChainConstraintsFailure,
-                finding("chain_invalid", cert_subject.clone()),
+                finding(FindingCode::ChainInvalid, cert_subject.clone()),
             )
         }
     }
@@ -841,7 +962,7 @@ fn validate_field(
             indeterminate(
                 &mut r,
                 SubIndication::OutOfBoundsNoPoe,
-                finding("expired_now_no_poe", expired.subject_display()),
+                finding(FindingCode::ExpiredNowNoPoe, expired.subject_display()),
             );
         }
     }
@@ -864,16 +985,16 @@ fn validate_field(
                 fail(
                     &mut r,
                     SubIndication::Revoked,
-                    finding("revoked_before_signing", detail),
+                    finding(FindingCode::RevokedBeforeSigning, detail),
                 );
             } else if poe.is_some_and(|p| secs(p) < secs(at)) {
                 r.warnings
-                    .push(finding("revoked_after_proven_signing", detail));
+                    .push(finding(FindingCode::RevokedAfterProvenSigning, detail));
             } else {
                 indeterminate(
                     &mut r,
                     SubIndication::RevokedNoPoe,
-                    finding("revoked_after_signing_no_poe", detail),
+                    finding(FindingCode::RevokedAfterSigningNoPoe, detail),
                 );
             }
         }
@@ -888,13 +1009,13 @@ fn validate_field(
             fail(
                 &mut r,
                 SubIndication::Revoked,
-                finding("revoked_before_signing", detail),
+                finding(FindingCode::RevokedBeforeSigning, detail),
             );
         } else {
             indeterminate(
                 &mut r,
                 SubIndication::RevokedNoPoe,
-                finding("revoked_after_signing_no_poe", detail),
+                finding(FindingCode::RevokedAfterSigningNoPoe, detail),
             );
         }
     }

@@ -1,7 +1,7 @@
 //! The human-readable report, in Bahasa Indonesia (default) or English.
 
 use crate::modification::ChangeKind;
-use crate::{Finding, Indication, Report, SignatureReport};
+use crate::{Finding, FindingCode, Indication, Report, SignatureReport};
 use std::fmt::Write;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -34,102 +34,107 @@ fn indication_text(i: Indication, lang: Lang) -> &'static str {
 }
 
 /// Message for a finding code.
-pub fn finding_text(code: &str, lang: Lang) -> &'static str {
+pub fn finding_text(code: FindingCode, lang: Lang) -> &'static str {
+    use FindingCode as F;
     match (code, lang) {
-        ("byte_range_invalid", Lang::Id) => "Struktur /ByteRange tidak sah atau dimanipulasi",
-        ("byte_range_invalid", Lang::En) => "The /ByteRange is malformed or manipulated",
-        ("contents_missing", Lang::Id) => "Data tanda tangan (/Contents) tidak ada",
-        ("contents_missing", Lang::En) => "The signature data (/Contents) is missing",
-        ("cms_unparseable", Lang::Id) => "Data tanda tangan (CMS) tidak dapat dibaca",
-        ("cms_unparseable", Lang::En) => "The signature data (CMS) cannot be read",
-        ("digest_algorithm_unsupported", Lang::Id) => "Algoritma hash tidak didukung",
-        ("digest_algorithm_unsupported", Lang::En) => "Unsupported digest algorithm",
-        ("digest_mismatch", Lang::Id) => "Isi dokumen telah diubah setelah ditandatangani",
-        ("digest_mismatch", Lang::En) => "The document was changed after it was signed",
-        ("message_digest_missing", Lang::Id) => "Atribut message-digest tidak ada",
-        ("message_digest_missing", Lang::En) => "The message-digest attribute is missing",
-        ("signer_certificate_missing", Lang::Id) => "Sertifikat penanda tangan tidak ditemukan",
-        ("signer_certificate_missing", Lang::En) => "The signer's certificate was not found",
-        ("content_type_invalid", Lang::Id) => "Atribut content-type tidak sah",
-        ("content_type_invalid", Lang::En) => "Invalid content-type attribute",
-        ("signature_invalid", Lang::Id) => "Nilai tanda tangan kriptografis tidak sah",
-        ("signature_invalid", Lang::En) => "The cryptographic signature value is invalid",
-        ("ess_mismatch", Lang::Id) => {
+        (F::ByteRangeInvalid, Lang::Id) => "Struktur /ByteRange tidak sah atau dimanipulasi",
+        (F::ByteRangeInvalid, Lang::En) => "The /ByteRange is malformed or manipulated",
+        (F::ContentsMissing, Lang::Id) => "Data tanda tangan (/Contents) tidak ada",
+        (F::ContentsMissing, Lang::En) => "The signature data (/Contents) is missing",
+        (F::CmsUnparseable, Lang::Id) => "Data tanda tangan (CMS) tidak dapat dibaca",
+        (F::CmsUnparseable, Lang::En) => "The signature data (CMS) cannot be read",
+        (F::DigestAlgorithmUnsupported, Lang::Id) => "Algoritma hash tidak didukung",
+        (F::DigestAlgorithmUnsupported, Lang::En) => "Unsupported digest algorithm",
+        (F::DigestMismatch, Lang::Id) => "Isi dokumen telah diubah setelah ditandatangani",
+        (F::DigestMismatch, Lang::En) => "The document was changed after it was signed",
+        (F::MessageDigestMissing, Lang::Id) => "Atribut message-digest tidak ada",
+        (F::MessageDigestMissing, Lang::En) => "The message-digest attribute is missing",
+        (F::SignerCertificateMissing, Lang::Id) => "Sertifikat penanda tangan tidak ditemukan",
+        (F::SignerCertificateMissing, Lang::En) => "The signer's certificate was not found",
+        (F::ContentTypeInvalid, Lang::Id) => "Atribut content-type tidak sah",
+        (F::ContentTypeInvalid, Lang::En) => "Invalid content-type attribute",
+        (F::SignatureInvalid, Lang::Id) => "Nilai tanda tangan kriptografis tidak sah",
+        (F::SignatureInvalid, Lang::En) => "The cryptographic signature value is invalid",
+        (F::EssMismatch, Lang::Id) => {
             "Atribut signing-certificate tidak cocok dengan sertifikat penanda tangan"
         }
-        ("ess_mismatch", Lang::En) => {
+        (F::EssMismatch, Lang::En) => {
             "The signing-certificate attribute does not match the signer's certificate"
         }
-        ("ess_missing", Lang::Id) => "Atribut signing-certificate-v2 tidak ada (wajib untuk PAdES)",
-        ("ess_missing", Lang::En) => "No signing-certificate-v2 attribute (required by PAdES)",
-        ("signing_time_attribute", Lang::Id) => "Atribut signing-time tidak semestinya ada (PAdES)",
-        ("signing_time_attribute", Lang::En) => {
+        (F::EssMissing, Lang::Id) => "Atribut signing-certificate-v2 tidak ada (wajib untuk PAdES)",
+        (F::EssMissing, Lang::En) => "No signing-certificate-v2 attribute (required by PAdES)",
+        (F::SigningTimeAttribute, Lang::Id) => "Atribut signing-time tidak semestinya ada (PAdES)",
+        (F::SigningTimeAttribute, Lang::En) => {
             "A signing-time attribute should not be present (PAdES)"
         }
-        ("no_signing_time", Lang::Id) => "Waktu penandatanganan tidak dicantumkan",
-        ("no_signing_time", Lang::En) => "No signing time given",
-        ("modified_after_signing", Lang::Id) => {
+        (F::NoSigningTime, Lang::Id) => "Waktu penandatanganan tidak dicantumkan",
+        (F::NoSigningTime, Lang::En) => "No signing time given",
+        (F::ModifiedAfterSigning, Lang::Id) => {
             "Dokumen diubah setelah ditandatangani (bukan sekadar penambahan tanda tangan)"
         }
-        ("modified_after_signing", Lang::En) => {
+        (F::ModifiedAfterSigning, Lang::En) => {
             "The document was modified after signing (not just further signatures)"
         }
-        ("certification_not_first", Lang::Id) => {
+        (F::CertificationNotFirst, Lang::Id) => {
             "Tanda tangan sertifikasi (DocMDP) bukan tanda tangan pertama dalam dokumen"
         }
-        ("certification_not_first", Lang::En) => {
+        (F::CertificationNotFirst, Lang::En) => {
             "The certification (DocMDP) signature is not the first signature in the document"
         }
-        ("key_usage", Lang::Id) => "Sertifikat tidak boleh dipakai untuk tanda tangan (key usage)",
-        ("key_usage", Lang::En) => "The certificate may not be used for signatures (key usage)",
-        ("untrusted", Lang::Id) => "Sertifikat tidak berasal dari otoritas yang dipercaya",
-        ("untrusted", Lang::En) => "The certificate does not chain to a trusted authority",
-        ("expired_at_signing", Lang::Id) => {
+        (F::KeyUsage, Lang::Id) => "Sertifikat tidak boleh dipakai untuk tanda tangan (key usage)",
+        (F::KeyUsage, Lang::En) => "The certificate may not be used for signatures (key usage)",
+        (F::Untrusted, Lang::Id) => "Sertifikat tidak berasal dari otoritas yang dipercaya",
+        (F::Untrusted, Lang::En) => "The certificate does not chain to a trusted authority",
+        (F::ExpiredAtSigning, Lang::Id) => {
             "Sertifikat sudah kedaluwarsa pada waktu penandatanganan"
         }
-        ("expired_at_signing", Lang::En) => "The certificate had expired at signing time",
-        ("not_yet_valid_at_signing", Lang::Id) => {
+        (F::ExpiredAtSigning, Lang::En) => "The certificate had expired at signing time",
+        (F::NotYetValidAtSigning, Lang::Id) => {
             "Sertifikat belum berlaku pada waktu penandatanganan"
         }
-        ("not_yet_valid_at_signing", Lang::En) => {
-            "The certificate was not yet valid at signing time"
-        }
-        ("chain_invalid", Lang::Id) => "Rantai sertifikat tidak sah",
-        ("chain_invalid", Lang::En) => "The certificate chain is invalid",
-        ("signed_after_validation_time", Lang::Id) => {
+        (F::NotYetValidAtSigning, Lang::En) => "The certificate was not yet valid at signing time",
+        (F::ChainInvalid, Lang::Id) => "Rantai sertifikat tidak sah",
+        (F::ChainInvalid, Lang::En) => "The certificate chain is invalid",
+        (F::SignedAfterValidationTime, Lang::Id) => {
             "Tanda tangan dibuat setelah waktu validasi yang diminta; pada waktu itu dokumen belum ditandatangani"
         }
-        ("signed_after_validation_time", Lang::En) => {
+        (F::SignedAfterValidationTime, Lang::En) => {
             "The signature was made after the requested validation time; the document was not yet signed then"
         }
-        ("no_poe_at_validation_time", Lang::Id) => {
+        (F::NoPoeAtValidationTime, Lang::Id) => {
             "Tidak ada bukti waktu (timestamp) bahwa tanda tangan sudah ada pada waktu validasi yang diminta"
         }
-        ("no_poe_at_validation_time", Lang::En) => {
+        (F::NoPoeAtValidationTime, Lang::En) => {
             "No timestamp proves the signature existed at the requested validation time"
         }
-        ("expired_now_no_poe", Lang::Id) => {
+        (F::ExpiredNowNoPoe, Lang::Id) => {
             "Sertifikat kini kedaluwarsa dan tidak ada bukti waktu (timestamp) penandatanganan"
         }
-        ("expired_now_no_poe", Lang::En) => {
+        (F::ExpiredNowNoPoe, Lang::En) => {
             "The certificate has expired and no timestamp proves when the document was signed"
         }
-        ("revoked_before_signing", Lang::Id) => "Sertifikat sudah dicabut sebelum penandatanganan",
-        ("revoked_before_signing", Lang::En) => "The certificate was revoked before signing",
-        ("revoked_after_signing_no_poe", Lang::Id) => {
+        (F::RevokedBeforeSigning, Lang::Id) => "Sertifikat sudah dicabut sebelum penandatanganan",
+        (F::RevokedBeforeSigning, Lang::En) => "The certificate was revoked before signing",
+        (F::RevokedAfterSigningNoPoe, Lang::Id) => {
             "Sertifikat telah dicabut; tidak ada bukti waktu (timestamp) bahwa penandatanganan terjadi sebelumnya"
         }
-        ("revoked_after_signing_no_poe", Lang::En) => {
+        (F::RevokedAfterSigningNoPoe, Lang::En) => {
             "The certificate was revoked; no timestamp proves the signature was made before that"
         }
-        ("doc_timestamp_unsupported", Lang::Id) => {
-            "Cap waktu dokumen belum divalidasi oleh versi ini"
+        (F::TimestampInvalid, Lang::Id) => {
+            "Cap waktu (timestamp) tanda tangan tidak cocok dengan tanda tangannya"
         }
-        ("doc_timestamp_unsupported", Lang::En) => {
-            "Document timestamps are not validated by this version"
+        (F::TimestampInvalid, Lang::En) => "The signature timestamp does not match the signature",
+        (F::TimestampUntrusted, Lang::Id) => {
+            "Cap waktu (timestamp) berasal dari otoritas yang tidak dipercaya"
         }
-        (_, Lang::Id) => "Temuan lain",
-        (_, Lang::En) => "Other finding",
+        (F::TimestampUntrusted, Lang::En) => "The timestamp comes from an untrusted authority",
+        (F::RevokedAfterProvenSigning, Lang::Id) => {
+            "Sertifikat dicabut setelah penandatanganan yang terbukti dengan cap waktu; tanda tangan tetap sah"
+        }
+        (F::RevokedAfterProvenSigning, Lang::En) => {
+            "The certificate was revoked after a timestamp-proven signing; the signature stands"
+        }
     }
 }
 
@@ -455,4 +460,21 @@ pub fn render_text(report: &Report, lang: Lang) -> String {
         indication_text(report.indication, lang)
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_finding_code_has_a_stable_unique_name_and_text_in_both_languages() {
+        let mut names = std::collections::HashSet::new();
+        for &code in FindingCode::ALL {
+            assert!(names.insert(code.as_str()), "duplicate name {code}");
+            let (id, en) = (finding_text(code, Lang::Id), finding_text(code, Lang::En));
+            assert!(!id.is_empty() && !en.is_empty() && id != en, "{code}");
+        }
+        let json = serde_json::to_string(&FindingCode::NoPoeAtValidationTime).unwrap();
+        assert_eq!(json, "\"no_poe_at_validation_time\"");
+    }
 }

@@ -28,6 +28,19 @@ stored_kind!(
 );
 
 stored_kind!(
+    /// What a one-time code is for (the `one_time_codes.purpose` column). All kinds are spent
+    /// through the one `Store::consume_code`.
+    CodePurpose {
+        /// An official's signing code (e-mail OTP), a second factor with the passphrase.
+        Sign => "sign",
+        /// A seal's activation code ("TOTP Aktivasi").
+        Activation => "seal-activation",
+        /// A seal's batch code for a number of documents.
+        Batch => "seal-batch",
+    }
+);
+
+stored_kind!(
     /// What an `officials` row is.
     OfficialKind {
         /// An official who signs with their passphrase.
@@ -504,10 +517,13 @@ pub trait Store: Send + Sync + ra::RaStore {
         uses: i64,
         expires_at: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Consumes `count` uses of a live code; false when no such live code has that many left.
-    fn consume_otp(
+    /// Spends `count` uses of a live code of that purpose (signing OTP, seal activation or batch
+    /// code) in one statement, so two processes racing for the last uses cannot both win; false
+    /// when no such live code has that many left.
+    fn consume_code(
         &self,
         official_id: i64,
+        purpose: CodePurpose,
         code_sha256: &str,
         count: i64,
         now: OffsetDateTime,
