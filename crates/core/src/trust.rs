@@ -7,7 +7,7 @@ use crate::{CoreError, Sahih};
 use sahih_pades::{PadesError, Timestamper, ValidationDataSource};
 use sahih_pdf::dss::DssData;
 use sahih_pki::ocsp::{CertId, CertStatusKind, SingleResponseSpec};
-use sahih_pki::tsp::{PreparedTsa, TimeStampReq};
+use sahih_pki::tsp::{FailureInfo, PkiStatus, PreparedTsa, TimeStampReq};
 use sahih_pki::{CertValidity, Certificate, KeyAlgorithm, PrivateKey};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -450,7 +450,11 @@ impl TrustServices {
                 self.tsa
                     .respond(req_der, &self.tsa_key, &serial, OffsetDateTime::now_utc())
             }
-            Err(_) => sahih_pki::tsp::rejection_response(2, 25, "serial numbers exhausted"),
+            Err(_) => sahih_pki::tsp::rejection_response(
+                PkiStatus::Rejection,
+                FailureInfo::SystemFailure,
+                "serial numbers exhausted",
+            ),
         }
     }
 

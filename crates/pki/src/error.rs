@@ -50,31 +50,21 @@ pub enum PkiError {
     /// or by a remote TSA (its PKIStatus, first failInfo bit and statusString).
     #[error("{}", rejected_message(*.status, *.fail_info, .text))]
     Rejected {
-        /// PKIStatus (2 = rejection, 3 = waiting, 4/5 = revocation warning/notification).
-        status: u8,
-        /// PKIFailureInfo bit (0 badAlg, 2 badRequest, 5 badDataFormat, 14 timeNotAvailable,
-        /// 15 unacceptedPolicy, 16 unacceptedExtension, 17 addInfoNotAvailable,
-        /// 25 systemFailure).
-        fail_info: Option<u8>,
+        /// PKIStatus (rejection, waiting, revocation warning/notification).
+        status: PkiStatus,
+        /// The first PKIFailureInfo bit set, if any.
+        fail_info: Option<FailureInfo>,
         /// Explanation (from the TSA's statusString for remote rejections).
         text: String,
     },
 }
 
-fn rejected_message(status: u8, fail_info: Option<u8>, text: &str) -> String {
-    let status_name = match status {
-        0 => "granted",
-        1 => "grantedWithMods",
-        2 => "rejection",
-        3 => "waiting",
-        4 => "revocationWarning",
-        5 => "revocationNotification",
-        _ => "unknown status",
-    };
+fn rejected_message(status: PkiStatus, fail_info: Option<FailureInfo>, text: &str) -> String {
+    let status_name = status.name();
     let mut m = format!("time-stamp request rejected ({status_name}");
-    if let Some(bit) = fail_info {
+    if let Some(fail) = fail_info {
         m.push_str(", ");
-        m.push_str(fail_info_name(bit));
+        m.push_str(fail.name());
     }
     m.push(')');
     if !text.is_empty() {
@@ -93,34 +83,131 @@ impl From<der::Error> for PkiError {
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, PkiError>;
 
-/// PKIFailureInfo badAlg: unrecognized or unsupported algorithm identifier.
-pub const FAIL_BAD_ALG: u8 = 0;
-/// PKIFailureInfo badRequest: transaction not permitted or supported.
-pub const FAIL_BAD_REQUEST: u8 = 2;
-/// PKIFailureInfo badDataFormat: the data submitted has the wrong format.
-pub const FAIL_BAD_DATA_FORMAT: u8 = 5;
-/// PKIFailureInfo timeNotAvailable: the TSA's time source is not available.
-pub const FAIL_TIME_NOT_AVAILABLE: u8 = 14;
-/// PKIFailureInfo unacceptedPolicy: the requested TSA policy is not supported.
-pub const FAIL_UNACCEPTED_POLICY: u8 = 15;
-/// PKIFailureInfo unacceptedExtension: the requested extension is not supported.
-pub const FAIL_UNACCEPTED_EXTENSION: u8 = 16;
-/// PKIFailureInfo addInfoNotAvailable.
-pub const FAIL_ADD_INFO_NOT_AVAILABLE: u8 = 17;
-/// PKIFailureInfo systemFailure.
-pub const FAIL_SYSTEM_FAILURE: u8 = 25;
+/// PKIStatus of a time-stamping answer (RFC 3161 2.4.2, RFC 4210).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PkiStatus {
+    Granted,
+    GrantedWithMods,
+    Rejection,
+    Waiting,
+    RevocationWarning,
+    RevocationNotification,
+    /// A value outside the standard (a remote TSA may send anything).
+    Unknown(u8),
+}
 
-/// Name of a PKIFailureInfo bit (RFC 3161 2.4.2).
-pub fn fail_info_name(bit: u8) -> &'static str {
-    match bit {
-        FAIL_BAD_ALG => "badAlg",
-        FAIL_BAD_REQUEST => "badRequest",
-        FAIL_BAD_DATA_FORMAT => "badDataFormat",
-        FAIL_TIME_NOT_AVAILABLE => "timeNotAvailable",
-        FAIL_UNACCEPTED_POLICY => "unacceptedPolicy",
-        FAIL_UNACCEPTED_EXTENSION => "unacceptedExtension",
-        FAIL_ADD_INFO_NOT_AVAILABLE => "addInfoNotAvailable",
-        FAIL_SYSTEM_FAILURE => "systemFailure",
-        _ => "unknown failInfo",
+impl PkiStatus {
+    /// The status for an INTEGER value on the wire.
+    pub fn from_code(code: u8) -> Self {
+        match code {
+            0 => Self::Granted,
+            1 => Self::GrantedWithMods,
+            2 => Self::Rejection,
+            3 => Self::Waiting,
+            4 => Self::RevocationWarning,
+            5 => Self::RevocationNotification,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The INTEGER value on the wire.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Granted => 0,
+            Self::GrantedWithMods => 1,
+            Self::Rejection => 2,
+            Self::Waiting => 3,
+            Self::RevocationWarning => 4,
+            Self::RevocationNotification => 5,
+            Self::Unknown(code) => code,
+        }
+    }
+
+    /// Whether a token comes with it.
+    pub fn is_granted(self) -> bool {
+        matches!(self, Self::Granted | Self::GrantedWithMods)
+    }
+
+    /// The ASN.1 name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Granted => "granted",
+            Self::GrantedWithMods => "grantedWithMods",
+            Self::Rejection => "rejection",
+            Self::Waiting => "waiting",
+            Self::RevocationWarning => "revocationWarning",
+            Self::RevocationNotification => "revocationNotification",
+            Self::Unknown(_) => "unknown status",
+        }
+    }
+}
+
+/// A PKIFailureInfo bit (RFC 3161 2.4.2): why a time-stamping request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureInfo {
+    /// Unrecognized or unsupported algorithm identifier.
+    BadAlg,
+    /// Transaction not permitted or supported.
+    BadRequest,
+    /// The data submitted has the wrong format.
+    BadDataFormat,
+    /// The TSA's time source is not available.
+    TimeNotAvailable,
+    /// The requested TSA policy is not supported.
+    UnacceptedPolicy,
+    /// The requested extension is not supported.
+    UnacceptedExtension,
+    /// The additional information requested is not available.
+    AddInfoNotAvailable,
+    /// The request cannot be handled due to a system failure.
+    SystemFailure,
+    /// Another bit (a remote TSA may set any).
+    Unknown(u8),
+}
+
+impl FailureInfo {
+    /// The failure for a bit number of the BIT STRING.
+    pub fn from_bit(bit: u8) -> Self {
+        match bit {
+            0 => Self::BadAlg,
+            2 => Self::BadRequest,
+            5 => Self::BadDataFormat,
+            14 => Self::TimeNotAvailable,
+            15 => Self::UnacceptedPolicy,
+            16 => Self::UnacceptedExtension,
+            17 => Self::AddInfoNotAvailable,
+            25 => Self::SystemFailure,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The bit number in the BIT STRING.
+    pub fn bit(self) -> u8 {
+        match self {
+            Self::BadAlg => 0,
+            Self::BadRequest => 2,
+            Self::BadDataFormat => 5,
+            Self::TimeNotAvailable => 14,
+            Self::UnacceptedPolicy => 15,
+            Self::UnacceptedExtension => 16,
+            Self::AddInfoNotAvailable => 17,
+            Self::SystemFailure => 25,
+            Self::Unknown(bit) => bit,
+        }
+    }
+
+    /// The ASN.1 name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BadAlg => "badAlg",
+            Self::BadRequest => "badRequest",
+            Self::BadDataFormat => "badDataFormat",
+            Self::TimeNotAvailable => "timeNotAvailable",
+            Self::UnacceptedPolicy => "unacceptedPolicy",
+            Self::UnacceptedExtension => "unacceptedExtension",
+            Self::AddInfoNotAvailable => "addInfoNotAvailable",
+            Self::SystemFailure => "systemFailure",
+            Self::Unknown(_) => "unknown failInfo",
+        }
     }
 }

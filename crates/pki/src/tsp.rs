@@ -22,28 +22,15 @@ pub use crate::oids::{OID_AA_TIMESTAMP_TOKEN, OID_CT_TST_INFO, OID_TSA_POLICY_DE
 // Status values
 // =============================================================================================
 
-/// PKIStatus granted.
-pub const STATUS_GRANTED: u8 = 0;
-/// PKIStatus grantedWithMods.
-pub const STATUS_GRANTED_WITH_MODS: u8 = 1;
-/// PKIStatus rejection.
-pub const STATUS_REJECTION: u8 = 2;
-/// PKIStatus waiting.
-pub const STATUS_WAITING: u8 = 3;
-
-pub use crate::error::{
-    FAIL_ADD_INFO_NOT_AVAILABLE, FAIL_BAD_ALG, FAIL_BAD_DATA_FORMAT, FAIL_BAD_REQUEST,
-    FAIL_SYSTEM_FAILURE, FAIL_TIME_NOT_AVAILABLE, FAIL_UNACCEPTED_EXTENSION,
-    FAIL_UNACCEPTED_POLICY, fail_info_name,
-};
+pub use crate::error::{FailureInfo, PkiStatus};
 
 fn tsp_err(msg: impl Into<String>) -> PkiError {
     PkiError::InvalidCms(msg.into())
 }
 
-fn reject(fail_info: u8, text: impl Into<String>) -> PkiError {
+fn reject(fail_info: FailureInfo, text: impl Into<String>) -> PkiError {
     PkiError::Rejected {
-        status: STATUS_REJECTION,
+        status: PkiStatus::Rejection,
         fail_info: Some(fail_info),
         text: text.into(),
     }
@@ -199,7 +186,7 @@ impl TimeStampReq {
         };
         if r.optional(0xa0)?.is_some() {
             return Err(reject(
-                FAIL_UNACCEPTED_EXTENSION,
+                FailureInfo::UnacceptedExtension,
                 "request extensions are not supported",
             ));
         }
@@ -360,7 +347,7 @@ impl PreparedTsa {
     pub fn check_request(&self, req: &TimeStampReq) -> Result<ObjectIdentifier> {
         if !ACCEPTED_IMPRINT_ALGORITHMS.contains(&req.hash_algorithm) {
             return Err(reject(
-                FAIL_BAD_ALG,
+                FailureInfo::BadAlg,
                 format!(
                     "message imprint algorithm {} not accepted (use SHA-256, SHA-384 or SHA-512)",
                     req.hash_algorithm
@@ -369,20 +356,23 @@ impl PreparedTsa {
         }
         if digest_len(&req.hash_algorithm) != Some(req.message_imprint.len()) {
             return Err(reject(
-                FAIL_BAD_DATA_FORMAT,
+                FailureInfo::BadDataFormat,
                 "message imprint length does not match its hash algorithm",
             ));
         }
         if let Some(n) = &req.nonce
             && (n.is_empty() || n.len() > MAX_NONCE_LEN)
         {
-            return Err(reject(FAIL_BAD_DATA_FORMAT, "nonce must be 1-64 octets"));
+            return Err(reject(
+                FailureInfo::BadDataFormat,
+                "nonce must be 1-64 octets",
+            ));
         }
         match req.policy {
             None => Ok(self.policy),
             Some(p) if self.accepted_policies.contains(&p) => Ok(p),
             Some(p) => Err(reject(
-                FAIL_UNACCEPTED_POLICY,
+                FailureInfo::UnacceptedPolicy,
                 format!("TSA policy {p} is not supported"),
             )),
         }
@@ -507,11 +497,11 @@ impl PreparedTsa {
     ) -> Vec<u8> {
         let req = match TimeStampReq::from_der(req_der) {
             Ok(r) => r,
-            Err(e) => return rejection_for(&e, FAIL_BAD_DATA_FORMAT),
+            Err(e) => return rejection_for(&e, FailureInfo::BadDataFormat),
         };
         match self.issue(&req, producer, serial, gen_time) {
             Ok(r) => r,
-            Err(e) => rejection_for(&e, FAIL_SYSTEM_FAILURE),
+            Err(e) => rejection_for(&e, FailureInfo::SystemFailure),
         }
     }
 
@@ -545,18 +535,22 @@ impl PreparedTsa {
 
 /// The response to send for an error: the failInfo of a [`PkiError::Rejected`], otherwise
 /// `default_fail` with a generic text (no internal details leak to clients).
-fn rejection_for(e: &PkiError, default_fail: u8) -> Vec<u8> {
+fn rejection_for(e: &PkiError, default_fail: FailureInfo) -> Vec<u8> {
     match e {
         PkiError::Rejected {
             fail_info, text, ..
-        } => rejection_response(STATUS_REJECTION, fail_info.unwrap_or(default_fail), text),
-        _ if default_fail == FAIL_BAD_DATA_FORMAT => rejection_response(
-            STATUS_REJECTION,
-            FAIL_BAD_DATA_FORMAT,
+        } => rejection_response(
+            PkiStatus::Rejection,
+            fail_info.unwrap_or(default_fail),
+            text,
+        ),
+        _ if default_fail == FailureInfo::BadDataFormat => rejection_response(
+            PkiStatus::Rejection,
+            FailureInfo::BadDataFormat,
             "malformed TimeStampReq",
         ),
         _ => rejection_response(
-            STATUS_REJECTION,
+            PkiStatus::Rejection,
             default_fail,
             "the time-stamping service failed",
         ),
@@ -578,16 +572,16 @@ pub fn issue_timestamp(
 }
 
 /// A DER TimeStampResp without token: PKIStatusInfo { status, statusString { text } (left
-/// out when empty), failInfo with the single bit `fail_info_bit` (left out for status 0/1) }.
-pub fn rejection_response(status: u8, fail_info_bit: u8, text: &str) -> Vec<u8> {
-    let st = asn1::small_uint(u64::from(status));
+/// out when empty), failInfo with the single bit of `fail` (left out when granted) }.
+pub fn rejection_response(status: PkiStatus, fail: FailureInfo, text: &str) -> Vec<u8> {
+    let st = asn1::small_uint(u64::from(status.code()));
     let text_der = if text.is_empty() {
         Vec::new()
     } else {
         seq(&[&tlv(TAG_UTF8_STRING, text.as_bytes())])
     };
-    let fail = if status >= STATUS_REJECTION {
-        asn1::single_bit_string(fail_info_bit)
+    let fail = if !status.is_granted() {
+        asn1::single_bit_string(fail.bit())
     } else {
         Vec::new()
     };
@@ -763,6 +757,7 @@ pub fn parse_timestamp_response_with(
     let st = sr.expect(TAG_INTEGER)?;
     let status = asn1::read_u64(&st)
         .and_then(|v| u8::try_from(v).ok())
+        .map(PkiStatus::from_code)
         .ok_or_else(|| tsp_err("invalid PKIStatus"))?;
     let mut text = String::new();
     if let Some(ft) = sr.optional(TAG_SEQUENCE)? {
@@ -781,9 +776,10 @@ pub fn parse_timestamp_response_with(
     if let Some(fi) = sr.optional(asn1::TAG_BIT_STRING)? {
         fail_info = asn1::bits_set(&fi)?
             .first()
-            .and_then(|b| u8::try_from(*b).ok());
+            .and_then(|b| u8::try_from(*b).ok())
+            .map(FailureInfo::from_bit);
     }
-    if status != STATUS_GRANTED && status != STATUS_GRANTED_WITH_MODS {
+    if !status.is_granted() {
         let clean: String = text.chars().filter(|c| !c.is_control()).take(512).collect();
         return Err(PkiError::Rejected {
             status,

@@ -398,14 +398,14 @@ fn prepared_tsa_and_rejections() {
     // a certificate without the timestamping EKU is refused
     assert!(PreparedTsa::new(&tsa.pki.leaf, &[], OID_TSA_POLICY_DEFAULT, None).is_err());
 
-    let cases: [(&str, Vec<&str>, u8); 3] = [
-        ("sha1", vec!["-sha1"], FAIL_BAD_ALG),
+    let cases: [(&str, Vec<&str>, Option<FailureInfo>); 3] = [
+        ("sha1", vec!["-sha1"], Some(FailureInfo::BadAlg)),
         (
             "policy",
             vec!["-tspolicy", "1.2.3.4"],
-            FAIL_UNACCEPTED_POLICY,
+            Some(FailureInfo::UnacceptedPolicy),
         ),
-        ("ok", vec![], 255),
+        ("ok", vec![], None),
     ];
     for (name, extra, fail) in cases {
         let mut args = vec!["ts", "-query", "-data", "data.bin", "-cert"];
@@ -427,7 +427,7 @@ fn prepared_tsa_and_rejections() {
         let f = format!("{name}.tsr");
         dir.write(&f, &resp);
         let t = openssl(&dir.0, &["ts", "-reply", "-in", &f, "-text"]);
-        if fail == 255 {
+        if fail.is_none() {
             assert!(t.stdout.contains("Status: Granted."), "{}", t.stdout);
             assert!(parse_timestamp_response(&resp).unwrap().signature_valid);
             continue;
@@ -439,13 +439,13 @@ fn prepared_tsa_and_rejections() {
                 fail_info,
                 text,
             }) => {
-                assert_eq!(status, 2);
-                assert_eq!(fail_info, Some(fail), "{name}");
+                assert_eq!(status, PkiStatus::Rejection);
+                assert_eq!(fail_info, fail, "{name}");
                 assert!(!text.is_empty());
             }
             other => panic!("{name}: {other:?}"),
         }
-        let expected = if fail == FAIL_BAD_ALG {
+        let expected = if fail == Some(FailureInfo::BadAlg) {
             "unrecognized or unsupported algorithm identifier"
         } else {
             "the requested TSA policy is not supported by the TSA"
@@ -462,14 +462,18 @@ fn prepared_tsa_and_rejections() {
     );
     match parse_timestamp_response(&resp) {
         Err(PkiError::Rejected { fail_info, .. }) => {
-            assert_eq!(fail_info, Some(FAIL_BAD_DATA_FORMAT))
+            assert_eq!(fail_info, Some(FailureInfo::BadDataFormat))
         }
         other => panic!("{other:?}"),
     }
     // rejection_response as OpenSSL prints it
     dir.write(
         "r.tsr",
-        &rejection_response(2, FAIL_SYSTEM_FAILURE, "layanan sedang gangguan"),
+        &rejection_response(
+            PkiStatus::Rejection,
+            FailureInfo::SystemFailure,
+            "layanan sedang gangguan",
+        ),
     );
     let t = openssl(&dir.0, &["ts", "-reply", "-in", "r.tsr", "-text"]);
     assert!(t.stdout.contains("Status: Rejected."), "{}", t.stdout);
