@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
-pub enum ClientCommand {
+pub(crate) enum ClientCommand {
     /// Create an API client; prints its credential as `username:password` on the last line
     /// (shown once; only a hash is stored).
     Add {
@@ -49,7 +49,7 @@ pub enum ClientCommand {
 }
 
 #[derive(Subcommand)]
-pub enum PolicyCommand {
+pub(crate) enum PolicyCommand {
     /// Replace the policy with a TOML file (see policies/ for two examples).
     Load { file: PathBuf },
     /// Print the policy in force.
@@ -57,7 +57,7 @@ pub enum PolicyCommand {
 }
 
 #[derive(Subcommand)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// Check the hash chain, its head and its TSA timestamps; names the first bad entry.
     Verify,
     /// Write entries as JSON lines.
@@ -108,7 +108,7 @@ fn parse_role(s: &str) -> Result<ClientRole, String> {
     })
 }
 
-pub async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     if let ClientCommand::Permissions = command {
         print_permissions();
@@ -210,7 +210,7 @@ pub async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(
     Ok(())
 }
 
-pub async fn policy(data: &Path, command: PolicyCommand, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn policy(data: &Path, command: PolicyCommand, lang: Lang) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let sahih = open(data).await.map_err(core)?;
     match command {
@@ -247,7 +247,7 @@ pub async fn policy(data: &Path, command: PolicyCommand, lang: Lang) -> Result<(
     Ok(())
 }
 
-pub async fn audit(data: &Path, command: AuditCommand, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn audit(data: &Path, command: AuditCommand, lang: Lang) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let sahih = open(data).await.map_err(core)?;
     let result = match command {
@@ -345,7 +345,7 @@ pub async fn audit(data: &Path, command: AuditCommand, lang: Lang) -> Result<(),
     result
 }
 
-pub async fn outbox(data: &Path, email: &str, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn outbox(data: &Path, email: &str, lang: Lang) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let sahih = open(data).await.map_err(core)?;
     let messages = sahih

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum BenchKind {
+pub(crate) enum BenchKind {
     /// Signing FILE in memory (nothing is written or recorded).
     Sign,
     /// Verifying: FILE (an unsigned PDF) is signed once in memory, then that signed copy is
@@ -21,7 +21,7 @@ pub enum BenchKind {
 }
 
 #[derive(Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     kind: BenchKind,
     file: PathBuf,
     #[arg(long)]
@@ -37,7 +37,7 @@ pub struct BenchArgs {
 }
 
 /// Peak resident set size of this process in bytes (Linux: VmHWM).
-pub fn peak_rss_bytes() -> Option<u64> {
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -52,7 +52,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted.get(idx).copied().unwrap_or(0.0)
 }
 
-pub async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn run(data: &Path, args: BenchArgs, lang: Lang) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let sahih = open(data).await.map_err(core)?;
     let passphrase = read_passphrase(&args.passphrase, lang, false).map_err(Failure::usage)?;

@@ -10,8 +10,8 @@ use sahih_pki::KeyAlgorithm;
 use std::path::{Path, PathBuf};
 
 const MARKER: &str = ".sahih-demo";
-pub const DEMO_PASSPHRASE: &str = "contoh-passphrase-2026";
-pub const DEMO_NIK: &str = "3171012501850003";
+pub(crate) const DEMO_PASSPHRASE: &str = "contoh-passphrase-2026";
+pub(crate) const DEMO_NIK: &str = "3171012501850003";
 
 fn letter(institution: &str) -> Vec<u8> {
     let l = |x: f64, y: f64, size: f64, bold: bool, text: &str| Line {
@@ -122,9 +122,9 @@ fn prepare_dir(data: &Path, explicit: bool) -> Result<PathBuf, Failure> {
     Ok(dir)
 }
 
-pub const DEMO_CLIENT: &str = "demo-app";
+pub(crate) const DEMO_CLIENT: &str = "demo-app";
 
-pub async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(), Failure> {
+pub(crate) async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let explicit = std::env::var_os("SAHIH_DATA").is_some() || data != Path::new("./sahih-data");
     let dir = prepare_dir(data, explicit)?;

@@ -8,7 +8,7 @@ use sahih_core::{CoreError, Lang};
 use std::path::Path;
 
 #[derive(Subcommand)]
-pub enum GatewayCommand {
+pub(crate) enum GatewayCommand {
     /// Record an official enrolled at the upstream ECS: their signing requests are forwarded
     /// there (after the local policy and lockout checks).
     Enroll {
@@ -27,7 +27,11 @@ pub enum GatewayCommand {
     },
 }
 
-pub async fn gateway(data: &Path, command: GatewayCommand, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn gateway(
+    data: &Path,
+    command: GatewayCommand,
+    lang: Lang,
+) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let sahih = open(data).await.map_err(core)?;
     match command {

@@ -12,7 +12,7 @@ use sahih_core::{CoreError, DataDir, Lang};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
-pub enum RaCommand {
+pub(crate) enum RaCommand {
     /// Submit a request (operator): one official with --nik etc., or several with --officials.
     Submit {
         /// The operator account acting.
@@ -141,7 +141,7 @@ struct OfficialJson {
     unit: String,
 }
 
-pub async fn ra(data: &Path, command: RaCommand, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn ra(data: &Path, command: RaCommand, lang: Lang) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let sahih = open(data).await.map_err(core)?;
     match command {
@@ -308,7 +308,7 @@ pub async fn ra(data: &Path, command: RaCommand, lang: Lang) -> Result<(), Failu
 }
 
 /// `sahih activate LINK`: the official chooses their passphrase (asked twice on a terminal).
-pub async fn activate(
+pub(crate) async fn activate(
     data: &Path,
     link: &str,
     passphrase: &PassphraseArgs,

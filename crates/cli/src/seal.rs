@@ -10,7 +10,7 @@ use sahih_core::{CoreError, Lang};
 use std::path::Path;
 
 #[derive(Subcommand)]
-pub enum SealCommand {
+pub(crate) enum SealCommand {
     /// Request a seal for an institution's unit (verifikator); prints its idSubscriber on the
     /// last line. Another verifikator issues it with `sahih seal approve`.
     Issue {
@@ -40,7 +40,7 @@ pub enum SealCommand {
     List,
 }
 
-pub async fn seal(data: &Path, command: SealCommand, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn seal(data: &Path, command: SealCommand, lang: Lang) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let sahih = open(data).await.map_err(core)?;
     match command {

@@ -149,7 +149,7 @@ pub(crate) struct Tlv<'a> {
 
 impl<'a> Tlv<'a> {
     /// Reader over the content (for constructed types).
-    pub fn reader(&self) -> Reader<'a> {
+    pub(crate) fn reader(&self) -> Reader<'a> {
         Reader::new(self.content)
     }
 }
@@ -162,21 +162,21 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(data: &'a [u8]) -> Self {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
         Reader { data, pos: 0 }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.data.len()
     }
 
     /// Tag of the next element without consuming it.
-    pub fn peek_tag(&self) -> Option<u8> {
+    pub(crate) fn peek_tag(&self) -> Option<u8> {
         self.data.get(self.pos).copied()
     }
 
     /// Read the next TLV.
-    pub fn read(&mut self) -> Result<Tlv<'a>> {
+    pub(crate) fn read(&mut self) -> Result<Tlv<'a>> {
         let start = self.pos;
         let tag = *self
             .data
@@ -227,7 +227,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Read the next TLV and require `tag`.
-    pub fn expect(&mut self, tag: u8) -> Result<Tlv<'a>> {
+    pub(crate) fn expect(&mut self, tag: u8) -> Result<Tlv<'a>> {
         let t = self.read()?;
         if t.tag != tag {
             return Err(PkiError::Asn1(format!(
@@ -239,7 +239,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Read the next TLV if its tag is `tag`.
-    pub fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>> {
+    pub(crate) fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>> {
         if self.peek_tag() == Some(tag) {
             Ok(Some(self.read()?))
         } else {

@@ -7,9 +7,9 @@ use std::process::Command;
 use sahih_pki::*;
 use time::{Duration, OffsetDateTime};
 
-pub const OPENSSL: &str = "/usr/bin/openssl";
+pub(crate) const OPENSSL: &str = "/usr/bin/openssl";
 
-pub fn identity() -> OfficialIdentity {
+pub(crate) fn identity() -> OfficialIdentity {
     OfficialIdentity {
         nik: "3201014501900001".into(),
         nip: "198501012010011001".into(),
@@ -21,7 +21,7 @@ pub fn identity() -> OfficialIdentity {
     }
 }
 
-pub struct Pki {
+pub(crate) struct Pki {
     pub root_key: PrivateKey,
     pub root: Certificate,
     pub issuing_key: PrivateKey,
@@ -30,7 +30,7 @@ pub struct Pki {
     pub leaf: Certificate,
 }
 
-pub fn validity(from_days: i64, to_days: i64) -> CertValidity {
+pub(crate) fn validity(from_days: i64, to_days: i64) -> CertValidity {
     let now = OffsetDateTime::now_utc();
     CertValidity {
         not_before: now + Duration::days(from_days),
@@ -39,7 +39,7 @@ pub fn validity(from_days: i64, to_days: i64) -> CertValidity {
 }
 
 /// Root (20 years) -> issuing CA (10 years) -> official (30 days), all keys of `alg`.
-pub fn build_pki(alg: KeyAlgorithm) -> Pki {
+pub(crate) fn build_pki(alg: KeyAlgorithm) -> Pki {
     let institution = "Pemerintah Kabupaten Bogor";
     let root_key = PrivateKey::generate(alg).unwrap();
     let root_der = create_root_ca(
@@ -80,20 +80,20 @@ pub fn build_pki(alg: KeyAlgorithm) -> Pki {
     }
 }
 
-pub struct TempDir(pub PathBuf);
+pub(crate) struct TempDir(pub PathBuf);
 
 impl TempDir {
-    pub fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
         let p =
             std::env::temp_dir().join(format!("sahih-pki-{name}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }
-    pub fn path(&self, f: &str) -> PathBuf {
+    pub(crate) fn path(&self, f: &str) -> PathBuf {
         self.0.join(f)
     }
-    pub fn write(&self, f: &str, data: &[u8]) -> PathBuf {
+    pub(crate) fn write(&self, f: &str, data: &[u8]) -> PathBuf {
         let p = self.path(f);
         std::fs::write(&p, data).unwrap();
         p
@@ -106,13 +106,13 @@ impl Drop for TempDir {
     }
 }
 
-pub struct Out {
+pub(crate) struct Out {
     pub ok: bool,
     pub stdout: String,
     pub stderr: String,
 }
 
-pub fn openssl(dir: &Path, args: &[&str]) -> Out {
+pub(crate) fn openssl(dir: &Path, args: &[&str]) -> Out {
     let o = Command::new(OPENSSL)
         .args(args)
         .current_dir(dir)
@@ -126,7 +126,7 @@ pub fn openssl(dir: &Path, args: &[&str]) -> Out {
 }
 
 /// Write the PKI as PEM files root.pem, issuing.pem, leaf.pem, leaf.key.
-pub fn write_pki(dir: &TempDir, pki: &Pki) {
+pub(crate) fn write_pki(dir: &TempDir, pki: &Pki) {
     dir.write(
         "root.pem",
         der_to_pem(&pki.root.der, "CERTIFICATE").as_bytes(),
@@ -150,9 +150,9 @@ pub fn write_pki(dir: &TempDir, pki: &Pki) {
 }
 
 /// Tiny deterministic PRNG for mutation tests.
-pub struct XorShift(pub u64);
+pub(crate) struct XorShift(pub u64);
 impl XorShift {
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -160,7 +160,7 @@ impl XorShift {
         self.0 = x;
         x
     }
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             0
         } else {
