@@ -6,6 +6,7 @@
 //! Must not know: officials, storage, or the server.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use sahih_pades::{PadesError, Timestamper};
 use std::time::Duration;
@@ -45,6 +46,8 @@ pub fn post_der(
         .map_err(|e| format!("{url}: {e}"))
 }
 
+/// GETs `url` and returns the body (a CRL or CA certificates, at most 64 MiB), with a clear
+/// error for people.
 pub fn get_der(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     let response = agent(timeout)
         .get(url)
@@ -64,7 +67,9 @@ pub fn get_der(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
 
 /// A TSA reached over HTTP (RFC 3161 section 3.4).
 pub struct HttpTimestamper {
+    /// The TSA's URL; time-stamp queries are POSTed to it.
     pub url: String,
+    /// Time limit of each request (usually [`DEFAULT_TIMEOUT`]).
     pub timeout: Duration,
 }
 
@@ -99,7 +104,9 @@ impl Timestamper for HttpTimestamper {
 /// name (AIA OCSP / caIssuers, CRL distribution points). Best effort: an unreachable service
 /// leaves that certificate without data, which `verify` then reports (no LTV).
 pub struct FetchingSource<'a> {
+    /// Source consulted first, e.g. our own CAs in-process; None to rely on the network alone.
     pub local: Option<&'a dyn sahih_pades::ValidationDataSource>,
+    /// Time limit of each HTTP request.
     pub timeout: Duration,
 }
 

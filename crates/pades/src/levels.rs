@@ -10,13 +10,18 @@ use sahih_pki::Certificate;
 /// PAdES baseline levels (ETSI EN 319 142-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// B-B: the CMS signature alone.
     BB,
+    /// B-T: plus a signature timestamp proving when the signature existed.
     BT,
+    /// B-LT: plus a DSS with the certificates, OCSP responses and CRLs to validate offline.
     BLT,
+    /// B-LTA: plus a document timestamp over the whole file, DSS included.
     BLTA,
 }
 
 impl Level {
+    /// The ETSI name, e.g. "B-LT".
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BB => "B-B",
@@ -59,6 +64,8 @@ pub trait Timestamper: Send + Sync {
 /// Collects what a verifier needs offline for `certs` (and their issuers): certificates, OCSP
 /// responses and CRLs.
 pub trait ValidationDataSource: Send + Sync {
+    /// Certificates, OCSP responses and CRLs (all DER) for `certs` and their issuers. The caller
+    /// builds the VRI entries itself, so the returned `vri` is ignored.
     fn collect(&self, certs: &[Certificate]) -> Result<DssData, PadesError>;
 }
 

@@ -8,6 +8,7 @@
 //! Must not know: officials, passphrases, databases, policy, or how a report is worded.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use sahih_pdf::{
     PdfDocument, PdfError, PreparedUpdate, SignatureKind, SignatureSpec, VisibleStamp,
@@ -22,10 +23,13 @@ pub use levels::{
     Level, Timestamper, ValidationDataSource, add_document_timestamp, add_dss_for_signatures,
 };
 
+/// Why signing or augmenting a PDF failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PadesError {
+    /// The PDF could not be read, or the update could not be built or filled in.
     #[error(transparent)]
     Pdf(#[from] PdfError),
+    /// Certificates, the CMS, the signing key or a timestamp token failed.
     #[error(transparent)]
     Pki(#[from] PkiError),
     /// A trust service (TSA, OCSP, CRL) could not be reached or answered badly.
@@ -35,9 +39,13 @@ pub enum PadesError {
 
 /// Who signs: the certificate, the chain to include (issuing CA; not the root) and the key.
 pub struct Signer<'a> {
+    /// The signer's certificate, embedded in the CMS.
     pub certificate: &'a Certificate,
+    /// CA certificates embedded after it (the issuing CA; not the root).
     pub chain: &'a [Certificate],
+    /// The key's algorithm; only used to estimate the CMS size for /Contents.
     pub key_algorithm: KeyAlgorithm,
+    /// Makes the signature value over the CMS signed attributes.
     pub producer: &'a dyn SignatureProducer,
 }
 
@@ -46,18 +54,22 @@ pub struct Signer<'a> {
 pub struct SignRequest {
     /// Visible stamp, or None for an invisible signature (attached to the last page).
     pub stamp: Option<VisibleStamp>,
+    /// Written as /Reason (why the document was signed).
     pub reason: Option<String>,
+    /// Written as /Location (where it was signed).
     pub location: Option<String>,
     /// Signer name for /Name (optional in PAdES; shown by viewers).
     pub signer_name: Option<String>,
     /// Claimed signing time, written to /M (PAdES B-B: no signing-time attribute).
     pub signing_time: OffsetDateTime,
+    /// Name of the new signature field; a free "`Signature<n>`" is used when None or taken.
     pub field_name: Option<String>,
 }
 
 /// The result: bytes to append to the original file, and facts to record.
 #[derive(Debug, Clone)]
 pub struct SignedUpdate {
+    /// The incremental update, with the CMS already in /Contents.
     pub update: PreparedUpdate,
     /// SHA-256 of the complete signed file (original + update).
     pub signed_file_sha256: [u8; 32],
@@ -66,9 +78,11 @@ pub struct SignedUpdate {
 }
 
 impl SignedUpdate {
+    /// Name of the signature field the update adds.
     pub fn field_name(&self) -> &str {
         &self.update.field_name
     }
+    /// The bytes to append to the original file to get the signed file.
     pub fn update_bytes(&self) -> &[u8] {
         self.update.update_bytes()
     }

@@ -24,6 +24,7 @@ fn drop_image_samples(id: ObjectId, obj: &mut Object) -> Option<(ObjectId, Objec
 
 /// A parsed PDF and the raw facts about its layout.
 pub struct PdfDocument {
+    /// The lopdf object graph (image samples emptied unless [`OpenOptions::keep_images`]).
     pub doc: Document,
     /// Length of the file in bytes.
     pub len: u64,
@@ -113,10 +114,12 @@ impl PdfDocument {
         self.doc.get_pages().into_values().collect()
     }
 
+    /// Number of pages in the page tree.
     pub fn page_count(&self) -> usize {
         self.doc.get_pages().len()
     }
 
+    /// Geometry (visible box and /Rotate) of the page at zero-based `page_index`.
     pub fn page_geometry(&self, page_index: usize) -> Result<PageGeometry, PdfError> {
         let id = self
             .page_ids()
@@ -305,7 +308,9 @@ pub struct SignatureField {
     pub signature_id: Option<ObjectId>,
     /// /Type of the signature dictionary: "Sig" or "DocTimeStamp".
     pub kind: Option<String>,
+    /// /Filter of the signature dictionary (the preferred handler), e.g. "Adobe.PPKLite".
     pub filter: Option<String>,
+    /// /SubFilter: how /Contents is encoded, e.g. "ETSI.CAdES.detached" or "ETSI.RFC3161".
     pub sub_filter: Option<String>,
     /// /ByteRange as written; empty when missing or not all integers.
     pub byte_range: Vec<i64>,
@@ -313,8 +318,11 @@ pub struct SignatureField {
     pub contents: Option<Vec<u8>>,
     /// /M, raw PDF date string.
     pub signing_time: Option<String>,
+    /// /Name as written by the signing tool (a claim, not read from the certificate).
     pub signer_name: Option<String>,
+    /// /Reason given for signing, as claimed by the signer.
     pub reason: Option<String>,
+    /// /Location where the document was signed, as claimed by the signer.
     pub location: Option<String>,
     /// For a certification signature, the DocMDP permission level /P (1, 2 or 3) from its
     /// /Reference; None for an approval signature.

@@ -13,26 +13,37 @@ use std::collections::{BTreeMap, HashMap};
 /// /Contents value.
 #[derive(Debug, Clone, Default)]
 pub struct VriEntry {
+    /// Hex SHA-1 of the signature's /Contents value; written uppercase as the /VRI key.
     pub key: String,
+    /// DER certificates for the entry's /Cert array.
     pub certs: Vec<Vec<u8>>,
+    /// DER OCSP responses for the entry's /OCSP array.
     pub ocsps: Vec<Vec<u8>>,
+    /// DER CRLs for the entry's /CRL array.
     pub crls: Vec<Vec<u8>>,
 }
 
 /// What to add to the DSS.
 #[derive(Debug, Clone, Default)]
 pub struct DssData {
+    /// DER certificates for the document-wide /Certs array.
     pub certs: Vec<Vec<u8>>,
+    /// DER OCSP responses for the document-wide /OCSPs array.
     pub ocsps: Vec<Vec<u8>>,
+    /// DER CRLs for the document-wide /CRLs array.
     pub crls: Vec<Vec<u8>>,
+    /// Per-signature VRI entries; a key the DSS already has keeps its existing entry.
     pub vri: Vec<VriEntry>,
 }
 
 /// What an existing DSS holds (for validation).
 #[derive(Debug, Clone, Default)]
 pub struct DssContents {
+    /// Decoded streams of /Certs (DER certificates, unchecked).
     pub certs: Vec<Vec<u8>>,
+    /// Decoded streams of /OCSPs (DER OCSP responses, unchecked).
     pub ocsps: Vec<Vec<u8>>,
+    /// Decoded streams of /CRLs (DER CRLs, unchecked).
     pub crls: Vec<Vec<u8>>,
 }
 

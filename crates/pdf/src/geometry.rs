@@ -8,13 +8,18 @@ use lopdf::{Document, Object, ObjectId};
 /// A rectangle as x0, y0, x1, y1 with x0 <= x1 and y0 <= y1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BoxRect {
+    /// Left edge, in points.
     pub x0: f64,
+    /// Bottom edge, in points.
     pub y0: f64,
+    /// Right edge, in points.
     pub x1: f64,
+    /// Top edge, in points.
     pub y1: f64,
 }
 
 impl BoxRect {
+    /// The rectangle with corners (a, b) and (c, d) given in any order, as PDF arrays allow.
     pub fn normalised(a: f64, b: f64, c: f64, d: f64) -> Self {
         Self {
             x0: a.min(c),
@@ -23,9 +28,11 @@ impl BoxRect {
             y1: b.max(d),
         }
     }
+    /// Horizontal extent, `x1 - x0`.
     pub fn width(&self) -> f64 {
         self.x1 - self.x0
     }
+    /// Vertical extent, `y1 - y0`.
     pub fn height(&self) -> f64 {
         self.y1 - self.y0
     }
@@ -58,6 +65,7 @@ impl PageGeometry {
             self.visible.height()
         }
     }
+    /// Height of the page as displayed (after rotation).
     pub fn display_height(&self) -> f64 {
         if self.rotate.is_multiple_of(180) {
             self.visible.height()
@@ -122,6 +130,7 @@ pub fn inherited<'a>(doc: &'a Document, page_id: ObjectId, key: &[u8]) -> Option
     None
 }
 
+/// The value of a PDF number (integer or real, following a reference); None for anything else.
 pub fn number(doc: &Document, obj: &Object) -> Option<f64> {
     let (_, obj) = doc.dereference(obj).ok()?;
     match obj {

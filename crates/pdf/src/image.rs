@@ -20,20 +20,32 @@ pub const MAX_IMAGE_SIDE: u32 = 4096;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageData {
     /// A JPEG file, embedded with /DCTDecode; `components` 1 (grey), 3 (RGB) or 4 (CMYK).
-    Jpeg { data: Vec<u8>, components: u8 },
+    Jpeg {
+        /// The whole JPEG file.
+        data: Vec<u8>,
+        /// Colour components from the frame header.
+        components: u8,
+    },
     /// Zlib-compressed 8-bit samples (/FlateDecode), `components` 1 or 3, and an optional
     /// zlib-compressed 8-bit alpha channel.
     Flate {
+        /// Colour samples, row after row (no PNG filter bytes), zlib-compressed.
         data: Vec<u8>,
+        /// 1 (DeviceGray) or 3 (DeviceRGB).
         components: u8,
+        /// Alpha samples, zlib-compressed, written as the image's /SMask; None when opaque.
         alpha: Option<Vec<u8>>,
     },
 }
 
+/// A checked specimen image, ready to embed as an image XObject in the stamp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecimenImage {
+    /// Width in pixels (1 to [`MAX_IMAGE_SIDE`]).
     pub width: u32,
+    /// Height in pixels (1 to [`MAX_IMAGE_SIDE`]).
     pub height: u32,
+    /// The pixels, encoded as they go into the PDF.
     pub data: ImageData,
 }
 

@@ -5,15 +5,20 @@ use crate::{DisplayRect, PdfDocument, PdfError};
 
 /// Default stamp size in points (wide enough for the QR code and five lines of text).
 pub const DEFAULT_STAMP_W: f64 = 220.0;
+/// Default stamp height in points (see [`DEFAULT_STAMP_W`]).
 pub const DEFAULT_STAMP_H: f64 = 80.0;
 /// Distance from the page edges for the default placement.
 pub const DEFAULT_MARGIN: f64 = 36.0;
 
+/// The page a stamp goes on, as a user names it: a number, `first`/`pertama` or
+/// `last`/`terakhir`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageSelector {
     /// 1-based page number.
     Number(usize),
+    /// The first page.
     First,
+    /// The last page.
     Last,
 }
 
@@ -33,19 +38,24 @@ impl std::str::FromStr for PageSelector {
     }
 }
 
+/// Where the visible stamp goes; [`resolve_placement`] turns it into a page and a rectangle.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Placement {
     /// Bottom right of the last page.
     Default,
     /// Explicit rectangle on a page (None: the default rectangle on that page).
     Page {
+        /// The page to stamp.
         page: PageSelector,
+        /// Rectangle in displayed-page coordinates; None for the default size and margins.
         rect: Option<DisplayRect>,
     },
     /// Centred on the first occurrence of the text; `size` (width, height in points) or the
     /// default stamp size.
     Anchor {
+        /// Text to search for (whitespace is ignored when matching).
         text: String,
+        /// Stamp (width, height) in points, clamped to the page size.
         size: Option<(f64, f64)>,
     },
 }

@@ -29,6 +29,7 @@ pub fn startxref_before(bytes: &[u8], end: usize) -> Option<u64> {
 /// The cross-reference sections a reader visits, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct XrefChain {
+    /// Byte offsets of the sections, starting with the one the last `startxref` names.
     pub sections: Vec<u64>,
     /// The chain ended at a section without `/Prev` (not at an unreadable section or a cycle).
     pub complete: bool,

@@ -8,10 +8,15 @@ use std::io::Write as _;
 /// One line of text at a position (points from the page's lower-left corner).
 #[derive(Debug, Clone)]
 pub struct Line {
+    /// Start of the baseline, in points from the left edge.
     pub x: f64,
+    /// Height of the baseline, in points from the bottom edge.
     pub y: f64,
+    /// Font size in points.
     pub size: f64,
+    /// Helvetica-Bold instead of Helvetica.
     pub bold: bool,
+    /// The text; characters outside printable ASCII and Latin-1 (U+00A0..U+00FF) print as '?'.
     pub text: String,
 }
 

@@ -46,6 +46,7 @@ pub fn write_object(out: &mut Vec<u8>, obj: &Object) {
     }
 }
 
+/// Appends `dict` as `<< /Key value ... >>`, entries in their stored order.
 pub fn write_dictionary(out: &mut Vec<u8>, dict: &Dictionary) {
     out.extend_from_slice(b"<<");
     for (key, value) in dict.iter() {
@@ -82,12 +83,14 @@ pub fn write_real(out: &mut Vec<u8>, value: f64) {
     }
 }
 
+/// [`write_real`] into a `String`, for building content streams.
 pub fn fmt_real(value: f64) -> String {
     let mut out = Vec::new();
     write_real(&mut out, value);
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Appends `/name`, writing delimiters, `#`, whitespace and non-ASCII bytes as `#XX`.
 pub fn write_name(out: &mut Vec<u8>, name: &[u8]) {
     out.push(b'/');
     for &b in name {
@@ -104,6 +107,7 @@ pub fn write_name(out: &mut Vec<u8>, name: &[u8]) {
     }
 }
 
+/// Appends `s` as a hex string `<...>` with uppercase digits.
 pub fn write_hex_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'<');
     for b in s {
@@ -112,6 +116,7 @@ pub fn write_hex_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'>');
 }
 
+/// Appends `s` as a literal string `(...)`, escaping parentheses, backslash, CR and LF.
 pub fn write_literal_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'(');
     for &b in s {

@@ -22,14 +22,18 @@ pub enum SignatureKind {
 /// A visible stamp: where it goes (as the reader sees the page) and what it shows.
 #[derive(Debug, Clone)]
 pub struct VisibleStamp {
+    /// Zero-based index of the page that carries the stamp.
     pub page_index: usize,
+    /// Position and size in displayed-page coordinates; must lie inside the page.
     pub rect: DisplayRect,
+    /// What the stamp shows.
     pub content: StampContent,
 }
 
 /// Everything the signature dictionary and field need.
 #[derive(Debug, Clone)]
 pub struct SignatureSpec {
+    /// Signature or document timestamp: sets /Type and the default field name.
     pub kind: SignatureKind,
     /// Field name; a unique "`Signature<n>`" is chosen when None or taken.
     pub field_name: Option<String>,
@@ -37,13 +41,17 @@ pub struct SignatureSpec {
     pub sub_filter: String,
     /// PDF date string for /M (None for document timestamps).
     pub signing_time: Option<String>,
+    /// Written as /Name when given.
     pub signer_name: Option<String>,
+    /// Written as /Reason when given.
     pub reason: Option<String>,
+    /// Written as /Location when given.
     pub location: Option<String>,
     /// Bytes reserved for the CMS blob (the hex placeholder is twice as long).
     pub contents_capacity: usize,
     /// None: invisible field (zero rectangle) attached to `invisible_page_index`.
     pub stamp: Option<VisibleStamp>,
+    /// Zero-based page whose /Annots gets the invisible widget; unused when `stamp` is set.
     pub invisible_page_index: usize,
 }
 

@@ -86,11 +86,17 @@ pub type Result<T> = std::result::Result<T, PkiError>;
 /// PKIStatus of a time-stamping answer (RFC 3161 2.4.2, RFC 4210).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PkiStatus {
+    /// 0: the token is present, as requested.
     Granted,
+    /// 1: the token is present, with modifications the TSA made to the request.
     GrantedWithMods,
+    /// 2: the request was refused (see the failure info).
     Rejection,
+    /// 3: the request is not yet processed; a later answer may follow.
     Waiting,
+    /// 4: the TSA warns that a revocation is imminent.
     RevocationWarning,
+    /// 5: the TSA notifies that a revocation has occurred.
     RevocationNotification,
     /// A value outside the standard (a remote TSA may send anything).
     Unknown(u8),

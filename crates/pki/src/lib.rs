@@ -20,6 +20,7 @@
 //! after BER normalisation, and `x509-cert` parses certificates.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod asn1;
 pub mod certs;

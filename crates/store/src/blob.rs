@@ -89,10 +89,12 @@ async fn blocking<T: Send + 'static>(
 /// Objects as files under `root` (key `signed/a.pdf` is `root/signed/a.pdf`).
 #[derive(Debug, Clone)]
 pub struct LocalBlobStore {
+    /// Directory the keys are relative to; it and subdirectories are created (mode 0700) on write.
     pub root: PathBuf,
 }
 
 impl LocalBlobStore {
+    /// A store under `root`; nothing is created before the first `put`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         LocalBlobStore { root: root.into() }
     }
@@ -209,6 +211,8 @@ pub struct S3Credentials {
 }
 
 impl S3Credentials {
+    /// Credentials from an access key id, its secret key and an optional STS session token.
+    /// They are checked when the store is built ([`S3BlobStore::new`]).
     pub fn new(
         access_key_id: impl Into<String>,
         secret_access_key: impl Into<String>,
@@ -221,6 +225,7 @@ impl S3Credentials {
         }
     }
 
+    /// The access key id (not secret: it is sent in the SigV4 `Credential=` field).
     pub fn access_key_id(&self) -> &str {
         &self.access_key_id
     }
@@ -396,10 +401,15 @@ fn sign_v4(req: &SignRequest<'_>, creds: &S3Credentials) -> Result<Signature, Bl
 /// front of every key (a `/` is added when missing).
 #[derive(Clone, Debug)]
 pub struct S3Config {
+    /// Base URL `http(s)://host[:port][/base]`; no query, no credentials.
     pub endpoint: String,
+    /// Bucket name (ASCII letters, digits, `.`, `-`, `_`), addressed path-style.
     pub bucket: String,
+    /// Key prefix, may be empty.
     pub prefix: String,
+    /// Region the requests are signed for, e.g. `us-east-1`.
     pub region: String,
+    /// Keys that sign every request.
     pub credentials: S3Credentials,
 }
 
@@ -592,6 +602,8 @@ impl S3Inner {
 }
 
 impl S3BlobStore {
+    /// Checks the configuration (credentials, endpoint, bucket, region, prefix) and builds the
+    /// client. Sends no request: a wrong endpoint or key shows on first use.
     pub fn new(config: S3Config) -> Result<S3BlobStore, BlobError> {
         let S3Config {
             endpoint,
@@ -874,7 +886,9 @@ fn percent_decode(s: &str) -> Result<String, BlobError> {
 /// The configured backend, chosen by URL at startup.
 #[derive(Clone, Debug)]
 pub enum AnyBlobStore {
+    /// Files under a local directory.
     Local(LocalBlobStore),
+    /// An S3-compatible bucket.
     S3(S3BlobStore),
 }
 

@@ -11,12 +11,16 @@ use time::OffsetDateTime;
 /// Validation data embedded in the document (DSS).
 #[derive(Default)]
 pub struct Embedded {
+    /// Certificates from /Certs (entries that do not parse are skipped).
     pub certs: Vec<Certificate>,
+    /// Successful (responseStatus 0) OCSP responses from /OCSPs.
     pub ocsps: Vec<ParsedOcspResponse>,
+    /// CRLs from /CRLs (each one's signature is checked when it is used).
     pub crls: Vec<sahih_pki::crl::ParsedCrl>,
 }
 
 impl Embedded {
+    /// Reads the document's DSS.
     pub fn from_pdf(pdf: &PdfDocument) -> Self {
         let dss = sahih_pdf::dss::read_dss(pdf);
         Self {
@@ -86,7 +90,9 @@ impl Embedded {
 /// Local knowledge first (the CA database is authoritative for our own certificates), then
 /// what the file carries.
 pub struct Combined<'a> {
+    /// The caller's source (e.g. the CA database), asked first.
     pub local: &'a dyn RevocationSource,
+    /// What the file carries, asked when `local` says Unknown and the issuer is known.
     pub embedded: &'a Embedded,
 }
 
@@ -104,7 +110,9 @@ impl RevocationSource for Combined<'_> {
 /// A timestamp token checked against its data and a trust store.
 #[derive(Debug, Clone)]
 pub struct CheckedTimestamp {
+    /// The token's genTime: when the TSA says the data existed.
     pub gen_time: OffsetDateTime,
+    /// Common name of the TSA certificate ("?" when the token has none).
     pub authority: String,
     /// Token signature and imprint are correct.
     pub intact: bool,

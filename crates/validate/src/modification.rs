@@ -108,12 +108,14 @@ impl ChangeKind {
 /// One change, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// Which kind of change; decides the rendered text.
     pub kind: ChangeKind,
     /// Path from the trailer, e.g. `/Root/Pages/Kids[0]/Contents`; empty for file-level changes.
     pub path: String,
 }
 
 impl Change {
+    /// The kind's English description, followed by the path when there is one.
     pub fn describe(&self) -> String {
         if self.path.is_empty() {
             self.kind.describe().to_string()
@@ -126,6 +128,7 @@ impl Change {
 /// The signature's type, which decides what may follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureRole {
+    /// An approval (ordinary) signature: only signatures, timestamps, DSS and metadata may follow.
     Approval,
     /// A certification signature with its DocMDP /P (1, 2 or 3).
     Certification(u8),
@@ -134,6 +137,7 @@ pub enum SignatureRole {
 /// The result of the analysis.
 #[derive(Debug, Clone)]
 pub struct Analysis {
+    /// The verdict: no later changes, only allowed ones, or at least one disallowed.
     pub modifications: Modifications,
     /// Disallowed changes, at most [`MAX_CHANGES`], in the order found.
     pub changes: Vec<Change>,

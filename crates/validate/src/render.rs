@@ -5,9 +5,12 @@ use crate::{Finding, FindingCode, Indication, Report, SignatureReport};
 use std::fmt::Write;
 use time::{OffsetDateTime, UtcOffset};
 
+/// Language of the rendered report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
+    /// Bahasa Indonesia (the default).
     Id,
+    /// English.
     En,
 }
 
