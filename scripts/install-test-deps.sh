@@ -31,4 +31,10 @@ if [ ! -x .venv/bin/python ] || ! cmp -s "$PY_REQ" .venv/.requirements-installed
   .venv/bin/pip install -q -r "$PY_REQ"
   cp "$PY_REQ" .venv/.requirements-installed
 fi
+# axe-core (WCAG checks injected by the browser tests), pinned in tests/e2e/package-lock.json.
+if [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ] || ! cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.sahih-installed; then
+  echo "==> installing axe-core for the browser tests (npm ci)"
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp tests/e2e/package-lock.json tests/e2e/node_modules/.sahih-installed
+fi
 echo "==> test dependencies present"

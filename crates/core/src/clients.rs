@@ -105,11 +105,12 @@ pub fn account_may(role: ClientRole, unit: Option<&str>, capability: Capability)
     permits(role, unit.is_some_and(|u| !u.trim().is_empty()), capability)
 }
 
-/// Failed API authentications per source address (security finding 8: no limit at all before).
-/// After `limit` failures within `window`, the address is refused without a check until the
+/// Events per source address in a fixed window: failed API authentications (security finding
+/// 8: no limit at all before) and public portal verifications.
+/// After `limit` events within `window`, the address is refused without a check until the
 /// window ends. IPv6 addresses count per /64, which one host usually holds. Kept in memory:
 /// each server counts its own.
-pub struct AuthThrottle {
+pub struct AddressThrottle {
     limit: u32,
     window: std::time::Duration,
     failures: std::sync::Mutex<std::collections::HashMap<IpAddr, (std::time::Instant, u32)>>,
@@ -118,7 +119,7 @@ pub struct AuthThrottle {
 /// Entries kept before stale ones are swept out.
 const THROTTLE_SWEEP_AT: usize = 4096;
 
-impl AuthThrottle {
+impl AddressThrottle {
     pub const DEFAULT_LIMIT: u32 = 10;
     pub const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -148,8 +149,8 @@ impl AuthThrottle {
         (*count >= self.limit && now < end).then(|| end - now)
     }
 
-    /// Counts a failure; returns the count in the current window.
-    pub fn record_failure(&self, ip: IpAddr, now: std::time::Instant) -> u32 {
+    /// Counts an event; returns the count in the current window.
+    pub fn record(&self, ip: IpAddr, now: std::time::Instant) -> u32 {
         let Ok(mut map) = self.failures.lock() else {
             return 0;
         };
@@ -170,7 +171,7 @@ impl AuthThrottle {
     }
 }
 
-impl Default for AuthThrottle {
+impl Default for AddressThrottle {
     fn default() -> Self {
         Self::new(Self::DEFAULT_LIMIT, Self::DEFAULT_WINDOW)
     }
@@ -352,24 +353,24 @@ mod tests {
 
     #[test]
     fn the_throttle_cuts_an_address_off_for_the_rest_of_its_window() {
-        let t = AuthThrottle::new(3, std::time::Duration::from_secs(60));
+        let t = AddressThrottle::new(3, std::time::Duration::from_secs(60));
         let now = std::time::Instant::now();
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         for i in 1..=3 {
             assert_eq!(t.blocked(a, now), None);
-            assert_eq!(t.record_failure(a, now), i);
+            assert_eq!(t.record(a, now), i);
         }
         assert_eq!(t.blocked(a, now), Some(std::time::Duration::from_secs(60)));
         assert_eq!(t.blocked(b, now), None);
         let later = now + std::time::Duration::from_secs(61);
         assert_eq!(t.blocked(a, later), None);
-        assert_eq!(t.record_failure(a, later), 1);
+        assert_eq!(t.record(a, later), 1);
         // One IPv6 host, many addresses in its /64: one count.
         let v6 = |s: &str| s.parse::<IpAddr>().unwrap();
-        t.record_failure(v6("2001:db8::1"), now);
-        t.record_failure(v6("2001:db8::2"), now);
-        t.record_failure(v6("2001:db8::ffff:3"), now);
+        t.record(v6("2001:db8::1"), now);
+        t.record(v6("2001:db8::2"), now);
+        t.record(v6("2001:db8::ffff:3"), now);
         assert!(t.blocked(v6("2001:db8::9"), now).is_some());
         assert!(t.blocked(v6("2001:db8:0:1::9"), now).is_none());
     }

@@ -38,6 +38,41 @@ pub struct Config {
     pub hsm: HsmConfig,
     #[serde(default)]
     pub gateway: GatewayConfig,
+    #[serde(default)]
+    pub web: WebConfig,
+}
+
+/// The pages served to people: the public verification portal and the QR record pages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct WebConfig {
+    /// The institution's logo (SVG or PNG, at most 512 KiB) shown on every page; empty: the
+    /// built-in emblem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo: Option<PathBuf>,
+    /// Largest PDF the public portal verifies, in MiB (larger: a clear refusal).
+    pub portal_max_mib: u64,
+    /// Verifications one address (IPv6: one /64) may ask of the portal per minute.
+    pub portal_per_minute: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            logo: None,
+            portal_max_mib: 20,
+            portal_per_minute: 20,
+        }
+    }
+}
+
+impl WebConfig {
+    /// `portal_max_mib` in bytes (at least 1 MiB).
+    pub fn portal_max_bytes(&self) -> usize {
+        usize::try_from(self.portal_max_mib.max(1))
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024 * 1024)
+    }
 }
 
 /// Gateway mode: officials enrolled upstream sign through this ECS-compatible service (in
@@ -320,6 +355,7 @@ impl Config {
             ra: RaConfig::default(),
             hsm: HsmConfig::default(),
             gateway: GatewayConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }

@@ -512,7 +512,7 @@ enum Unlock<'a> {
 
 /// Runs CPU-bound or blocking work without stalling other tasks: on a multi-threaded runtime
 /// the worker hands its tasks to others meanwhile; elsewhere (the one-shot CLI) it runs inline.
-fn run_cpu<R>(work: impl FnOnce() -> R) -> R {
+pub(crate) fn run_cpu<R>(work: impl FnOnce() -> R) -> R {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(work)

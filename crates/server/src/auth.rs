@@ -77,7 +77,7 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
             r
         }
         Ok(None) => {
-            let failures = state.auth_throttle.record_failure(from, now);
+            let failures = state.auth_throttle.record(from, now);
             if failures == state.auth_throttle.limit()
                 && let Err(e) = state.sahih.audit_auth_throttled(from, failures).await
             {

@@ -433,22 +433,10 @@ pub async fn verify_report(
 ) -> Result<Option<Report>, EcsError> {
     let ctx = "Proses verifikasi gagal";
     let sha = hex_sha256(&bytes);
-    let worker = Arc::clone(state);
-    let trust = worker
+    let result = state
         .sahih
-        .trust_store(Vec::new())
-        .await
-        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    let revocations = worker
-        .sahih
-        .revocations()
-        .await
-        .map_err(|e| EcsError::from_core(&e).context(ctx))?;
-    let result = tokio::task::spawn_blocking(move || {
-        sahih_core::service::verify_with(&bytes, trust, &revocations, OffsetDateTime::now_utc())
-    })
-    .await
-    .map_err(|_| EcsError::from_core(&CoreError::Service("verification task failed".into())))?;
+        .verify_bytes(&bytes, Vec::new(), OffsetDateTime::now_utc())
+        .await;
     let (report, outcome) = match result {
         Ok(r) => {
             let o = match r.indication {

@@ -1,6 +1,7 @@
 //! Response headers every answer carries (security finding 11): no MIME sniffing, no referrer
 //! leaving with a token in the URL (`/aktivasi/{token}`, `/v/{id}`), no framing, and no caching
-//! of anything personal. Public trust-service data (CRLs, CA certificates) stays cacheable.
+//! of anything personal. Public trust-service data (CRLs, CA certificates) and the page assets
+//! (stylesheet, script, logo) stay cacheable.
 //! HTML without a policy of its own (Swagger UI) gets one that forbids framing and foreign
 //! sources.
 //!
@@ -14,7 +15,7 @@ use axum::response::Response;
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let public = {
         let p = req.uri().path();
-        p.starts_with("/crl/") || p.starts_with("/ca/")
+        p.starts_with("/crl/") || p.starts_with("/ca/") || p.starts_with("/aset/")
     };
     let mut r = next.run(req).await;
     let h = r.headers_mut();

@@ -36,11 +36,11 @@ pub mod listen;
 pub mod native;
 pub mod obs;
 pub mod openapi;
-pub mod pages;
 pub mod ra_api;
 pub mod seal_api;
 pub mod smtp;
 pub mod upstream;
+pub mod web;
 
 pub struct AppState {
     pub sahih: Sahih<SqlStore>,
@@ -52,7 +52,11 @@ pub struct AppState {
     /// Gateway mode: the upstream ECS for officials enrolled upstream.
     pub upstream: Option<Arc<upstream::UpstreamEcs>>,
     /// Failed API authentications per source address.
-    pub auth_throttle: sahih_core::clients::AuthThrottle,
+    pub auth_throttle: sahih_core::clients::AddressThrottle,
+    /// Public portal verifications per source address.
+    pub portal_throttle: sahih_core::clients::AddressThrottle,
+    /// The logo on every page.
+    pub logo: web::assets::Logo,
 }
 
 /// Where the gateway's password to the upstream comes from (never the config file).
@@ -61,6 +65,11 @@ pub const GATEWAY_PASSWORD_ENV: &str = "SAHIH_GATEWAY_PASSWORD";
 impl AppState {
     pub fn new(sahih: Sahih<SqlStore>, services: TrustServices, blobs: AnyBlobStore) -> Self {
         let upstream = upstream::UpstreamEcs::from_config(&sahih.config).map(Arc::new);
+        let portal_throttle = sahih_core::clients::AddressThrottle::new(
+            sahih.config.web.portal_per_minute,
+            std::time::Duration::from_secs(60),
+        );
+        let logo = web::assets::Logo::load(sahih.config.web.logo.as_deref());
         Self {
             sahih,
             services,
@@ -68,7 +77,9 @@ impl AppState {
             metrics: obs::Metrics::default(),
             log_requests: true,
             upstream,
-            auth_throttle: sahih_core::clients::AuthThrottle::default(),
+            auth_throttle: sahih_core::clients::AddressThrottle::default(),
+            portal_throttle,
+            logo,
         }
     }
 }
@@ -158,7 +169,7 @@ pub fn router(state: Shared) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(obs::metrics))
-        .route("/v/{id}", get(pages::verification_page))
+        .merge(web::routes(&state))
         .merge(api)
         // The official's activation link: no API credentials (the token is the credential).
         .merge(ra_api::activation_routes().layer(DefaultBodyLimit::max(MAX_SERVICE_BODY)))

@@ -10,7 +10,7 @@ use crate::Shared;
 use crate::error::{EcsError, code};
 use crate::native::ErrorBody;
 use crate::native::rfc3339;
-use crate::pages::{esc, page};
+use crate::web::{esc, page};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -773,12 +773,14 @@ fn activation_form(
     )
 }
 
-fn link_invalid_page(lang: Lang) -> Response {
+fn link_invalid_page(state: &Shared, token: &str, lang: Lang) -> Response {
     let t = |id: &'static str, en: &'static str| if lang == Lang::Id { id } else { en };
     page(
+        state,
         StatusCode::GONE,
         lang,
         t("Tautan tidak berlaku", "Link not valid"),
+        &format!("/aktivasi/{token}"),
         &format!(
             "<h1 class=\"bad\">{}</h1><p>{}</p>",
             t("Tautan tidak berlaku", "Link not valid"),
@@ -796,9 +798,11 @@ pub async fn activation_page(
     let lang = page_lang(&q);
     match state.sahih.activation_view(&token).await {
         Ok(view) => page(
+            &state,
             StatusCode::OK,
             lang,
             "Aktivasi",
+            &format!("/aktivasi/{token}"),
             &activation_form(
                 &token,
                 lang,
@@ -807,7 +811,7 @@ pub async fn activation_page(
                 None,
             ),
         ),
-        Err(_) => link_invalid_page(lang),
+        Err(_) => link_invalid_page(&state, &token, lang),
     }
 }
 
@@ -828,13 +832,15 @@ pub async fn activation_submit(
     let t = |id: &'static str, en: &'static str| if lang == Lang::Id { id } else { en };
     let view = match state.sahih.activation_view(&token).await {
         Ok(v) => v,
-        Err(_) => return link_invalid_page(lang),
+        Err(_) => return link_invalid_page(&state, &token, lang),
     };
     let again = |error: &str| {
         page(
+            &state,
             StatusCode::BAD_REQUEST,
             lang,
             "Aktivasi",
+            &format!("/aktivasi/{token}"),
             &activation_form(
                 &token,
                 lang,
@@ -857,9 +863,11 @@ pub async fn activation_submit(
     }
     match state.sahih.activate(&token, &p1).await {
         Ok(outcome) => page(
+            &state,
             StatusCode::OK,
             lang,
             t("Aktivasi berhasil", "Activated"),
+            &format!("/aktivasi/{token}"),
             &format!(
                 "<h1 class=\"ok\">{}</h1><p>{}</p><dl><dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd>{}</dd></dl>",
                 t("Sertifikat Anda aktif", "Your certificate is active"),
@@ -876,14 +884,16 @@ pub async fn activation_submit(
                 )),
             ),
         ),
-        Err(CoreError::ActivationLinkInvalid) => link_invalid_page(lang),
+        Err(CoreError::ActivationLinkInvalid) => link_invalid_page(&state, &token, lang),
         Err(e @ CoreError::WeakPassphrase(_)) => again(&e.message(lang)),
         Err(e) => {
             // Anything else is on our side: no internals on a page anyone with the link sees.
             let mut r = page(
+                &state,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 lang,
                 "Aktivasi",
+                &format!("/aktivasi/{token}"),
                 &format!(
                     "<h1 class=\"bad\">{}</h1><p>{}</p>",
                     t("Aktivasi gagal", "Activation failed"),

@@ -7,6 +7,7 @@
 //! text and never sees a passphrase.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod blob;
 mod ra;
@@ -128,9 +129,12 @@ fn from_ts(v: i64) -> StoreResult<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The database engine behind a [`SqlStore`], chosen by the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// An embedded SQLite file (`sqlite:` URLs).
     Sqlite,
+    /// A PostgreSQL server (`postgres://` or `postgresql://` URLs).
     Postgres,
 }
 
@@ -305,10 +309,12 @@ impl SqlStore {
         })
     }
 
+    /// The engine this store is connected to.
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// Closes the connection pool, waiting until connections in use are given back.
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -332,6 +338,19 @@ fn ca_from_row(r: &AnyRow) -> StoreResult<CaRecord> {
         cert_der: r.try_get("cert_der").map_err(db)?,
         sealed_key: r.try_get("sealed_key").map_err(db)?,
         active: r.try_get::<i64, _>("active").map_err(db)? != 0,
+    })
+}
+
+fn signed_document_from_row(r: &AnyRow) -> StoreResult<SignedDocumentRecord> {
+    Ok(SignedDocumentRecord {
+        id: r.try_get("id").map_err(db)?,
+        sha256_hex: r.try_get("sha256_hex").map_err(db)?,
+        official_id: r.try_get("official_id").map_err(db)?,
+        certificate_id: r.try_get("certificate_id").map_err(db)?,
+        signed_at: from_ts(r.try_get("signed_at").map_err(db)?)?,
+        field_name: r.try_get("field_name").map_err(db)?,
+        file_name: r.try_get("file_name").map_err(db)?,
+        level: r.try_get("level").map_err(db)?,
     })
 }
 
@@ -524,6 +543,15 @@ impl Store for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
+        row.as_ref().map(cert_from_row).transpose()
+    }
+
+    async fn certificate_by_id(&self, id: i64) -> StoreResult<Option<CertificateRecord>> {
+        let row = sqlx::query("SELECT * FROM certificates WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         row.as_ref().map(cert_from_row).transpose()
     }
 
@@ -769,19 +797,23 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
-        row.map(|r| {
-            Ok(SignedDocumentRecord {
-                id: r.try_get("id").map_err(db)?,
-                sha256_hex: r.try_get("sha256_hex").map_err(db)?,
-                official_id: r.try_get("official_id").map_err(db)?,
-                certificate_id: r.try_get("certificate_id").map_err(db)?,
-                signed_at: from_ts(r.try_get("signed_at").map_err(db)?)?,
-                field_name: r.try_get("field_name").map_err(db)?,
-                file_name: r.try_get("file_name").map_err(db)?,
-                level: r.try_get("level").map_err(db)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(signed_document_from_row).transpose()
+    }
+
+    async fn signed_documents_by_sha256(
+        &self,
+        sha256_hex: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<SignedDocumentRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM signed_documents WHERE sha256_hex = $1 ORDER BY signed_at DESC LIMIT $2",
+        )
+        .bind(sha256_hex)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(signed_document_from_row).collect()
     }
 
     async fn insert_service_key(

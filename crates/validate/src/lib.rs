@@ -10,6 +10,7 @@
 //! [`sahih_pki::TrustStore`] and [`RevocationSource`]), officials, or HTTP.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod ltv;
 pub mod modification;
@@ -26,8 +27,11 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Indication {
+    /// Every check passed: the signature is valid.
     TotalPassed,
+    /// A check failed for certain: the signature is invalid.
     TotalFailed,
+    /// Nothing failed for certain, but validity cannot be established (e.g. no trusted chain).
     Indeterminate,
 }
 
@@ -35,22 +39,36 @@ pub enum Indication {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SubIndication {
+    /// The signature or file structure is unusable: /ByteRange, /Contents, the CMS, later changes.
     FormatFailure,
+    /// The digest of the signed bytes differs from the signed messageDigest.
     HashFailure,
+    /// The signature value, or the signature timestamp, does not verify.
     SigCryptoFailure,
+    /// A certificate of the signer's chain was revoked before the signing time.
     Revoked,
+    /// A certificate of the chain is revoked, and nothing proves the signature is older.
     RevokedNoPoe,
+    /// No chain from the signer's certificate to a trust anchor.
     NoCertificateChainFound,
+    /// The signer's certificate is missing, or the signing-certificate attribute names another.
     NoSigningCertificateFound,
+    /// A certificate of the chain had expired at the signing time, or has expired since and no
+    /// timestamp proves the signature is older.
     OutOfBoundsNoPoe,
+    /// A certificate of the chain was not yet valid at the signing time.
     NotYetValid,
+    /// The chain is broken: a certificate's signature does not verify or its issuer is no CA.
     ChainConstraintsFailure,
+    /// The signer's certificate may not sign (keyUsage has neither digitalSignature nor
+    /// nonRepudiation).
     SigConstraintsFailure,
     /// Nothing proves the signature existed at the validation time (it was made later).
     NoPoe,
 }
 
 impl SubIndication {
+    /// The ETSI name, e.g. "HASH_FAILURE" (also the serialised form).
     pub fn code(self) -> &'static str {
         match self {
             Self::FormatFailure => "FORMAT_FAILURE",
@@ -73,14 +91,21 @@ impl SubIndication {
 /// embedded OCSP/CRL data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevocationStatus {
+    /// Known and not revoked.
     Good,
+    /// The certificate was revoked.
     Revoked {
+        /// Revocation time.
         at: OffsetDateTime,
+        /// CRLReason name, e.g. "keyCompromise", when the source gives one.
         reason: Option<String>,
     },
+    /// The source has no data for this certificate.
     Unknown,
 }
 
+/// Where revocation statuses come from (e.g. the CA database), so validation need not know
+/// how they are stored.
 pub trait RevocationSource {
     /// Status of `cert`; `issuer` is its issuer in the validated chain, when known.
     fn status(&self, cert: &Certificate, issuer: Option<&Certificate>) -> RevocationStatus;
@@ -98,33 +123,63 @@ impl RevocationSource for NoRevocationData {
 /// server's answers carry it, and clients match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FindingCode {
+    /// /ByteRange is malformed, its gap is not this signature's /Contents, or it does not end at
+    /// the end of a revision.
     ByteRangeInvalid,
+    /// A certification (DocMDP) signature is not the first signature.
     CertificationNotFirst,
+    /// A certificate of the chain has a bad signature or an issuer that is not a CA.
     ChainInvalid,
+    /// /Contents cannot be parsed as CMS SignedData.
     CmsUnparseable,
+    /// The signed content-type attribute differs from the encapsulated content type.
     ContentTypeInvalid,
+    /// The signature dictionary has no /Contents.
     ContentsMissing,
+    /// The CMS digest algorithm is not one we can compute.
     DigestAlgorithmUnsupported,
+    /// The digest of the signed byte ranges differs from messageDigest: the bytes were changed.
     DigestMismatch,
+    /// The signing-certificate attribute names another certificate than the signer's.
     EssMismatch,
+    /// Warning: a PAdES signature without a signing-certificate attribute.
     EssMissing,
+    /// A certificate of the chain had expired at the signing time.
     ExpiredAtSigning,
+    /// A certificate of the chain has expired, and no timestamp proves the signature is older.
     ExpiredNowNoPoe,
+    /// The signer's keyUsage has neither digitalSignature nor nonRepudiation.
     KeyUsage,
+    /// The CMS has signed attributes but no messageDigest.
     MessageDigestMissing,
+    /// A later revision makes a change the signature does not allow, or a later signature is fake.
     ModifiedAfterSigning,
+    /// Validating as of a past time, and no timestamp proves the signature existed by then.
     NoPoeAtValidationTime,
+    /// Warning: the signature dictionary has no /M.
     NoSigningTime,
+    /// A certificate of the chain was not yet valid at the signing time.
     NotYetValidAtSigning,
+    /// Warning: a certificate was revoked after the timestamp-proven signing; the signature holds.
     RevokedAfterProvenSigning,
+    /// A certificate was revoked after the claimed signing time, and no timestamp proves the
+    /// signature came first.
     RevokedAfterSigningNoPoe,
+    /// A certificate of the chain was revoked before the signing time.
     RevokedBeforeSigning,
+    /// The CMS signature value does not verify with the signer's key.
     SignatureInvalid,
+    /// A trusted signature timestamp shows the signature was made after the validation time.
     SignedAfterValidationTime,
+    /// The CMS does not contain the signer's certificate.
     SignerCertificateMissing,
+    /// Warning: a PAdES signature with a signing-time attribute (PAdES uses /M instead).
     SigningTimeAttribute,
+    /// The signature timestamp's imprint or signature does not match.
     TimestampInvalid,
+    /// Warning: the signature timestamp comes from a TSA that is not trusted.
     TimestampUntrusted,
+    /// The signer's certificate does not chain to a trust anchor.
     Untrusted,
 }
 
@@ -211,6 +266,7 @@ impl Serialize for FindingCode {
 /// A finding explains an indication or warns; the text is rendered later from `code`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// What the finding is about; its text comes from [`render::finding_text`].
     pub code: FindingCode,
     /// Extra detail (English, technical), may be empty.
     pub detail: String,
@@ -223,28 +279,46 @@ fn finding(code: FindingCode, detail: impl Into<String>) -> Finding {
     }
 }
 
+/// The validation result of one signature (document timestamps: [`DocTimestampReport`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureReport {
+    /// Fully qualified name of the signature field.
     pub field: String,
+    /// Common name of the signer's certificate, else /Name from the signature dictionary.
     pub signer_name: Option<String>,
+    /// Subject DN of the signer's certificate, RFC 4514 style.
     pub signer_subject: Option<String>,
+    /// The signer's position (subject `title`), as the certificate names it.
+    pub signer_title: Option<String>,
+    /// The signer's unit (subject `OU`).
+    pub signer_unit: Option<String>,
+    /// The signer's institution (subject `O`).
+    pub signer_organization: Option<String>,
+    /// Serial number of the signer's certificate, lowercase hex.
     pub signer_serial: Option<String>,
     /// The signer certificate's validity period, RFC 3339 UTC.
     pub signer_not_before: Option<String>,
+    /// End of the signer certificate's validity period, RFC 3339 UTC.
     pub signer_not_after: Option<String>,
     /// keyUsage names of the signer certificate (e.g. digitalSignature, nonRepudiation).
     pub signer_key_usages: Vec<&'static str>,
+    /// Issuer DN of the signer's certificate, RFC 4514 style.
     pub issuer: Option<String>,
     /// Claimed signing time (/M), RFC 3339 UTC.
     pub signed_at: Option<String>,
+    /// The verdict for this signature.
     pub indication: Indication,
+    /// Why the verdict is not TOTAL_PASSED; None when it is.
     pub sub_indication: Option<SubIndication>,
     /// Byte ranges intact, digest matches and the CMS signature verifies.
     pub integrity: bool,
     /// The signer's certificate chains to a trust anchor.
     pub trusted: bool,
+    /// A certificate of the signer's chain is revoked (before or after signing).
     pub revoked: bool,
+    /// When it was revoked, RFC 3339 UTC.
     pub revoked_at: Option<String>,
+    /// The signed ranges reach the end of the file (nothing was appended since).
     pub covers_whole_document: bool,
     /// Later revisions: "none", "signatures_only" or "disallowed".
     pub modifications: &'static str,
@@ -255,51 +329,75 @@ pub struct SignatureReport {
     /// Later signature dictionaries the modification verdict relies on (each must verify).
     #[serde(skip)]
     later_signatures: Vec<ObjectId>,
+    /// /SubFilter of the signature dictionary, e.g. "ETSI.CAdES.detached".
     pub sub_filter: Option<String>,
     /// PAdES level reached: B-B, B-T, B-LT or B-LTA.
     pub level: Option<&'static str>,
     /// Time proven by the signature timestamp (RFC 3339 UTC), and who issued it.
     pub timestamp_time: Option<String>,
+    /// Common name of the TSA that issued the signature timestamp.
     pub timestamp_authority: Option<String>,
     /// Time from which the signature is proven to exist (signature or document timestamp).
     pub proven_at: Option<String>,
     /// The file carries the revocation data needed to validate this signature offline.
     pub ltv: bool,
+    /// The CMS signature algorithm, e.g. "RSA PKCS#1 v1.5 with SHA-256".
     pub signature_algorithm: Option<String>,
+    /// /ByteRange as written in the signature dictionary.
     pub byte_range: Vec<i64>,
+    /// /Reason, as claimed by the signer.
     pub reason: Option<String>,
+    /// /Location, as claimed by the signer.
     pub location: Option<String>,
+    /// Findings that keep the signature from TOTAL_PASSED.
     pub errors: Vec<Finding>,
+    /// Findings that do not change the indication.
     pub warnings: Vec<Finding>,
 }
 
 /// A document timestamp (/DocTimeStamp, PAdES B-LTA).
 #[derive(Debug, Clone, Serialize)]
 pub struct DocTimestampReport {
+    /// Fully qualified name of the timestamp's field.
     pub field: String,
+    /// The token's genTime, RFC 3339 UTC; None when the range or token cannot be read.
     pub time: Option<String>,
+    /// Common name of the TSA certificate ("?" when the token has none).
     pub authority: Option<String>,
+    /// The byte range is sound and the token's signature and imprint match.
     pub intact: bool,
+    /// The TSA chain is trusted at genTime and the certificate may time-stamp.
     pub trusted: bool,
+    /// The timestamp covers the file to its end (nothing was appended since).
     pub covers_whole_document: bool,
 }
 
+/// The validation report of a whole PDF.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// Overall verdict: TOTAL_FAILED if any signature or document timestamp fails, TOTAL_PASSED
+    /// if every signature passes, INDETERMINATE otherwise (also when there is no signature).
     pub indication: Indication,
     /// Every signature carries its validation data and a timestamp ("LTV enabled").
     pub ltv_enabled: bool,
+    /// Document timestamps (PAdES B-LTA), in form order.
     pub document_timestamps: Vec<DocTimestampReport>,
+    /// SHA-256 of the whole file, lowercase hex.
     pub file_sha256: String,
+    /// Size of the file in bytes.
     pub file_size: u64,
+    /// Number of pages.
     pub pages: usize,
+    /// One report per signature, in form order (document timestamps excluded).
     pub signatures: Vec<SignatureReport>,
     /// Validation time, RFC 3339 UTC.
     pub validated_at: String,
 }
 
+/// Why a file could not be validated at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
+    /// The file could not be opened as a PDF.
     #[error(transparent)]
     Pdf(#[from] PdfError),
 }
@@ -310,12 +408,15 @@ pub const SIGNING_CLOCK_SKEW: time::Duration = time::Duration::minutes(10);
 
 /// What to validate against.
 pub struct Context<'a> {
+    /// Builds certificate paths to the trust anchors and checks them.
     pub validator: &'a dyn PathValidator,
+    /// Revocation statuses known outside the file; the file's DSS is asked when it says Unknown.
     pub revocation: &'a dyn RevocationSource,
     /// Validation time (normally now).
     pub at: OffsetDateTime,
 }
 
+/// `t` as RFC 3339 in UTC, the format of every time in the report.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(&time::format_description::well_known::Rfc3339)
@@ -595,6 +696,9 @@ fn validate_field(
         field: field.name.clone(),
         signer_name: field.signer_name.clone(),
         signer_subject: None,
+        signer_title: None,
+        signer_unit: None,
+        signer_organization: None,
         signer_serial: None,
         signer_not_before: None,
         signer_not_after: None,
@@ -670,6 +774,9 @@ fn validate_field(
     r.signature_algorithm = Some(cms.signature_algorithm.clone());
     if let Some(cert) = &cms.signer_cert {
         r.signer_subject = Some(cert.subject_display());
+        r.signer_title = cert.subject_attribute(sahih_pki::oids::OID_TITLE);
+        r.signer_unit = cert.subject_attribute(sahih_pki::oids::OID_OU);
+        r.signer_organization = cert.subject_attribute(sahih_pki::oids::OID_O);
         r.signer_serial = Some(cert.serial_hex());
         r.signer_not_before = Some(rfc3339(cert.not_before()));
         r.signer_not_after = Some(rfc3339(cert.not_after()));

@@ -320,6 +320,11 @@ pub trait Store: Send + Sync + ra::RaStore {
         &self,
         official_id: i64,
     ) -> impl Future<Output = StoreResult<Option<CertificateRecord>>> + Send;
+    /// A certificate by its row id (a signing record names the certificate it used).
+    fn certificate_by_id(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = StoreResult<Option<CertificateRecord>>> + Send;
     /// Revokes every certificate of the official that is still ISSUE; returns how many.
     fn revoke_certificates(
         &self,
@@ -391,6 +396,13 @@ pub trait Store: Send + Sync + ra::RaStore {
         &self,
         id: &str,
     ) -> impl Future<Output = StoreResult<Option<SignedDocumentRecord>>> + Send;
+    /// The signing records whose signed file has this SHA-256 (hex), newest first, at most
+    /// `limit` (the verification portal matches an uploaded file to its records this way).
+    fn signed_documents_by_sha256(
+        &self,
+        sha256_hex: &str,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<SignedDocumentRecord>>> + Send;
 
     /// Stores a service key (and deactivates the previous one of the same kind and issuer).
     fn insert_service_key(

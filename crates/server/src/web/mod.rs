@@ -1,0 +1,301 @@
+//! The pages people open in a browser: the public verification portal (`/verifikasi`), the
+//! record behind each QR code (`/v/{id}`), the activation pages, and the assets they share.
+//!
+//! Owns: the page frame (institution name and logo, language toggle), the language of a
+//! request, the Content-Security-Policy of pages, and rendering compiled templates
+//! (`templates/`, askama). Pages are server-rendered and work without scripts; `sahih.js` only
+//! adds drag-and-drop and a busy state. Every asset is compiled into the binary (Pemda
+//! intranets are often offline).
+//!
+//! Must not know: how a document is verified or signed (that is `sahih-core`), nor API
+//! authentication.
+
+pub mod assets;
+pub mod portal;
+pub mod record;
+pub mod upload;
+
+use crate::Shared;
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sahih_core::Lang;
+use serde::Deserialize;
+
+/// The policy of every page: only this server's own scripts, styles and images, no framing,
+/// forms post only here.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The page routes (their upload limits are set per route).
+pub fn routes(state: &Shared) -> Router<Shared> {
+    Router::new()
+        .route("/aset/{name}", get(assets::asset))
+        .merge(portal::routes(state))
+        .merge(record::routes(state))
+}
+
+/// `?lang=en` or `?lang=id` (default Bahasa Indonesia).
+#[derive(Debug, Default, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+impl LangQuery {
+    /// The language asked for; Bahasa Indonesia unless English is named.
+    pub fn lang(&self) -> Lang {
+        lang_of(self.lang.as_deref())
+    }
+}
+
+/// English for `en`, Bahasa Indonesia for anything else.
+pub fn lang_of(value: Option<&str>) -> Lang {
+    match value.map(str::trim) {
+        Some(v) if v.eq_ignore_ascii_case("en") => Lang::En,
+        _ => Lang::Id,
+    }
+}
+
+/// What the frame of every page needs: the institution, the language, the page title and the
+/// path the language toggle links to.
+pub struct Chrome {
+    /// The institution's name, in the header of every page.
+    pub institution: String,
+    /// The page's language.
+    pub lang: Lang,
+    /// The page title (also the window title).
+    pub title: String,
+    /// The path of this page without query, for the language toggle.
+    pub path: String,
+    /// Cache-busting version of the assets.
+    pub version: &'static str,
+}
+
+impl Chrome {
+    /// The frame for a page of this server.
+    pub fn new(state: &Shared, lang: Lang, title: impl Into<String>, path: &str) -> Self {
+        Self {
+            institution: state.sahih.config.institution.clone(),
+            lang,
+            title: title.into(),
+            path: path.to_string(),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    /// The text in the page's language.
+    pub fn t<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Id => id,
+            Lang::En => en,
+        }
+    }
+
+    /// The page's `lang` attribute.
+    pub fn lang_code(&self) -> &'static str {
+        match self.lang {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+
+    /// The other language's code.
+    pub fn other_lang_code(&self) -> &'static str {
+        match self.lang {
+            Lang::Id => "en",
+            Lang::En => "id",
+        }
+    }
+
+    /// The toggle's label, in the language it switches to.
+    pub fn other_lang_label(&self) -> &'static str {
+        match self.lang {
+            Lang::Id => "English",
+            Lang::En => "Bahasa Indonesia",
+        }
+    }
+
+    /// This page in the other language.
+    pub fn other_lang_href(&self) -> String {
+        format!("{}?lang={}", self.path, self.other_lang_code())
+    }
+
+    /// A link to `path` that keeps the page's language.
+    pub fn href(&self, path: &str) -> String {
+        match self.lang {
+            Lang::Id => path.to_string(),
+            Lang::En => format!("{path}?lang=en"),
+        }
+    }
+}
+
+/// A rendered page with its status, content type and policy. A template that fails to render
+/// (a bug, not input) answers a plain 500 without details.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => html_response(status, html),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error rendering the page\n",
+        )
+            .into_response(),
+    }
+}
+
+fn html_response(status: StatusCode, html: String) -> Response {
+    let mut r = (status, html).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    r
+}
+
+/// A short message page: a heading, paragraphs and an optional link onwards.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// The frame; its title is the heading.
+    pub c: Chrome,
+    /// `ok`, `warn` or `bad`.
+    pub tone: &'static str,
+    /// The explanation.
+    pub paragraphs: Vec<String>,
+    /// Where to go next: (href, label).
+    pub link: Option<(String, String)>,
+}
+
+/// A page whose body HTML was built (and escaped) by its caller, in the common frame. Used by
+/// the activation pages.
+#[derive(Template)]
+#[template(path = "plain.html")]
+struct PlainPage<'a> {
+    c: Chrome,
+    body: &'a str,
+}
+
+/// Renders `body` (HTML the caller escaped with [`esc`]) in the common frame.
+pub fn page(
+    state: &Shared,
+    status: StatusCode,
+    lang: Lang,
+    title: &str,
+    path: &str,
+    body: &str,
+) -> Response {
+    render(
+        status,
+        &PlainPage {
+            c: Chrome::new(state, lang, title, path),
+            body,
+        },
+    )
+}
+
+/// HTML-escapes text for the hand-built bodies of [`page`].
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One line of a check list: ✓ (ok), ! (warn) or ✗ (bad), with its text.
+pub struct Check {
+    /// `ok`, `warn` or `bad`.
+    pub tone: &'static str,
+    /// What was checked and what came out, in the page's language.
+    pub text: String,
+}
+
+impl Check {
+    /// A passed check.
+    pub fn ok(text: impl Into<String>) -> Self {
+        Self {
+            tone: "ok",
+            text: text.into(),
+        }
+    }
+    /// A failed check.
+    pub fn bad(text: impl Into<String>) -> Self {
+        Self {
+            tone: "bad",
+            text: text.into(),
+        }
+    }
+    /// A check that could not be decided.
+    pub fn warn(text: impl Into<String>) -> Self {
+        Self {
+            tone: "warn",
+            text: text.into(),
+        }
+    }
+    /// The symbol shown (hidden from screen readers; the text says it in words).
+    pub fn mark(&self) -> &'static str {
+        match self.tone {
+            "ok" => "✓",
+            "bad" => "✗",
+            _ => "!",
+        }
+    }
+}
+
+/// A file size for people: "12,3 KB" / "12.3 KB".
+pub fn human_size(bytes: u64, lang: Lang) -> String {
+    let (value, unit) = if bytes >= 1024 * 1024 {
+        (bytes as f64 / (1024.0 * 1024.0), "MB")
+    } else if bytes >= 1024 {
+        (bytes as f64 / 1024.0, "KB")
+    } else {
+        return format!("{bytes} B");
+    };
+    let s = format!("{value:.1} {unit}");
+    match lang {
+        Lang::Id => s.replace('.', ","),
+        Lang::En => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_only_when_asked_for() {
+        assert_eq!(lang_of(Some("en")), Lang::En);
+        assert_eq!(lang_of(Some(" EN ")), Lang::En);
+        assert_eq!(lang_of(Some("fr")), Lang::Id);
+        assert_eq!(lang_of(None), Lang::Id);
+    }
+
+    #[test]
+    fn sizes_read_naturally_in_both_languages() {
+        assert_eq!(human_size(512, Lang::Id), "512 B");
+        assert_eq!(human_size(1536, Lang::Id), "1,5 KB");
+        assert_eq!(human_size(1536, Lang::En), "1.5 KB");
+        assert_eq!(human_size(3 * 1024 * 1024, Lang::En), "3.0 MB");
+    }
+
+    #[test]
+    fn escaping_covers_attribute_quotes() {
+        assert_eq!(
+            esc("<a href='x'>\"&"),
+            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;"
+        );
+    }
+}
