@@ -58,6 +58,22 @@ pub enum AuditAction {
     SealRefused,
     SealCodeWrong,
     SealLockout,
+    /// A person account was made (with its setup link, or during activation).
+    AccountCreate,
+    /// A login password was set.
+    AccountPassword,
+    /// A TOTP second factor was confirmed.
+    AccountTotp,
+    /// A login succeeded.
+    AccountLogin,
+    /// A login failed (unknown name, wrong password or code).
+    AccountLoginFailed,
+    /// An account was locked after too many failed logins.
+    AccountLockout,
+    /// A session was ended by its person (logout).
+    AccountLogout,
+    /// A person ended their other (or all) sessions.
+    AccountSessionsEnded,
     /// A step of an official's lifecycle through the RA (`ra.<action>`).
     Ra(crate::lifecycle::Action),
 }
@@ -104,6 +120,14 @@ impl AuditAction {
             Self::SealRefused => "seal.refused",
             Self::SealCodeWrong => "seal.code.wrong",
             Self::SealLockout => "seal.lockout",
+            Self::AccountCreate => "account.create",
+            Self::AccountPassword => "account.password",
+            Self::AccountTotp => "account.totp",
+            Self::AccountLogin => "account.login",
+            Self::AccountLoginFailed => "account.login_failed",
+            Self::AccountLockout => "account.lockout",
+            Self::AccountLogout => "account.logout",
+            Self::AccountSessionsEnded => "account.sessions_ended",
             Self::Ra(A::Register) => "ra.register",
             Self::Ra(A::Submit) => "ra.submit",
             Self::Ra(A::Approve) => "ra.approve",

@@ -46,6 +46,7 @@ macro_rules! stored_kind {
     };
 }
 
+pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod config;
@@ -193,6 +194,19 @@ pub enum CoreError {
     /// An activation link that is unknown, already used or expired.
     #[error("activation link is invalid, used or expired")]
     ActivationLinkInvalid,
+    /// A login was refused: unknown name, wrong password or wrong code (deliberately one
+    /// answer, so nobody learns which).
+    #[error("login failed")]
+    LoginFailed,
+    /// Too many failed logins: the account is locked for a while.
+    #[error("account locked until {until}")]
+    LoginLocked { until: OffsetDateTime },
+    /// No session, or it ended (logout, idle, too old).
+    #[error("session invalid or ended")]
+    SessionInvalid,
+    /// An account setup link that is unknown, used or expired.
+    #[error("account setup link is invalid, used or expired")]
+    SetupLinkInvalid,
 }
 
 impl From<PkiError> for CoreError {
@@ -521,6 +535,42 @@ impl CoreError {
                         .into()
                 } else {
                     "The activation link is unknown, already used or expired. Contact your OPD operator."
+                        .into()
+                }
+            }
+            Self::LoginFailed => {
+                if id {
+                    "NIP/e-mail, kata sandi, atau kode autentikator salah.".into()
+                } else {
+                    "The NIP/e-mail, password or authenticator code is wrong.".into()
+                }
+            }
+            Self::LoginLocked { until } => {
+                if id {
+                    format!(
+                        "Terlalu banyak percobaan masuk yang gagal. Akun dikunci sampai {}.",
+                        format_wib(*until, lang)
+                    )
+                } else {
+                    format!(
+                        "Too many failed logins. The account is locked until {}.",
+                        format_wib(*until, lang)
+                    )
+                }
+            }
+            Self::SessionInvalid => {
+                if id {
+                    "Sesi Anda sudah berakhir. Silakan masuk lagi.".into()
+                } else {
+                    "Your session has ended. Please log in again.".into()
+                }
+            }
+            Self::SetupLinkInvalid => {
+                if id {
+                    "Tautan pengaturan akun tidak dikenal, sudah dipakai, atau kedaluwarsa. Hubungi administrator."
+                        .into()
+                } else {
+                    "The account setup link is unknown, already used or expired. Contact the administrator."
                         .into()
                 }
             }

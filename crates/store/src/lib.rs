@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accounts;
 pub mod blob;
 mod ra;
 mod seal;
@@ -37,7 +38,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 8] = [
+const SQLITE_VERSIONED: [(i64, &str); 9] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -70,8 +71,9 @@ const SQLITE_VERSIONED: [(i64, &str); 8] = [
         11,
         include_str!("../migrations/sqlite/0011_seal_requests.sql"),
     ),
+    (12, include_str!("../migrations/sqlite/0012_accounts.sql")),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 8] = [
+const POSTGRES_VERSIONED: [(i64, &str); 9] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -104,6 +106,7 @@ const POSTGRES_VERSIONED: [(i64, &str); 8] = [
         11,
         include_str!("../migrations/postgres/0011_seal_requests.sql"),
     ),
+    (12, include_str!("../migrations/postgres/0012_accounts.sql")),
 ];
 
 /// A kind column read as its type: text nobody wrote is a database error, never a guess.

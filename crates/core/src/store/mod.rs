@@ -7,6 +7,7 @@ use crate::policy::DocClass;
 use std::future::Future;
 use time::OffsetDateTime;
 
+pub mod accounts;
 pub mod ra;
 
 stored_kind!(
