@@ -255,9 +255,19 @@ class Response:
         return json.loads(self.body)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_NO_REDIRECT = urllib.request.build_opener(_NoRedirect)
+
+
 def http(method: str, url: str, *, credential: str | None = None, json_body=None,
          data: bytes | None = None, content_type: str | None = None, timeout: int = 600,
-         headers: dict | None = None) -> Response:
+         headers: dict | None = None, follow: bool = True) -> Response:
+    """One request. With follow=False a redirect is answered as it is (status, Location,
+    Set-Cookie), as a browser sees it before following."""
     headers = dict(headers or {})
     if credential is not None:
         headers["Authorization"] = "Basic " + base64.b64encode(credential.encode()).decode()
@@ -267,8 +277,9 @@ def http(method: str, url: str, *, credential: str | None = None, json_body=None
     if content_type:
         headers["Content-Type"] = content_type
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    opener = urllib.request.urlopen if follow else _NO_REDIRECT.open
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with opener(req, timeout=timeout) as r:
             return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
     except urllib.error.HTTPError as e:
         return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())

@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
+from browser import browser, check_page, set_viewport, submit_and_wait, totp_code  # noqa: F401
 from ecs_support import BACKENDS, b64, ecs_error, http, make_deployment, multipart
 from validators import pdfsig, qpdf_check, run
 
@@ -438,48 +439,73 @@ def test_reset_and_suspension(dep, files):
     assert "Superseded" in text, text
 
 
-def test_activation_page_in_a_real_browser(dep, files, tmp_path):
-    """The official's side in headless Chromium: the link from the e-mail, the form (a refused
-    passphrase shown with its reason), then the certificate; the strict CSP lets the form post."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_activation_page_in_a_real_browser(dep, files, browser):
+    """The official's side in headless Chromium, on a phone-sized screen: the link from the
+    e-mail, the form (a refused passphrase shown with its reason), the certificate, then the
+    account: login password chosen in the same form, the authenticator app set up from the QR
+    page, logout and a login with NIP, password and code. The strict CSP lets every form post;
+    every page passes axe-core and is saved as screenshots."""
     from selenium.webdriver.common.by import By
 
     nik = "3573011111800012"
+    nip = "198001012005011012"
     o = official(nik, "Joko Widodo Santoso")
+    o["nip"] = nip
     rid = submit(dep, dep.operator, "enroll", [o], enroll_evidence(files)).json()["requests"][0]["id"]
     assert decide(dep, dep.verifikator, rid, "approve").status == 200
     token = activation_token(dep, o["email"])
-    options = webdriver.ChromeOptions()
-    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
-        driver.set_page_load_timeout(60)
-        driver.get(url(dep, f"/aktivasi/{token}"))
-        assert "Aktivasi sertifikat elektronik" in driver.page_source
-        assert "Joko Widodo Santoso" in driver.page_source
+    driver = browser()
+    set_viewport(driver, "360x740")
+    driver.get(url(dep, f"/aktivasi/{token}"))
+    assert "Aktivasi sertifikat elektronik" in driver.page_source
+    assert "Joko Widodo Santoso" in driver.page_source
+    check_page(driver, dep.backend, "activation")
 
-        def fill(p1, p2):
-            from selenium.webdriver.support import expected_conditions
-            from selenium.webdriver.support.ui import WebDriverWait
-            before = driver.find_element(By.TAG_NAME, "html")
-            driver.find_element(By.ID, "p1").send_keys(p1)
-            driver.find_element(By.ID, "p2").send_keys(p2)
-            driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            # The answer is a new page: wait until the old one is gone.
-            WebDriverWait(driver, 60).until(expected_conditions.staleness_of(before))
+    def fill(p1, p2, l1="Soto-Lamongan-Koya-2026", l2="Soto-Lamongan-Koya-2026"):
+        for field, value in (("p1", p1), ("p2", p2), ("l1", l1), ("l2", l2)):
+            driver.find_element(By.ID, field).clear()
+            driver.find_element(By.ID, field).send_keys(value)
+        submit_and_wait(driver)
 
-        fill("qwerty123456", "qwerty123456")
-        assert "terlalu umum" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
-        fill("Tahu-Campur-Lontong-Kupang", "Tahu-Campur-Lontong-Kupang")
-        assert "Sertifikat Anda aktif" in driver.page_source, driver.page_source[:800]
-        driver.get(url(dep, f"/aktivasi/{token}"))
-        assert "Tautan tidak berlaku" in driver.page_source
-    finally:
-        driver.quit()
+    fill("qwerty123456", "qwerty123456")
+    assert "terlalu umum" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    check_page(driver, dep.backend, "activation-refused")
+    # The login password must differ from the passphrase; nothing is activated meanwhile.
+    fill("Tahu-Campur-Lontong-Kupang", "Tahu-Campur-Lontong-Kupang",
+         "Tahu-Campur-Lontong-Kupang", "Tahu-Campur-Lontong-Kupang")
+    assert "harus berbeda" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    fill("Tahu-Campur-Lontong-Kupang", "Tahu-Campur-Lontong-Kupang")
+    assert "Sertifikat Anda aktif" in driver.page_source, driver.page_source[:800]
+    check_page(driver, dep.backend, "activation-done")
+
+    # Second factor, from the link on the success page.
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Pasang aplikasi autentikator").click()
+    secret = driver.find_element(By.CSS_SELECTOR, ".secret").text
+    # The QR code, as a phone camera sees it, carries the same secret.
+    import zxingcpp
+    png = driver.find_element(By.CSS_SELECTOR, "svg.qr").screenshot_as_png
+    codes = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert codes and codes[0].text.startswith("otpauth://totp/"), [c.text for c in codes]
+    assert f"secret={secret.replace(' ', '')}" in codes[0].text, codes[0].text
+    check_page(driver, dep.backend, "totp-setup")
+    driver.find_element(By.ID, "code").send_keys(totp_code(secret))
+    submit_and_wait(driver)
+    assert "Akun Anda siap dipakai" in driver.page_source, driver.page_source[:800]
+    assert "Kepala Dinas" in driver.page_source or "Joko Widodo Santoso" in driver.page_source
+    check_page(driver, dep.backend, "home")
+
+    # Logout, then login with NIP + password + the next code.
+    submit_and_wait(driver, "nav.person button[type=submit]")
+    assert "Anda telah keluar" in driver.page_source
+    check_page(driver, dep.backend, "login")
+    driver.find_element(By.ID, "login").send_keys(nip)
+    driver.find_element(By.ID, "password").send_keys("Soto-Lamongan-Koya-2026")
+    driver.find_element(By.ID, "code").send_keys(totp_code(secret, 1))
+    submit_and_wait(driver)
+    assert "Beranda" in driver.title, driver.page_source[:800]
+
+    driver.get(url(dep, f"/aktivasi/{token}"))
+    assert "Tautan tidak berlaku" in driver.page_source
     assert sign(dep, nik, "Tahu-Campur-Lontong-Kupang", files["doc"]).status == 200
 
 

@@ -15,27 +15,16 @@ $SAHIH_SCREENSHOTS).
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from conftest import REPO
+from browser import browser, check_page, set_viewport, submit_and_wait  # noqa: F401 (browser is a fixture)
 from ecs_support import BACKENDS, http, make_deployment, multipart
 
 NIK = "3171012501850003"
 PASS = "Rahasia-Portal-2026!"
 POSITION = "Kepala Dinas Komunikasi dan Informatika"
-AXE = REPO / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
-VIEWPORTS = {"360x740": (360, 740, True), "1280x800": (1280, 800, False)}
-
-
-def screenshot_dir():
-    from pathlib import Path
-    d = Path(os.environ.get("SAHIH_SCREENSHOTS") or REPO / "test-output" / "screenshots")
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def dep(request, sahih_bin, tmp_path_factory):
     d = make_deployment(sahih_bin, tmp_path_factory.mktemp(f"portal-{request.param}"), request.param)
@@ -67,105 +56,12 @@ def documents(dep, corpus):
             "text": "Ini bukan PDF, hanya catatan biasa.\n".encode()}
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    def make(javascript: bool = True):
-        options = webdriver.ChromeOptions()
-        for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--lang=id-ID",
-                    f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}"]:
-            options.add_argument(arg)
-        if not javascript:
-            options.add_experimental_option(
-                "prefs", {"profile.managed_default_content_settings.javascript": 2})
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        options.binary_location = "/usr/bin/chromium"
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        driver.set_page_load_timeout(60)
-        return driver
-
-    drivers = []
-
-    def get(javascript: bool = True):
-        d = make(javascript)
-        drivers.append(d)
-        return d
-
-    yield get
-    for d in drivers:
-        d.quit()
-
-
-def set_viewport(driver, name):
-    w, h, mobile = VIEWPORTS[name]
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": mobile})
-
-
-def shoot(driver, backend, name):
-    """Saves the whole page at both sizes, then leaves the small one in place."""
-    import base64
-    for vp in VIEWPORTS:
-        set_viewport(driver, vp)
-        png = driver.execute_cdp_cmd("Page.captureScreenshot",
-                                     {"format": "png", "captureBeyondViewport": True})["data"]
-        (screenshot_dir() / f"{name}-{vp}-{backend}.png").write_bytes(base64.b64decode(png))
-    set_viewport(driver, "360x740")
-
-
-def axe_violations(driver):
-    """Serious and critical axe-core violations of WCAG 2.0/2.1 A and AA rules on this page."""
-    driver.execute_script(AXE.read_text())
-    result = driver.execute_async_script("""
-        const done = arguments[arguments.length - 1];
-        axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
-           .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                 nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))))
-           .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));
-    """)
-    return [v for v in result if v["impact"] in ("serious", "critical")]
-
-
-def small_targets(driver):
-    """Controls smaller than 44x44 px at the current (phone) width; inline text links are
-    exempt (WCAG 2.5.5 exception), so only buttons, fields, toggles and header links count."""
-    return driver.execute_script("""
-        const out = [];
-        for (const el of document.querySelectorAll('button, input, summary, header a, .btn, footer a')) {
-          if (el.type === 'hidden') continue;
-          const r = el.getBoundingClientRect();
-          if (r.width < 44 || r.height < 44) out.push(el.outerHTML.slice(0, 80) + ' ' + r.width + 'x' + r.height);
-        }
-        return out;
-    """)
-
-
-def csp_errors(driver):
-    return [e["message"] for e in driver.get_log("browser")
-            if "Content Security Policy" in e["message"] or "Refused to" in e["message"]]
-
-
-def check_page(driver, backend, name):
-    """Every page: screenshots, axe-core, touch targets, nothing blocked by the CSP."""
-    shoot(driver, backend, name)
-    assert axe_violations(driver) == [], name
-    assert small_targets(driver) == [], name
-    assert csp_errors(driver) == [], name
-
-
 def upload(driver, path, data: bytes, tmp_path, file_name: str):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
     f = tmp_path / file_name
     f.write_bytes(data)
-    before = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, "berkas").send_keys(str(f))
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(before))
+    submit_and_wait(driver)
 
 
 def verdict(driver) -> str:

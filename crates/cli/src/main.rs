@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod account;
 mod admin;
 mod bench;
 mod demo;
@@ -166,6 +167,11 @@ enum Command {
     Gateway {
         #[command(subcommand)]
         command: gateway::GatewayCommand,
+    },
+    /// Person accounts for the web pages: officials, operators, verifikators, administrators.
+    Account {
+        #[command(subcommand)]
+        command: account::AccountCommand,
     },
     /// API clients (applications calling the ECS-compatible API with HTTP Basic credentials).
     Client {
@@ -955,6 +961,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sahih.store.close().await;
         }
         Command::Client { command } => return admin::client(&cli.data, command, lang).await,
+        Command::Account { command } => {
+            return account::account(&cli.data, command, lang).await;
+        }
         Command::Ra { command } => return ra::ra(&cli.data, command, lang).await,
         Command::Seal { command } => return seal::seal(&cli.data, command, lang).await,
         Command::Gateway { command } => return gateway::gateway(&cli.data, command, lang).await,

@@ -110,6 +110,20 @@ fn qr_modules(payload: &[u8]) -> Result<Vec<qrcode::Color>, PdfError> {
     Ok(canvas.into_colors())
 }
 
+/// The QR code of `payload` as a square of modules (row-major, row 0 at the top, `true` dark)
+/// and its side in modules, for drawing elsewhere (the web pages draw the TOTP setup code).
+pub fn qr_matrix(payload: &[u8]) -> Result<(usize, Vec<bool>), PdfError> {
+    let colors = qr_modules(payload)?;
+    let side = (colors.len() as f64).sqrt().round() as usize;
+    Ok((
+        side,
+        colors
+            .into_iter()
+            .map(|c| matches!(c, qrcode::Color::Dark))
+            .collect(),
+    ))
+}
+
 /// Builds the stamp's content stream for a form of size `w` x `h` points, and its resources.
 pub fn stamp_stream(
     w: f64,

@@ -3,9 +3,9 @@
 //! member's browser revoke, suspend or approve anything.
 //!
 //! - A state-changing request (anything but GET, HEAD, OPTIONS) that a browser marks as coming
-//!   from another site (`Sec-Fetch-Site: cross-site` or `same-site`), or whose `Origin` is not
-//!   this server's own (the configured base URL or the request's Host), is refused. Machine
-//!   clients send neither header.
+//!   from another site (`Sec-Fetch-Site: cross-site` or `same-site`), or, from a browser that
+//!   sends no Fetch Metadata, whose `Origin` is not this server's own (the configured base URL
+//!   or the request's Host), is refused. Machine clients send neither header.
 //! - The native staff routes that take JSON refuse any other declared Content-Type: a form
 //!   posted as `text/plain` or `application/x-www-form-urlencoded` is what a cross-site page can
 //!   send without a preflight.
@@ -49,10 +49,10 @@ fn cross_site(method: &Method, headers: &HeaderMap, base_url: &str) -> Option<&'
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
-    if let Some(site) = header_str(headers, "sec-fetch-site")
-        && matches!(site, "cross-site" | "same-site")
-    {
-        return Some("Sec-Fetch-Site");
+    // Fetch Metadata, where the browser sends it, decides alone: with `Referrer-Policy:
+    // no-referrer` a browser's own same-origin form posts carry `Origin: null`.
+    if let Some(site) = header_str(headers, "sec-fetch-site") {
+        return matches!(site, "cross-site" | "same-site").then_some("Sec-Fetch-Site");
     }
     if let Some(origin) = header_str(headers, header::ORIGIN.as_str()) {
         let host = header_str(headers, header::HOST.as_str());
@@ -163,6 +163,23 @@ mod tests {
         assert_eq!(
             cross_site(&post, &headers(&[("sec-fetch-site", "same-origin")]), base),
             None
+        );
+        // A same-origin form post under `Referrer-Policy: no-referrer`.
+        assert_eq!(
+            cross_site(
+                &post,
+                &headers(&[("sec-fetch-site", "same-origin"), ("origin", "null")]),
+                base
+            ),
+            None
+        );
+        assert_eq!(
+            cross_site(
+                &post,
+                &headers(&[("sec-fetch-site", "cross-site"), ("origin", "null")]),
+                base
+            ),
+            Some("Sec-Fetch-Site")
         );
         assert_eq!(
             cross_site(

@@ -729,6 +729,7 @@ fn activation_form(
     name: &str,
     until: &str,
     error: Option<&str>,
+    with_account: bool,
 ) -> String {
     let t = |id: &'static str, en: &'static str| if lang == Lang::Id { id } else { en };
     format!(
@@ -738,8 +739,13 @@ fn activation_form(
          <p><label for=\"p1\">{l1}</label><br><input id=\"p1\" name=\"passphrase\" type=\"password\" \
          autocomplete=\"new-password\" minlength=\"8\" required></p>\
          <p><label for=\"p2\">{l2}</label><br><input id=\"p2\" name=\"passphrase2\" type=\"password\" \
-         autocomplete=\"new-password\" minlength=\"8\" required></p>\
+         autocomplete=\"new-password\" minlength=\"8\" required></p>{account}\
          <p><button type=\"submit\">{b}</button></p></form><p>{hint}</p>",
+        account = if with_account {
+            account_fields(lang)
+        } else {
+            String::new()
+        },
         h = t(
             "Aktivasi sertifikat elektronik",
             "Activate your electronic certificate"
@@ -771,6 +777,38 @@ fn activation_form(
             "Use a sentence you remember but others cannot guess, such as four random words. Do not use your NIK, NIP, name or birth date."
         ),
     )
+}
+
+/// The login password fields of an official's first activation: the account for the pages is
+/// made in the same step (the second factor follows on the next page).
+fn account_fields(lang: Lang) -> String {
+    let t = |id: &'static str, en: &'static str| if lang == Lang::Id { id } else { en };
+    format!(
+        "<h2>{h}</h2><p class=\"why\">{why}</p>\
+         <p><label for=\"l1\">{l1}</label><br><input id=\"l1\" name=\"login_password\" type=\"password\" \
+         autocomplete=\"new-password\" minlength=\"10\" required></p>\
+         <p><label for=\"l2\">{l2}</label><br><input id=\"l2\" name=\"login_password2\" type=\"password\" \
+         autocomplete=\"new-password\" minlength=\"10\" required></p>",
+        h = t("Kata sandi masuk", "Login password"),
+        why = t(
+            "Untuk membuka kotak masuk Anda di layanan ini dari ponsel atau komputer. Kata sandi ini berbeda dengan passphrase di atas: kata sandi membuka akun, passphrase membuka kunci tanda tangan dan tidak pernah disimpan. Jangan memakai yang sama.",
+            "To open your inbox on this service from a phone or computer. This password differs from the passphrase above: the password opens your account, the passphrase unlocks your signing key and is never stored. Do not use the same one."
+        ),
+        l1 = t(
+            "Kata sandi masuk (minimal 10 karakter)",
+            "Login password (at least 10 characters)"
+        ),
+        l2 = t("Ulangi kata sandi masuk", "Repeat the login password"),
+    )
+}
+
+/// Whether the official of this activation still needs an account for the pages.
+async fn needs_account(state: &Shared, view: &sahih_core::ra::ActivationView) -> bool {
+    use sahih_core::store::accounts::AccountStore;
+    match view.request.official_id {
+        Some(id) => matches!(state.sahih.store.account_of_official(id).await, Ok(None)),
+        None => true,
+    }
 }
 
 fn link_invalid_page(state: &Shared, token: &str, lang: Lang) -> Response {
@@ -809,6 +847,7 @@ pub async fn activation_page(
                 &view.request.official.name,
                 &sahih_core::format_wib(view.expires_at, lang),
                 None,
+                needs_account(&state, &view).await,
             ),
         ),
         Err(_) => link_invalid_page(&state, &token, lang),
@@ -819,6 +858,10 @@ pub async fn activation_page(
 pub struct ActivationForm {
     passphrase: String,
     passphrase2: String,
+    #[serde(default)]
+    login_password: Option<String>,
+    #[serde(default)]
+    login_password2: Option<String>,
 }
 
 /// `POST /aktivasi/{token}` (form): activates, or shows the form again with the problem.
@@ -826,6 +869,8 @@ pub async fn activation_submit(
     State(state): State<Shared>,
     Path(token): Path<String>,
     Query(q): Query<PageQuery>,
+    addr: crate::web::upload::ClientAddr,
+    headers: axum::http::HeaderMap,
     form: Result<axum::Form<ActivationForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let lang = page_lang(&q);
@@ -834,6 +879,7 @@ pub async fn activation_submit(
         Ok(v) => v,
         Err(_) => return link_invalid_page(&state, &token, lang),
     };
+    let with_account = needs_account(&state, &view).await;
     let again = |error: &str| {
         page(
             &state,
@@ -847,6 +893,7 @@ pub async fn activation_submit(
                 &view.request.official.name,
                 &sahih_core::format_wib(view.expires_at, lang),
                 Some(error),
+                with_account,
             ),
         )
     };
@@ -861,29 +908,91 @@ pub async fn activation_submit(
             "The two passphrases differ.",
         ));
     }
+    // The login password is checked before anything is activated, so a refusal leaves the
+    // link usable.
+    let login_password = zeroize::Zeroizing::new(f.login_password.unwrap_or_default());
+    if with_account {
+        let repeat = zeroize::Zeroizing::new(f.login_password2.unwrap_or_default());
+        if !bool::from(subtle_eq(login_password.as_bytes(), repeat.as_bytes())) {
+            return again(t(
+                "Kedua kata sandi masuk tidak sama.",
+                "The two login passwords differ.",
+            ));
+        }
+        if bool::from(subtle_eq(login_password.as_bytes(), p1.as_bytes())) {
+            return again(t(
+                "Kata sandi masuk harus berbeda dengan passphrase tanda tangan.",
+                "The login password must differ from the signing passphrase.",
+            ));
+        }
+        let o = &view.request.official;
+        let local = o.email.split('@').next().unwrap_or_default();
+        if let Err(e) = sahih_core::accounts::password::check_strength(
+            &login_password,
+            &[o.email.as_str(), o.nip.as_str(), local],
+        ) {
+            return again(&e.message(lang));
+        }
+    }
     match state.sahih.activate(&token, &p1).await {
-        Ok(outcome) => page(
-            &state,
-            StatusCode::OK,
-            lang,
-            t("Aktivasi berhasil", "Activated"),
-            &format!("/aktivasi/{token}"),
-            &format!(
-                "<h1 class=\"ok\">{}</h1><p>{}</p><dl><dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd>{}</dd></dl>",
-                t("Sertifikat Anda aktif", "Your certificate is active"),
-                t(
-                    "Anda sekarang dapat menandatangani dokumen dengan passphrase yang baru saja Anda pilih. Simpan baik-baik: passphrase tidak dapat dipulihkan, hanya diatur ulang melalui verifikator.",
-                    "You can now sign documents with the passphrase you just chose. Keep it safe: it cannot be recovered, only reset through a verifikator."
+        Ok(outcome) => {
+            let mut cookie = None;
+            if with_account {
+                let origin = crate::web::session::origin_of(&addr, &headers);
+                let official = state.sahih.store.official_by_id(outcome.official_id).await;
+                if let Ok(Some(official)) = official
+                    && let Ok(Some(session)) = state
+                        .sahih
+                        .account_on_activation(&official, &login_password, &origin)
+                        .await
+                {
+                    cookie = Some(crate::web::session::set_cookie(&state, &session.token));
+                }
+            }
+            let next = if cookie.is_some() {
+                format!(
+                    "<h2>{}</h2><p>{}</p><p><a class=\"btn primary\" href=\"/akun/2fa{}\">{}</a></p>",
+                    t("Langkah terakhir", "Last step"),
+                    t(
+                        "Pasang aplikasi autentikator di ponsel Anda untuk melindungi akun. Setelah itu Anda dapat membuka kotak masuk dan menandatangani dari ponsel.",
+                        "Set up an authenticator app on your phone to protect your account. Then you can open your inbox and sign from your phone."
+                    ),
+                    if lang == Lang::En { "?lang=en" } else { "" },
+                    t(
+                        "Pasang aplikasi autentikator",
+                        "Set up the authenticator app"
+                    ),
+                )
+            } else {
+                String::new()
+            };
+            let mut r = page(
+                &state,
+                StatusCode::OK,
+                lang,
+                t("Aktivasi berhasil", "Activated"),
+                &format!("/aktivasi/{token}"),
+                &format!(
+                    "<h1 class=\"ok\">{}</h1><p>{}</p><dl class=\"facts\"><dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd>{}</dd></dl>{next}",
+                    t("Sertifikat Anda aktif", "Your certificate is active"),
+                    t(
+                        "Anda sekarang dapat menandatangani dokumen dengan passphrase yang baru saja Anda pilih. Simpan baik-baik: passphrase tidak dapat dipulihkan, hanya diatur ulang melalui verifikator.",
+                        "You can now sign documents with the passphrase you just chose. Keep it safe: it cannot be recovered, only reset through a verifikator."
+                    ),
+                    t("Nomor seri sertifikat", "Certificate serial"),
+                    esc(&outcome.certificate.serial_hex()),
+                    t("Berlaku sampai", "Valid until"),
+                    esc(&sahih_core::format_wib(
+                        outcome.certificate.not_after(),
+                        lang
+                    )),
                 ),
-                t("Nomor seri sertifikat", "Certificate serial"),
-                esc(&outcome.certificate.serial_hex()),
-                t("Berlaku sampai", "Valid until"),
-                esc(&sahih_core::format_wib(
-                    outcome.certificate.not_after(),
-                    lang
-                )),
-            ),
-        ),
+            );
+            if let Some(c) = cookie {
+                r.headers_mut().insert(axum::http::header::SET_COOKIE, c);
+            }
+            r
+        }
         Err(CoreError::ActivationLinkInvalid) => link_invalid_page(&state, &token, lang),
         Err(e @ CoreError::WeakPassphrase(_)) => again(&e.message(lang)),
         Err(e) => {

@@ -10,9 +10,11 @@
 //! Must not know: how a document is verified or signed (that is `sahih-core`), nor API
 //! authentication.
 
+pub mod account;
 pub mod assets;
 pub mod portal;
 pub mod record;
+pub mod session;
 pub mod upload;
 
 use crate::Shared;
@@ -34,6 +36,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
     Router::new()
         .route("/aset/{name}", get(assets::asset))
         .merge(portal::routes(state))
+        .merge(account::routes(state))
         .merge(record::routes(state))
 }
 
@@ -71,6 +74,16 @@ pub struct Chrome {
     pub path: String,
     /// Cache-busting version of the assets.
     pub version: &'static str,
+    /// The signed-in person, for the header (name, and the CSRF token of the logout form).
+    pub person: Option<Person>,
+}
+
+/// Who is signed in, as the page header shows them.
+pub struct Person {
+    /// Name.
+    pub name: String,
+    /// The CSRF token of the logout form.
+    pub csrf: String,
 }
 
 impl Chrome {
@@ -82,7 +95,17 @@ impl Chrome {
             title: title.into(),
             path: path.to_string(),
             version: env!("CARGO_PKG_VERSION"),
+            person: None,
         }
+    }
+
+    /// The frame for a signed-in person's page.
+    pub fn signed_in(mut self, who: &session::SignedIn) -> Self {
+        self.person = Some(Person {
+            name: who.view.account.name.clone(),
+            csrf: who.csrf(),
+        });
+        self
     }
 
     /// The text in the page's language.
