@@ -74,6 +74,20 @@ pub enum AuditAction {
     AccountLogout,
     /// A person ended their other (or all) sessions.
     AccountSessionsEnded,
+    /// An application filed a signing request.
+    SigningRequestCreate,
+    /// The official opened a signing request.
+    SigningRequestOpen,
+    /// The official confirmed reading it (the "centang").
+    SigningRequestRead,
+    /// The official signed it.
+    SigningRequestSign,
+    /// The official rejected it.
+    SigningRequestReject,
+    /// It passed its due date.
+    SigningRequestExpire,
+    /// A client's webhook secret was made.
+    WebhookSecret,
     /// A step of an official's lifecycle through the RA (`ra.<action>`).
     Ra(crate::lifecycle::Action),
 }
@@ -128,6 +142,13 @@ impl AuditAction {
             Self::AccountLockout => "account.lockout",
             Self::AccountLogout => "account.logout",
             Self::AccountSessionsEnded => "account.sessions_ended",
+            Self::SigningRequestCreate => "signing_request.create",
+            Self::SigningRequestOpen => "signing_request.open",
+            Self::SigningRequestRead => "signing_request.read",
+            Self::SigningRequestSign => "signing_request.sign",
+            Self::SigningRequestReject => "signing_request.reject",
+            Self::SigningRequestExpire => "signing_request.expire",
+            Self::WebhookSecret => "client.webhook_secret",
             Self::Ra(A::Register) => "ra.register",
             Self::Ra(A::Submit) => "ra.submit",
             Self::Ra(A::Approve) => "ra.approve",

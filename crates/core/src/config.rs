@@ -191,6 +191,9 @@ pub struct ServerConfig {
     /// Seconds within which a whole request body must arrive (the largest allowed body on a
     /// slow link still fits; signing time does not count).
     pub body_timeout_secs: u64,
+    /// First wait before a failed webhook delivery is tried again; it doubles each time (at
+    /// most an hour apart), and retries stop a day after the event.
+    pub webhook_retry_secs: u64,
 }
 
 impl ServerConfig {
@@ -213,6 +216,7 @@ impl Default for ServerConfig {
             audit_anchor_grace_secs: 600,
             header_timeout_secs: 30,
             body_timeout_secs: 600,
+            webhook_retry_secs: 30,
         }
     }
 }

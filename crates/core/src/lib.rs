@@ -60,6 +60,7 @@ pub mod ra;
 pub mod requests;
 pub mod seal;
 pub mod service;
+pub mod signing_requests;
 pub mod store;
 pub mod trust;
 pub mod urls;

@@ -31,7 +31,13 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone)]
 pub enum Door<'a> {
     Client(&'a ApiClientRecord),
-    Cli { os_user: String },
+    Cli {
+        os_user: String,
+    },
+    /// A person signed in to the pages (their inbox), audited as `account:<id>`.
+    Person {
+        account_id: i64,
+    },
 }
 
 impl Door<'_> {
@@ -40,6 +46,7 @@ impl Door<'_> {
         match self {
             Door::Client(c) => c.name.clone(),
             Door::Cli { os_user } => format!("cli:{os_user}"),
+            Door::Person { account_id } => format!("account:{account_id}"),
         }
     }
 
@@ -47,7 +54,7 @@ impl Door<'_> {
     fn default_class(&self) -> Option<&str> {
         match self {
             Door::Client(c) => c.default_class.as_deref(),
-            Door::Cli { .. } => None,
+            Door::Cli { .. } | Door::Person { .. } => None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! sahih-fetch: HTTP clients of trust services: an RFC 3161 TSA at any URL (`sign --tsa URL`),
-//! and OCSP/CRL/CA-certificate fetching for certificates whose issuers publish them (`extend`).
+//! and OCSP/CRL/CA-certificate fetching for certificates whose issuers publish them (`extend`);
+//! also the plain JSON POST that delivers webhooks.
 //! They implement `sahih-pades`'s `Timestamper` and `ValidationDataSource`, so augmentation
 //! does not care whether the data comes from here or from the built-in services.
 //!
@@ -63,6 +64,24 @@ pub fn get_der(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
         .limit(64 * 1024 * 1024)
         .read_to_vec()
         .map_err(|e| format!("{url}: {e}"))
+}
+
+/// POSTs a JSON body with extra headers (a webhook) and returns the HTTP status; an error only
+/// when no answer came (connection refused, timeout). The answer's body is not read.
+pub fn post_json(
+    url: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<u16, String> {
+    let mut request = agent(timeout)
+        .post(url)
+        .header("Content-Type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send(body).map_err(|e| format!("{url}: {e}"))?;
+    Ok(response.status().as_u16())
 }
 
 /// A TSA reached over HTTP (RFC 3161 section 3.4).

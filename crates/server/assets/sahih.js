@@ -40,3 +40,18 @@
     });
   });
 })();
+// Forms that take a while ([data-busy], e.g. signing): say so and prevent a second submit.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-busy]").forEach(function (form) {
+    var button = form.querySelector("button[type=submit]");
+    form.addEventListener("submit", function () {
+      form.setAttribute("aria-busy", "true");
+      if (button) { window.setTimeout(function () { button.disabled = true; }, 0); }
+    });
+    window.addEventListener("pageshow", function () {
+      form.removeAttribute("aria-busy");
+      if (button) { button.disabled = false; }
+    });
+  });
+})();

@@ -38,9 +38,11 @@ pub mod obs;
 pub mod openapi;
 pub mod ra_api;
 pub mod seal_api;
+pub mod signing_api;
 pub mod smtp;
 pub mod upstream;
 pub mod web;
+pub mod webhooks;
 
 pub struct AppState {
     pub sahih: Sahih<SqlStore>,
@@ -57,6 +59,10 @@ pub struct AppState {
     pub portal_throttle: sahih_core::clients::AddressThrottle,
     /// The logo on every page.
     pub logo: web::assets::Logo,
+    /// Wakes the webhook sender at once (a replay, a step just taken).
+    pub webhooks_wake: tokio::sync::Notify,
+    /// Page images of the inbox's documents.
+    pub previews: web::preview::PreviewCache,
 }
 
 /// Where the gateway's password to the upstream comes from (never the config file).
@@ -80,6 +86,8 @@ impl AppState {
             auth_throttle: sahih_core::clients::AddressThrottle::default(),
             portal_throttle,
             logo,
+            webhooks_wake: tokio::sync::Notify::new(),
+            previews: web::preview::PreviewCache::default(),
         }
     }
 }
@@ -140,6 +148,7 @@ pub fn router(state: Shared) -> Router {
         .merge(native::routes())
         .merge(ra_api::routes())
         .merge(seal_api::routes())
+        .merge(signing_api::routes())
         // Staff routes whose body is JSON: no other declared type (see csrf).
         .merge(
             ra_api::staff_json_routes()
@@ -317,6 +326,11 @@ pub async fn serve(
             }
         }
     });
+    // Webhook events and expiring signing requests.
+    tokio::spawn(webhooks::deliver_forever(
+        Arc::clone(&state),
+        std::time::Duration::from_secs(2),
+    ));
     if let Some(url) = state.sahih.config.notify.smtp_url.clone() {
         let n = &state.sahih.config.notify;
         match smtp::SmtpConfig::from_url(&url, &n.from, n.ca_file.clone()) {

@@ -13,6 +13,7 @@ mod accounts;
 pub mod blob;
 mod ra;
 mod seal;
+mod signing;
 
 use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_micros};
 use sahih_core::clients::ClientRole;
@@ -38,7 +39,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 9] = [
+const SQLITE_VERSIONED: [(i64, &str); 10] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -72,8 +73,12 @@ const SQLITE_VERSIONED: [(i64, &str); 9] = [
         include_str!("../migrations/sqlite/0011_seal_requests.sql"),
     ),
     (12, include_str!("../migrations/sqlite/0012_accounts.sql")),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_signing_requests.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 9] = [
+const POSTGRES_VERSIONED: [(i64, &str); 10] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -107,6 +112,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 9] = [
         include_str!("../migrations/postgres/0011_seal_requests.sql"),
     ),
     (12, include_str!("../migrations/postgres/0012_accounts.sql")),
+    (
+        13,
+        include_str!("../migrations/postgres/0013_signing_requests.sql"),
+    ),
 ];
 
 /// A kind column read as its type: text nobody wrote is a database error, never a guess.

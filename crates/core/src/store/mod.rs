@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 pub mod accounts;
 pub mod ra;
+pub mod signing;
 
 stored_kind!(
     /// A CA's place in the hierarchy.

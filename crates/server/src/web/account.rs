@@ -450,6 +450,7 @@ struct HomePage {
     position: String,
     unit: String,
     email: String,
+    official: bool,
 }
 
 /// A role in words.
@@ -492,6 +493,7 @@ async fn home(State(state): State<Shared>, who: SignedIn, Query(q): Query<HomeQu
         position,
         unit,
         email: account.email.clone(),
+        official: who.view.official.is_some(),
     };
     render(StatusCode::OK, &page)
 }

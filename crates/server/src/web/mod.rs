@@ -12,7 +12,9 @@
 
 pub mod account;
 pub mod assets;
+pub mod inbox;
 pub mod portal;
+pub mod preview;
 pub mod record;
 pub mod session;
 pub mod upload;
@@ -37,6 +39,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .route("/aset/{name}", get(assets::asset))
         .merge(portal::routes(state))
         .merge(account::routes(state))
+        .merge(inbox::routes(state))
         .merge(record::routes(state))
 }
 
@@ -82,6 +85,8 @@ pub struct Chrome {
 pub struct Person {
     /// Name.
     pub name: String,
+    /// An official (they have an inbox).
+    pub official: bool,
     /// The CSRF token of the logout form.
     pub csrf: String,
 }
@@ -103,6 +108,7 @@ impl Chrome {
     pub fn signed_in(mut self, who: &session::SignedIn) -> Self {
         self.person = Some(Person {
             name: who.view.account.name.clone(),
+            official: who.view.official.is_some(),
             csrf: who.csrf(),
         });
         self

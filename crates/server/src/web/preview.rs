@@ -1,0 +1,122 @@
+//! Page images of a PDF for the inbox: phones (Android Chrome) do not show PDFs inline, so
+//! the server renders each page to PNG with `hayro` (pure Rust, no script, nothing vendored to
+//! the browser). Rendering runs on a blocking thread and a panic in the renderer on a strange
+//! file becomes an error, never a crash; the page then offers the PDF itself.
+//!
+//! Must not know: requests or who may see them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Width of a rendered page in pixels: sharp on a phone (about 3x a 360 px screen).
+const TARGET_WIDTH: f32 = 1000.0;
+/// Images kept in memory (most recently used are kept by clearing in bulk when full).
+const CACHE_ENTRIES: usize = 128;
+
+/// Why a page could not be shown.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PreviewError {
+    /// The renderer could not read the file.
+    Unreadable,
+    /// No such page.
+    NoPage,
+}
+
+/// A rendered page, shared between the cache and the answer.
+type Png = std::sync::Arc<Vec<u8>>;
+
+/// Rendered pages by (document key, page index).
+#[derive(Default)]
+pub struct PreviewCache {
+    pages: Mutex<HashMap<(String, usize), Png>>,
+}
+
+impl PreviewCache {
+    /// A cached page image.
+    pub fn get(&self, key: &str, page: usize) -> Option<std::sync::Arc<Vec<u8>>> {
+        self.pages
+            .lock()
+            .ok()?
+            .get(&(key.to_string(), page))
+            .cloned()
+    }
+
+    /// Keeps a page image.
+    pub fn put(&self, key: &str, page: usize, png: std::sync::Arc<Vec<u8>>) {
+        if let Ok(mut pages) = self.pages.lock() {
+            if pages.len() >= CACHE_ENTRIES {
+                pages.clear();
+            }
+            pages.insert((key.to_string(), page), png);
+        }
+    }
+}
+
+/// How many pages the renderer sees (None when it cannot read the file).
+pub fn page_count(pdf: &[u8]) -> Option<usize> {
+    let bytes = pdf.to_vec();
+    std::panic::catch_unwind(move || {
+        hayro::hayro_syntax::Pdf::new(bytes)
+            .ok()
+            .map(|p| p.pages().len())
+    })
+    .ok()
+    .flatten()
+}
+
+/// Page `index` (from 0) as PNG.
+pub fn render_page(pdf: &[u8], index: usize) -> Result<Vec<u8>, PreviewError> {
+    let bytes = pdf.to_vec();
+    std::panic::catch_unwind(move || {
+        let pdf = hayro::hayro_syntax::Pdf::new(bytes).map_err(|_| PreviewError::Unreadable)?;
+        let pages = pdf.pages();
+        let page = pages.get(index).ok_or(PreviewError::NoPage)?;
+        let (width, _) = page.render_dimensions();
+        let scale = if width > 0.0 {
+            (TARGET_WIDTH / width).clamp(0.5, 3.0)
+        } else {
+            1.0
+        };
+        let pixmap = hayro::render(
+            page,
+            &hayro::RenderCache::new(),
+            &hayro::hayro_interpret::InterpreterSettings::default(),
+            &hayro::RenderSettings::default(),
+            &hayro::PixmapSettings {
+                x_scale: scale,
+                y_scale: scale,
+                bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+            },
+        );
+        pixmap.into_png().map_err(|_| PreviewError::Unreadable)
+    })
+    .unwrap_or(Err(PreviewError::Unreadable))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_letter_renders_and_garbage_does_not_crash() {
+        let pdf = sahih_pdf::sample::single_page(
+            &[sahih_pdf::sample::Line {
+                x: 72.0,
+                y: 760.0,
+                size: 12.0,
+                bold: true,
+                text: "Surat uji".into(),
+            }],
+            "Surat uji",
+        );
+        assert_eq!(page_count(&pdf), Some(1));
+        let png = render_page(&pdf, 0).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert_eq!(render_page(&pdf, 5), Err(PreviewError::NoPage));
+        assert_eq!(
+            render_page(b"%PDF-1.7 rusak", 0),
+            Err(PreviewError::Unreadable)
+        );
+        assert_eq!(page_count(b"bukan pdf"), None);
+    }
+}

@@ -1,0 +1,423 @@
+//! SQL of signing requests and webhook events. Each step is a conditional update in one
+//! transaction with its audit event and webhook event; webhook deliveries are claimed for a
+//! while, so two servers do not send one event at the same moment.
+
+use super::{SqlStore, append_in, db, from_ts, stored_kind, ts};
+use sahih_core::audit::AuditEvent;
+use sahih_core::store::StoreResult;
+use sahih_core::store::signing::{
+    NewSigningRequest, NewWebhook, RequestDocument, RequestEvent, RequestStatus, RequestStep,
+    SigningRequestRecord, SigningRequestStore, WebhookOutcome, WebhookRecord,
+};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+
+fn opt_ts(r: &AnyRow, column: &str) -> StoreResult<Option<OffsetDateTime>> {
+    let v: Option<i64> = r.try_get(column).map_err(db)?;
+    v.map(from_ts).transpose()
+}
+
+fn request_from_row(r: &AnyRow) -> StoreResult<SigningRequestRecord> {
+    Ok(SigningRequestRecord {
+        id: r.try_get("id").map_err(db)?,
+        client_id: r.try_get("client_id").map_err(db)?,
+        client_name: r.try_get("client_name").map_err(db)?,
+        official_id: r.try_get("official_id").map_err(db)?,
+        class: r.try_get("class").map_err(db)?,
+        options_json: r.try_get("options_json").map_err(db)?,
+        message: r.try_get("message").map_err(db)?,
+        due_at: opt_ts(r, "due_at")?,
+        callback_url: r.try_get("callback_url").map_err(db)?,
+        status: stored_kind(r, "status", RequestStatus::parse)?,
+        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
+        opened_at: opt_ts(r, "opened_at")?,
+        read_at: opt_ts(r, "read_at")?,
+        decided_at: opt_ts(r, "decided_at")?,
+        reason: r.try_get("reason").map_err(db)?,
+        documents: Vec::new(),
+    })
+}
+
+fn document_from_row(r: &AnyRow) -> StoreResult<RequestDocument> {
+    Ok(RequestDocument {
+        idx: r.try_get("idx").map_err(db)?,
+        file_name: r.try_get("file_name").map_err(db)?,
+        blob_key: r.try_get("blob_key").map_err(db)?,
+        sha256: r.try_get("sha256").map_err(db)?,
+        size: r.try_get("size").map_err(db)?,
+        signed_document_id: r.try_get("signed_document_id").map_err(db)?,
+        signed_blob_key: r.try_get("signed_blob_key").map_err(db)?,
+    })
+}
+
+fn webhook_from_row(r: &AnyRow) -> StoreResult<WebhookRecord> {
+    Ok(WebhookRecord {
+        id: r.try_get("id").map_err(db)?,
+        client_id: r.try_get("client_id").map_err(db)?,
+        request_id: r.try_get("request_id").map_err(db)?,
+        event: stored_kind(r, "event", RequestEvent::parse)?,
+        url: r.try_get("url").map_err(db)?,
+        body: r.try_get("body").map_err(db)?,
+        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
+        attempts: r.try_get("attempts").map_err(db)?,
+        next_attempt_at: from_ts(r.try_get("next_attempt_at").map_err(db)?)?,
+        delivered_at: opt_ts(r, "delivered_at")?,
+        given_up_at: opt_ts(r, "given_up_at")?,
+        last_status: r.try_get("last_status").map_err(db)?,
+        last_error: r.try_get("last_error").map_err(db)?,
+    })
+}
+
+const REQUEST_SELECT: &str = "SELECT r.*, c.name AS client_name FROM signing_requests r
+     JOIN api_clients c ON c.id = r.client_id";
+
+async fn push_webhook(conn: &mut AnyConnection, w: &NewWebhook, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_events (client_id, request_id, event, url, body, created_at,
+                                     next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(w.client_id)
+    .bind(&w.request_id)
+    .bind(w.event.as_str())
+    .bind(&w.url)
+    .bind(&w.body)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+impl SqlStore {
+    async fn with_documents(
+        &self,
+        mut requests: Vec<SigningRequestRecord>,
+    ) -> StoreResult<Vec<SigningRequestRecord>> {
+        for r in &mut requests {
+            let rows = sqlx::query(
+                "SELECT * FROM signing_request_documents WHERE request_id = $1 ORDER BY idx",
+            )
+            .bind(&r.id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+            r.documents = rows
+                .iter()
+                .map(document_from_row)
+                .collect::<StoreResult<_>>()?;
+        }
+        Ok(requests)
+    }
+}
+
+impl SigningRequestStore for SqlStore {
+    async fn insert_signing_request(
+        &self,
+        r: &NewSigningRequest,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO signing_requests (id, client_id, official_id, class, options_json,
+                 message, due_at, callback_url, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&r.id)
+        .bind(r.client_id)
+        .bind(r.official_id)
+        .bind(&r.class)
+        .bind(&r.options_json)
+        .bind(&r.message)
+        .bind(r.due_at.map(ts))
+        .bind(r.callback_url.as_deref())
+        .bind(RequestStatus::Pending.as_str())
+        .bind(ts(r.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        for (idx, d) in r.documents.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO signing_request_documents (request_id, idx, file_name, blob_key,
+                     sha256, size)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&r.id)
+            .bind(idx as i64)
+            .bind(&d.file_name)
+            .bind(&d.blob_key)
+            .bind(&d.sha256)
+            .bind(d.size)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn signing_request(&self, id: &str) -> StoreResult<Option<SigningRequestRecord>> {
+        let row = sqlx::query(&format!("{REQUEST_SELECT} WHERE r.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        let Some(request) = row.as_ref().map(request_from_row).transpose()? else {
+            return Ok(None);
+        };
+        Ok(self.with_documents(vec![request]).await?.pop())
+    }
+
+    async fn requests_for_official(
+        &self,
+        official_id: i64,
+        pending_only: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<SigningRequestRecord>> {
+        // Pending first, unopened before opened, then by due date (none last) and age;
+        // decided ones after, newest first.
+        let rows = sqlx::query(&format!(
+            "{REQUEST_SELECT} WHERE r.official_id = $1 AND ($2 = 0 OR r.status = 'pending')
+             ORDER BY CASE WHEN r.status = 'pending' THEN 0 ELSE 1 END,
+                      CASE WHEN r.status = 'pending' AND r.opened_at IS NULL THEN 0 ELSE 1 END,
+                      CASE WHEN r.status = 'pending' THEN COALESCE(r.due_at, 9223372036854775807) ELSE 0 END,
+                      COALESCE(r.decided_at, 0) DESC, r.created_at DESC, r.id
+             LIMIT $3"
+        ))
+        .bind(official_id)
+        .bind(i64::from(pending_only))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let requests = rows
+            .iter()
+            .map(request_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.with_documents(requests).await
+    }
+
+    async fn take_step(
+        &self,
+        id: &str,
+        step: &RequestStep,
+        now: OffsetDateTime,
+        event: &AuditEvent,
+        webhook: Option<&NewWebhook>,
+    ) -> StoreResult<bool> {
+        let now = ts(now);
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = match step {
+            RequestStep::Open => sqlx::query(
+                "UPDATE signing_requests SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL",
+            )
+            .bind(now)
+            .bind(id),
+            RequestStep::Read => sqlx::query(
+                "UPDATE signing_requests SET read_at = $1
+                 WHERE id = $2 AND opened_at IS NOT NULL AND read_at IS NULL",
+            )
+            .bind(now)
+            .bind(id),
+            RequestStep::Reject(reason) => sqlx::query(
+                "UPDATE signing_requests SET status = 'rejected', decided_at = $1, reason = $2
+                 WHERE id = $3 AND status = 'pending'",
+            )
+            .bind(now)
+            .bind(reason.clone())
+            .bind(id),
+            RequestStep::Sign(_) => sqlx::query(
+                "UPDATE signing_requests SET status = 'signed', decided_at = $1
+                 WHERE id = $2 AND status = 'pending'",
+            )
+            .bind(now)
+            .bind(id),
+            RequestStep::Expire => sqlx::query(
+                "UPDATE signing_requests SET status = 'expired', decided_at = $1
+                 WHERE id = $2 AND status = 'pending'",
+            )
+            .bind(now)
+            .bind(id),
+        }
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            > 0;
+        if !done {
+            return Ok(false);
+        }
+        if let RequestStep::Sign(documents) = step {
+            for (idx, document_id, key) in documents {
+                sqlx::query(
+                    "UPDATE signing_request_documents SET signed_document_id = $1,
+                         signed_blob_key = $2
+                     WHERE request_id = $3 AND idx = $4",
+                )
+                .bind(document_id)
+                .bind(key)
+                .bind(id)
+                .bind(*idx)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+        }
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        if let Some(w) = webhook {
+            push_webhook(&mut tx, w, now).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn overdue_requests(
+        &self,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<SigningRequestRecord>> {
+        let rows = sqlx::query(&format!(
+            "{REQUEST_SELECT} WHERE r.status = 'pending' AND r.due_at IS NOT NULL
+               AND r.due_at <= $1 ORDER BY r.due_at LIMIT $2"
+        ))
+        .bind(ts(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(request_from_row).collect()
+    }
+
+    async fn set_webhook_secret(
+        &self,
+        client_id: i64,
+        sealed: &str,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE api_clients SET webhook_secret_sealed = $1 WHERE id = $2")
+            .bind(sealed)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn webhook_secret(&self, client_id: i64) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT webhook_secret_sealed FROM api_clients WHERE id = $1")
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("webhook_secret_sealed"))
+            .transpose()
+            .map_err(db)?
+            .flatten())
+    }
+
+    async fn claim_webhooks(
+        &self,
+        now: OffsetDateTime,
+        hold: time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<WebhookRecord>> {
+        let now_ts = ts(now);
+        let rows = sqlx::query(
+            "SELECT id FROM webhook_events
+             WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
+               AND claimed_until <= $1
+             ORDER BY id LIMIT $2",
+        )
+        .bind(now_ts)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut claimed = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get("id").map_err(db)?;
+            // Conditional: another server that claimed it in between wins.
+            let got = sqlx::query(
+                "UPDATE webhook_events SET claimed_until = $1
+                 WHERE id = $2 AND claimed_until <= $3 AND delivered_at IS NULL
+                 RETURNING *",
+            )
+            .bind(ts(now + hold))
+            .bind(id)
+            .bind(now_ts)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+            if let Some(r) = got {
+                claimed.push(webhook_from_row(&r)?);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn webhook_attempted(
+        &self,
+        id: i64,
+        status: Option<i64>,
+        error: Option<&str>,
+        outcome: WebhookOutcome,
+    ) -> StoreResult<()> {
+        let (delivered, given_up, next) = match outcome {
+            WebhookOutcome::Delivered(t) => (Some(ts(t)), None, None),
+            WebhookOutcome::RetryAt(t) => (None, None, Some(ts(t))),
+            WebhookOutcome::GiveUp(t) => (None, Some(ts(t)), None),
+        };
+        sqlx::query(
+            "UPDATE webhook_events SET attempts = attempts + 1, last_status = $1, last_error = $2,
+                 delivered_at = $3, given_up_at = $4,
+                 next_attempt_at = COALESCE($5, next_attempt_at), claimed_until = 0
+             WHERE id = $6",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(delivered)
+        .bind(given_up)
+        .bind(next)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn webhook_log(&self, client_id: i64, limit: i64) -> StoreResult<Vec<WebhookRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM webhook_events WHERE client_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(client_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(webhook_from_row).collect()
+    }
+
+    async fn replay_webhook(
+        &self,
+        client_id: i64,
+        id: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_events SET delivered_at = NULL, given_up_at = NULL, attempts = 0,
+                 next_attempt_at = $1, created_at = $1, claimed_until = 0
+             WHERE id = $2 AND client_id = $3",
+        )
+        .bind(ts(now))
+        .bind(id)
+        .bind(client_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
