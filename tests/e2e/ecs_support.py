@@ -286,16 +286,18 @@ def http(method: str, url: str, *, credential: str | None = None, json_body=None
 
 
 def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
-    """multipart/form-data body; files: name -> (filename, bytes, content type)."""
+    """multipart/form-data body; files: name -> (filename, bytes, content type), or a list of
+    such tuples for a repeated part."""
     boundary = "----sahih" + uuid.uuid4().hex
     out = bytearray()
     for name, value in fields.items():
         out += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n".encode()
         out += str(value).encode() + b"\r\n"
-    for name, (filename, content, ctype) in files.items():
-        out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; "
-                f"filename=\"{filename}\"\r\nContent-Type: {ctype}\r\n\r\n").encode()
-        out += content + b"\r\n"
+    for name, parts in files.items():
+        for filename, content, ctype in (parts if isinstance(parts, list) else [parts]):
+            out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; "
+                    f"filename=\"{filename}\"\r\nContent-Type: {ctype}\r\n\r\n").encode()
+            out += content + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/form-data; boundary={boundary}"
 

@@ -134,6 +134,16 @@ fn title_of(r: &SigningRequestRecord) -> String {
     }
 }
 
+/// The first line of a message, cut to fit a list row.
+fn excerpt(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("").trim();
+    if line.chars().count() > 120 {
+        format!("{}…", line.chars().take(119).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
 fn requester(r: &SigningRequestRecord) -> String {
     r.client_name.clone()
 }
@@ -153,6 +163,7 @@ fn status_badge(r: &SigningRequestRecord, lang: Lang) -> (&'static str, String) 
 
 struct Item {
     id: String,
+    message: String,
     href: String,
     title: String,
     requester: String,
@@ -205,6 +216,7 @@ async fn list(state: Shared, who: SignedIn, lang: Lang, history: bool) -> Respon
         .iter()
         .map(|r| Item {
             id: r.id.clone(),
+            message: excerpt(&r.message),
             href: format!("/kotak-masuk/{}", r.id),
             title: title_of(r),
             requester: requester(r),
