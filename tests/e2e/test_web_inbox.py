@@ -318,3 +318,87 @@ def test_a_forbidden_class_is_refused_when_filed(dep, letter):
     assert r.status == 403, r.body
     body = r.body.decode()
     assert "Perwako Contoh 7/2024 Pasal 9" in body or "kebijakan" in body.lower(), body
+
+
+PAGES_GET = ["/beranda", "/akun/sesi", "/akun/2fa", "/kotak-masuk", "/kotak-masuk/riwayat",
+             "/sertifikat"]
+PAGES_POST = ["/keluar", "/akun/sesi/akhiri", "/akun/2fa", "/kotak-masuk/tandatangani",
+              "/sertifikat/passphrase"]
+
+
+def test_every_page_by_role(dep, inbox, letter):
+    """Anonymous: every session page sends to the login page and every form is refused; a
+    verifikator (staff) has no inbox and no certificate page; the official reaches theirs."""
+    base = dep.servers[0].url
+    for path in PAGES_GET:
+        r = http("GET", base + path, follow=False)
+        assert r.status in (302, 303) and r.headers["location"].startswith("/masuk"), (path, r.status)
+    for path in PAGES_POST:
+        r = http("POST", base + path, data=b"csrf=x", follow=False,
+                 content_type="application/x-www-form-urlencoded")
+        assert r.status in (302, 303, 403), (path, r.status)
+        assert r.status != 200
+    # Staff: a verifikator account set up over HTTP.
+    r = dep.run("account", "invite", "--role", "verifikator", "--email", "verif.inbox@contoh.go.id",
+                "--name", "Verifikator Inbox")
+    assert r.returncode == 0, r.describe()
+    out = dep.run("outbox", "verif.inbox@contoh.go.id").stdout
+    path = urllib.parse.urlparse(re.findall(r"https?://\S+/akun/atur/[A-Za-z0-9_-]+", out)[-1]).path
+    form = "application/x-www-form-urlencoded"
+    r = http("POST", base + path, data=urllib.parse.urlencode(
+        {"password": LOGIN_PASSWORD, "password2": LOGIN_PASSWORD}).encode(), content_type=form,
+        follow=False)
+    staff = re.match(r"(sahih_sesi=[^;]+)", r.headers["set-cookie"]).group(1)
+    # Before the second factor: only its setup page.
+    r = http("GET", base + "/kotak-masuk", headers={"Cookie": staff}, follow=False)
+    assert r.status in (302, 303) and r.headers["location"] == "/akun/2fa", r.headers
+    page = http("GET", base + "/akun/2fa", headers={"Cookie": staff}).body.decode()
+    secret = re.search(r'<p class="secret">([A-Z2-7 ]+)</p>', page).group(1)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
+    http("POST", base + "/akun/2fa", data=urllib.parse.urlencode(
+        {"csrf": csrf, "code": totp_code(secret)}).encode(), content_type=form,
+        headers={"Cookie": staff}, follow=False)
+    for path in ("/kotak-masuk", "/sertifikat"):
+        r = http("GET", base + path, headers={"Cookie": staff})
+        assert r.status == 403 and "hanya untuk pejabat" in r.body.decode(), (path, r.status)
+    rid = file_request(dep, [letter]).json()["id"]
+    assert http("GET", base + f"/kotak-masuk/{rid}", headers={"Cookie": staff}).status == 403
+    # The official reaches every page of theirs.
+    cookie = cookie_header(inbox)
+    for path in PAGES_GET:
+        r = http("GET", base + path, headers={"Cookie": cookie}, follow=False)
+        assert r.status in (200, 302, 303), (path, r.status)
+    assert http("GET", base + "/sertifikat", headers={"Cookie": cookie}).status == 200
+
+
+def test_changing_the_passphrase_keeps_the_certificate(dep, inbox, letter):
+    """Runs last in this module: the official's passphrase changes."""
+    from selenium.webdriver.common.by import By
+    base = dep.servers[0].url
+    d = inbox
+    d.get(base + "/sertifikat")
+    assert "Aktif" in d.find_element(By.TAG_NAME, "main").text
+    serial = d.find_element(By.CSS_SELECTOR, "dd code").text
+    check_page(d, dep.backend, "certificate")
+    new = "Rawon-Baru-Nguling-2027"
+    for field, value in (("old", "salah-sekali-ini"), ("new", new), ("new2", new)):
+        d.find_element(By.ID, field).send_keys(value)
+    submit_and_wait(d, "form[action='/sertifikat/passphrase'] button")
+    assert "salah" in d.find_element(By.CSS_SELECTOR, "[role=alert]").text.lower()
+    for field, value in (("old", PASS), ("new", new), ("new2", new)):
+        d.find_element(By.ID, field).clear()
+        d.find_element(By.ID, field).send_keys(value)
+    submit_and_wait(d, "form[action='/sertifikat/passphrase'] button")
+    assert "Passphrase diganti" in d.page_source, d.page_source[:1500]
+    assert d.find_element(By.CSS_SELECTOR, "dd code").text == serial, "same certificate"
+    # The old passphrase no longer signs; the new one does.
+    rid = file_request(dep, [letter]).json()["id"]
+    d.get(base + f"/kotak-masuk/{rid}")
+    d.find_element(By.ID, "passphrase").send_keys(PASS)
+    submit_and_wait(d, "form[action$='/tandatangani'] button")
+    assert "0 dari 1 permintaan ditandatangani" in d.page_source
+    d.get(base + f"/kotak-masuk/{rid}")
+    d.find_element(By.ID, "passphrase").send_keys(new)
+    submit_and_wait(d, "form[action$='/tandatangani'] button")
+    assert "1 permintaan ditandatangani" in d.page_source
+    assert '"passphrase.change"' in dep.run("audit", "export").stdout

@@ -88,6 +88,8 @@ pub enum AuditAction {
     SigningRequestExpire,
     /// A client's webhook secret was made.
     WebhookSecret,
+    /// An official changed their signing passphrase (the key re-sealed, nothing else).
+    PassphraseChange,
     /// A step of an official's lifecycle through the RA (`ra.<action>`).
     Ra(crate::lifecycle::Action),
 }
@@ -149,6 +151,7 @@ impl AuditAction {
             Self::SigningRequestReject => "signing_request.reject",
             Self::SigningRequestExpire => "signing_request.expire",
             Self::WebhookSecret => "client.webhook_secret",
+            Self::PassphraseChange => "passphrase.change",
             Self::Ra(A::Register) => "ra.register",
             Self::Ra(A::Submit) => "ra.submit",
             Self::Ra(A::Approve) => "ra.approve",

@@ -103,7 +103,7 @@ pub struct SignedBytes {
 
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
-fn official_key_aad(nik: &str, serial_hex: &str) -> Vec<u8> {
+pub(crate) fn official_key_aad(nik: &str, serial_hex: &str) -> Vec<u8> {
     format!("sahih-official-key:{nik}:{serial_hex}").into_bytes()
 }
 

@@ -603,6 +603,64 @@ impl<S: Store + crate::seal::SealStore + SigningRequestStore + Sync> Sahih<S> {
         Ok(n)
     }
 
+    /// Changes the person's signing passphrase: the old one unlocks the key (audited and
+    /// counted towards the lockout like any unlock), the new one must pass the same checks as
+    /// at activation, and the key is re-sealed under it. The certificate and key stay the same.
+    pub async fn change_passphrase(
+        &self,
+        person: &Person<'_>,
+        old: &str,
+        new: &str,
+    ) -> Result<(), CoreError> {
+        let o = person.official;
+        crate::ra::check_new_passphrase(
+            new,
+            &crate::store::NewOfficial {
+                nik: o.nik.clone(),
+                nip: o.nip.clone(),
+                name: o.name.clone(),
+                email: o.email.clone(),
+                position: o.position.clone(),
+                unit: o.unit.clone(),
+            },
+        )?;
+        if old == new {
+            return Err(CoreError::WeakPassphrase(crate::Text::new(
+                "passphrase baru sama dengan yang lama",
+                "the new passphrase is the same as the old one",
+            )));
+        }
+        let actor = person.actor();
+        let signer = self.unlock_audited(o, old, Some(&actor)).await?;
+        let aad = crate::service::official_key_aad(&o.nik, &signer.certificate_record.serial_hex);
+        let sealed = crate::pipeline::run_cpu(|| {
+            self.keys
+                .seal_for_official(&signer.key, new.as_bytes(), &aad)
+        })?;
+        let event = AuditEvent::new(AuditAction::PassphraseChange, &actor, AuditResult::Ok).detail(
+            format!(
+                "nik:{} certificate={}",
+                o.nik, signer.certificate_record.serial_hex
+            ),
+        );
+        let done = self
+            .store
+            .replace_sealed_key(
+                signer.certificate_record.id,
+                &signer.certificate_record.sealed_key,
+                &sealed,
+                &event,
+            )
+            .await?;
+        if !done {
+            return Err(CoreError::invalid(
+                "Passphrase baru saja diganti dari tempat lain; coba lagi.",
+                "The passphrase was just changed elsewhere; try again.",
+            ));
+        }
+        Ok(())
+    }
+
     /// Makes a new webhook secret for a client (the old one stops working); returns it once.
     pub async fn new_webhook_secret(
         &self,

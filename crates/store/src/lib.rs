@@ -558,6 +558,33 @@ impl Store for SqlStore {
         row.as_ref().map(cert_from_row).transpose()
     }
 
+    async fn replace_sealed_key(
+        &self,
+        certificate_id: i64,
+        old_sealed: &str,
+        new_sealed: &str,
+        event: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query(
+            "UPDATE certificates SET sealed_key = $1 WHERE id = $2 AND sealed_key = $3",
+        )
+        .bind(new_sealed)
+        .bind(certificate_id)
+        .bind(old_sealed)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            > 0;
+        if !done {
+            return Ok(false);
+        }
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
     async fn certificate_by_id(&self, id: i64) -> StoreResult<Option<CertificateRecord>> {
         let row = sqlx::query("SELECT * FROM certificates WHERE id = $1")
             .bind(id)

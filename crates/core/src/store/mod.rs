@@ -353,6 +353,15 @@ pub trait Store: Send + Sync + ra::RaStore {
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Suspends (`Some`) or resumes (`None`) the official's ISSUE certificates; returns how many
     /// changed.
+    /// Replaces a certificate's sealed key (a passphrase change), only if it is still
+    /// `old_sealed` (two changes at once cannot both win), with its audit event.
+    fn replace_sealed_key(
+        &self,
+        certificate_id: i64,
+        old_sealed: &str,
+        new_sealed: &str,
+        event: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     fn set_certificate_hold(
         &self,
         official_id: i64,

@@ -41,6 +41,8 @@ pub fn routes(state: &Shared) -> Router<Shared> {
             "/kotak-masuk/{id}/dokumen/{idx}/halaman/{page}",
             get(page_image),
         )
+        .route("/sertifikat", get(certificate))
+        .route("/sertifikat/passphrase", post(change_passphrase))
         .route_layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::clone(state),
             crate::csrf::reject_cross_site,
@@ -862,6 +864,176 @@ async fn page_image(
         HeaderValue::from_static("private, max-age=600"),
     );
     r
+}
+
+#[derive(Template)]
+#[template(path = "certificate.html")]
+struct CertificatePage {
+    c: Chrome,
+    notice: Option<String>,
+    error: Option<String>,
+    state: Check,
+    name: String,
+    position: String,
+    unit: String,
+    serial: String,
+    until: String,
+    csrf: String,
+}
+
+async fn certificate_page(
+    state: &Shared,
+    who: &SignedIn,
+    p: &Person<'_>,
+    lang: Lang,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    use sahih_core::store::Store;
+    let cert = state
+        .sahih
+        .store
+        .latest_certificate(p.official.id)
+        .await
+        .ok()
+        .flatten();
+    let now = time::OffsetDateTime::now_utc();
+    let status = sahih_core::ra::effective_status(Some(p.official), cert.as_ref(), now);
+    let wib = |t| sahih_core::format_wib(t, lang);
+    let state_check = match (&cert, status.as_str()) {
+        (Some(c), "ISSUE") if c.not_after - now < time::Duration::days(30) => Check::warn(format!(
+            "{} {}",
+            tr(
+                lang,
+                "Aktif, tetapi segera berakhir:",
+                "Active, but expires soon:"
+            ),
+            wib(c.not_after)
+        )),
+        (Some(_), "ISSUE") => Check::ok(tr(
+            lang,
+            "Aktif: Anda dapat menandatangani",
+            "Active: you can sign",
+        )),
+        (_, s) => Check::bad(format!(
+            "{} ({s})",
+            tr(
+                lang,
+                "Tidak aktif: Anda belum dapat menandatangani",
+                "Not active: you cannot sign"
+            )
+        )),
+    };
+    let page = CertificatePage {
+        c: Chrome::new(
+            state,
+            lang,
+            tr(lang, "Sertifikat saya", "My certificate"),
+            "/sertifikat",
+        )
+        .signed_in(who),
+        notice,
+        error,
+        state: state_check,
+        name: p.official.name.clone(),
+        position: p.official.position.clone(),
+        unit: p.official.unit.clone(),
+        serial: cert
+            .as_ref()
+            .map(|c| c.serial_hex.clone())
+            .unwrap_or_default(),
+        until: cert.as_ref().map(|c| wib(c.not_after)).unwrap_or_default(),
+        csrf: who.csrf(),
+    };
+    render(
+        if page.error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        },
+        &page,
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct CertificateQuery {
+    lang: Option<String>,
+    diganti: Option<String>,
+}
+
+async fn certificate(
+    State(state): State<Shared>,
+    who: SignedIn,
+    Query(q): Query<CertificateQuery>,
+) -> Response {
+    let lang = lang_of(q.lang.as_deref());
+    let p = match person(&state, &who, lang) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let notice = q.diganti.map(|_| {
+        tr(
+            lang,
+            "Passphrase diganti. Gunakan passphrase baru saat menandatangani.",
+            "Passphrase changed. Use the new passphrase when you sign.",
+        )
+    });
+    certificate_page(&state, &who, &p, lang, notice, None).await
+}
+
+#[derive(Deserialize)]
+struct PassphraseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    lang: String,
+    old: String,
+    new: String,
+    new2: String,
+}
+
+async fn change_passphrase(
+    State(state): State<Shared>,
+    who: SignedIn,
+    form: Result<axum::Form<PassphraseForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(f)) = form else {
+        return csrf_refused();
+    };
+    let lang = lang_of(Some(&f.lang));
+    if !who.csrf_ok(&f.csrf) {
+        return csrf_refused();
+    }
+    let p = match person(&state, &who, lang) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let old = zeroize::Zeroizing::new(f.old);
+    let new = zeroize::Zeroizing::new(f.new);
+    let new2 = zeroize::Zeroizing::new(f.new2);
+    let same: bool = subtle::ConstantTimeEq::ct_eq(new.as_bytes(), new2.as_bytes()).into();
+    if !same {
+        let e = tr(
+            lang,
+            "Kedua passphrase baru tidak sama.",
+            "The two new passphrases differ.",
+        );
+        return certificate_page(&state, &who, &p, lang, None, Some(e)).await;
+    }
+    match state.sahih.change_passphrase(&p, &old, &new).await {
+        Ok(()) => Redirect::to(&with_lang("/sertifikat?diganti=1", lang)).into_response(),
+        Err(e) => {
+            let message = match &e {
+                CoreError::Store(_) | CoreError::Service(_) | CoreError::Io(_) => tr(
+                    lang,
+                    "Layanan sedang bermasalah; coba lagi nanti.",
+                    "The service has a problem; please try again later.",
+                ),
+                other => other.message(lang),
+            };
+            certificate_page(&state, &who, &p, lang, None, Some(message)).await
+        }
+    }
 }
 
 #[cfg(test)]
