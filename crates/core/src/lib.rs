@@ -50,6 +50,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod config;
+pub mod cpu;
 pub mod gateway;
 pub mod ids;
 pub mod keystore;

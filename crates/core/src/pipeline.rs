@@ -286,7 +286,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
         let results = if documents.len() == 1 {
             sign()
         } else {
-            run_cpu(sign)
+            crate::cpu::run_cpu(sign)
         };
         let mut signed = Vec::with_capacity(results.len());
         for (r, d) in results.into_iter().zip(&documents) {
@@ -407,7 +407,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
         self.reserve_local_attempt(official).await?;
         // A panic in the remote client must not keep the reserved attempt counted.
         let answer = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_cpu(|| remote.sign(&official.nik, passphrase, &documents))
+            crate::cpu::run_cpu(|| remote.sign(&official.nik, passphrase, &documents))
         })) {
             Ok(answer) => answer,
             Err(_) => {
@@ -515,15 +515,4 @@ enum Unlock<'a> {
     Seal {
         batch_code: &'a str,
     },
-}
-
-/// Runs CPU-bound or blocking work without stalling other tasks: on a multi-threaded runtime
-/// the worker hands its tasks to others meanwhile; elsewhere (the one-shot CLI) it runs inline.
-pub(crate) fn run_cpu<R>(work: impl FnOnce() -> R) -> R {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(work)
-        }
-        _ => work(),
-    }
 }

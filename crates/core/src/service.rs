@@ -807,7 +807,7 @@ impl<S: Store> Sahih<S> {
     /// Validates every signature in `bytes` as of `at`, against the built-in roots (plus
     /// `extra_trust`) and the revocations recorded here. Every door verifies through this one
     /// function: the CLI, ECS v1/v2, the native API and the public portal. The CPU work runs
-    /// where a server may block (see [`crate::pipeline::run_cpu`]).
+    /// where a server may block (`crate::cpu`).
     pub async fn verify_bytes(
         &self,
         bytes: &[u8],
@@ -816,7 +816,7 @@ impl<S: Store> Sahih<S> {
     ) -> Result<Report, CoreError> {
         let trust = self.trust_store(extra_trust).await?;
         let revocations = self.revocations().await?;
-        crate::pipeline::run_cpu(|| verify_with(bytes, trust, &revocations, at))
+        crate::cpu::run_cpu(|| verify_with(bytes, trust, &revocations, at))
     }
 }
 

@@ -633,7 +633,7 @@ impl<S: Store + crate::seal::SealStore + SigningRequestStore + Sync> Sahih<S> {
         let actor = person.actor();
         let signer = self.unlock_audited(o, old, Some(&actor)).await?;
         let aad = crate::service::official_key_aad(&o.nik, &signer.certificate_record.serial_hex);
-        let sealed = crate::pipeline::run_cpu(|| {
+        let sealed = crate::cpu::run_cpu(|| {
             self.keys
                 .seal_for_official(&signer.key, new.as_bytes(), &aad)
         })?;

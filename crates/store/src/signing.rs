@@ -91,22 +91,36 @@ async fn push_webhook(conn: &mut AnyConnection, w: &NewWebhook, now: i64) -> Sto
 }
 
 impl SqlStore {
+    /// Fills in the documents of `requests` with one query (not one per request).
     async fn with_documents(
         &self,
         mut requests: Vec<SigningRequestRecord>,
     ) -> StoreResult<Vec<SigningRequestRecord>> {
+        if requests.is_empty() {
+            return Ok(requests);
+        }
+        let placeholders: Vec<String> = (1..=requests.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT * FROM signing_request_documents WHERE request_id IN ({})
+             ORDER BY request_id, idx",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for r in &requests {
+            query = query.bind(r.id.clone());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db)?;
+        let mut by_request: std::collections::HashMap<String, Vec<RequestDocument>> =
+            std::collections::HashMap::new();
+        for row in &rows {
+            let id: String = row.try_get("request_id").map_err(db)?;
+            by_request
+                .entry(id)
+                .or_default()
+                .push(document_from_row(row)?);
+        }
         for r in &mut requests {
-            let rows = sqlx::query(
-                "SELECT * FROM signing_request_documents WHERE request_id = $1 ORDER BY idx",
-            )
-            .bind(&r.id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-            r.documents = rows
-                .iter()
-                .map(document_from_row)
-                .collect::<StoreResult<_>>()?;
+            r.documents = by_request.remove(&r.id).unwrap_or_default();
         }
         Ok(requests)
     }

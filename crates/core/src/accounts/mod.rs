@@ -204,7 +204,7 @@ impl<S: Store + AccountStore> Sahih<S> {
     ) -> Result<NewSession, CoreError> {
         let account = self.setup_view(token).await?;
         check_password(&account, password)?;
-        let phc = crate::pipeline::run_cpu(|| password::hash(password))?;
+        let phc = crate::cpu::run_cpu(|| password::hash(password))?;
         let now = OffsetDateTime::now_utc();
         // Used first: two submissions of the same link cannot both set a password.
         self.store
@@ -261,7 +261,7 @@ impl<S: Store + AccountStore> Sahih<S> {
             created_at: OffsetDateTime::now_utc(),
         };
         check_password(&probe, password)?;
-        let phc = crate::pipeline::run_cpu(|| password::hash(password))?;
+        let phc = crate::cpu::run_cpu(|| password::hash(password))?;
         let new = NewAccount {
             password_hash: Some(phc),
             ..new
@@ -320,7 +320,7 @@ impl<S: Store + AccountStore> Sahih<S> {
         let account = self.store.account_by_login(login.trim()).await?;
         let Some(account) = account.filter(|a| !a.disabled && a.password_hash.is_some()) else {
             // As long as a real check, so the answer does not tell whether the account exists.
-            crate::pipeline::run_cpu(|| password::verify(password, password::decoy()));
+            crate::cpu::run_cpu(|| password::verify(password, password::decoy()));
             self.audit_login_failure(None, origin, "unknown or disabled account")
                 .await?;
             return Err(CoreError::LoginFailed);
@@ -331,7 +331,7 @@ impl<S: Store + AccountStore> Sahih<S> {
             return Err(CoreError::LoginLocked { until });
         }
         let phc = account.password_hash.clone().unwrap_or_default();
-        let password_ok = crate::pipeline::run_cpu(|| password::verify(password, &phc));
+        let password_ok = crate::cpu::run_cpu(|| password::verify(password, &phc));
         let second_ok = if !password_ok {
             false
         } else if account.totp_confirmed {
