@@ -113,8 +113,12 @@ def sign(dep, nik, passphrase, pdf):
                 json_body={"nik": nik, "passphrase": passphrase, "file": [b64(pdf)]})
 
 
-def activate_form(dep, token, p1, p2=None):
-    data = urllib.parse.urlencode({"passphrase": p1, "passphrase2": p2 or p1}).encode()
+def activate_form(dep, token, p1, p2=None, login_password="Pecel-Lele-Lamongan-2026"):
+    """The activation page's form: the passphrase twice and, for an official's first
+    activation, the login password twice."""
+    data = urllib.parse.urlencode({"passphrase": p1, "passphrase2": p2 or p1,
+                                   "login_password": login_password,
+                                   "login_password2": login_password}).encode()
     return http("POST", url(dep, f"/aktivasi/{token}"), data=data,
                 content_type="application/x-www-form-urlencoded")
 

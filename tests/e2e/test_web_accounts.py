@@ -211,3 +211,20 @@ def test_pages_refuse_framing_and_send_no_secrets_to_caches(dep):
     a = http("POST", dep.servers[0].url + "/masuk", data=b"login=siapa%40contoh.go.id&password=x",
              content_type=form)
     assert a.status == 401 and "kata sandi, atau kode autentikator salah" in a.body.decode()
+
+
+def test_failed_logins_from_one_address_are_throttled(dep):
+    """Runs last in this module: every test here logs in from 127.0.0.1. Thirty failures in ten
+    minutes from one address, over any accounts, refuse that address for a while."""
+    base = dep.servers[0].url
+    form = "application/x-www-form-urlencoded"
+    seen = []
+    for n in range(40):
+        r = http("POST", base + "/masuk", data=urllib.parse.urlencode(
+            {"login": f"tebakan{n}@contoh.go.id", "password": "bukan-sandi-xyz"}).encode(),
+            content_type=form)
+        seen.append(r.status)
+        if r.status == 429:
+            assert "dari alamat ini" in r.body.decode() and int(r.headers["retry-after"]) > 0
+            break
+    assert seen[-1] == 429 and seen.count(401) >= 15, seen

@@ -57,6 +57,8 @@ pub struct AppState {
     pub auth_throttle: sahih_core::clients::AddressThrottle,
     /// Public portal verifications per source address.
     pub portal_throttle: sahih_core::clients::AddressThrottle,
+    /// Failed page logins per source address (apart from each account's own lockout).
+    pub login_throttle: sahih_core::clients::AddressThrottle,
     /// The logo on every page.
     pub logo: web::assets::Logo,
     /// Wakes the webhook sender at once (a replay, a step just taken).
@@ -64,6 +66,9 @@ pub struct AppState {
     /// Page images of the inbox's documents.
     pub previews: web::preview::PreviewCache,
 }
+
+/// Failed logins one address (IPv6: one /64) may make in ten minutes, over all accounts.
+pub const LOGIN_FAILURES_PER_ADDRESS: u32 = 30;
 
 /// Where the gateway's password to the upstream comes from (never the config file).
 pub const GATEWAY_PASSWORD_ENV: &str = "SAHIH_GATEWAY_PASSWORD";
@@ -85,6 +90,10 @@ impl AppState {
             upstream,
             auth_throttle: sahih_core::clients::AddressThrottle::default(),
             portal_throttle,
+            login_throttle: sahih_core::clients::AddressThrottle::new(
+                LOGIN_FAILURES_PER_ADDRESS,
+                std::time::Duration::from_secs(600),
+            ),
             logo,
             webhooks_wake: tokio::sync::Notify::new(),
             previews: web::preview::PreviewCache::default(),

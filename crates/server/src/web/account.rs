@@ -126,6 +126,24 @@ async fn login(
     let password = zeroize::Zeroizing::new(f.password);
     let next = safe_next(Some(&f.next));
     let origin = origin_of(&addr, &headers);
+    let now = std::time::Instant::now();
+    if let Some(wait) = state.login_throttle.blocked(addr.0, now) {
+        let mut page = login_view(&state, lang, next);
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        page.error = Some(match lang {
+            Lang::Id => format!(
+                "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi dalam {minutes} menit."
+            ),
+            Lang::En => format!(
+                "Too many failed logins from this address. Try again in {minutes} minute(s)."
+            ),
+        });
+        let mut r = render(StatusCode::TOO_MANY_REQUESTS, &page);
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     match state
         .sahih
         .login(&f.login, &password, &f.code, &origin)
@@ -139,6 +157,9 @@ async fn login(
             redirect_with_cookie(&with_lang(&to, lang), set_cookie(&state, &session.token))
         }
         Err(e) => {
+            if matches!(e, CoreError::LoginFailed | CoreError::LoginLocked { .. }) {
+                state.login_throttle.record(addr.0, now);
+            }
             let status = match e {
                 CoreError::LoginFailed => StatusCode::UNAUTHORIZED,
                 CoreError::LoginLocked { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -182,7 +182,7 @@ struct Item {
 struct InboxPage {
     c: Chrome,
     history: bool,
-    waiting: usize,
+    waiting: String,
     notice: Option<String>,
     items: Vec<Item>,
     any_selectable: bool,
@@ -242,7 +242,12 @@ async fn list(state: Shared, who: SignedIn, lang: Lang, history: bool) -> Respon
     let page = InboxPage {
         c: Chrome::new(&state, lang, tr(lang, "Kotak masuk", "Inbox"), path).signed_in(&who),
         history,
-        waiting: waiting.len(),
+        // The list shows at most LIST_LIMIT; beyond that the count says "200+".
+        waiting: if waiting.len() as i64 >= LIST_LIMIT {
+            format!("{LIST_LIMIT}+")
+        } else {
+            waiting.len().to_string()
+        },
         notice: None,
         items,
         any_selectable,

@@ -79,6 +79,9 @@ pub struct Chrome {
     pub version: &'static str,
     /// The signed-in person, for the header (name, and the CSRF token of the logout form).
     pub person: Option<Person>,
+    /// Whether the page loads `sahih.js` (pages with nothing to enhance, such as the
+    /// activation page where the passphrase is typed, load no script at all).
+    pub script: bool,
 }
 
 /// Who is signed in, as the page header shows them.
@@ -101,6 +104,7 @@ impl Chrome {
             path: path.to_string(),
             version: env!("CARGO_PKG_VERSION"),
             person: None,
+            script: true,
         }
     }
 
@@ -219,13 +223,9 @@ pub fn page(
     path: &str,
     body: &str,
 ) -> Response {
-    render(
-        status,
-        &PlainPage {
-            c: Chrome::new(state, lang, title, path),
-            body,
-        },
-    )
+    let mut c = Chrome::new(state, lang, title, path);
+    c.script = false;
+    render(status, &PlainPage { c, body })
 }
 
 /// HTML-escapes text for the hand-built bodies of [`page`].
