@@ -34,7 +34,7 @@ printf '%s\n' "$PASS" > "$W/pass"; chmod 600 "$W/pass"
 N_OFFICIALS=18
 for i in $(seq 1 $N_OFFICIALS); do
   n=$(printf %04d "$i")
-  "$S" --data "$D" enroll --nik "317101250185$n" --nip "19850125201001$n" --name "Pejabat $i" \
+  "$S" --data "$D" enroll --nik "317101250185$n" --nip "198501252010011$(printf %03d "$i")" --name "Pejabat $i" \
     --email "pejabat$i@contoh.go.id" --position "Kepala Bidang $i" --unit "Dinas $i" \
     --passphrase-file "$W/pass" >/dev/null
 done
@@ -65,7 +65,7 @@ def call(method, path, body=None, headers=None):
         r = opener.open(req, timeout=60)
     except urllib.error.HTTPError as e:
         r = e
-    return r.status, dict(r.headers), r.read().decode(errors="replace")
+    return r.status, r.headers, r.read().decode(errors="replace")
 
 def totp(secret, offset=0):
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
@@ -83,8 +83,9 @@ for i in range(1, N + 1):
     out = subprocess.run([S, "--data", D, "outbox", f"pejabat{i}@contoh.go.id"], check=True,
                          capture_output=True, text=True).stdout
     path = urllib.parse.urlparse(re.findall(r"https?://\S+/akun/atur/[A-Za-z0-9_-]+", out)[-1]).path
-    st, h, _ = call("POST", path, urllib.parse.urlencode({"password": LOGIN, "password2": LOGIN}).encode(), form)
-    cookie = h["Set-Cookie"].split(";")[0]
+    st, h, text = call("POST", path, urllib.parse.urlencode({"password": LOGIN, "password2": LOGIN}).encode(), form)
+    assert h.get("Set-Cookie"), (st, path, text[:2000])
+    cookie = h.get("Set-Cookie").split(";")[0]
     _, _, page = call("GET", "/akun/2fa", headers={"Cookie": cookie})
     secret = re.search(r'<p class="secret">([A-Z2-7 ]+)</p>', page).group(1).replace(" ", "")
     csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
@@ -94,13 +95,14 @@ for i in range(1, N + 1):
     for off in (0, 1):
         st, h, _ = call("POST", "/masuk", urllib.parse.urlencode(
             {"login": f"pejabat{i}@contoh.go.id", "password": LOGIN, "code": totp(secret, off)}).encode(), form)
-        if "Set-Cookie" in h:
-            cookies.append(h["Set-Cookie"].split(";")[0])
+        if h.get("Set-Cookie"):
+            cookies.append(h.get("Set-Cookie").split(";")[0])
     if i == N:
         json.dump({"cookie": cookies[0], "nik": nik}, open(f"{W}/big.json", "w"))
         continue
-    for c in cookies:
-        sessions.append({"cookie": c, "passphrase": PASS, "nik": nik})
+    for slot, c in enumerate(cookies):
+        sessions.append({"cookie": c, "passphrase": PASS, "nik": nik, "slot": slot,
+                         "slots": len(cookies)})
 sessions = sessions[:50]
 json.dump(sessions, open(f"{W}/sessions.json", "w"))
 
