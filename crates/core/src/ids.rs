@@ -7,11 +7,17 @@ pub fn new_document_id() -> String {
     let mut bytes = [0u8; 16];
     // aws-lc-rs aborts rather than fail; a failure here would be a broken RNG.
     let _ = aws_lc_rs::rand::fill(&mut bytes);
-    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut out = String::with_capacity(26);
+    base32(&bytes).to_ascii_lowercase()
+}
+
+/// RFC 4648 base32 (upper case, no padding): ids here, and TOTP secrets as authenticator apps
+/// take them typed by hand.
+pub fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
     let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for b in bytes {
+    let mut bits = 0u32;
+    for &b in bytes {
         buffer = (buffer << 8) | u32::from(b);
         bits += 8;
         while bits >= 5 {

@@ -72,22 +72,7 @@ pub fn accept(secret: &[u8], code: &str, now_step: i64, last_step: i64) -> Optio
 
 /// RFC 4648 base32 without padding: how authenticator apps take a secret typed by hand.
 pub fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let mut buffer: u32 = 0;
-    let mut bits = 0u32;
-    for &b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
-    }
-    out
+    crate::ids::base32(bytes)
 }
 
 /// The `otpauth://` URI an authenticator app scans (Key Uri Format).

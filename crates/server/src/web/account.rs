@@ -11,7 +11,9 @@ use super::session::{
     SettingUp, SignedIn, clear_cookie, origin_of, redirect_with_cookie, set_cookie,
 };
 use super::upload::ClientAddr;
-use super::{Chrome, lang_of, render};
+use super::{
+    Chrome, PageForm, checked_form, csrf_refused, error_text, lang_of, render, tr, with_lang,
+};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -37,22 +39,6 @@ pub fn routes(state: &Shared) -> Router<Shared> {
             std::sync::Arc::clone(state),
             crate::csrf::reject_cross_site,
         ))
-}
-
-fn tr(lang: Lang, id: &str, en: &str) -> String {
-    match lang {
-        Lang::Id => id.to_string(),
-        Lang::En => en.to_string(),
-    }
-}
-
-/// `?lang=` with an English flag for redirects.
-fn with_lang(path: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Id => path.to_string(),
-        Lang::En if path.contains('?') => format!("{path}&lang=en"),
-        Lang::En => format!("{path}?lang=en"),
-    }
 }
 
 /// A `next` that is a path of this server, else the landing page.
@@ -167,17 +153,27 @@ async fn login(
             };
             let mut page = login_view(&state, lang, next);
             page.login = f.login.chars().take(120).collect();
-            page.error = Some(if status.is_server_error() {
-                tr(
-                    lang,
-                    "Layanan sedang bermasalah; coba lagi nanti.",
-                    "The service has a problem; please try again later.",
-                )
-            } else {
-                e.message(lang)
-            });
+            page.error = Some(error_text(&e, lang));
             render(status, &page)
         }
+    }
+}
+
+impl PageForm for CsrfForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
+impl PageForm for CodeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
     }
 }
 
@@ -191,30 +187,15 @@ struct CsrfForm {
     semua: String,
 }
 
-fn csrf_refused(lang: Lang) -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        tr(
-            lang,
-            "Formulir kedaluwarsa atau bukan dari halaman ini. Muat ulang halaman lalu coba lagi.\n",
-            "The form expired or did not come from this page. Reload the page and try again.\n",
-        ),
-    )
-        .into_response()
-}
-
 async fn logout(
     State(state): State<Shared>,
     SettingUp(who): SettingUp,
     form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(f)) = form else {
-        return csrf_refused(Lang::Id);
+    let (_, lang) = match checked_form(&who, form) {
+        Ok(checked) => checked,
+        Err(r) => return *r,
     };
-    let lang = lang_of(Some(&f.lang));
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(lang);
-    }
     if state.sahih.logout(&who.view).await.is_err() {
         return (StatusCode::INTERNAL_SERVER_ERROR, "logout failed\n").into_response();
     }
@@ -298,7 +279,7 @@ async fn setup(
     form: Result<axum::Form<PasswordForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::Form(f)) = form else {
-        return setup_link_invalid(&state, Lang::Id, &token);
+        return csrf_refused(Lang::Id);
     };
     let lang = lang_of(Some(&f.lang));
     let Ok(account) = state.sahih.setup_view(&token).await else {
@@ -338,11 +319,7 @@ async fn setup(
         ),
         Err(e @ CoreError::WeakPassphrase(_)) => again(e.message(lang)),
         Err(CoreError::SetupLinkInvalid) => setup_link_invalid(&state, lang, &token),
-        Err(_) => again(tr(
-            lang,
-            "Layanan sedang bermasalah; coba lagi nanti.",
-            "The service has a problem; please try again later.",
-        )),
+        Err(e) => again(error_text(&e, lang)),
     }
 }
 
@@ -445,13 +422,10 @@ async fn totp_confirm(
     SettingUp(who): SettingUp,
     form: Result<axum::Form<CodeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(f)) = form else {
-        return csrf_refused(Lang::Id);
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(checked) => checked,
+        Err(r) => return *r,
     };
-    let lang = lang_of(Some(&f.lang));
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(lang);
-    }
     if who.view.stage == SessionStage::Full {
         return Redirect::to(&with_lang("/beranda", lang)).into_response();
     }
@@ -614,13 +588,10 @@ async fn end_sessions(
     who: SignedIn,
     form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(f)) = form else {
-        return csrf_refused(Lang::Id);
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(checked) => checked,
+        Err(r) => return *r,
     };
-    let lang = lang_of(Some(&f.lang));
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(lang);
-    }
     let all = f.semua == "1";
     match state.sahih.end_sessions(&who.view, all).await {
         Ok(_) if all => {

@@ -9,7 +9,10 @@
 //! Must not know: how requests are stored or signed (`sahih_core::signing_requests`).
 
 use super::session::SignedIn;
-use super::{Check, Chrome, MessagePage, lang_of, render};
+use super::{
+    Check, Chrome, MessagePage, PageForm, checked_form, csrf_refused, error_text, lang_of, render,
+    tr, unavailable, with_lang,
+};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -47,13 +50,6 @@ pub fn routes(state: &Shared) -> Router<Shared> {
             std::sync::Arc::clone(state),
             crate::csrf::reject_cross_site,
         ))
-}
-
-fn tr(lang: Lang, id: &str, en: &str) -> String {
-    match lang {
-        Lang::Id => id.to_string(),
-        Lang::En => en.to_string(),
-    }
 }
 
 /// The official behind the session, or a page saying the inbox is for officials.
@@ -113,14 +109,6 @@ fn not_found(state: &Shared, who: &SignedIn, lang: Lang) -> Response {
             link,
         },
     )
-}
-
-fn with_lang(path: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Id => path.to_string(),
-        Lang::En if path.contains('?') => format!("{path}&lang=en"),
-        Lang::En => format!("{path}?lang=en"),
-    }
 }
 
 fn title_of(r: &SigningRequestRecord) -> String {
@@ -254,14 +242,6 @@ async fn list(state: Shared, who: SignedIn, lang: Lang, history: bool) -> Respon
         csrf: who.csrf(),
     };
     render(StatusCode::OK, &page)
-}
-
-fn unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Layanan sedang bermasalah; coba lagi nanti.\n",
-    )
-        .into_response()
 }
 
 async fn list_waiting(
@@ -465,6 +445,24 @@ async fn show(
     )
 }
 
+impl PageForm for PassphraseForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
+impl PageForm for StepForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
 #[derive(Deserialize)]
 struct StepForm {
     #[serde(default)]
@@ -477,27 +475,16 @@ struct StepForm {
     passphrase: String,
 }
 
-fn csrf_refused() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        "Formulir kedaluwarsa atau bukan dari halaman ini. Muat ulang halaman lalu coba lagi.\n",
-    )
-        .into_response()
-}
-
 async fn confirm_read(
     State(state): State<Shared>,
     who: SignedIn,
     Path(id): Path<String>,
     form: Result<axum::Form<StepForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(f)) = form else {
-        return csrf_refused();
+    let (_, lang) = match checked_form(&who, form) {
+        Ok(checked) => checked,
+        Err(r) => return *r,
     };
-    let lang = lang_of(Some(&f.lang));
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused();
-    }
     let p = match person(&state, &who, lang) {
         Ok(p) => p,
         Err(r) => return *r,
@@ -520,14 +507,7 @@ async fn step_error(
     lang: Lang,
     e: CoreError,
 ) -> Response {
-    let message = match &e {
-        CoreError::Store(_) | CoreError::Service(_) | CoreError::Io(_) => tr(
-            lang,
-            "Layanan sedang bermasalah; coba lagi nanti.",
-            "The service has a problem; please try again later.",
-        ),
-        other => other.message(lang),
-    };
+    let message = error_text(&e, lang);
     match state.sahih.request_for_person(p, id).await {
         Ok(r) => render(
             StatusCode::BAD_REQUEST,
@@ -543,13 +523,10 @@ async fn reject(
     Path(id): Path<String>,
     form: Result<axum::Form<StepForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(f)) = form else {
-        return csrf_refused();
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(checked) => checked,
+        Err(r) => return *r,
     };
-    let lang = lang_of(Some(&f.lang));
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused();
-    }
     let p = match person(&state, &who, lang) {
         Ok(p) => p,
         Err(r) => return *r,
@@ -687,13 +664,10 @@ async fn sign_one(
     Path(id): Path<String>,
     form: Result<axum::Form<StepForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(f)) = form else {
-        return csrf_refused();
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(checked) => checked,
+        Err(r) => return *r,
     };
-    let lang = lang_of(Some(&f.lang));
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused();
-    }
     let passphrase = zeroize::Zeroizing::new(f.passphrase);
     let p = match person(&state, &who, lang) {
         Ok(p) => p,
@@ -726,7 +700,7 @@ async fn sign_selected(
     }
     let lang = lang_of(Some(&lang));
     if !who.csrf_ok(&csrf) {
-        return csrf_refused();
+        return csrf_refused(lang);
     }
     ids.truncate(200);
     let p = match person(&state, &who, lang) {
@@ -1002,13 +976,10 @@ async fn change_passphrase(
     who: SignedIn,
     form: Result<axum::Form<PassphraseForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(f)) = form else {
-        return csrf_refused();
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(checked) => checked,
+        Err(r) => return *r,
     };
-    let lang = lang_of(Some(&f.lang));
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused();
-    }
     let p = match person(&state, &who, lang) {
         Ok(p) => p,
         Err(r) => return *r,
@@ -1027,17 +998,7 @@ async fn change_passphrase(
     }
     match state.sahih.change_passphrase(&p, &old, &new).await {
         Ok(()) => Redirect::to(&with_lang("/sertifikat?diganti=1", lang)).into_response(),
-        Err(e) => {
-            let message = match &e {
-                CoreError::Store(_) | CoreError::Service(_) | CoreError::Io(_) => tr(
-                    lang,
-                    "Layanan sedang bermasalah; coba lagi nanti.",
-                    "The service has a problem; please try again later.",
-                ),
-                other => other.message(lang),
-            };
-            certificate_page(&state, &who, &p, lang, None, Some(message)).await
-        }
+        Err(e) => certificate_page(&state, &who, &p, lang, None, Some(error_text(&e, lang))).await,
     }
 }
 

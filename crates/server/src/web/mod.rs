@@ -244,6 +244,82 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// Text in the page's language.
+pub fn tr(lang: Lang, id: &str, en: &str) -> String {
+    match lang {
+        Lang::Id => id.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+/// `path` with `lang=en` added for English (redirects keep the page's language).
+pub fn with_lang(path: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Id => path.to_string(),
+        Lang::En if path.contains('?') => format!("{path}&lang=en"),
+        Lang::En => format!("{path}?lang=en"),
+    }
+}
+
+/// What a person reads about an error: the core's own words, except for failures on our side
+/// (database, storage, services), whose details stay in the log.
+pub fn error_text(e: &sahih_core::CoreError, lang: Lang) -> String {
+    use sahih_core::CoreError as E;
+    match e {
+        E::Store(_) | E::Service(_) | E::Io(_) | E::Blob(_) => tr(
+            lang,
+            "Layanan sedang bermasalah; coba lagi nanti.",
+            "The service has a problem; please try again later.",
+        ),
+        other => other.message(lang),
+    }
+}
+
+/// The answer to a form that is not this page's (missing or wrong CSRF token, unreadable).
+pub fn csrf_refused(lang: Lang) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        tr(
+            lang,
+            "Formulir kedaluwarsa atau bukan dari halaman ini. Muat ulang halaman lalu coba lagi.\n",
+            "The form expired or did not come from this page. Reload the page and try again.\n",
+        ),
+    )
+        .into_response()
+}
+
+/// The answer when the database or storage fails.
+pub fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Layanan sedang bermasalah; coba lagi nanti.\n",
+    )
+        .into_response()
+}
+
+/// A form of a signed-in person: its CSRF token and language.
+pub trait PageForm {
+    /// The `csrf` field.
+    fn csrf(&self) -> &str;
+    /// The `lang` field.
+    fn lang(&self) -> &str;
+}
+
+/// The form, once it was readable and carries this session's CSRF token; else the refusal.
+pub fn checked_form<T: PageForm>(
+    who: &session::SignedIn,
+    form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<(T, Lang), Box<Response>> {
+    let Ok(axum::Form(f)) = form else {
+        return Err(Box::new(csrf_refused(Lang::Id)));
+    };
+    let lang = lang_of(Some(f.lang()));
+    if !who.csrf_ok(f.csrf()) {
+        return Err(Box::new(csrf_refused(lang)));
+    }
+    Ok((f, lang))
+}
+
 /// One line of a check list: ✓ (ok), ! (warn) or ✗ (bad), with its text.
 pub struct Check {
     /// `ok`, `warn` or `bad`.
