@@ -615,3 +615,49 @@ def test_reissue_on_change_of_position_keeps_old_signatures_valid(dep, letter):
     assert v.returncode == 0 and "INTACT:TRUSTED" in v.stdout, v.describe()
     st = http("GET", url(dep, f"/api/user/status/{official.nik}"), credential=dep.credential).json()
     assert st["status"] == "ISSUE"
+
+
+def test_image_flag_as_php_clients_send_it(dep, letter):
+    """Issue 14: a PHP client (Guzzle) sends PHP `true` as `image=1`; Sahih used to read only the
+    literal `true`, answer 200 and stamp its own QR code instead of the official's specimen.
+    Now `1`, `TRUE` and `on` draw the specimen, and an unreadable flag is a clear 400."""
+    import io
+    from PIL import Image
+    png = io.BytesIO()
+    Image.new("RGB", (200, 80), (220, 20, 20)).save(png, "PNG")
+    for flag in ("1", "TRUE", "on"):
+        body, ctype = multipart({"nik": NIK, "passphrase": "Rahasia-Negara-2026!", "tampilan": "visible",
+                                 "image": flag, "page": "1", "xAxis": "300", "yAxis": "100",
+                                 "width": "200", "height": "80"},
+                                {"file": ("a.pdf", letter, "application/pdf"),
+                                 "imageTTD": ("ttd.png", png.getvalue(), "image/png")})
+        r = http("POST", url(dep, "/api/sign/pdf"), credential=dep.credential, data=body,
+                 content_type=ctype)
+        assert r.status == 200, (flag, r.body[:300])
+        path = dep.sahih.workdir / f"specimen-flag-{flag}.pdf"
+        path.write_bytes(r.body)
+        px = _pixel_at(path, 400, 140)
+        assert px[0] > 180 and px[2] < 80, (flag, px, "the specimen, not a QR code")
+    # `image=1` without the image is refused as `image=true` is.
+    body, ctype = multipart({"nik": NIK, "passphrase": "x", "tampilan": "visible", "image": "1"},
+                            {"file": ("a.pdf", letter, "application/pdf")})
+    r = http("POST", url(dep, "/api/sign/pdf"), credential=dep.credential, data=body, content_type=ctype)
+    assert r.status == 400 and ecs_error(r)[0] == 4014, r.body
+    body, ctype = multipart({"nik": NIK, "passphrase": "x", "tampilan": "visible", "image": "mungkin"},
+                            {"file": ("a.pdf", letter, "application/pdf")})
+    r = http("POST", url(dep, "/api/sign/pdf"), credential=dep.credential, data=body, content_type=ctype)
+    assert r.status == 400 and ecs_error(r)[0] == 4015 and "image" in ecs_error(r)[1], r.body
+
+
+def test_totp_expiry_uses_the_manuals_format(dep):
+    """Issue 14: `expires` of /api/v2/sign/get/totp carried nanoseconds while the seal endpoints
+    used the manual's `2023-08-07T04:24:40.927+0000`; now both use the manual's."""
+    from datetime import datetime, timedelta, timezone
+    official = dep.sahih.enroll(passphrase="Passphrase-Expiry-2026")
+    r = http("POST", url(dep, "/api/v2/sign/get/totp"), credential=dep.credential,
+             json_body={"email": official.email, "data": 1})
+    assert r.status == 200, r.body
+    expires = r.json()["data"]["expires"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", expires), expires
+    when = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert timedelta(minutes=4) < when - datetime.now(timezone.utc) <= timedelta(minutes=5, seconds=5)

@@ -277,6 +277,19 @@ async fn read_multipart(
     Ok((texts, files))
 }
 
+/// A boolean form field as real ECS clients send it: `true`/`false` in any case, `1`/`0` (PHP's
+/// Guzzle sends PHP `true` as `1`), `on`/`off` (HTML checkboxes), `yes`/`no`; empty is false.
+/// Anything else is a 400 naming the field: a flag must never be silently read as false.
+pub(crate) fn form_bool(field: &str, value: &str) -> Result<bool, EcsError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "on" | "yes" => Ok(true),
+        "false" | "0" | "off" | "no" | "" => Ok(false),
+        _ => Err(EcsError::invalid(format!(
+            "{field} harus true atau false (juga 1/0)"
+        ))),
+    }
+}
+
 fn text<'a>(texts: &'a [(String, String)], name: &str) -> Option<&'a str> {
     texts
         .iter()
@@ -299,7 +312,10 @@ pub async fn v1_sign(
         .into_iter()
         .find(|(n, _, _)| n == "file")
         .ok_or_else(|| EcsError::required("File"))?;
-    let wants_image = text(&texts, "image").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let wants_image = match text(&texts, "image") {
+        Some(v) => form_bool("image", v)?,
+        None => false,
+    };
     let specimen_image = match (wants_image, image_part) {
         (true, Some(bytes)) => Some(specimen("imageTTD", &bytes)?),
         (true, None) => return Err(EcsError::required("imageTTD")),
@@ -378,6 +394,21 @@ fn set_header(r: &mut Response, name: &'static str, value: &str) {
 }
 
 /// `Y-m-d H:i:s.u` in WIB, as ECS writes dates in v1 bodies.
+/// Expiry times as the ECS manual shows them: `2023-08-07T04:24:40.927+0000` (UTC).
+pub(crate) fn ecs_expires(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
 fn ecs_time(t: OffsetDateTime) -> String {
     let wib = t.to_offset(time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC));
     format!(
@@ -1032,7 +1063,7 @@ pub async fn v2_get_totp(
     Ok(Json(json!({
         "success": true,
         "message": "TOTP berhasil dikirim",
-        "data": { "expires": expires.format(&time::format_description::well_known::Rfc3339).unwrap_or_default() },
+        "data": { "expires": ecs_expires(expires) },
     }))
     .into_response())
 }
@@ -1050,4 +1081,22 @@ pub fn routes() -> axum::Router<Shared> {
         .route("/api/v2/sign/get/totp", post(v2_get_totp))
         .route("/api/v2/verify/pdf", post(v2_verify))
         .route("/api/v2/user/check/status", post(v2_user_status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boolean_fields_read_as_real_clients_send_them() {
+        for yes in ["true", "TRUE", "True", " 1 ", "on", "yes"] {
+            assert!(form_bool("image", yes).unwrap(), "{yes}");
+        }
+        for no in ["false", "FALSE", "0", "off", "no", ""] {
+            assert!(!form_bool("image", no).unwrap(), "{no}");
+        }
+        let e = form_bool("image", "ya kali").unwrap_err();
+        assert_eq!(e.code, code::FIELD_INVALID);
+        assert!(e.message.contains("image"), "{}", e.message);
+    }
 }

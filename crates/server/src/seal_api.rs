@@ -27,7 +27,6 @@ use sahih_core::store::ApiClientRecord;
 use sahih_core::{CoreError, Lang, format_wib};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 /// What failed, at the start of every sealing error text (the code ends it, as ECS writes it).
@@ -82,21 +81,6 @@ fn seal_error(e: &CoreError) -> EcsError {
 fn in_context(mut e: EcsError) -> EcsError {
     e.context = SEAL_CONTEXT;
     e
-}
-
-/// Expiry times as the ECS manual shows them: `2023-08-07T04:24:40.927+0000` (UTC).
-fn ecs_expires(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
 }
 
 fn id_subscriber(v: Option<String>) -> Result<String, EcsError> {
@@ -176,7 +160,7 @@ pub async fn ecs_get_activation(
                 "data": {
                     "message": message,
                     "totp": code.unwrap_or_default(),
-                    "expires": ecs_expires(expires),
+                    "expires": crate::ecs::ecs_expires(expires),
                     "result": true,
                 },
             })
@@ -250,7 +234,7 @@ pub async fn ecs_get_totp(
         .await
         .map_err(|e| seal_error(&e))?;
     let message = "TOTP berhasil dibuat";
-    let expires = ecs_expires(expires);
+    let expires = crate::ecs::ecs_expires(expires);
     // The manual shows {message, totp, expires, result}; clients read it at the top level or
     // under data, so both carry it.
     Ok(Json(json!({
@@ -565,13 +549,14 @@ pub fn staff_json_routes() -> axum::Router<Shared> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::OffsetDateTime;
 
     #[test]
     fn expiry_is_written_as_ecs_writes_it() {
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_691_382_280_927_000_000)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
             .to_offset(time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC));
-        assert_eq!(ecs_expires(t), "2023-08-07T04:24:40.927+0000");
+        assert_eq!(crate::ecs::ecs_expires(t), "2023-08-07T04:24:40.927+0000");
     }
 
     #[test]
