@@ -661,3 +661,24 @@ def test_totp_expiry_uses_the_manuals_format(dep):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", expires), expires
     when = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%S.%f%z")
     assert timedelta(minutes=4) < when - datetime.now(timezone.utc) <= timedelta(minutes=5, seconds=5)
+
+
+def test_a_client_can_read_the_bsre_code_from_status_code(dep, letter):
+    """Issue 14: at least one ECS client library reads the BSrE code (2031 for a wrong
+    passphrase) from `status_code`. `sahih client error-shape NAME bsre` gives that client this
+    shape; the HTTP status and the other fields stay; other clients keep the default."""
+    legacy = dep.add_client("aplikasi-lama")
+    r = dep.run("client", "error-shape", "aplikasi-lama", "bsre")
+    assert r.returncode == 0, r.describe()
+    req = {"nik": NIK, "passphrase": "salah-sekali", "file": [b64(letter)]}
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=legacy, json_body=req)
+    body = r.json()
+    assert r.status == 400 and body["status_code"] == 2031 and body["error_code"] == 2031, body
+    assert body["error"].endswith("2031"), body
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body=req)
+    assert r.status == 400 and r.json()["status_code"] == 400, r.body
+    assert '"client.error_shape"' in dep.run("audit", "export").stdout
+    # Put the passphrase attempts back: two wrong ones count towards the official's lockout.
+    ok = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
+              json_body={**req, "passphrase": "Rahasia-Negara-2026!"})
+    assert ok.status == 200, ok.body[:300]

@@ -46,6 +46,17 @@ pub(crate) enum ClientCommand {
     Disable { name: String },
     /// Enable a disabled client again.
     Enable { name: String },
+    /// Which error body the client reads: `http` (status_code = HTTP status, the default) or
+    /// `bsre` (status_code = the BSrE error code, as some ECS client libraries read it).
+    ErrorShape {
+        name: String,
+        #[arg(value_parser = parse_error_shape)]
+        shape: sahih_core::clients::ErrorShape,
+    },
+}
+
+fn parse_error_shape(s: &str) -> Result<sahih_core::clients::ErrorShape, String> {
+    sahih_core::clients::ErrorShape::parse(s.trim()).ok_or_else(|| "use http or bsre".into())
 }
 
 #[derive(Subcommand)]
@@ -193,6 +204,20 @@ pub(crate) async fn client(data: &Path, command: ClientCommand, lang: Lang) -> R
             match lang {
                 Lang::Id => println!("Klien API {name} dinonaktifkan."),
                 Lang::En => println!("API client {name} disabled."),
+            }
+        }
+        ClientCommand::ErrorShape { name, shape } => {
+            sahih
+                .set_client_error_shape(
+                    &name,
+                    shape,
+                    &sahih_core::pipeline::Door::cli().audit_name(),
+                )
+                .await
+                .map_err(core)?;
+            match lang {
+                Lang::Id => println!("Klien API {name} kini menerima galat berbentuk {shape}."),
+                Lang::En => println!("API client {name} now gets {shape}-shaped errors."),
             }
         }
         ClientCommand::Enable { name } => {

@@ -40,6 +40,8 @@ pub enum AuditAction {
     ClientEnable,
     ClientAuthFailed,
     ClientAuthThrottled,
+    /// A client's error body shape was changed.
+    ClientErrorShape,
     PolicyReplace,
     CaRotate,
     GatewayEnroll,
@@ -118,6 +120,7 @@ impl AuditAction {
             Self::ClientEnable => "client.enable",
             Self::ClientAuthFailed => "client.auth_failed",
             Self::ClientAuthThrottled => "client.auth_throttled",
+            Self::ClientErrorShape => "client.error_shape",
             Self::PolicyReplace => "policy.replace",
             Self::CaRotate => "ca.rotate",
             Self::GatewayEnroll => "gateway.enroll",

@@ -105,6 +105,18 @@ pub fn account_may(role: ClientRole, unit: Option<&str>, capability: Capability)
     permits(role, unit.is_some_and(|u| !u.trim().is_empty()), capability)
 }
 
+stored_kind!(
+    /// Which error body an API client reads. ECS clients disagree on where the BSrE code is:
+    /// Sahih's default puts the HTTP status in `status_code` (and the code in `error_code` and at
+    /// the end of `error`); some clients read the code from `status_code`.
+    ErrorShape {
+        /// `status_code` is the HTTP status (the default).
+        Http => "http",
+        /// `status_code` is the BSrE error code.
+        Bsre => "bsre",
+    }
+);
+
 /// Events per source address in a fixed window: failed API authentications (security finding
 /// 8: no limit at all before) and public portal verifications.
 /// After `limit` events within `window`, the address is refused without a check until the

@@ -417,6 +417,29 @@ impl<S: Store> Sahih<S> {
         }
     }
 
+    /// Sets which error body a client reads (`sahih client error-shape`); audited.
+    pub async fn set_client_error_shape(
+        &self,
+        name: &str,
+        shape: crate::clients::ErrorShape,
+        by: &str,
+    ) -> Result<(), CoreError> {
+        let event = AuditEvent::new(AuditAction::ClientErrorShape, by, AuditResult::Ok)
+            .detail(format!("client={name} shape={shape}"));
+        if self
+            .store
+            .set_client_error_shape(name, shape, &event)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(CoreError::invalid(
+                format!("tidak ada klien bernama {name}"),
+                format!("no client named {name}"),
+            ))
+        }
+    }
+
     /// Authenticates an API client by HTTP Basic credentials and source address. `None` for
     /// any failure, without saying which part was wrong.
     pub async fn authenticate_client(

@@ -71,8 +71,12 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
     match state.sahih.authenticate_client(&user, &pass, from).await {
         Ok(Some(client)) => {
             let name = client.name.clone();
+            let shape = client.error_shape;
             req.extensions_mut().insert(client);
             let mut r = next.run(req).await;
+            if shape == sahih_core::clients::ErrorShape::Bsre {
+                r = bsre_error_shape(r).await;
+            }
             r.extensions_mut().insert(ClientName(name));
             r
         }
@@ -87,4 +91,35 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
         }
         Err(e) => EcsError::from_core(&e).into_response(),
     }
+}
+
+/// For a client configured so (`sahih client error-shape NAME bsre`): an ECS error answer with
+/// the BSrE code in `status_code` instead of the HTTP status. The HTTP status itself and every
+/// other field stay as they are.
+async fn bsre_error_shape(response: Response) -> Response {
+    let Some(code) = response
+        .extensions()
+        .get::<crate::obs::ErrorCode>()
+        .map(|c| c.0)
+    else {
+        return response;
+    };
+    let (parts, body) = response.into_parts();
+    // Error bodies are small JSON objects; anything else is passed on untouched.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let rewritten = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|mut v| {
+            v.as_object_mut()?
+                .insert("status_code".into(), serde_json::json!(code));
+            serde_json::to_vec(&v).ok()
+        });
+    let mut parts = parts;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(
+        parts,
+        axum::body::Body::from(rewritten.unwrap_or_else(|| bytes.to_vec())),
+    )
 }

@@ -16,7 +16,7 @@ mod seal;
 mod signing;
 
 use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_micros};
-use sahih_core::clients::ClientRole;
+use sahih_core::clients::{ClientRole, ErrorShape};
 use sahih_core::policy::{DocClass, Rule};
 use sahih_core::store::{
     ApiClientRecord, CaKind, CaRecord, CertStatus, CertificateRecord, CodePurpose, DownloadRecord,
@@ -39,7 +39,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 10] = [
+const SQLITE_VERSIONED: [(i64, &str); 11] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -77,8 +77,12 @@ const SQLITE_VERSIONED: [(i64, &str); 10] = [
         13,
         include_str!("../migrations/sqlite/0013_signing_requests.sql"),
     ),
+    (
+        14,
+        include_str!("../migrations/sqlite/0014_error_shape.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 10] = [
+const POSTGRES_VERSIONED: [(i64, &str); 11] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -115,6 +119,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 10] = [
     (
         13,
         include_str!("../migrations/postgres/0013_signing_requests.sql"),
+    ),
+    (
+        14,
+        include_str!("../migrations/postgres/0014_error_shape.sql"),
     ),
 ];
 
@@ -1033,6 +1041,27 @@ impl Store for SqlStore {
         Ok(true)
     }
 
+    async fn set_client_error_shape(
+        &self,
+        name: &str,
+        shape: ErrorShape,
+        event: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query("UPDATE api_clients SET error_shape = $1 WHERE name = $2")
+            .bind(shape.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
     async fn replace_policy(
         &self,
         default_class: &str,
@@ -1519,6 +1548,7 @@ fn client_from_row(r: &AnyRow) -> StoreResult<ApiClientRecord> {
         },
         unit: r.try_get("unit").map_err(db)?,
         person_nik: r.try_get("person_nik").map_err(db)?,
+        error_shape: stored_kind(r, "error_shape", ErrorShape::parse)?,
         created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
     })
 }

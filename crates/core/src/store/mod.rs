@@ -220,6 +220,8 @@ pub struct ApiClientRecord {
     pub unit: Option<String>,
     /// The NIK of the person using a staff account (nobody decides their own request).
     pub person_nik: Option<String>,
+    /// Which error body the client reads.
+    pub error_shape: crate::clients::ErrorShape,
     pub created_at: OffsetDateTime,
 }
 
@@ -476,6 +478,13 @@ pub trait Store: Send + Sync + ra::RaStore {
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Replaces the document-class policy (and audits it) in one transaction.
+    /// Sets which error body a client reads, with its audit event; false when no such client.
+    fn set_client_error_shape(
+        &self,
+        name: &str,
+        shape: crate::clients::ErrorShape,
+        event: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     fn replace_policy(
         &self,
         default_class: &str,
