@@ -247,6 +247,68 @@ pub(super) fn issue_under(
     Ok(der)
 }
 
+/// What differs between the end-entity profiles (official, seal, TSA, OCSP responder); the
+/// rest is the same for all: basicConstraints CA:FALSE critical, keyUsage critical, SKI, AKI.
+pub(super) struct EndEntity<'a> {
+    /// keyUsage bits (0 digitalSignature, 1 nonRepudiation).
+    pub(super) key_usage: &'a [u8],
+    /// Extensions right after keyUsage (extendedKeyUsage, ocsp-nocheck).
+    pub(super) after_key_usage: Vec<Vec<u8>>,
+    /// Extensions right after the key identifiers (subjectAltName).
+    pub(super) after_key_ids: Vec<Vec<u8>>,
+    /// authorityInfoAccess and cRLDistributionPoints, when the profile carries them.
+    pub(super) urls: Option<&'a CertUrls>,
+}
+
+/// Issues an end-entity certificate for `subject` under `issuer` (checked: a CA, valid for
+/// the whole validity period) with the extensions of `profile`, in one fixed order.
+pub(super) fn issue_end_entity(
+    issuer: &Certificate,
+    issuer_key: &dyn SignatureProducer,
+    validity: CertValidity,
+    serial: &[u8],
+    subject: &[u8],
+    subject_spki_der: &[u8],
+    profile: EndEntity<'_>,
+) -> Result<Vec<u8>> {
+    let issuer_keyid = issuer_checks(issuer, &validity)?;
+    let ski = key_identifier(subject_spki_der)?;
+    let alg = sig_alg_der(issuer_key)?;
+    let mut extensions = vec![
+        extension(
+            &OID_EXT_BASIC_CONSTRAINTS,
+            true,
+            &basic_constraints(false, None),
+        ),
+        extension(&OID_EXT_KEY_USAGE, true, &key_usage(profile.key_usage)),
+    ];
+    extensions.extend(profile.after_key_usage);
+    extensions.push(extension(
+        &OID_EXT_SUBJECT_KEY_ID,
+        false,
+        &tlv(TAG_OCTET_STRING, &ski),
+    ));
+    extensions.push(extension(
+        &OID_EXT_AUTHORITY_KEY_ID,
+        false,
+        &aki(&issuer_keyid),
+    ));
+    extensions.extend(profile.after_key_ids);
+    if let Some(urls) = profile.urls {
+        extensions.extend(url_extensions(urls)?);
+    }
+    issue_under(
+        issuer,
+        issuer_key,
+        &alg,
+        serial,
+        validity,
+        subject,
+        subject_spki_der,
+        extensions,
+    )
+}
+
 fn check_issued(cert_der: &[u8], issuer: &Certificate) -> Result<Certificate> {
     let cert = Certificate::from_der(cert_der)?;
     if !cert.is_signed_by(issuer) {
@@ -488,30 +550,19 @@ pub fn issue_official_certificate_with(
 ) -> Result<Vec<u8>> {
     let subject = official_subject_der(identity)?;
     let issuer = Certificate::from_der(issuer_cert_der)?;
-    let issuer_keyid = issuer_checks(&issuer, &validity)?;
-    let ski = key_identifier(subject_spki_der)?;
     let san = seq(&[&tlv(0x81, identity.email.as_bytes())]);
-    let alg = sig_alg_der(issuer_key)?;
-    let mut extensions = vec![
-        extension(
-            &OID_EXT_BASIC_CONSTRAINTS,
-            true,
-            &basic_constraints(false, None),
-        ),
-        extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0, 1])),
-        extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
-        extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
-        extension(&OID_EXT_SUBJECT_ALT_NAME, false, &san),
-    ];
-    extensions.extend(url_extensions(urls)?);
-    issue_under(
+    issue_end_entity(
         &issuer,
         issuer_key,
-        &alg,
-        serial,
         validity,
+        serial,
         &subject,
         subject_spki_der,
-        extensions,
+        EndEntity {
+            key_usage: &[0, 1],
+            after_key_usage: Vec::new(),
+            after_key_ids: vec![extension(&OID_EXT_SUBJECT_ALT_NAME, false, &san)],
+            urls: Some(urls),
+        },
     )
 }

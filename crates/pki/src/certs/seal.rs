@@ -67,29 +67,19 @@ pub fn issue_seal_certificate_with(
         rdn(&OID_CN, TAG_UTF8_STRING, &identity.name),
     ]);
     let issuer = Certificate::from_der(issuer_cert_der)?;
-    let issuer_keyid = issuer_checks(&issuer, &validity)?;
-    let ski = key_identifier(subject_spki_der)?;
-    let alg = sig_alg_der(issuer_key)?;
-    let mut extensions = vec![
-        extension(
-            &OID_EXT_BASIC_CONSTRAINTS,
-            true,
-            &basic_constraints(false, None),
-        ),
-        extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0, 1])),
-        extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
-        extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
-    ];
-    extensions.extend(url_extensions(urls)?);
-    issue_under(
+    issue_end_entity(
         &issuer,
         issuer_key,
-        &alg,
-        serial,
         validity,
+        serial,
         &subject,
         subject_spki_der,
-        extensions,
+        EndEntity {
+            key_usage: &[0, 1],
+            after_key_usage: Vec::new(),
+            after_key_ids: Vec::new(),
+            urls: Some(urls),
+        },
     )
 }
 

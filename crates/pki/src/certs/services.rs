@@ -101,34 +101,23 @@ pub fn issue_tsa_certificate(
         &format!("{institution} Time Stamping Authority"),
     )?;
     let issuer = Certificate::from_der(issuer_cert_der)?;
-    let issuer_keyid = issuer_checks(&issuer, &validity)?;
-    let ski = key_identifier(subject_spki_der)?;
-    let alg = sig_alg_der(issuer_key)?;
-    let mut extensions = vec![
-        extension(
-            &OID_EXT_BASIC_CONSTRAINTS,
-            true,
-            &basic_constraints(false, None),
-        ),
-        extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0, 1])),
-        extension(
-            &OID_EXT_EXTENDED_KEY_USAGE,
-            true,
-            &seq(&[&oid(&OID_KP_TIME_STAMPING)]),
-        ),
-        extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
-        extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
-    ];
-    extensions.extend(url_extensions(urls)?);
-    issue_under(
+    issue_end_entity(
         &issuer,
         issuer_key,
-        &alg,
-        serial,
         validity,
+        serial,
         &subject,
         subject_spki_der,
-        extensions,
+        EndEntity {
+            key_usage: &[0, 1],
+            after_key_usage: vec![extension(
+                &OID_EXT_EXTENDED_KEY_USAGE,
+                true,
+                &seq(&[&oid(&OID_KP_TIME_STAMPING)]),
+            )],
+            after_key_ids: Vec::new(),
+            urls: Some(urls),
+        },
     )
 }
 
@@ -159,34 +148,27 @@ pub fn issue_ocsp_responder_certificate(
         institution,
         &format!("{institution} OCSP Responder {label}"),
     )?;
-    let issuer_keyid = issuer_checks(&issuer, &validity)?;
-    let ski = key_identifier(subject_spki_der)?;
-    let alg = sig_alg_der(issuer_key)?;
-    let extensions = vec![
-        extension(
-            &OID_EXT_BASIC_CONSTRAINTS,
-            true,
-            &basic_constraints(false, None),
-        ),
-        extension(&OID_EXT_KEY_USAGE, true, &key_usage(&[0])),
-        extension(
-            &OID_EXT_EXTENDED_KEY_USAGE,
-            false,
-            &seq(&[&oid(&OID_KP_OCSP_SIGNING)]),
-        ),
-        extension(&OID_PKIX_OCSP_NOCHECK, false, &[0x05, 0x00]),
-        extension(&OID_EXT_SUBJECT_KEY_ID, false, &tlv(TAG_OCTET_STRING, &ski)),
-        extension(&OID_EXT_AUTHORITY_KEY_ID, false, &aki(&issuer_keyid)),
-    ];
-    issue_under(
+    issue_end_entity(
         &issuer,
         issuer_key,
-        &alg,
-        serial,
         validity,
+        serial,
         &subject,
         subject_spki_der,
-        extensions,
+        EndEntity {
+            key_usage: &[0],
+            after_key_usage: vec![
+                extension(
+                    &OID_EXT_EXTENDED_KEY_USAGE,
+                    false,
+                    &seq(&[&oid(&OID_KP_OCSP_SIGNING)]),
+                ),
+                extension(&OID_PKIX_OCSP_NOCHECK, false, &[0x05, 0x00]),
+            ],
+            after_key_ids: Vec::new(),
+            // Not checked for revocation (RFC 6960 4.2.2.2.1): no AIA or CDP.
+            urls: None,
+        },
     )
 }
 
