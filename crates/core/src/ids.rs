@@ -1,4 +1,5 @@
-//! Random public identifiers (document ids behind QR codes, client secrets).
+//! Random public identifiers (document ids behind QR codes, client secrets) and the SHA-256
+//! fingerprints by which files and secret tokens are recorded.
 //!
 //! Must not know: anything else of the domain; it is a leaf every module may use.
 
@@ -29,4 +30,15 @@ pub fn base32(bytes: &[u8]) -> String {
         out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
     }
     out
+}
+
+/// SHA-256 of `bytes`, lowercase hex: how files are recorded.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
+}
+
+/// What the database keeps of a secret token (activation and setup links, sessions): its
+/// SHA-256, never the token.
+pub fn token_sha256(token: &str) -> String {
+    sha256_hex(token.as_bytes())
 }

@@ -204,7 +204,7 @@ async fn intact_evidence_bytes<B: crate::store::BlobStore>(
     evidence: &Evidence,
 ) -> Result<Vec<u8>, CoreError> {
     match blobs.get(&evidence.blob_key).await? {
-        Some(bytes) if sha256_hex(&bytes) == evidence.sha256_hex => Ok(bytes),
+        Some(bytes) if crate::ids::sha256_hex(&bytes) == evidence.sha256_hex => Ok(bytes),
         _ => Err(CoreError::EvidenceDamaged {
             kind: evidence.kind.as_str().to_string(),
             blob_key: evidence.blob_key.clone(),
@@ -370,15 +370,6 @@ fn random_token(bytes: usize) -> Result<String, CoreError> {
     aws_lc_rs::rand::fill(&mut b)
         .map_err(|_| CoreError::Service("the system random generator failed".into()))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
-}
-
-/// SHA-256 (hex) of an activation token: what the database keeps.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref())
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
 }
 
 /// What an official sees when opening a live activation link.
@@ -673,7 +664,7 @@ impl<S: Store> Sahih<S> {
                     .find(|(r, _)| &r.official.nik == nik)
                     .map(|(r, _)| r.id.clone())
             });
-            let sha = sha256_hex(&upload.bytes);
+            let sha = crate::ids::sha256_hex(&upload.bytes);
             let blob_key = format!(
                 "evidence/{submission_id}/{}-{}-{}.{}",
                 upload.kind.as_str(),
@@ -878,7 +869,7 @@ impl<S: Store> Sahih<S> {
                     u.kind.as_str()
                 ))
             })?;
-            let sha = sha256_hex(&u.bytes);
+            let sha = crate::ids::sha256_hex(&u.bytes);
             let blob_key = format!(
                 "evidence/{}/{}-{}-{}.{}",
                 request.submission_id,
@@ -1112,7 +1103,7 @@ impl<S: Store> Sahih<S> {
             let token = random_token(32)?;
             let expires = now + time::Duration::hours(ACTIVATION_LINK_HOURS);
             let link = format!("{}/aktivasi/{token}", self.config.base_url);
-            decision.link = Some((token_hash(&token), expires));
+            decision.link = Some((crate::ids::token_sha256(&token), expires));
             decision.message = Some(
                 self.sealed_outbox_message(activation_message(&request, &link, expires, lang))?,
             );
@@ -1257,7 +1248,7 @@ impl<S: Store> Sahih<S> {
             .ra_relink(
                 &request.id,
                 official_id,
-                (&token_hash(&token), expires),
+                (&crate::ids::token_sha256(&token), expires),
                 &message,
                 &events,
             )
@@ -1298,7 +1289,7 @@ impl<S: Store> Sahih<S> {
     pub async fn activation_view(&self, token: &str) -> Result<ActivationView, CoreError> {
         let link = self
             .store
-            .activation_link(&token_hash(token), OffsetDateTime::now_utc())
+            .activation_link(&crate::ids::token_sha256(token), OffsetDateTime::now_utc())
             .await?
             .ok_or(CoreError::ActivationLinkInvalid)?;
         let request = self
@@ -1364,7 +1355,7 @@ impl<S: Store> Sahih<S> {
             )),
         ];
         let activation = Activation {
-            token_sha256: token_hash(token),
+            token_sha256: crate::ids::token_sha256(token),
             at: now,
             request_id: request.id.clone(),
             official_id,

@@ -17,7 +17,6 @@ use crate::store::signing::{
 };
 use crate::store::{ApiClientRecord, BlobStore, OfficialKind, OfficialRecord, Store};
 use crate::{CoreError, Lang, Level, Sahih, SignOptions};
-use aws_lc_rs::digest;
 use sahih_pdf::{DisplayRect, PageSelector, Placement};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -28,7 +27,8 @@ pub const MAX_DOCUMENTS: usize = 50;
 /// Longest message to the official.
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 
-/// Where the stamp goes, as the native API and signing requests take it.
+/// Where the stamp goes, as the native API, sealing and signing requests take it (one reading
+/// for all of them).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PlacementSpec {
     /// No visible stamp.
@@ -60,7 +60,7 @@ impl PlacementSpec {
         let page = match &self.page {
             Some(s) => s
                 .parse::<PageSelector>()
-                .map_err(|e| CoreError::invalid(format!("halaman: {e}"), format!("page: {e}")))?,
+                .map_err(|e| CoreError::invalid(e.to_string(), e.to_string()))?,
             None if self.rect.is_some() => PageSelector::Last,
             None => return Ok(Some(Placement::Default)),
         };
@@ -169,15 +169,6 @@ pub struct SignedRequest {
     pub outcome: Result<Vec<String>, CoreError>,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(digest::digest(&digest::SHA256, bytes))
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// The unsigned PDF of a request's document.
 pub fn unsigned_key(request_id: &str, idx: usize) -> String {
     format!("requests/{request_id}/{idx}.pdf")
@@ -249,7 +240,7 @@ impl<S: Store + crate::seal::SealStore + SigningRequestStore + Sync> Sahih<S> {
         let mut documents = Vec::with_capacity(request.documents.len());
         for (idx, (file_name, bytes)) in request.documents.into_iter().enumerate() {
             let key = unsigned_key(&id, idx);
-            let sha256 = sha256_hex(&bytes);
+            let sha256 = crate::ids::sha256_hex(&bytes);
             let size = bytes.len() as i64;
             blobs.put(&key, bytes).await?;
             documents.push(NewRequestDocument {
@@ -352,7 +343,7 @@ impl<S: Store + crate::seal::SealStore + SigningRequestStore + Sync> Sahih<S> {
         }
         let body = serde_json::json!({
             "type": event.as_str(),
-            "occurred_at": rfc3339(now),
+            "occurred_at": sahih_validate::rfc3339(now),
             "data": data,
         });
         Some(NewWebhook {
@@ -418,7 +409,7 @@ impl<S: Store + crate::seal::SealStore + SigningRequestStore + Sync> Sahih<S> {
                 &person.actor(),
                 Some((
                     RequestEvent::Read,
-                    serde_json::json!({"read_at": rfc3339(at)}),
+                    serde_json::json!({"read_at": sahih_validate::rfc3339(at)}),
                 )),
             )
             .await?;

@@ -14,9 +14,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sahih_core::requests::{BatchDocument, SignedItem, SignerRef};
+use sahih_core::signing_requests::{PlacementSpec, RequestOptions};
 use sahih_core::store::{ApiClientRecord, Store};
-use sahih_core::{CoreError, Lang, Level, SignOptions};
-use sahih_pdf::{DisplayRect, PageSelector, Placement};
+use sahih_core::{CoreError, Lang, SignOptions};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -31,7 +31,8 @@ pub struct ErrorBody {
     message: String,
 }
 
-/// Where the visible stamp goes; omit for the default (bottom right of the last page).
+/// Where the visible stamp goes; omit for the default (bottom right of the last page). Read by
+/// core's `PlacementSpec`, the one reading every door shares.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct PlacementRequest {
     /// No visible stamp.
@@ -142,32 +143,15 @@ pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-fn placement(p: &PlacementRequest) -> Result<Option<Placement>, EcsError> {
-    if p.invisible {
-        return Ok(None);
-    }
-    if let Some(text) = p.anchor.as_ref().filter(|t| !t.is_empty()) {
-        let size = p.rect.map(|r| (r[2], r[3]));
-        return Ok(Some(Placement::Anchor {
-            text: text.clone(),
-            size,
-        }));
-    }
-    let page = match &p.page {
-        Some(s) => s
-            .parse::<PageSelector>()
-            .map_err(|e| EcsError::invalid(e.to_string()))?,
-        None if p.rect.is_some() => PageSelector::Last,
-        None => return Ok(Some(Placement::Default)),
-    };
-    let rect = match p.rect {
-        Some([x, y, w, h]) if w > 0.0 && h > 0.0 && x >= 0.0 && y >= 0.0 => {
-            Some(DisplayRect { x, y, w, h })
+impl From<&PlacementRequest> for PlacementSpec {
+    fn from(p: &PlacementRequest) -> Self {
+        PlacementSpec {
+            invisible: p.invisible,
+            page: p.page.clone(),
+            rect: p.rect,
+            anchor: p.anchor.clone(),
         }
-        Some(_) => return Err(EcsError::invalid("rect: lebar dan tinggi harus positif")),
-        None => None,
-    };
-    Ok(Some(Placement::Page { page, rect }))
+    }
 }
 
 /// Signs one PDF for an official.
@@ -246,24 +230,15 @@ pub(crate) fn document_options(
     location: Option<String>,
     lang: Option<&str>,
 ) -> Result<SignOptions, EcsError> {
-    let level: Level = match level {
-        None => Level::BLT,
-        Some(l) => l.parse().map_err(|e: String| EcsError::invalid(e))?,
-    };
-    Ok(SignOptions {
-        placement: placement(placement_request)?,
-        level,
+    RequestOptions {
+        placement: placement_request.into(),
+        level: level.map(str::to_string),
         reason,
         location,
-        lang: if lang == Some("en") {
-            Lang::En
-        } else {
-            Lang::Id
-        },
-        qr_link: None,
-        specimen: None,
-        extra_text: None,
-    })
+        lang: lang.map(str::to_string),
+    }
+    .sign_options()
+    .map_err(|e| EcsError::from_core(&e))
 }
 
 /// What the native API answers for a signed (or sealed) document kept for one download.

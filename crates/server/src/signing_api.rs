@@ -7,7 +7,7 @@
 
 use crate::Shared;
 use crate::error::{EcsError, code};
-use crate::native::ErrorBody;
+use crate::native::{ErrorBody, rfc3339};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -71,10 +71,6 @@ pub struct SigningRequestInfo {
     /// The official's reason, for a rejection.
     reason: Option<String>,
     documents: Vec<SigningRequestDocument>,
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    crate::native::rfc3339(t)
 }
 
 fn info(r: &SigningRequestRecord) -> SigningRequestInfo {

@@ -23,7 +23,7 @@ use crate::store::accounts::{
 };
 use crate::store::{OfficialRecord, OutboxMessage, Store};
 use crate::{CoreError, Sahih};
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 use base64::Engine;
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
@@ -42,10 +42,7 @@ pub const SETUP_LINK_TTL: Duration = Duration::hours(72);
 /// Activity is written back at most this often (not on every request).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
-/// SHA-256 (hex) of a token: what the database keeps.
-pub fn token_sha256(token: &str) -> String {
-    hex::encode(digest::digest(&digest::SHA256, token.as_bytes()))
-}
+pub use crate::ids::token_sha256;
 
 fn new_token() -> Result<Zeroizing<String>, CoreError> {
     let mut bytes = Zeroizing::new([0u8; 32]);
