@@ -1026,19 +1026,8 @@ impl Store for SqlStore {
         disabled: bool,
         event: &AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let done = sqlx::query("UPDATE api_clients SET disabled = $1 WHERE name = $2")
-            .bind(i64::from(disabled))
-            .bind(name)
-            .execute(&mut *tx)
+        self.update_client(name, ClientChange::Disabled(disabled), event)
             .await
-            .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(true)
     }
 
     async fn set_client_error_shape(
@@ -1047,19 +1036,8 @@ impl Store for SqlStore {
         shape: ErrorShape,
         event: &AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let done = sqlx::query("UPDATE api_clients SET error_shape = $1 WHERE name = $2")
-            .bind(shape.as_str())
-            .bind(name)
-            .execute(&mut *tx)
+        self.update_client(name, ClientChange::ErrorShape(shape), event)
             .await
-            .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(true)
     }
 
     async fn replace_policy(
@@ -1526,6 +1504,42 @@ fn official_from_row(r: &AnyRow) -> StoreResult<OfficialRecord> {
         kind: stored_kind(r, "kind", OfficialKind::parse)?,
         upstream: r.try_get::<i64, _>("upstream").map_err(db)? != 0,
     })
+}
+
+/// One setting of an API client that an administrator changes.
+enum ClientChange {
+    Disabled(bool),
+    ErrorShape(ErrorShape),
+}
+
+impl SqlStore {
+    /// Changes one setting of a client with its audit event, in one transaction; false when no
+    /// client has that name.
+    async fn update_client(
+        &self,
+        name: &str,
+        change: ClientChange,
+        event: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let query = match change {
+            ClientChange::Disabled(d) => {
+                sqlx::query("UPDATE api_clients SET disabled = $1 WHERE name = $2")
+                    .bind(i64::from(d))
+            }
+            ClientChange::ErrorShape(shape) => {
+                sqlx::query("UPDATE api_clients SET error_shape = $1 WHERE name = $2")
+                    .bind(shape.as_str())
+            }
+        };
+        let done = query.bind(name).execute(&mut *tx).await.map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
 }
 
 fn client_from_row(r: &AnyRow) -> StoreResult<ApiClientRecord> {

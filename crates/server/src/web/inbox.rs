@@ -352,14 +352,23 @@ async fn request_page(
     let mut documents = Vec::new();
     for d in &r.documents {
         let key = d.signed_blob_key.as_ref().unwrap_or(&d.blob_key);
-        let count = match state.blobs.get(key).await {
-            Ok(Some(bytes)) => {
-                tokio::task::spawn_blocking(move || super::preview::page_count(&bytes))
-                    .await
-                    .ok()
-                    .flatten()
+        let count = match state.previews.count(key) {
+            Some(n) => Some(n),
+            None => {
+                let counted = match state.blobs.get(key).await {
+                    Ok(Some(bytes)) => {
+                        tokio::task::spawn_blocking(move || super::preview::page_count(&bytes))
+                            .await
+                            .ok()
+                            .flatten()
+                    }
+                    _ => None,
+                };
+                if let Some(n) = counted {
+                    state.previews.put_count(key, n);
+                }
+                counted
             }
-            _ => None,
         };
         let base = format!("/kotak-masuk/{}/dokumen/{}", r.id, d.idx);
         let pages = (0..count.unwrap_or(0))
@@ -489,13 +498,37 @@ async fn confirm_read(
         Ok(p) => p,
         Err(r) => return *r,
     };
-    match state.sahih.confirm_read(&p, &id).await {
+    let done = state.sahih.confirm_read(&p, &id).await;
+    after_step(
+        &state,
+        &who,
+        &p,
+        &id,
+        lang,
+        done,
+        &format!("/kotak-masuk/{id}?dibaca=1"),
+    )
+    .await
+}
+
+/// The answer to a step on a request: on to `to` (and the webhook sender woken), "not found",
+/// or the request page with the reason.
+async fn after_step(
+    state: &Shared,
+    who: &SignedIn,
+    p: &Person<'_>,
+    id: &str,
+    lang: Lang,
+    done: Result<(), CoreError>,
+    to: &str,
+) -> Response {
+    match done {
         Ok(()) => {
             state.webhooks_wake.notify_one();
-            Redirect::to(&with_lang(&format!("/kotak-masuk/{id}?dibaca=1"), lang)).into_response()
+            Redirect::to(&with_lang(to, lang)).into_response()
         }
-        Err(CoreError::NotFound(_)) => not_found(&state, &who, lang),
-        Err(e) => step_error(&state, &who, &p, &id, lang, e).await,
+        Err(CoreError::NotFound(_)) => not_found(state, who, lang),
+        Err(e) => step_error(state, who, p, id, lang, e).await,
     }
 }
 
@@ -531,14 +564,17 @@ async fn reject(
         Ok(p) => p,
         Err(r) => return *r,
     };
-    match state.sahih.reject_request(&p, &id, &f.reason).await {
-        Ok(()) => {
-            state.webhooks_wake.notify_one();
-            Redirect::to(&with_lang(&format!("/kotak-masuk/{id}"), lang)).into_response()
-        }
-        Err(CoreError::NotFound(_)) => not_found(&state, &who, lang),
-        Err(e) => step_error(&state, &who, &p, &id, lang, e).await,
-    }
+    let done = state.sahih.reject_request(&p, &id, &f.reason).await;
+    after_step(
+        &state,
+        &who,
+        &p,
+        &id,
+        lang,
+        done,
+        &format!("/kotak-masuk/{id}"),
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -713,45 +749,19 @@ async fn sign_selected(
 /// `application/x-www-form-urlencoded` pairs, with repeated names kept (serde's form decoding
 /// keeps only one).
 fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
-    fn decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            match (b, hex) {
-                (b'+', _) => out.push(b' '),
-                (b'%', Some(v)) => {
-                    out.push(v);
-                    i += 2;
-                }
-                (b, _) => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    std::str::from_utf8(body)
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
+/// The stored key and file name of one of the person's documents (the signed file once
+/// there is one); "not found" for anyone else's.
 async fn owned_document(
     state: &Shared,
     who: &SignedIn,
     id: &str,
     idx: i64,
-) -> Result<(String, Vec<u8>, String), Response> {
+) -> Result<(String, String), Response> {
     let lang = Lang::Id;
     let p = person(state, who, lang).map_err(|r| *r)?;
     let r = match state.sahih.request_for_person(&p, id).await {
@@ -767,9 +777,13 @@ async fn owned_document(
         .signed_blob_key
         .clone()
         .unwrap_or_else(|| d.blob_key.clone());
-    match state.blobs.get(&key).await {
-        Ok(Some(bytes)) => Ok((key, bytes, d.file_name.clone())),
-        _ => Err(not_found(state, who, lang)),
+    Ok((key, d.file_name.clone()))
+}
+
+async fn read_document(state: &Shared, who: &SignedIn, key: &str) -> Result<Vec<u8>, Response> {
+    match state.blobs.get(key).await {
+        Ok(Some(bytes)) => Ok(bytes),
+        _ => Err(not_found(state, who, Lang::Id)),
     }
 }
 
@@ -778,8 +792,12 @@ async fn document_pdf(
     who: SignedIn,
     Path((id, idx)): Path<(String, i64)>,
 ) -> Response {
-    let (_, bytes, name) = match owned_document(&state, &who, &id, idx).await {
+    let (key, name) = match owned_document(&state, &who, &id, idx).await {
         Ok(d) => d,
+        Err(r) => return r,
+    };
+    let bytes = match read_document(&state, &who, &key).await {
+        Ok(b) => b,
         Err(r) => return r,
     };
     let mut r = (StatusCode::OK, bytes).into_response();
@@ -808,23 +826,28 @@ async fn page_image(
     who: SignedIn,
     Path((id, idx, page)): Path<(String, i64, usize)>,
 ) -> Response {
-    let (key, bytes, _) = match owned_document(&state, &who, &id, idx).await {
+    let (key, _) = match owned_document(&state, &who, &id, idx).await {
         Ok(d) => d,
         Err(r) => return r,
     };
     let Some(index) = page.checked_sub(1) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    // The cache first: a page shown before costs no storage read and no parsing.
     let png = match state.previews.get(&key, index) {
         Some(png) => png,
         None => {
+            let bytes = match read_document(&state, &who, &key).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
             let rendered =
                 tokio::task::spawn_blocking(move || super::preview::render_page(&bytes, index))
                     .await;
             match rendered {
                 Ok(Ok(png)) => {
-                    let png = std::sync::Arc::new(png);
-                    state.previews.put(&key, index, std::sync::Arc::clone(&png));
+                    let png = axum::body::Bytes::from(png);
+                    state.previews.put(&key, index, png.clone());
                     png
                 }
                 Ok(Err(super::preview::PreviewError::NoPage)) => {
@@ -834,7 +857,7 @@ async fn page_image(
             }
         }
     };
-    let mut r = (StatusCode::OK, png.as_ref().clone()).into_response();
+    let mut r = (StatusCode::OK, png).into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
     // Personal: the browser may keep it for the session's view, no shared cache.

@@ -15,7 +15,7 @@ use crate::Shared;
 use askama::Template;
 use axum::Router;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
@@ -26,23 +26,14 @@ use sahih_validate::{FindingCode, Indication, Report, SignatureReport};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Room for the form's own fields and boundaries around the file.
-const FORM_OVERHEAD: usize = 64 * 1024;
-
 /// Signing records listed for one file.
 const RECORDS_SHOWN: i64 = 5;
 
 /// `GET` and `POST /verifikasi`, with the portal's own body limit.
 pub fn routes(state: &Shared) -> Router<Shared> {
-    let limit = state
-        .sahih
-        .config
-        .web
-        .portal_max_bytes()
-        .saturating_add(FORM_OVERHEAD);
     Router::new()
         .route("/verifikasi", get(form).post(verify))
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(super::upload::body_limit(state))
 }
 
 #[derive(Template)]

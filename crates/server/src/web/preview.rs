@@ -22,18 +22,20 @@ pub enum PreviewError {
     NoPage,
 }
 
-/// A rendered page, shared between the cache and the answer.
-type Png = std::sync::Arc<Vec<u8>>;
+/// A rendered page; cloning it shares the bytes (the cache and every answer hold the same).
+type Png = axum::body::Bytes;
 
-/// Rendered pages by (document key, page index).
+/// Rendered pages by (document key, page index), and page counts by document key, so that
+/// showing a request again reads and parses nothing.
 #[derive(Default)]
 pub struct PreviewCache {
     pages: Mutex<HashMap<(String, usize), Png>>,
+    counts: Mutex<HashMap<String, usize>>,
 }
 
 impl PreviewCache {
     /// A cached page image.
-    pub fn get(&self, key: &str, page: usize) -> Option<std::sync::Arc<Vec<u8>>> {
+    pub fn get(&self, key: &str, page: usize) -> Option<Png> {
         self.pages
             .lock()
             .ok()?
@@ -42,12 +44,27 @@ impl PreviewCache {
     }
 
     /// Keeps a page image.
-    pub fn put(&self, key: &str, page: usize, png: std::sync::Arc<Vec<u8>>) {
+    pub fn put(&self, key: &str, page: usize, png: Png) {
         if let Ok(mut pages) = self.pages.lock() {
             if pages.len() >= CACHE_ENTRIES {
                 pages.clear();
             }
             pages.insert((key.to_string(), page), png);
+        }
+    }
+
+    /// A cached page count.
+    pub fn count(&self, key: &str) -> Option<usize> {
+        self.counts.lock().ok()?.get(key).copied()
+    }
+
+    /// Keeps a page count (documents never change under their key).
+    pub fn put_count(&self, key: &str, count: usize) {
+        if let Ok(mut counts) = self.counts.lock() {
+            if counts.len() >= CACHE_ENTRIES * 8 {
+                counts.clear();
+            }
+            counts.insert(key.to_string(), count);
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::Shared;
 use askama::Template;
 use axum::Router;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
@@ -23,15 +23,9 @@ use time::OffsetDateTime;
 
 /// `GET` and `POST /v/{id}`, with the portal's body limit.
 pub fn routes(state: &Shared) -> Router<Shared> {
-    let limit = state
-        .sahih
-        .config
-        .web
-        .portal_max_bytes()
-        .saturating_add(64 * 1024);
     Router::new()
         .route("/v/{id}", get(show).post(compare))
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(super::upload::body_limit(state))
 }
 
 #[derive(Template)]

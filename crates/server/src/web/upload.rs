@@ -11,6 +11,22 @@ use axum::http::request::Parts;
 use sahih_core::Lang;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+/// Room for a form's own fields and boundaries around the file.
+const FORM_OVERHEAD: usize = 64 * 1024;
+
+/// The body limit of a route that takes one uploaded PDF: the portal's file limit plus the
+/// form around it (a larger file is then refused by [`read_upload`] with a clear message).
+pub fn body_limit(state: &crate::Shared) -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(
+        state
+            .sahih
+            .config
+            .web
+            .portal_max_bytes()
+            .saturating_add(FORM_OVERHEAD),
+    )
+}
+
 /// The form field that carries the file.
 pub const FILE_FIELD: &str = "berkas";
 
