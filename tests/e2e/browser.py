@@ -88,12 +88,16 @@ def axe_violations(driver):
 
 def small_targets(driver):
     """Controls smaller than 44x44 px at the current (phone) width; inline text links are
-    exempt (WCAG 2.5.5 exception), so only buttons, fields, toggles and header links count."""
+    exempt (WCAG 2.5.5 exception), so only buttons, fields, toggles and header links count. A
+    checkbox inside its label counts with the label, which takes the tap."""
     return driver.execute_script("""
         const out = [];
         for (const el of document.querySelectorAll('button, input, summary, header a, .btn, footer a')) {
           if (el.type === 'hidden') continue;
-          const r = el.getBoundingClientRect();
+          // A checkbox or radio inside its label is tapped through the whole label.
+          const target = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label')
+            ? el.closest('label') : el;
+          const r = target.getBoundingClientRect();
           if (r.width < 44 || r.height < 44) out.push(el.outerHTML.slice(0, 80) + ' ' + r.width + 'x' + r.height);
         }
         return out;

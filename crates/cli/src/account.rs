@@ -23,7 +23,8 @@ pub(crate) enum AccountCommand {
         /// official (needs --nik), operator (needs --unit), verifikator or admin.
         #[arg(long, value_parser = parse_role)]
         role: AccountRole,
-        /// For officials: the NIK of their record (name, e-mail and NIP come from it).
+        /// For officials: the NIK of their record (name, e-mail and NIP come from it). For
+        /// staff: their own NIK, so they can never decide a request about themselves.
         #[arg(long)]
         nik: Option<String>,
         /// E-mail (staff).
@@ -76,6 +77,7 @@ pub(crate) async fn account(
             unit: Some(official.unit.clone()),
             email: official.email.clone(),
             nip: Some(official.nip.clone()).filter(|n| !n.is_empty()),
+            nik: Some(official.nik.clone()),
             name: official.name.clone(),
             password_hash: None,
         }
@@ -89,6 +91,7 @@ pub(crate) async fn account(
             unit: unit.map(|u| u.trim().to_string()),
             email: email.ok_or_else(|| missing("email"))?.trim().to_string(),
             nip: nip.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+            nik: nik.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
             name: name.ok_or_else(|| missing("name"))?.trim().to_string(),
             password_hash: None,
         }

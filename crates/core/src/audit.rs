@@ -245,6 +245,21 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// Which audit entries a search returns; every field left empty matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Exactly this action (e.g. `sign`, `ra.approve`).
+    pub action: Option<String>,
+    /// Exactly this actor (e.g. `account:7`, `nik:3573...`, a client name).
+    pub actor: Option<String>,
+    /// Entries about this official: signed by them (`nik:<NIK>`) or naming the NIK.
+    pub official_nik: Option<String>,
+    /// At or after this time (Unix microseconds, UTC).
+    pub from_micros: Option<i64>,
+    /// At or before this time (Unix microseconds, UTC).
+    pub to_micros: Option<i64>,
+}
+
 /// A TSA token over the chain head at `seq`.
 #[derive(Debug, Clone)]
 pub struct AuditAnchor {

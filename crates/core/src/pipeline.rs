@@ -46,7 +46,7 @@ impl Door<'_> {
         match self {
             Door::Client(c) => c.name.clone(),
             Door::Cli { os_user } => format!("cli:{os_user}"),
-            Door::Person { account_id } => format!("account:{account_id}"),
+            Door::Person { account_id } => crate::accounts::account_actor(*account_id),
         }
     }
 

@@ -150,13 +150,35 @@ fn png_structure_ok(b: &[u8]) -> bool {
     false
 }
 
-/// Who acts on the RA, from their API client.
+/// Who acts on the RA: an API staff client, or a person's staff account (audited as
+/// `account:<id>`, which no client name can be: names never hold ':').
 #[derive(Debug, Clone)]
 pub struct Staff {
+    /// The actor as audited and recorded (`submitted_by`, `decided_by`).
     pub name: String,
     pub role: crate::clients::ClientRole,
     pub unit: Option<String>,
     pub person_nik: Option<String>,
+}
+
+impl Staff {
+    /// The staff member behind a person's account; None for officials, who are not staff.
+    pub fn from_account(account: &crate::store::accounts::AccountRecord) -> Option<Self> {
+        use crate::clients::ClientRole;
+        use crate::store::accounts::AccountRole;
+        let role = match account.role {
+            AccountRole::Official => return None,
+            AccountRole::Operator => ClientRole::Operator,
+            AccountRole::Verifikator => ClientRole::Verifikator,
+            AccountRole::Admin => ClientRole::Admin,
+        };
+        Some(Self {
+            name: crate::accounts::account_actor(account.id),
+            role,
+            unit: account.unit.clone(),
+            person_nik: account.nik.clone(),
+        })
+    }
 }
 
 impl From<&ApiClientRecord> for Staff {
@@ -193,8 +215,20 @@ impl<S: Store> Sahih<S> {
         let Some(mine) = staff.person_nik.as_deref() else {
             return Ok(false);
         };
-        let other = self.store.api_client(other_account).await?;
-        Ok(other.and_then(|c| c.person_nik).as_deref() == Some(mine))
+        Ok(self.person_nik_of(other_account).await?.as_deref() == Some(mine))
+    }
+
+    /// The NIK of the person behind an actor: a person's account (`account:<id>`) or an API
+    /// client bound to a person.
+    async fn person_nik_of(&self, actor: &str) -> Result<Option<String>, CoreError> {
+        if let Some(id) = crate::accounts::account_id_of_actor(actor) {
+            return Ok(self.store.account_by_id(id).await?.and_then(|a| a.nik));
+        }
+        Ok(self
+            .store
+            .api_client(actor)
+            .await?
+            .and_then(|c| c.person_nik))
     }
 }
 
@@ -242,6 +276,15 @@ pub struct SubmissionInput {
     /// False: evidence may be incomplete; the requests stay NEW until completed (the ECS
     /// registration endpoint).
     pub require_complete: bool,
+}
+
+/// What [`Sahih::ra_check_submission`] found: the filing unit, each evidence file's media type
+/// and owner (NIK; None for the letter), and per official whether their evidence is complete.
+#[derive(Debug, Clone)]
+pub struct CheckedSubmission {
+    pub operator_unit: String,
+    pub files: Vec<(MediaType, Option<String>)>,
+    pub complete: Vec<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -424,15 +467,15 @@ impl<S: Store> Sahih<S> {
         transition(self.status_of(nik).await?, action)
     }
 
-    /// An operator submits a request for one or more officials (a collective request shares
-    /// one letter). Evidence goes to the blob store with its hash; only PDF, JPEG and PNG, up to
-    /// the configured size, recognised by content.
-    pub async fn ra_submit<B: crate::store::BlobStore>(
+    /// Everything [`Self::ra_submit`] checks before it stores anything: the operator's role and
+    /// unit, each official's identity, and each evidence file (size, PDF/JPEG/PNG by content,
+    /// whose it is, and completeness when `require_complete`). Pages call it to show a preview
+    /// only of a submission that can be sent.
+    pub fn ra_check_submission(
         &self,
-        blobs: &B,
         staff: &Staff,
-        input: SubmissionInput,
-    ) -> Result<SubmissionOutcome, CoreError> {
+        input: &SubmissionInput,
+    ) -> Result<CheckedSubmission, CoreError> {
         if !staff.may(crate::clients::Capability::SubmitRegistration) {
             return Err(forbidden(
                 "Hanya operator OPD yang dapat mengajukan permohonan",
@@ -452,11 +495,7 @@ impl<S: Store> Sahih<S> {
             ));
         }
         let max_bytes = self.config.ra.max_evidence_mib.max(1) * 1024 * 1024;
-        let now = OffsetDateTime::now_utc();
-        let submission_id = format!("sub-{}", crate::service::new_document_id());
         let mut seen = std::collections::HashSet::new();
-        let mut items = Vec::new();
-        let mut events = Vec::new();
         for o in &input.officials {
             self.identity(o).validate()?;
             if !seen.insert(o.nik.clone()) {
@@ -478,9 +517,8 @@ impl<S: Store> Sahih<S> {
                 ));
             }
         }
-        // Evidence: sniff and hash everything before storing anything.
-        let mut accepted = Vec::new();
-        for upload in input.evidence {
+        let mut files = Vec::new();
+        for upload in &input.evidence {
             if upload.bytes.len() as u64 > max_bytes {
                 return Err(CoreError::Evidence(format!(
                     "{} is larger than {} MiB",
@@ -494,7 +532,7 @@ impl<S: Store> Sahih<S> {
                     upload.kind.as_str()
                 ))
             })?;
-            if upload.kind != EvidenceKind::SuratPermohonan {
+            let owner = if upload.kind != EvidenceKind::SuratPermohonan {
                 let owner = match (&upload.nik, input.officials.len()) {
                     (Some(n), _) => n.clone(),
                     (None, 1) => input.officials[0].nik.clone(),
@@ -512,28 +550,31 @@ impl<S: Store> Sahih<S> {
                         upload.kind.as_str()
                     )));
                 }
-                accepted.push((upload, media, Some(owner)));
+                Some(owner)
             } else {
-                accepted.push((upload, media, None));
-            }
+                None
+            };
+            files.push((media, owner));
         }
-        let has_letter = accepted
+        let has_letter = input
+            .evidence
             .iter()
-            .any(|(u, _, _)| u.kind == EvidenceKind::SuratPermohonan);
-        let mut complete_for = Vec::new();
+            .any(|u| u.kind == EvidenceKind::SuratPermohonan);
+        let mut complete = Vec::new();
         for o in &input.officials {
-            let missing: Vec<&str> = input
-                .kind
-                .required_evidence()
-                .iter()
-                .filter(|k| {
-                    !accepted
-                        .iter()
-                        .any(|(u, _, owner)| u.kind == **k && owner.as_deref() == Some(&o.nik))
-                })
-                .map(|k| k.as_str())
-                .chain((!has_letter).then_some("surat_permohonan"))
-                .collect();
+            let missing: Vec<&str> =
+                input
+                    .kind
+                    .required_evidence()
+                    .iter()
+                    .filter(|k| {
+                        !input.evidence.iter().zip(&files).any(|(u, (_, owner))| {
+                            u.kind == **k && owner.as_deref() == Some(&o.nik)
+                        })
+                    })
+                    .map(|k| k.as_str())
+                    .chain((!has_letter).then_some("surat_permohonan"))
+                    .collect();
             if !missing.is_empty() && input.require_complete {
                 return Err(CoreError::Evidence(format!(
                     "missing for NIK {}: {}",
@@ -541,8 +582,40 @@ impl<S: Store> Sahih<S> {
                     missing.join(", ")
                 )));
             }
-            complete_for.push(missing.is_empty());
+            complete.push(missing.is_empty());
         }
+        Ok(CheckedSubmission {
+            operator_unit: operator_unit.to_string(),
+            files,
+            complete,
+        })
+    }
+
+    /// An operator submits a request for one or more officials (a collective request shares
+    /// one letter). Evidence goes to the blob store with its hash; only PDF, JPEG and PNG, up to
+    /// the configured size, recognised by content.
+    pub async fn ra_submit<B: crate::store::BlobStore>(
+        &self,
+        blobs: &B,
+        staff: &Staff,
+        input: SubmissionInput,
+    ) -> Result<SubmissionOutcome, CoreError> {
+        let CheckedSubmission {
+            operator_unit,
+            files,
+            complete: complete_for,
+        } = self.ra_check_submission(staff, &input)?;
+        let operator_unit = operator_unit.as_str();
+        let now = OffsetDateTime::now_utc();
+        let submission_id = format!("sub-{}", crate::service::new_document_id());
+        let mut items = Vec::new();
+        let mut events = Vec::new();
+        let accepted: Vec<(EvidenceUpload, MediaType, Option<String>)> = input
+            .evidence
+            .into_iter()
+            .zip(files)
+            .map(|(u, (media, owner))| (u, media, owner))
+            .collect();
         for (o, complete) in input.officials.iter().zip(complete_for) {
             let existing = self.store.official_by_nik(&o.nik).await?;
             let cert = match &existing {
@@ -637,6 +710,7 @@ impl<S: Store> Sahih<S> {
                 state,
                 official_id: existing.as_ref().map(|e| e.id),
                 submitted_by: staff.name.clone(),
+                submitted_unit: Some(operator_unit.to_string()),
                 submitted_at: now,
                 decided_by: None,
                 decided_at: None,
@@ -739,15 +813,10 @@ impl<S: Store> Sahih<S> {
             .await?
             .ok_or_else(|| CoreError::NotFound(format!("request {id}")))?;
         if staff.role.unit_scoped() {
-            let filing_unit = self
-                .store
-                .api_client(&request.submitted_by)
-                .await?
-                .and_then(|c| c.unit);
             let mine = staff
                 .unit
                 .as_deref()
-                .zip(filing_unit.as_deref())
+                .zip(request.submitted_unit.as_deref())
                 .is_some_and(|(mine, filed)| same_unit(mine, filed));
             if !mine {
                 // Outside the operator's unit: as if it did not exist.

@@ -156,7 +156,7 @@ pub struct Person<'a> {
 
 impl Person<'_> {
     fn actor(&self) -> String {
-        format!("account:{}", self.account_id)
+        crate::accounts::account_actor(self.account_id)
     }
 }
 

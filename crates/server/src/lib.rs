@@ -63,8 +63,10 @@ pub struct AppState {
     pub logo: web::assets::Logo,
     /// Wakes the webhook sender at once (a replay, a step just taken).
     pub webhooks_wake: tokio::sync::Notify,
-    /// Page images of the inbox's documents.
+    /// Page images of the inbox's documents and the RA's evidence.
     pub previews: web::preview::PreviewCache,
+    /// RA submissions previewed but not sent yet.
+    pub ra_drafts: web::ra::RaDrafts,
 }
 
 /// Failed logins one address (IPv6: one /64) may make in ten minutes, over all accounts.
@@ -97,6 +99,7 @@ impl AppState {
             logo,
             webhooks_wake: tokio::sync::Notify::new(),
             previews: web::preview::PreviewCache::default(),
+            ra_drafts: web::ra::RaDrafts::default(),
         }
     }
 }

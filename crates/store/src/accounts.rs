@@ -20,6 +20,7 @@ fn account_from_row(r: &AnyRow) -> StoreResult<AccountRecord> {
         unit: r.try_get("unit").map_err(db)?,
         email: r.try_get("email").map_err(db)?,
         nip: r.try_get("nip").map_err(db)?,
+        nik: r.try_get("nik").map_err(db)?,
         name: r.try_get("name").map_err(db)?,
         password_hash: r.try_get("password_hash").map_err(db)?,
         totp_sealed: r.try_get("totp_sealed").map_err(db)?,
@@ -50,8 +51,8 @@ impl AccountStore for SqlStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let row = sqlx::query(
             "INSERT INTO accounts (role, official_id, unit, email, email_lower, nip, name,
-                                   password_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                   password_hash, created_at, nik)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(a.role.as_str())
         .bind(a.official_id)
@@ -62,6 +63,7 @@ impl AccountStore for SqlStore {
         .bind(&a.name)
         .bind(a.password_hash.as_deref())
         .bind(ts(OffsetDateTime::now_utc()))
+        .bind(a.nik.as_deref())
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;

@@ -39,7 +39,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 11] = [
+const SQLITE_VERSIONED: [(i64, &str); 12] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -81,8 +81,12 @@ const SQLITE_VERSIONED: [(i64, &str); 11] = [
         14,
         include_str!("../migrations/sqlite/0014_error_shape.sql"),
     ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_staff_accounts.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 11] = [
+const POSTGRES_VERSIONED: [(i64, &str); 12] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -124,7 +128,28 @@ const POSTGRES_VERSIONED: [(i64, &str); 11] = [
         14,
         include_str!("../migrations/postgres/0014_error_shape.sql"),
     ),
+    (
+        15,
+        include_str!("../migrations/postgres/0015_staff_accounts.sql"),
+    ),
 ];
+
+fn audit_entry_from_row(r: &AnyRow) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.try_get("seq").map_err(db)?,
+        at_micros: r.try_get("at_micros").map_err(db)?,
+        event: AuditEvent {
+            action: r.try_get("action").map_err(db)?,
+            actor: r.try_get("actor").map_err(db)?,
+            client: r.try_get("client").map_err(db)?,
+            document_sha256: r.try_get("document_sha256").map_err(db)?,
+            result: r.try_get("result").map_err(db)?,
+            detail: r.try_get("detail").map_err(db)?,
+        },
+        prev_hash: r.try_get("prev_hash").map_err(db)?,
+        hash: r.try_get("hash").map_err(db)?,
+    })
+}
 
 /// A kind column read as its type: text nobody wrote is a database error, never a guess.
 fn stored_kind<T>(r: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
@@ -1129,24 +1154,36 @@ impl Store for SqlStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    seq: r.try_get("seq").map_err(db)?,
-                    at_micros: r.try_get("at_micros").map_err(db)?,
-                    event: AuditEvent {
-                        action: r.try_get("action").map_err(db)?,
-                        actor: r.try_get("actor").map_err(db)?,
-                        client: r.try_get("client").map_err(db)?,
-                        document_sha256: r.try_get("document_sha256").map_err(db)?,
-                        result: r.try_get("result").map_err(db)?,
-                        detail: r.try_get("detail").map_err(db)?,
-                    },
-                    prev_hash: r.try_get("prev_hash").map_err(db)?,
-                    hash: r.try_get("hash").map_err(db)?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_entry_from_row).collect()
+    }
+
+    async fn audit_search(
+        &self,
+        filter: &sahih_core::audit::AuditFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        // Empty parameters match everything; newest first, so a page stops at `limit`.
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log
+             WHERE seq < $1
+               AND ($2 = '' OR action = $2)
+               AND ($3 = '' OR actor = $3)
+               AND ($4 = '' OR actor = 'nik:' || $4 OR detail LIKE '%' || $4 || '%')
+               AND at_micros >= $5 AND at_micros <= $6
+             ORDER BY seq DESC LIMIT $7",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(filter.action.as_deref().unwrap_or(""))
+        .bind(filter.actor.as_deref().unwrap_or(""))
+        .bind(filter.official_nik.as_deref().unwrap_or(""))
+        .bind(filter.from_micros.unwrap_or(i64::MIN))
+        .bind(filter.to_micros.unwrap_or(i64::MAX))
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(audit_entry_from_row).collect()
     }
 
     async fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {

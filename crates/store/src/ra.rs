@@ -34,6 +34,7 @@ fn request_from_row(r: &AnyRow) -> StoreResult<RaRequest> {
             .ok_or_else(|| StoreError::Corrupt(format!("request state {state}")))?,
         official_id: r.try_get("official_id").map_err(db)?,
         submitted_by: r.try_get("submitted_by").map_err(db)?,
+        submitted_unit: r.try_get("submitted_unit").map_err(db)?,
         submitted_at: from_ts(r.try_get("submitted_at").map_err(db)?)?,
         decided_by: r.try_get("decided_by").map_err(db)?,
         decided_at: decided_at.map(from_ts).transpose()?,
@@ -175,8 +176,8 @@ impl RaStore for SqlStore {
             }
             let o = &request.official;
             sqlx::query(
-                "INSERT INTO ra_requests (id, submission_id, kind, nik, nip, name, email, position, unit, state, official_id, submitted_by, submitted_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                "INSERT INTO ra_requests (id, submission_id, kind, nik, nip, name, email, position, unit, state, official_id, submitted_by, submitted_at, submitted_unit)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&request.id)
             .bind(submission_id)
@@ -191,6 +192,7 @@ impl RaStore for SqlStore {
             .bind(official_id)
             .bind(submitted_by)
             .bind(now)
+            .bind(request.submitted_unit.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -217,8 +219,7 @@ impl RaStore for SqlStore {
         let rows = sqlx::query(
             "SELECT * FROM ra_requests
              WHERE ($1 = '' OR state = $1)
-               AND ($2 = '' OR submitted_by IN
-                    (SELECT name FROM api_clients WHERE lower(trim(unit)) = lower(trim($2))))
+               AND ($2 = '' OR lower(trim(submitted_unit)) = lower(trim($2)))
              ORDER BY submitted_at DESC, id LIMIT 1000",
         )
         .bind(state.map(|s| s.as_str()).unwrap_or(""))

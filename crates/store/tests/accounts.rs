@@ -92,6 +92,7 @@ async fn run_on(db: TestDb, tag: &str) {
                 unit: None,
                 email: email.into(),
                 nip: Some("199001012015031001".into()),
+                nik: Some("3273010101900001".into()),
                 name: "Siti Verifikator".into(),
                 password_hash: None,
             },

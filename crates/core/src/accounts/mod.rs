@@ -126,7 +126,18 @@ impl Origin {
 }
 
 fn actor_of(account: &AccountRecord) -> String {
-    format!("account:{}", account.id)
+    account_actor(account.id)
+}
+
+/// How a person's account appears as an actor in the audit log and in records
+/// (`submitted_by`, `decided_by`): `account:<id>`. API client names never hold ':'.
+pub fn account_actor(id: i64) -> String {
+    format!("account:{id}")
+}
+
+/// The account id of an actor written by [`account_actor`].
+pub fn account_id_of_actor(actor: &str) -> Option<i64> {
+    actor.strip_prefix("account:")?.parse().ok()
 }
 
 fn totp_aad(account_id: i64) -> Vec<u8> {
@@ -142,6 +153,14 @@ impl<S: Store + AccountStore> Sahih<S> {
             return Err(CoreError::invalid(
                 "Akun pejabat harus terhubung dengan data pejabat (NIK).",
                 "An official's account must be linked to the official's record (NIK).",
+            ));
+        }
+        if let Some(nik) = &new.nik
+            && !(nik.len() == 16 && nik.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(CoreError::invalid(
+                "NIK harus 16 angka.",
+                "A NIK is 16 digits.",
             ));
         }
         let event = AuditEvent::new(AuditAction::AccountCreate, by, AuditResult::Ok)
@@ -237,6 +256,7 @@ impl<S: Store + AccountStore> Sahih<S> {
             unit: Some(official.unit.clone()),
             email: official.email.clone(),
             nip: Some(official.nip.clone()).filter(|n| !n.is_empty()),
+            nik: Some(official.nik.clone()),
             name: official.name.clone(),
             password_hash: None,
         };
@@ -247,6 +267,7 @@ impl<S: Store + AccountStore> Sahih<S> {
             unit: new.unit.clone(),
             email: new.email.clone(),
             nip: new.nip.clone(),
+            nik: new.nik.clone(),
             name: new.name.clone(),
             password_hash: None,
             totp_sealed: None,

@@ -53,6 +53,8 @@ pub struct AccountRecord {
     pub email: String,
     /// NIP, the other way to log in (officials and civil-servant staff).
     pub nip: Option<String>,
+    /// The person's NIK, for staff: separation of duties refuses a decision about themselves.
+    pub nik: Option<String>,
     /// Name as shown on pages.
     pub name: String,
     /// Argon2id PHC string; None until the person chose a password.
@@ -86,6 +88,8 @@ pub struct NewAccount {
     pub email: String,
     /// NIP, when the person has one.
     pub nip: Option<String>,
+    /// The person's NIK, for staff (see [`AccountRecord::nik`]).
+    pub nik: Option<String>,
     /// Name.
     pub name: String,
     /// The password's PHC string, when it is chosen at once (official activation).

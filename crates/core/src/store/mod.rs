@@ -276,7 +276,7 @@ pub struct NewApiClient<'a> {
 }
 
 /// Everything the domain stores. Futures are `Send` so servers can use them across threads.
-pub trait Store: Send + Sync + ra::RaStore {
+pub trait Store: Send + Sync + ra::RaStore + accounts::AccountStore {
     fn insert_ca(
         &self,
         kind: CaKind,
@@ -501,6 +501,14 @@ pub trait Store: Send + Sync + ra::RaStore {
         &self,
         from: i64,
         to: i64,
+    ) -> impl Future<Output = StoreResult<Vec<AuditEntry>>> + Send;
+    /// Entries matching `filter` with `seq < before` (every one when None), newest first, at
+    /// most `limit`.
+    fn audit_search(
+        &self,
+        filter: &crate::audit::AuditFilter,
+        before: Option<i64>,
+        limit: i64,
     ) -> impl Future<Output = StoreResult<Vec<AuditEntry>>> + Send;
     /// The chain head (seq, hash), `None` while the log is empty.
     fn audit_head(&self) -> impl Future<Output = StoreResult<Option<(i64, String)>>> + Send;

@@ -148,6 +148,8 @@ pub struct RaRequest {
     pub state: RequestState,
     pub official_id: Option<i64>,
     pub submitted_by: String,
+    /// The unit that filed it (the filing operator's or app's unit at the time).
+    pub submitted_unit: Option<String>,
     pub submitted_at: OffsetDateTime,
     pub decided_by: Option<String>,
     pub decided_at: Option<OffsetDateTime>,

@@ -833,39 +833,13 @@ async fn page_image(
     let Some(index) = page.checked_sub(1) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    // The cache first: a page shown before costs no storage read and no parsing.
-    let png = match state.previews.get(&key, index) {
-        Some(png) => png,
-        None => {
-            let bytes = match read_document(&state, &who, &key).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
-            let rendered =
-                tokio::task::spawn_blocking(move || super::preview::render_page(&bytes, index))
-                    .await;
-            match rendered {
-                Ok(Ok(png)) => {
-                    let png = axum::body::Bytes::from(png);
-                    state.previews.put(&key, index, png.clone());
-                    png
-                }
-                Ok(Err(super::preview::PreviewError::NoPage)) => {
-                    return StatusCode::NOT_FOUND.into_response();
-                }
-                _ => return StatusCode::UNPROCESSABLE_ENTITY.into_response(),
-            }
-        }
-    };
-    let mut r = (StatusCode::OK, png).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
-    // Personal: the browser may keep it for the session's view, no shared cache.
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=600"),
-    );
-    r
+    super::preview::page_png(
+        &state.previews,
+        &key,
+        index,
+        read_document(&state, &who, &key),
+    )
+    .await
 }
 
 #[derive(Template)]

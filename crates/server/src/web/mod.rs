@@ -15,6 +15,7 @@ pub mod assets;
 pub mod inbox;
 pub mod portal;
 pub mod preview;
+pub mod ra;
 pub mod record;
 pub mod session;
 pub mod upload;
@@ -40,6 +41,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .merge(portal::routes(state))
         .merge(account::routes(state))
         .merge(inbox::routes(state))
+        .merge(ra::routes(state))
         .merge(record::routes(state))
 }
 
@@ -90,6 +92,8 @@ pub struct Person {
     pub name: String,
     /// An official (they have an inbox).
     pub official: bool,
+    /// RA staff (operators and verifikators: the registration console).
+    pub ra_staff: bool,
     /// The CSRF token of the logout form.
     pub csrf: String,
 }
@@ -113,6 +117,8 @@ impl Chrome {
         self.person = Some(Person {
             name: who.view.account.name.clone(),
             official: who.view.official.is_some(),
+            ra_staff: sahih_core::ra::Staff::from_account(&who.view.account)
+                .is_some_and(|s| s.may(sahih_core::clients::Capability::ReadRegistrations)),
             csrf: who.csrf(),
         });
         self

@@ -69,6 +69,46 @@ impl PreviewCache {
     }
 }
 
+/// The answer with page `index` of the PDF kept under `key`: from the cache, else rendered from
+/// the bytes `load` reads (only on a miss) on a blocking thread. 404 for a page that does not
+/// exist, 422 for a file the renderer cannot read.
+pub async fn page_png(
+    cache: &PreviewCache,
+    key: &str,
+    index: usize,
+    load: impl std::future::Future<Output = Result<Vec<u8>, axum::response::Response>>,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse;
+    let png = match cache.get(key, index) {
+        Some(png) => png,
+        None => {
+            let bytes = match load.await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            match tokio::task::spawn_blocking(move || render_page(&bytes, index)).await {
+                Ok(Ok(png)) => {
+                    let png = Png::from(png);
+                    cache.put(key, index, png.clone());
+                    png
+                }
+                Ok(Err(PreviewError::NoPage)) => return StatusCode::NOT_FOUND.into_response(),
+                _ => return StatusCode::UNPROCESSABLE_ENTITY.into_response(),
+            }
+        }
+    };
+    let mut r = (StatusCode::OK, png).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    // Personal: the browser may keep it for the session's view, no shared cache.
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=600"),
+    );
+    r
+}
+
 /// How many pages the renderer sees (None when it cannot read the file).
 pub fn page_count(pdf: &[u8]) -> Option<usize> {
     let bytes = pdf.to_vec();

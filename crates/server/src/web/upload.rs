@@ -106,17 +106,36 @@ impl UploadError {
     }
 }
 
-/// Reads the form: the file (at most `max_bytes`) and the language. The language is read even
-/// when the file is refused, so the refusal speaks the page's language.
-pub async fn read_upload(
+/// A multipart form read whole: its text fields and its files (name given by the browser and
+/// bytes), by field name.
+#[derive(Default)]
+pub struct FormData {
+    /// Text fields (the last value of a repeated name).
+    pub fields: std::collections::HashMap<String, String>,
+    /// Files: (field, file name, bytes); empty file inputs are left out.
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl FormData {
+    /// A text field, trimmed ("" when absent).
+    pub fn text(&self, name: &str) -> &str {
+        self.fields.get(name).map(|v| v.trim()).unwrap_or("")
+    }
+}
+
+/// Reads a multipart form: fields named in `file_fields` are files of at most `max_bytes`
+/// each, every other field is text (at most 64 KiB). The language is read even when the form is
+/// refused, so the refusal speaks the page's language.
+pub async fn read_form(
     form: Result<Multipart, MultipartRejection>,
+    file_fields: &[&str],
     max_bytes: usize,
-) -> (Lang, Result<Upload, UploadError>) {
+) -> (Lang, Result<FormData, UploadError>) {
     let mut lang = Lang::Id;
     let Ok(mut form) = form else {
         return (lang, Err(UploadError::Malformed));
     };
-    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut out = FormData::default();
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -135,28 +154,45 @@ pub async fn read_upload(
             }
             Err(_) => return (lang, Err(UploadError::Malformed)),
         };
-        match name.as_str() {
-            "lang" => lang = super::lang_of(std::str::from_utf8(&data).ok()),
-            FILE_FIELD => {
-                if data.len() > max_bytes {
-                    return (lang, Err(UploadError::TooLarge));
-                }
-                file = Some((file_name, data.to_vec()));
+        if file_fields.contains(&name.as_str()) {
+            if data.len() > max_bytes {
+                return (lang, Err(UploadError::TooLarge));
             }
-            _ => {}
+            if !data.is_empty() {
+                out.files.push((name, file_name, data.to_vec()));
+            }
+        } else {
+            if data.len() > FORM_OVERHEAD {
+                return (lang, Err(UploadError::Malformed));
+            }
+            let Ok(text) = String::from_utf8(data.to_vec()) else {
+                return (lang, Err(UploadError::Malformed));
+            };
+            if name == "lang" {
+                lang = super::lang_of(Some(&text));
+            }
+            out.fields.insert(name, text);
         }
     }
-    match file {
-        Some((file_name, bytes)) if !bytes.is_empty() => (
+    (lang, Ok(out))
+}
+
+/// Reads the form: the file (at most `max_bytes`) and the language. The language is read even
+/// when the file is refused, so the refusal speaks the page's language.
+pub async fn read_upload(
+    form: Result<Multipart, MultipartRejection>,
+    max_bytes: usize,
+) -> (Lang, Result<Upload, UploadError>) {
+    let (lang, data) = read_form(form, &[FILE_FIELD], max_bytes).await;
+    let upload = data.and_then(|mut d| {
+        let (_, file_name, bytes) = d.files.pop().ok_or(UploadError::Missing)?;
+        Ok(Upload {
+            file_name,
+            bytes,
             lang,
-            Ok(Upload {
-                file_name,
-                bytes,
-                lang,
-            }),
-        ),
-        _ => (lang, Err(UploadError::Missing)),
-    }
+        })
+    });
+    (lang, upload)
 }
 
 /// The address a request came from (unspecified when the server runs without peer addresses,

@@ -1,0 +1,385 @@
+"""The staff consoles in a real browser (headless Chromium), on both backends: staff log in as
+people (password plus second factor), an OPD operator files a request with evidence and sees a
+preview before sending, a Diskominfo verifikator reviews the evidence inline, rejects it once for
+a missing SK, approves the corrected request, and the official activates and signs their first
+letter from the inbox. Separation of duties holds per person through the pages and the API
+alike, and every console route answers only the roles it is for.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import urllib.parse
+
+import pytest
+from PIL import Image
+
+from browser import browser, check_page, set_viewport, submit_and_wait, totp_code  # noqa: F401
+from ecs_support import BACKENDS, http, make_deployment, multipart, wait_for
+
+UNIT = "Dinas Kesehatan"
+PASSWORD = "Gudeg-Manggar-Bantul-2026"
+OFFICIAL_NIK = "3374014506820004"
+OFFICIAL = {"nik": OFFICIAL_NIK, "nip": "198206152008012004", "name": "dr. Ratna Kusumawati",
+            "email": "ratna.kusumawati@dinkes.contoh.go.id",
+            "position": "Kepala Bidang Pelayanan Kesehatan", "unit": UNIT}
+PASSPHRASE = "Lumpia-Gang-Lombok-Semarang"
+OFFICIAL_LOGIN = "Tahu-Gimbal-Semarang-2026"
+# The verifikator who is also an official of the service (their own request must go to
+# someone else), and an operator account held by the same person as a verifikator account.
+VERIF_NIK = "3374010101800001"
+TWIN_NIK = "3374010101800002"
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def dep(request, sahih_bin, tmp_path_factory):
+    d = make_deployment(sahih_bin, tmp_path_factory.mktemp(f"console-{request.param}"),
+                        request.param)
+    d.app = d.add_client("e-office")
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="module")
+def files(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("evidence")
+    jpg = io.BytesIO()
+    Image.new("RGB", (640, 400), (200, 180, 150)).save(jpg, "JPEG", quality=90)
+    paths = {
+        "letter": (corpus / "reportlab.pdf").read_bytes(),
+        "sk": (corpus / "libreoffice.pdf").read_bytes(),
+        "wrong_sk": (corpus / "pdftex.pdf").read_bytes(),
+        "ktp": jpg.getvalue(),
+    }
+    result = {}
+    for name, data in paths.items():
+        p = out / (name + (".jpg" if name == "ktp" else ".pdf"))
+        p.write_bytes(data)
+        result[name] = p
+    return result
+
+
+def setup_link(dep, email) -> str:
+    out = dep.run("outbox", email).stdout
+    links = re.findall(r"https?://\S+/akun/atur/[A-Za-z0-9_-]+", out)
+    assert links, out
+    return urllib.parse.urlparse(links[-1]).path
+
+
+def invite(dep, role, email, name, *, unit=None, nik=None):
+    args = ["account", "invite", "--role", role, "--email", email, "--name", name]
+    if unit:
+        args += ["--unit", unit]
+    if nik:
+        args += ["--nik", nik]
+    r = dep.run(*args)
+    assert r.returncode == 0, r.describe()
+
+
+def person_in_browser(dep, browser, role, email, name, **kw):
+    """A staff person invited from the CLI who sets up their account in the browser; returns the
+    signed-in driver (360x740)."""
+    from selenium.webdriver.common.by import By
+    invite(dep, role, email, name, **kw)
+    d = browser()
+    set_viewport(d, "360x740")
+    d.get(dep.servers[0].url + setup_link(dep, email))
+    d.find_element(By.ID, "password").send_keys(PASSWORD)
+    d.find_element(By.ID, "password2").send_keys(PASSWORD)
+    submit_and_wait(d)
+    secret = d.find_element(By.CSS_SELECTOR, ".secret").text
+    d.find_element(By.ID, "code").send_keys(totp_code(secret))
+    submit_and_wait(d)
+    assert "Akun Anda siap dipakai" in d.page_source
+    return d
+
+
+def person_over_http(dep, role, email, name, **kw) -> str:
+    """The same over plain HTTP; returns the session cookie."""
+    invite(dep, role, email, name, **kw)
+    base = dep.servers[0].url
+    r = http("POST", base + setup_link(dep, email), data=urllib.parse.urlencode(
+        {"password": PASSWORD, "password2": PASSWORD}).encode(), content_type=FORM, follow=False)
+    cookie = re.match(r"(sahih_sesi=[^;]+)", r.headers.get("set-cookie", "")).group(1)
+    page = http("GET", base + "/akun/2fa", headers={"Cookie": cookie}).body.decode()
+    secret = re.search(r'<p class="secret">([A-Z2-7 ]+)</p>', page).group(1)
+    r = http("POST", base + "/akun/2fa", data=urllib.parse.urlencode(
+        {"csrf": csrf_of(page), "code": totp_code(secret)}).encode(), content_type=FORM,
+        headers={"Cookie": cookie}, follow=False)
+    assert r.status in (302, 303), r.status
+    return cookie
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
+
+
+def get(dep, cookie, path):
+    return http("GET", dep.servers[0].url + path, headers={"Cookie": cookie} if cookie else None,
+                follow=False)
+
+
+def post_form(dep, cookie, path, fields, csrf_from="/beranda"):
+    page = get(dep, cookie, csrf_from).body.decode()
+    fields = {"csrf": csrf_of(page), "lang": "id", **fields}
+    return http("POST", dep.servers[0].url + path, data=urllib.parse.urlencode(fields).encode(),
+                content_type=FORM, headers={"Cookie": cookie}, follow=False)
+
+
+def fill_request(d, official, files: dict):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    Select(d.find_element(By.ID, "kind")).select_by_value("enroll")
+    for field in ("name", "nik", "nip", "email", "position"):
+        el = d.find_element(By.ID, field)
+        el.clear()
+        el.send_keys(official[field])
+    for field, path in files.items():
+        d.find_element(By.ID, f"f-{field}").send_keys(str(path))
+
+
+def request_id_of(d) -> str:
+    m = re.search(r"/ra/(req-[A-Za-z0-9]+)", d.current_url)
+    assert m, d.current_url
+    return m.group(1)
+
+
+def images_loaded(d) -> bool:
+    return d.execute_script(
+        "return [...document.querySelectorAll('img.page, img.scan')]"
+        ".every(i => i.complete && i.naturalWidth > 100)")
+
+
+def test_the_seeds_path_through_the_browser(dep, browser, files):
+    """Operator files with evidence; the verifikator rejects once for a missing SK, then
+    approves the corrected request; the official activates and signs their first letter."""
+    from selenium.webdriver.common.by import By
+    base = dep.servers[0].url
+    op = person_in_browser(dep, browser, "operator", "operator@dinkes.contoh.go.id",
+                           "Bambang Operator", unit=UNIT)
+    ver = person_in_browser(dep, browser, "verifikator", "verifikator@kominfo.contoh.go.id",
+                            "Siti Verifikator", nik=VERIF_NIK)
+
+    # 1. The operator files a request; the SK slot holds the wrong document.
+    op.get(base + "/ra")
+    assert UNIT in op.page_source
+    check_page(op, dep.backend, "ra-queue-operator-empty")
+    op.find_element(By.PARTIAL_LINK_TEXT, "Ajukan permohonan").click()
+    check_page(op, dep.backend, "ra-new")
+    fill_request(op, OFFICIAL, {"surat_permohonan": files["letter"], "ktp": files["ktp"],
+                                "sk_jabatan": files["wrong_sk"]})
+    submit_and_wait(op, "main button[type=submit]")
+    assert "Periksa sebelum mengirim" in op.page_source, op.page_source[:1500]
+    wait_for(lambda: images_loaded(op), "preview images")
+    assert op.find_elements(By.CSS_SELECTOR, "img.scan"), "the e-KTP scan is shown"
+    check_page(op, dep.backend, "ra-preview")
+    submit_and_wait(op, "form[action$='/kirim'] button")
+    first = request_id_of(op)
+    assert "Permohonan terkirim" in op.page_source
+    assert "Menunggu verifikasi" in op.page_source
+    check_page(op, dep.backend, "ra-request-operator")
+
+    # 2. The verifikator's queue shows it; the review shows the evidence inline.
+    ver.get(base + "/ra")
+    assert OFFICIAL["name"] in ver.page_source
+    check_page(ver, dep.backend, "ra-queue-verifikator")
+    ver.find_element(By.PARTIAL_LINK_TEXT, OFFICIAL["name"]).click()
+    wait_for(lambda: images_loaded(ver), "evidence images")
+    assert len(ver.find_elements(By.CSS_SELECTOR, "section.doc")) == 3
+    assert ver.find_elements(By.CSS_SELECTOR, "img.scan") and \
+        ver.find_elements(By.CSS_SELECTOR, "img.page")
+    assert "tidak ditandatangani secara elektronik" in ver.page_source
+    check_page(ver, dep.backend, "ra-review")
+    ver.find_element(By.ID, "alasan").send_keys(
+        "SK jabatan tidak ada: berkas yang diunggah bukan SK pengangkatan.")
+    submit_and_wait(ver, "form textarea#alasan ~ button")
+    assert "Permohonan ditolak" in ver.page_source
+
+    # The operator sees why, and files again from the rejected request with the right SK.
+    op.get(base + f"/ra/{first}")
+    assert "SK jabatan tidak ada" in op.page_source
+    check_page(op, dep.backend, "ra-rejected-operator")
+    op.find_element(By.PARTIAL_LINK_TEXT, "Perbaiki dan ajukan ulang").click()
+    assert op.find_element(By.ID, "nik").get_attribute("value") == OFFICIAL_NIK
+    for field in ("surat_permohonan", "ktp", "sk_jabatan"):
+        path = files["sk"] if field == "sk_jabatan" else files[
+            "letter" if field == "surat_permohonan" else "ktp"]
+        op.find_element(By.ID, f"f-{field}").send_keys(str(path))
+    submit_and_wait(op, "main button[type=submit]")
+    submit_and_wait(op, "form[action$='/kirim'] button")
+    second = request_id_of(op)
+    assert second != first
+
+    # Approving needs the checklist; the browser enforces it, and so does the server.
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in ver.get_cookies())
+    r = post_form(dep, cookie, f"/ra/{second}/putus", {"putusan": "setuju"}, f"/ra/{second}")
+    assert r.status == 422 and "daftar periksa" in r.body.decode().lower()
+    ver.get(base + f"/ra/{second}")
+    for box in ("cek_ktp", "cek_sk", "cek_surat"):
+        ver.find_element(By.NAME, box).click()
+    submit_and_wait(ver, "form input[value=setuju] ~ button")
+    assert "Permohonan disetujui" in ver.page_source, ver.page_source[:1500]
+    check_page(ver, dep.backend, "ra-approved")
+
+    # The decision is audited with what the verifikator confirmed, as a person.
+    audit = dep.run("audit", "export").stdout
+    approvals = [line for line in audit.splitlines() if '"ra.approve"' in line]
+    assert any("Diperiksa" in line and '"account:' in line for line in approvals), approvals
+
+    # 3. The official activates from the e-mail and signs their first letter in the inbox.
+    out = dep.run("outbox", OFFICIAL["email"]).stdout
+    token = re.findall(r"/aktivasi/([A-Za-z0-9_-]{20,})", out)[-1]
+    off = browser()
+    set_viewport(off, "360x740")
+    off.get(base + f"/aktivasi/{token}")
+    for field, value in (("p1", PASSPHRASE), ("p2", PASSPHRASE), ("l1", OFFICIAL_LOGIN),
+                         ("l2", OFFICIAL_LOGIN)):
+        off.find_element(By.ID, field).send_keys(value)
+    submit_and_wait(off)
+    assert "Sertifikat Anda aktif" in off.page_source, off.page_source[:1000]
+    off.find_element(By.PARTIAL_LINK_TEXT, "Pasang aplikasi autentikator").click()
+    secret = off.find_element(By.CSS_SELECTOR, ".secret").text
+    off.find_element(By.ID, "code").send_keys(totp_code(secret))
+    submit_and_wait(off)
+    letter = files["sk"].read_bytes()
+    body, ctype = multipart({"request": json.dumps({"nik": OFFICIAL_NIK,
+                                                    "message": "Surat pertama"})},
+                            {"file": [("surat-pertama.pdf", letter, "application/pdf")]})
+    r = http("POST", base + "/api/v1/signing-requests", credential=dep.app, data=body,
+             content_type=ctype)
+    assert r.status == 201, r.body
+    off.get(base + "/kotak-masuk")
+    off.find_element(By.PARTIAL_LINK_TEXT, "surat-pertama.pdf").click()
+    off.find_element(By.ID, "passphrase").send_keys(PASSPHRASE)
+    submit_and_wait(off, "form[action$='/tandatangani'] button")
+    assert "1 permintaan ditandatangani" in off.page_source, off.page_source[:1500]
+
+    # The operator's list now shows the request as active.
+    op.get(base + "/ra")
+    assert "Aktif" in op.page_source
+
+
+def test_separation_of_duties_per_person_through_pages_and_api(dep, files):
+    """Nobody decides a request about themselves or one they filed under another account; an
+    operator of another unit does not see the request at all."""
+    base = dep.servers[0].url
+    # An API operator client held by the same person as a verifikator account.
+    op_client = dep.add_client("op-dinkes-api", "--role", "operator", "--unit", UNIT,
+                               "--person-nik", TWIN_NIK)
+    twin = person_over_http(dep, "verifikator", "twin@kominfo.contoh.go.id", "Andi Kembar",
+                            nik=TWIN_NIK)
+    other_ver = person_over_http(dep, "verifikator", "rina@kominfo.contoh.go.id", "Rina Lain",
+                                 nik="3374010101800003")
+    stranger = person_over_http(dep, "operator", "operator@dishub.contoh.go.id", "Operator Dishub",
+                                unit="Dinas Perhubungan")
+    about_me = {"nik": TWIN_NIK, "nip": "198001012005011002", "name": "Andi Kembar",
+                "email": "andi.kembar@dinkes.contoh.go.id", "position": "Staf", "unit": UNIT}
+    someone = {"nik": "3374015505900005", "nip": "199005152015012005", "name": "Wulan Sari",
+               "email": "wulan.sari@dinkes.contoh.go.id", "position": "Kepala Seksi",
+               "unit": UNIT}
+
+    plain_client = dep.add_client("op-dinkes-plain", "--role", "operator", "--unit", UNIT)
+
+    def file_over_api(official, client=op_client):
+        body, ctype = multipart(
+            {"request": json.dumps({"kind": "enroll", "officials": [official]})},
+            {"surat_permohonan": ("surat.pdf", files["letter"].read_bytes(), "application/pdf"),
+             "ktp": ("ktp.jpg", files["ktp"].read_bytes(), "image/jpeg"),
+             "sk_jabatan": ("sk.pdf", files["sk"].read_bytes(), "application/pdf")})
+        r = http("POST", base + "/api/v1/ra/submissions", credential=client, data=body,
+                 content_type=ctype)
+        assert r.status == 201, r.body
+        return r.json()["requests"][0]["id"]
+
+    mine = file_over_api(about_me, plain_client)
+    filed_by_twin = file_over_api(someone)
+    # Through the page: the twin may not decide either (about themselves; filed by themselves).
+    for rid, why in ((mine, "dirinya sendiri"), (filed_by_twin, "ia ajukan sendiri")):
+        r = post_form(dep, twin, f"/ra/{rid}/putus",
+                      {"putusan": "setuju", "cek_ktp": "1", "cek_sk": "1", "cek_surat": "1"},
+                      f"/ra/{rid}")
+        assert r.status == 403 and why in r.body.decode(), (r.status, r.body[:400])
+    # An operator of another unit sees neither the request nor its evidence.
+    assert get(dep, stranger, f"/ra/{mine}").status == 404
+    assert get(dep, stranger, f"/ra/{mine}/berkas/ktp").status == 404
+    assert OFFICIAL["name"] not in get(dep, stranger, "/ra?status=semua").body.decode()
+    # Someone else decides; the page and the API agree on the outcome.
+    r = post_form(dep, other_ver, f"/ra/{mine}/putus",
+                  {"putusan": "tolak", "alasan": "Foto e-KTP buram."}, f"/ra/{mine}")
+    assert r.status == 303, r.body[:300]
+    # A verifikator API client bound to the same person as the filing client is refused too.
+    ver_client = dep.add_client("verif-twin-api", "--role", "verifikator", "--person-nik", TWIN_NIK)
+    r = http("POST", base + f"/api/v1/ra/requests/{filed_by_twin}/approve", credential=ver_client)
+    assert r.status == 403, r.body
+
+
+# Every console route, with what each role gets. "page" = 200, "login" = redirect to /masuk,
+# "forbidden" = 403, "missing" = 404 (the request is not theirs to see).
+ROLES = ("anonymous", "official", "operator", "verifikator", "admin")
+
+
+def test_every_console_route_answers_only_its_roles(dep, files):
+    base = dep.servers[0].url
+    cookies = {"anonymous": None}
+    cookies["operator"] = person_over_http(dep, "operator", "op2@dinkes.contoh.go.id",
+                                           "Operator Dua", unit=UNIT)
+    cookies["verifikator"] = person_over_http(dep, "verifikator", "v3@kominfo.contoh.go.id",
+                                              "Verifikator Tiga", nik="3374010101800009")
+    cookies["admin"] = person_over_http(dep, "admin", "admin@kominfo.contoh.go.id", "Admin")
+    # An official's account: the default official of the deployment, invited from the CLI.
+    official = dep.sahih.enroll(name="Pejabat Matriks")
+    r = dep.run("account", "invite", "--role", "official", "--nik", official.nik)
+    assert r.returncode == 0, r.describe()
+    path = setup_link(dep, official.email)
+    r = http("POST", base + path, data=urllib.parse.urlencode(
+        {"password": PASSWORD, "password2": PASSWORD}).encode(), content_type=FORM, follow=False)
+    cookie = re.match(r"(sahih_sesi=[^;]+)", r.headers.get("set-cookie", "")).group(1)
+    page = http("GET", base + "/akun/2fa", headers={"Cookie": cookie}).body.decode()
+    secret = re.search(r'<p class="secret">([A-Z2-7 ]+)</p>', page).group(1)
+    http("POST", base + "/akun/2fa", data=urllib.parse.urlencode(
+        {"csrf": csrf_of(page), "code": totp_code(secret)}).encode(), content_type=FORM,
+        headers={"Cookie": cookie}, follow=False)
+    cookies["official"] = cookie
+
+    # A request filed by this unit's operator, waiting for verification.
+    op_client = dep.add_client("op-matrix", "--role", "operator", "--unit", UNIT)
+    body, ctype = multipart(
+        {"request": json.dumps({"kind": "enroll", "officials": [{
+            "nik": "3374016606910006", "nip": "199106162016012006", "name": "Maya Matriks",
+            "email": "maya@dinkes.contoh.go.id", "position": "Staf", "unit": UNIT}]})},
+        {"surat_permohonan": ("surat.pdf", files["letter"].read_bytes(), "application/pdf"),
+         "ktp": ("ktp.jpg", files["ktp"].read_bytes(), "image/jpeg"),
+         "sk_jabatan": ("sk.pdf", files["sk"].read_bytes(), "application/pdf")})
+    r = http("POST", base + "/api/v1/ra/submissions", credential=op_client, data=body,
+             content_type=ctype)
+    rid = r.json()["requests"][0]["id"]
+
+    gets = {
+        "/ra": {"operator": "page", "verifikator": "page"},
+        "/ra/baru": {"operator": "page"},
+        f"/ra/{rid}": {"operator": "page", "verifikator": "page"},
+        f"/ra/{rid}/berkas/ktp": {"operator": "page", "verifikator": "page"},
+        f"/ra/{rid}/berkas/sk_jabatan/halaman/1": {"operator": "page", "verifikator": "page"},
+    }
+    for path, allowed in gets.items():
+        for role in ROLES:
+            r = get(dep, cookies[role], path)
+            expected = allowed.get(role, "login" if role == "anonymous" else "forbidden")
+            got = {200: "page", 403: "forbidden", 404: "missing"}.get(r.status)
+            if r.status in (302, 303) and "/masuk" in r.headers.get("location", ""):
+                got = "login"
+            assert got == expected, (path, role, r.status)
+    # Actions: only a verifikator decides or resends; an operator is refused, the rest too.
+    for role in ("official", "operator", "admin"):
+        r = post_form(dep, cookies[role], f"/ra/{rid}/putus",
+                      {"putusan": "tolak", "alasan": "uji"})
+        assert r.status == 403, (role, r.status)
+        r = post_form(dep, cookies[role], f"/ra/{rid}/tautan", {})
+        assert r.status == 403, (role, r.status)
+    r = http("POST", base + f"/ra/{rid}/putus", data=b"putusan=tolak&alasan=x",
+             content_type=FORM, follow=False)
+    assert r.status in (302, 303, 403), r.status
+    # Nothing was decided by anyone refused above.
+    assert "Menunggu verifikasi" in get(dep, cookies["verifikator"], f"/ra/{rid}").body.decode()
