@@ -362,6 +362,9 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         f"/ra/{rid}": {"operator": "page", "verifikator": "page"},
         f"/ra/{rid}/berkas/ktp": {"operator": "page", "verifikator": "page"},
         f"/ra/{rid}/berkas/sk_jabatan/halaman/1": {"operator": "page", "verifikator": "page"},
+        "/admin/audit": {"admin": "page"},
+        "/admin/audit?periksa=1": {"admin": "page"},
+        "/admin/audit/ekspor": {"admin": "page"},
     }
     for path, allowed in gets.items():
         for role in ROLES:
@@ -383,3 +386,63 @@ def test_every_console_route_answers_only_its_roles(dep, files):
     assert r.status in (302, 303, 403), r.status
     # Nothing was decided by anyone refused above.
     assert "Menunggu verifikasi" in get(dep, cookies["verifikator"], f"/ra/{rid}").body.decode()
+
+
+def test_the_audit_log_page_filters_pages_checks_and_exports(dep, browser):
+    """An administrator reads the audit log in the browser: filtered by action, paged by
+    sequence number, the whole chain checked on demand (and shown broken at the first altered
+    entry), and what the filter selects exported as JSON lines, oldest first."""
+    from selenium.webdriver.common.by import By
+    base = dep.servers[0].url
+    admin = person_in_browser(dep, browser, "admin", "audit@kominfo.contoh.go.id",
+                              "Dewi Administrator")
+    # More entries of one action than a page holds.
+    for _ in range(55):
+        r = http("POST", base + "/api/v1/webhooks/secret", credential=dep.app)
+        assert r.status == 200, r.body
+    admin.get(base + "/admin/audit")
+    # Newest first: the last of those calls heads the page.
+    top = admin.find_element(By.CSS_SELECTOR, ".item-head")
+    assert "client.webhook_secret" in top.text, top.text
+    check_page(admin, dep.backend, "admin-audit")
+
+    admin.get(base + "/admin/audit?aksi=client.webhook_secret")
+    actions = {e.text for e in admin.find_elements(By.CSS_SELECTOR, ".item-head code")}
+    assert actions == {"client.webhook_secret"}, actions
+    first_page = [int(e.text.lstrip("#")) for e in
+                  admin.find_elements(By.CSS_SELECTOR, ".item-head strong")]
+    assert len(first_page) == 50 and first_page == sorted(first_page, reverse=True)
+    admin.find_element(By.PARTIAL_LINK_TEXT, "Entri sebelumnya").click()
+    second_page = [int(e.text.lstrip("#")) for e in
+                   admin.find_elements(By.CSS_SELECTOR, ".item-head strong")]
+    assert second_page and max(second_page) < min(first_page)
+    assert len(first_page) + len(second_page) >= 55
+
+    # The export holds exactly what the filter selects, oldest first.
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in admin.get_cookies())
+    r = get(dep, cookie, "/admin/audit/ekspor?aksi=client.webhook_secret")
+    assert r.status == 200 and "ndjson" in r.headers["content-type"]
+    exported = [json.loads(line) for line in r.body.decode().splitlines()]
+    seqs = [e["seq"] for e in exported]
+    assert seqs == sorted(seqs) and set(first_page + second_page) <= set(seqs)
+    assert {e["action"] for e in exported} == {"client.webhook_secret"}
+    cli = [json.loads(line) for line in dep.run("audit", "export").stdout.splitlines()]
+    assert seqs == [e["seq"] for e in cli if e["action"] == "client.webhook_secret"]
+
+    # The chain, checked on demand: intact, then broken at an altered entry.
+    admin.get(base + "/admin/audit")
+    admin.find_element(By.PARTIAL_LINK_TEXT, "Periksa seluruh rantai").click()
+    assert "Rantai audit utuh" in admin.page_source, admin.page_source[:1500]
+    victim = seqs[0]
+    original = [e for e in cli if e["seq"] == victim][0]["detail"]
+    dep.sql(f"UPDATE audit_log SET detail = 'diubah' WHERE seq = {victim}")
+    try:
+        admin.get(base + "/admin/audit?periksa=1")
+        alert = admin.find_element(By.CSS_SELECTOR, ".alert.bad").text
+        assert f"RUSAK mulai entri {victim}" in alert, alert
+        check_page(admin, dep.backend, "admin-audit-broken")
+    finally:
+        restored = original.replace("'", "''")
+        dep.sql(f"UPDATE audit_log SET detail = '{restored}' WHERE seq = {victim}")
+    # Nobody but an administrator reads it.
+    assert get(dep, None, "/admin/audit").status in (302, 303)

@@ -260,6 +260,15 @@ pub struct AuditFilter {
     pub to_micros: Option<i64>,
 }
 
+/// Where a page of an audit search starts.
+#[derive(Debug, Clone, Copy)]
+pub enum AuditCursor {
+    /// Entries with a smaller sequence number, newest first (the page view).
+    Before(i64),
+    /// Entries with a larger sequence number, oldest first (an export, step by step).
+    After(i64),
+}
+
 /// A TSA token over the chain head at `seq`.
 #[derive(Debug, Clone)]
 pub struct AuditAnchor {

@@ -1160,29 +1160,38 @@ impl Store for SqlStore {
     async fn audit_search(
         &self,
         filter: &sahih_core::audit::AuditFilter,
-        before: Option<i64>,
+        page: sahih_core::audit::AuditCursor,
         limit: i64,
     ) -> StoreResult<Vec<AuditEntry>> {
-        // Empty parameters match everything; newest first, so a page stops at `limit`.
-        let rows = sqlx::query(
-            "SELECT * FROM audit_log
-             WHERE seq < $1
-               AND ($2 = '' OR action = $2)
+        use sahih_core::audit::AuditCursor;
+        // Empty parameters match everything; a page stops at `limit`.
+        const MATCH: &str = "AND ($2 = '' OR action = $2)
                AND ($3 = '' OR actor = $3)
                AND ($4 = '' OR actor = 'nik:' || $4 OR detail LIKE '%' || $4 || '%')
-               AND at_micros >= $5 AND at_micros <= $6
-             ORDER BY seq DESC LIMIT $7",
-        )
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(filter.action.as_deref().unwrap_or(""))
-        .bind(filter.actor.as_deref().unwrap_or(""))
-        .bind(filter.official_nik.as_deref().unwrap_or(""))
-        .bind(filter.from_micros.unwrap_or(i64::MIN))
-        .bind(filter.to_micros.unwrap_or(i64::MAX))
-        .bind(limit.clamp(1, 10_000))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+               AND at_micros >= $5 AND at_micros <= $6";
+        let (sql, from) = match page {
+            AuditCursor::Before(seq) => (
+                format!(
+                    "SELECT * FROM audit_log WHERE seq < $1 {MATCH} ORDER BY seq DESC LIMIT $7"
+                ),
+                seq,
+            ),
+            AuditCursor::After(seq) => (
+                format!("SELECT * FROM audit_log WHERE seq > $1 {MATCH} ORDER BY seq LIMIT $7"),
+                seq,
+            ),
+        };
+        let rows = sqlx::query(&sql)
+            .bind(from)
+            .bind(filter.action.as_deref().unwrap_or(""))
+            .bind(filter.actor.as_deref().unwrap_or(""))
+            .bind(filter.official_nik.as_deref().unwrap_or(""))
+            .bind(filter.from_micros.unwrap_or(i64::MIN))
+            .bind(filter.to_micros.unwrap_or(i64::MAX))
+            .bind(limit.clamp(1, 10_000))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
         rows.iter().map(audit_entry_from_row).collect()
     }
 

@@ -502,12 +502,12 @@ pub trait Store: Send + Sync + ra::RaStore + accounts::AccountStore {
         from: i64,
         to: i64,
     ) -> impl Future<Output = StoreResult<Vec<AuditEntry>>> + Send;
-    /// Entries matching `filter` with `seq < before` (every one when None), newest first, at
-    /// most `limit`.
+    /// At most `limit` entries matching `filter` from `page` on: newest first before a
+    /// sequence number, or oldest first after one.
     fn audit_search(
         &self,
         filter: &crate::audit::AuditFilter,
-        before: Option<i64>,
+        page: crate::audit::AuditCursor,
         limit: i64,
     ) -> impl Future<Output = StoreResult<Vec<AuditEntry>>> + Send;
     /// The chain head (seq, hash), `None` while the log is empty.

@@ -11,6 +11,7 @@
 //! authentication.
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod inbox;
 pub mod portal;
@@ -42,6 +43,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .merge(account::routes(state))
         .merge(inbox::routes(state))
         .merge(ra::routes(state))
+        .merge(admin::routes())
         .merge(record::routes(state))
 }
 
@@ -94,6 +96,8 @@ pub struct Person {
     pub official: bool,
     /// RA staff (operators and verifikators: the registration console).
     pub ra_staff: bool,
+    /// An administrator (the audit log).
+    pub admin: bool,
     /// The CSRF token of the logout form.
     pub csrf: String,
 }
@@ -119,6 +123,8 @@ impl Chrome {
             official: who.view.official.is_some(),
             ra_staff: sahih_core::ra::Staff::from_account(&who.view.account)
                 .is_some_and(|s| s.may(sahih_core::clients::Capability::ReadRegistrations)),
+            admin: sahih_core::ra::Staff::from_account(&who.view.account)
+                .is_some_and(|s| s.may(sahih_core::clients::Capability::ReadAudit)),
             csrf: who.csrf(),
         });
         self
