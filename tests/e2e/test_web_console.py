@@ -365,6 +365,8 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         "/admin/audit": {"admin": "page"},
         "/admin/audit?periksa=1": {"admin": "page"},
         "/admin/audit/ekspor": {"admin": "page"},
+        "/admin": {"admin": "page"},
+        "/admin/kebijakan": {"admin": "page"},
     }
     for path, allowed in gets.items():
         for role in ROLES:
@@ -380,6 +382,10 @@ def test_every_console_route_answers_only_its_roles(dep, files):
                       {"putusan": "tolak", "alasan": "uji"})
         assert r.status == 403, (role, r.status)
         r = post_form(dep, cookies[role], f"/ra/{rid}/tautan", {})
+        assert r.status == 403, (role, r.status)
+    for role in ("official", "operator", "verifikator"):
+        r = post_form(dep, cookies[role], "/admin/kebijakan/terapkan",
+                      {"toml": "x", "current": "0" * 64})
         assert r.status == 403, (role, r.status)
     r = http("POST", base + f"/ra/{rid}/putus", data=b"putusan=tolak&alasan=x",
              content_type=FORM, follow=False)
@@ -446,3 +452,94 @@ def test_the_audit_log_page_filters_pages_checks_and_exports(dep, browser):
         dep.sql(f"UPDATE audit_log SET detail = '{restored}' WHERE seq = {victim}")
     # Nobody but an administrator reads it.
     assert get(dep, None, "/admin/audit").status in (302, 303)
+
+
+POLICY_FORBIDS_KEUANGAN = """
+default_class = "surat-dinas"
+
+[[class]]
+code = "surat-dinas"
+name = "Surat Dinas"
+rule = "allowed"
+regulation = "Peraturan Wali Kota Contoh Nomor 7 Tahun 2024 Pasal 5"
+
+[[class]]
+code = "keuangan"
+name = "Dokumen Keuangan"
+rule = "forbidden"
+regulation = "Peraturan Wali Kota Contoh Nomor 7 Tahun 2024 Pasal 9"
+"""
+
+
+def test_the_administrator_sees_signatures_loads_a_policy_and_sees_its_refusals(
+        dep, browser, files, tmp_path):
+    """The administrator sees a signature on the dashboard and in the audit log, loads a policy
+    forbidding the class "keuangan" after comparing it with the one in force, and sees the
+    refusal it causes appear in the refusals chart."""
+    from selenium.webdriver.common.by import By
+    import base64
+    base = dep.servers[0].url
+    signer = dep.sahih.enroll(name="Hendra Dasbor", unit="Badan Keuangan Daerah")
+    pdf = base64.b64encode(files["sk"].read_bytes()).decode()
+    passphrase = signer.passfile.read_text().strip()
+    r = http("POST", base + "/api/v2/sign/pdf", credential=dep.app,
+             json_body={"nik": signer.nik, "passphrase": passphrase, "file": [pdf]})
+    assert r.status == 200, r.body[:300]
+
+    admin = person_in_browser(dep, browser, "admin", "dasbor@kominfo.contoh.go.id",
+                              "Yusuf Administrator")
+    admin.get(base + "/admin")
+    units = {li.find_element(By.CSS_SELECTOR, ".hb-label").text:
+             int(li.find_element(By.CSS_SELECTOR, ".hb-value").text)
+             for li in admin.find_elements(By.CSS_SELECTOR, "#per-unit ~ ul.hbars li")}
+    assert units.get("Badan Keuangan Daerah") == 1, units
+    assert admin.find_elements(By.CSS_SELECTOR, "figure.columns svg rect"), "the day chart"
+    check_page(admin, dep.backend, "admin-dashboard")
+    admin.get(base + f"/admin/audit?aksi=sign&nik={signer.nik}")
+    assert len(admin.find_elements(By.CSS_SELECTOR, ".item-head")) == 1
+
+    # A policy file that does not parse changes nothing.
+    bad = tmp_path / "rusak.toml"
+    bad.write_text('default_class = "tidak-ada"\n[[class]]\ncode = "surat-dinas"\n')
+    admin.get(base + "/admin/kebijakan")
+    check_page(admin, dep.backend, "admin-policy")
+    admin.find_element(By.ID, "berkas").send_keys(str(bad))
+    submit_and_wait(admin, "form[enctype] button")
+    assert "tidak valid" in admin.find_element(By.CSS_SELECTOR, ".alert.bad").text
+    # The real one: compared first, then applied.
+    good = tmp_path / "larangan-keuangan.toml"
+    good.write_text(POLICY_FORBIDS_KEUANGAN)
+    admin.find_element(By.ID, "berkas").send_keys(str(good))
+    submit_and_wait(admin, "form[enctype] button")
+    changes = admin.find_element(By.ID, "perbandingan").find_element(By.XPATH, "..").text
+    assert "keuangan" in changes and "dilarang TTE" in changes, changes
+    check_page(admin, dep.backend, "admin-policy-compare")
+    r = http("POST", base + "/api/v2/sign/pdf", credential=dep.app,
+             json_body={"nik": signer.nik, "passphrase": passphrase, "file": [pdf],
+                        "kelasDokumen": "keuangan"})
+    assert r.status != 200, "not in force before it is applied: the class is unknown yet"
+    submit_and_wait(admin, "form[action$='/terapkan'] button")
+    assert "Kebijakan baru berlaku" in admin.page_source
+    assert "Yusuf Administrator" in admin.find_element(By.ID, "riwayat").find_element(
+        By.XPATH, "..").text
+
+    # A signature of the forbidden class is refused, and the refusal shows on the dashboard.
+    r = http("POST", base + "/api/v2/sign/pdf", credential=dep.app,
+             json_body={"nik": signer.nik, "passphrase": passphrase, "file": [pdf],
+                        "kelasDokumen": "keuangan"})
+    assert r.status == 403 and "Pasal 9" in r.body.decode(), (r.status, r.body[:300])
+    admin.get(base + "/admin")
+    refusals = {li.find_element(By.CSS_SELECTOR, ".hb-label").text:
+                int(li.find_element(By.CSS_SELECTOR, ".hb-value").text)
+                for li in admin.find_elements(By.CSS_SELECTOR, "#penolakan ~ ul.hbars li")}
+    assert refusals.get("Kebijakan jenis dokumen", 0) >= 1, refusals
+    check_page(admin, dep.backend, "admin-dashboard-refusals")
+    # An applied comparison cannot be replayed over a policy that changed meanwhile.
+    page = get(dep, "; ".join(f"{c['name']}={c['value']}" for c in admin.get_cookies()),
+               "/admin/kebijakan").body.decode()
+    r = http("POST", base + "/admin/kebijakan/terapkan", data=urllib.parse.urlencode(
+        {"csrf": csrf_of(page), "lang": "id", "toml": POLICY_FORBIDS_KEUANGAN,
+         "current": "0" * 64}).encode(), content_type=FORM,
+        headers={"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in admin.get_cookies())},
+        follow=False)
+    assert r.status == 409, r.status

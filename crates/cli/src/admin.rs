@@ -245,7 +245,7 @@ pub(crate) async fn policy(data: &Path, command: PolicyCommand, lang: Lang) -> R
             let policy = Policy::from_toml(&text)
                 .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
             sahih
-                .load_policy(&policy, &file.display().to_string())
+                .load_policy(&policy, &file.display().to_string(), "cli")
                 .await
                 .map_err(core)?;
             match lang {

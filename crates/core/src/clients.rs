@@ -66,6 +66,8 @@ pub enum Capability {
     ReadAudit,
     /// List the API clients.
     ListClients,
+    /// Replace the document-class policy (the administrator's page; the CLI is trusted).
+    ManagePolicy,
 }
 
 impl Capability {
@@ -86,7 +88,7 @@ impl Capability {
             | Self::EnrollUpstream
             | Self::DecideSeal => &[Verifikator],
             Self::ListSeals => &[Verifikator, Admin],
-            Self::ReadAudit | Self::ListClients => &[Admin],
+            Self::ReadAudit | Self::ListClients | Self::ManagePolicy => &[Admin],
         }
     }
 }

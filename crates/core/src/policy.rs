@@ -66,7 +66,47 @@ pub enum PolicyError {
     Invalid(String),
 }
 
+/// How one class differs between the current policy and a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClassChange {
+    /// Only in the new policy.
+    Added(DocClass),
+    /// Only in the current policy.
+    Removed(DocClass),
+    /// In both, with something different.
+    Changed {
+        /// As it is now.
+        before: DocClass,
+        /// As it would be.
+        after: DocClass,
+    },
+}
+
 impl Policy {
+    /// What loading `new` would change, class by class in the new policy's order (removed
+    /// classes last), and whether the default class changes.
+    pub fn diff(&self, new: &Policy) -> (Vec<ClassChange>, Option<(String, String)>) {
+        let mut changes = Vec::new();
+        for after in &new.classes {
+            match self.class(&after.code) {
+                None => changes.push(ClassChange::Added(after.clone())),
+                Some(before) if before != after => changes.push(ClassChange::Changed {
+                    before: before.clone(),
+                    after: after.clone(),
+                }),
+                Some(_) => {}
+            }
+        }
+        for before in &self.classes {
+            if new.class(&before.code).is_none() {
+                changes.push(ClassChange::Removed(before.clone()));
+            }
+        }
+        let default = (self.default_class != new.default_class)
+            .then(|| (self.default_class.clone(), new.default_class.clone()));
+        (changes, default)
+    }
+
     pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
         let p: Policy = toml::from_str(text).map_err(|e| PolicyError::Invalid(e.to_string()))?;
         p.validate()?;

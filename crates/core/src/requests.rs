@@ -249,6 +249,7 @@ impl<S: Store> Sahih<S> {
                     field_name: outcome.field_name.clone(),
                     file_name,
                     level: outcome.level.as_str().into(),
+                    class: Some(class.code.clone()),
                 },
                 download: download.clone(),
             });
@@ -492,8 +493,14 @@ impl<S: Store> Sahih<S> {
         Ok(())
     }
 
-    /// Loads a policy file (validated), replacing the current policy; audited.
-    pub async fn load_policy(&self, policy: &Policy, source: &str) -> Result<(), CoreError> {
+    /// Loads a policy file (validated), replacing the current policy; audited as `actor` (the
+    /// command line, or the administrator's account).
+    pub async fn load_policy(
+        &self,
+        policy: &Policy,
+        source: &str,
+        actor: &str,
+    ) -> Result<(), CoreError> {
         policy.validate().map_err(|e| {
             CoreError::invalid(format!("kebijakan tidak valid: {e}"), e.to_string())
         })?;
@@ -503,7 +510,7 @@ impl<S: Store> Sahih<S> {
             .map(|c| format!("{}={}", c.code, c.rule.as_str()))
             .collect();
         let event =
-            AuditEvent::new(AuditAction::PolicyReplace, "cli", AuditResult::Ok).detail(format!(
+            AuditEvent::new(AuditAction::PolicyReplace, actor, AuditResult::Ok).detail(format!(
                 "source={source} default={} classes=[{}]",
                 policy.default_class,
                 summary.join(",")

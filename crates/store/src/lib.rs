@@ -11,6 +11,7 @@
 
 mod accounts;
 pub mod blob;
+mod dashboard;
 mod ra;
 mod seal;
 mod signing;
@@ -39,7 +40,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 12] = [
+const SQLITE_VERSIONED: [(i64, &str); 13] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -85,8 +86,9 @@ const SQLITE_VERSIONED: [(i64, &str); 12] = [
         15,
         include_str!("../migrations/sqlite/0015_staff_accounts.sql"),
     ),
+    (16, include_str!("../migrations/sqlite/0016_dashboard.sql")),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 12] = [
+const POSTGRES_VERSIONED: [(i64, &str); 13] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -131,6 +133,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 12] = [
     (
         15,
         include_str!("../migrations/postgres/0015_staff_accounts.sql"),
+    ),
+    (
+        16,
+        include_str!("../migrations/postgres/0016_dashboard.sql"),
     ),
 ];
 
@@ -396,6 +402,7 @@ fn signed_document_from_row(r: &AnyRow) -> StoreResult<SignedDocumentRecord> {
         field_name: r.try_get("field_name").map_err(db)?,
         file_name: r.try_get("file_name").map_err(db)?,
         level: r.try_get("level").map_err(db)?,
+        class: r.try_get("class").map_err(db)?,
     })
 }
 
@@ -846,8 +853,8 @@ impl Store for SqlStore {
 
     async fn insert_signed_document(&self, d: &SignedDocumentRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at, field_name, file_name, level)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at, field_name, file_name, level, class)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&d.id)
         .bind(&d.sha256_hex)
@@ -857,6 +864,7 @@ impl Store for SqlStore {
         .bind(&d.field_name)
         .bind(&d.file_name)
         .bind(&d.level)
+        .bind(d.class.as_deref())
         .execute(&self.pool)
         .await
         .map_err(db)?;
@@ -968,8 +976,8 @@ impl Store for SqlStore {
         for r in records {
             let d = &r.document;
             sqlx::query(
-                "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at, field_name, file_name, level)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at, field_name, file_name, level, class)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&d.id)
             .bind(&d.sha256_hex)
@@ -979,6 +987,7 @@ impl Store for SqlStore {
             .bind(&d.field_name)
             .bind(&d.file_name)
             .bind(&d.level)
+            .bind(d.class.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(db)?;

@@ -84,7 +84,7 @@ async fn fixture(tag: &str) -> Fixture {
         .await
         .unwrap();
     sahih
-        .load_policy(&Policy::from_toml(POLICY).unwrap(), "test")
+        .load_policy(&Policy::from_toml(POLICY).unwrap(), "test", "cli")
         .await
         .unwrap();
     Fixture { sahih, blobs, dir }

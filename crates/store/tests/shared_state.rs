@@ -92,6 +92,7 @@ async fn download_is_taken_once(db: &TestDb) {
             field_name: "Sig1".into(),
             file_name: None,
             level: "B-B".into(),
+            class: Some("surat".into()),
         },
         download: Some(DownloadRecord {
             id: "dl1".into(),

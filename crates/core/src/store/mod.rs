@@ -8,6 +8,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 pub mod accounts;
+pub mod dashboard;
 pub mod ra;
 pub mod signing;
 
@@ -201,6 +202,9 @@ pub struct SignedDocumentRecord {
     pub field_name: String,
     pub file_name: Option<String>,
     pub level: String,
+    /// The document class the policy allowed (None for signatures made before v16 whose audit
+    /// entry named none).
+    pub class: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -276,7 +280,9 @@ pub struct NewApiClient<'a> {
 }
 
 /// Everything the domain stores. Futures are `Send` so servers can use them across threads.
-pub trait Store: Send + Sync + ra::RaStore + accounts::AccountStore {
+pub trait Store:
+    Send + Sync + ra::RaStore + accounts::AccountStore + dashboard::DashboardStore
+{
     fn insert_ca(
         &self,
         kind: CaKind,

@@ -13,6 +13,7 @@
 pub mod account;
 pub mod admin;
 pub mod assets;
+pub mod charts;
 pub mod inbox;
 pub mod portal;
 pub mod preview;
@@ -43,7 +44,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .merge(account::routes(state))
         .merge(inbox::routes(state))
         .merge(ra::routes(state))
-        .merge(admin::routes())
+        .merge(admin::routes(state))
         .merge(record::routes(state))
 }
 
@@ -369,6 +370,43 @@ impl Check {
             "bad" => "✗",
             _ => "!",
         }
+    }
+}
+
+/// Names of the people and clients behind actors, looked up once per page.
+pub struct ActorNames<'a> {
+    state: &'a Shared,
+    seen: std::collections::HashMap<String, String>,
+}
+
+impl<'a> ActorNames<'a> {
+    /// Names looked up through `state`'s store.
+    pub fn new(state: &'a Shared) -> Self {
+        Self {
+            state,
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The person's name for `account:<id>`, or the client's name marked as API.
+    pub async fn name(&mut self, actor: &str) -> String {
+        if let Some(n) = self.seen.get(actor) {
+            return n.clone();
+        }
+        let name = match sahih_core::accounts::account_id_of_actor(actor) {
+            Some(id) => match sahih_core::store::accounts::AccountStore::account_by_id(
+                &self.state.sahih.store,
+                id,
+            )
+            .await
+            {
+                Ok(Some(a)) => a.name,
+                _ => actor.to_string(),
+            },
+            None => format!("{actor} (API)"),
+        };
+        self.seen.insert(actor.to_string(), name.clone());
+        name
     }
 }
 

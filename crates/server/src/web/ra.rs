@@ -31,7 +31,6 @@ use sahih_core::ra::{
     SubmissionInput,
 };
 use sahih_core::store::NewOfficial;
-use sahih_core::store::accounts::AccountStore;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -285,36 +284,6 @@ const STATE_KEYS: [(&str, RequestState); 5] = [
     ("ditolak", RequestState::Rejected),
     ("aktif", RequestState::Activated),
 ];
-
-/// Names of the people and clients behind actors, looked up once per page.
-struct Actors<'a> {
-    state: &'a Shared,
-    seen: HashMap<String, String>,
-}
-
-impl<'a> Actors<'a> {
-    fn new(state: &'a Shared) -> Self {
-        Self {
-            state,
-            seen: HashMap::new(),
-        }
-    }
-
-    async fn name(&mut self, actor: &str) -> String {
-        if let Some(n) = self.seen.get(actor) {
-            return n.clone();
-        }
-        let name = match sahih_core::accounts::account_id_of_actor(actor) {
-            Some(id) => match self.state.sahih.store.account_by_id(id).await {
-                Ok(Some(a)) => a.name,
-                _ => actor.to_string(),
-            },
-            None => format!("{actor} (API)"),
-        };
-        self.seen.insert(actor.to_string(), name.clone());
-        name
-    }
-}
 
 fn wib(t: OffsetDateTime, lang: Lang) -> String {
     sahih_core::format_wib(t, lang)
@@ -1047,7 +1016,7 @@ async fn review(
         Ok(s) => status_label(s, lang),
         Err(_) => "-".into(),
     };
-    let mut actors = Actors::new(&state);
+    let mut actors = super::ActorNames::new(&state);
     let submitted_by = actors.name(&request.submitted_by).await;
     let decided_by = match &request.decided_by {
         Some(d) => actors.name(d).await,

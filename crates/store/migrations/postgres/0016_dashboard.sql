@@ -1,0 +1,12 @@
+-- v16 (applied once): the administrator's dashboard counts signatures per day, unit and document
+-- class. The class was only in the audit entry ("class=X level=..."); it becomes a column, filled
+-- for earlier signatures from their audit entries.
+ALTER TABLE signed_documents ADD COLUMN class TEXT;
+UPDATE signed_documents SET class = (
+    SELECT substring(a.detail from '^class=([^ ]+)')
+    FROM audit_log a
+    WHERE a.action = 'sign' AND a.document_sha256 = signed_documents.sha256_hex
+      AND a.detail LIKE 'class=%'
+    ORDER BY a.seq DESC LIMIT 1);
+CREATE INDEX IF NOT EXISTS signed_documents_signed_at ON signed_documents (signed_at);
+CREATE INDEX IF NOT EXISTS certificates_not_after ON certificates (not_after);

@@ -1,0 +1,118 @@
+//! The dashboard's counts in SQL (`sahih_core::store::dashboard`): one grouped query per chart,
+//! each over an index (signing time, audit action, certificate expiry), so a year of data stays
+//! fast.
+//!
+//! Must not know: how the numbers are drawn.
+
+use crate::{SqlStore, db, from_ts, ts};
+use sahih_core::store::StoreResult;
+use sahih_core::store::dashboard::{
+    DashboardCounts, DashboardStore, ExpiringCertificate, RefusalReason,
+};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+/// Seconds WIB is ahead of UTC: days are counted as people in WIB read them.
+const WIB_SECONDS: i64 = 7 * 3600;
+
+impl DashboardStore for SqlStore {
+    async fn dashboard_counts(
+        &self,
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+        expiring_until: OffsetDateTime,
+    ) -> StoreResult<DashboardCounts> {
+        let since_s = ts(since);
+        let pairs = |rows: Vec<sqlx::any::AnyRow>| -> StoreResult<Vec<(String, i64)>> {
+            rows.iter()
+                .map(|r| Ok((r.try_get("k").map_err(db)?, r.try_get("n").map_err(db)?)))
+                .collect()
+        };
+        let per_day = sqlx::query(
+            "SELECT (signed_at + $2) / 86400 AS k, COUNT(*) AS n FROM signed_documents
+             WHERE signed_at >= $1 GROUP BY (signed_at + $2) / 86400 ORDER BY k",
+        )
+        .bind(since_s)
+        .bind(WIB_SECONDS)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| Ok((r.try_get("k").map_err(db)?, r.try_get("n").map_err(db)?)))
+        .collect::<StoreResult<Vec<(i64, i64)>>>()?;
+        let per_unit = pairs(
+            sqlx::query(
+                "SELECT o.unit AS k, COUNT(*) AS n FROM signed_documents d
+                 JOIN officials o ON o.id = d.official_id
+                 WHERE d.signed_at >= $1 GROUP BY o.unit ORDER BY n DESC, k LIMIT 15",
+            )
+            .bind(since_s)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?,
+        )?;
+        let per_class = pairs(
+            sqlx::query(
+                "SELECT COALESCE(class, '-') AS k, COUNT(*) AS n FROM signed_documents
+                 WHERE signed_at >= $1 GROUP BY COALESCE(class, '-') ORDER BY n DESC, k LIMIT 15",
+            )
+            .bind(since_s)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?,
+        )?;
+        let refusal_rows = pairs(
+            sqlx::query(
+                "SELECT CASE WHEN action = 'sign.refused' AND detail LIKE 'class=%' THEN 'policy'
+                             WHEN action = 'sign.refused' THEN 'certificate'
+                             ELSE action END AS k,
+                        COUNT(*) AS n
+                 FROM audit_log
+                 WHERE action IN ('sign.refused', 'passphrase.wrong', 'passphrase.lockout')
+                   AND at_micros >= $1
+                 GROUP BY CASE WHEN action = 'sign.refused' AND detail LIKE 'class=%' THEN 'policy'
+                               WHEN action = 'sign.refused' THEN 'certificate'
+                               ELSE action END
+                 ORDER BY n DESC",
+            )
+            .bind(since_s.saturating_mul(1_000_000))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?,
+        )?;
+        let refusals = refusal_rows
+            .into_iter()
+            .filter_map(|(k, n)| RefusalReason::parse(&k).map(|r| (r, n)))
+            .collect();
+        // The newest certificate of each official, still in use, expiring in the window.
+        let expiring = sqlx::query(
+            "SELECT o.name AS name, o.nik AS nik, o.unit AS unit, c.not_after AS not_after
+             FROM certificates c JOIN officials o ON o.id = c.official_id
+             WHERE c.status = 'ISSUE' AND c.not_after >= $1 AND c.not_after <= $2
+               AND c.id = (SELECT MAX(id) FROM certificates WHERE official_id = c.official_id)
+             ORDER BY c.not_after LIMIT 100",
+        )
+        .bind(ts(now))
+        .bind(ts(expiring_until))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| {
+            Ok(ExpiringCertificate {
+                name: r.try_get("name").map_err(db)?,
+                nik: r.try_get("nik").map_err(db)?,
+                unit: r.try_get("unit").map_err(db)?,
+                not_after: from_ts(r.try_get("not_after").map_err(db)?)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok(DashboardCounts {
+            per_day,
+            per_unit,
+            per_class,
+            refusals,
+            expiring,
+        })
+    }
+}
