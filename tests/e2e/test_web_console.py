@@ -367,6 +367,8 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         "/admin/audit/ekspor": {"admin": "page"},
         "/admin": {"admin": "page"},
         "/admin/kebijakan": {"admin": "page"},
+        "/ra/bantuan": {"verifikator": "page"},
+        f"/ra/pejabat/{official.nik}": {"verifikator": "page"},
     }
     for path, allowed in gets.items():
         for role in ROLES:
@@ -383,6 +385,10 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         assert r.status == 403, (role, r.status)
         r = post_form(dep, cookies[role], f"/ra/{rid}/tautan", {})
         assert r.status == 403, (role, r.status)
+    for role in ("official", "operator", "admin"):
+        for path in (f"/ra/pejabat/{official.nik}/ubah", f"/ra/pejabat/{official.nik}/buka-kunci"):
+            r = post_form(dep, cookies[role], path, {"langkah": "suspend", "alasan": "uji"})
+            assert r.status == 403, (path, role, r.status)
     for role in ("official", "operator", "verifikator"):
         r = post_form(dep, cookies[role], "/admin/kebijakan/terapkan",
                       {"toml": "x", "current": "0" * 64})
@@ -543,3 +549,90 @@ def test_the_administrator_sees_signatures_loads_a_policy_and_sees_its_refusals(
         headers={"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in admin.get_cookies())},
         follow=False)
     assert r.status == 409, r.status
+
+
+def test_the_help_desk_lifts_a_lockout_and_a_verifikator_changes_a_certificate(dep, browser, files):
+    """The help desk lists a locked-out official and an approved one who never activated, each
+    with its remedy; lifting the lockout needs the identity check written down (audited), and
+    the certificate page suspends, resumes and, after confirming, revokes."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    import base64
+    base = dep.servers[0].url
+    pdf = base64.b64encode(files["sk"].read_bytes()).decode()
+    locked = dep.sahih.enroll(name="Rudi Terkunci", unit=UNIT)
+    passphrase = locked.passfile.read_text().strip()
+    for _ in range(10):
+        r = http("POST", base + "/api/v2/sign/pdf", credential=dep.app,
+                 json_body={"nik": locked.nik, "passphrase": "salah-salah-salah", "file": [pdf]})
+        if "terkunci" in r.body.decode().lower() or "locked" in r.body.decode().lower():
+            break
+    # An approved request whose official never activated.
+    op_client = dep.add_client("op-helpdesk", "--role", "operator", "--unit", UNIT)
+    ver_client = dep.add_client("verif-helpdesk", "--role", "verifikator", "--person-nik",
+                                "3374010101800077")
+    waiting = {"nik": "3374015707930007", "nip": "199307172018012007", "name": "Sari Belum Aktif",
+               "email": "sari@dinkes.contoh.go.id", "position": "Staf", "unit": UNIT}
+    body, ctype = multipart(
+        {"request": json.dumps({"kind": "enroll", "officials": [waiting]})},
+        {"surat_permohonan": ("surat.pdf", files["letter"].read_bytes(), "application/pdf"),
+         "ktp": ("ktp.jpg", files["ktp"].read_bytes(), "image/jpeg"),
+         "sk_jabatan": ("sk.pdf", files["sk"].read_bytes(), "application/pdf")})
+    rid = http("POST", base + "/api/v1/ra/submissions", credential=op_client, data=body,
+               content_type=ctype).json()["requests"][0]["id"]
+    assert http("POST", base + f"/api/v1/ra/requests/{rid}/approve",
+                credential=ver_client).status == 200
+
+    ver = person_in_browser(dep, browser, "verifikator", "bantuan@kominfo.contoh.go.id",
+                            "Fajar Bantuan", nik="3374010101800088")
+    ver.get(base + "/ra/bantuan")
+    text = ver.find_element(By.TAG_NAME, "main").text
+    assert "Rudi Terkunci" in text and "Terkunci" in text, text[:1500]
+    assert "Sari Belum Aktif" in text and "belum aktivasi" in text
+    check_page(ver, dep.backend, "ra-helpdesk")
+    links_before = dep.run("outbox", waiting["email"]).stdout.count("/aktivasi/")
+    submit_and_wait(ver, f"form[action='/ra/{rid}/tautan'] button")
+    assert dep.run("outbox", waiting["email"]).stdout.count("/aktivasi/") == links_before + 1
+
+    # Lifting the lockout: the reason is required by the server too, and audited.
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in ver.get_cookies())
+    r = post_form(dep, cookie, f"/ra/pejabat/{locked.nik}/buka-kunci", {"alasan": " "},
+                  "/ra/bantuan")
+    assert r.status == 409 or r.status == 422, r.status
+    ver.get(base + "/ra/bantuan")
+    ver.find_element(By.ID, f"alasan-{locked.nik}").send_keys(
+        "Tatap muka di Diskominfo, e-KTP dicocokkan.")
+    submit_and_wait(ver, f"form[action='/ra/pejabat/{locked.nik}/buka-kunci'] button")
+    assert "Kunci passphrase dibuka" in ver.page_source
+    audit = dep.run("audit", "export").stdout
+    assert any('"passphrase.unlock"' in line and "Tatap muka" in line and '"account:' in line
+               for line in audit.splitlines())
+    r = http("POST", base + "/api/v2/sign/pdf", credential=dep.app,
+             json_body={"nik": locked.nik, "passphrase": passphrase, "file": [pdf]})
+    assert r.status == 200, r.body[:300]
+    # Nobody lifts their own lockout.
+    r = post_form(dep, cookie, "/ra/pejabat/3374010101800088/buka-kunci",
+                  {"alasan": "saya sendiri"}, "/ra/bantuan")
+    assert r.status == 403, r.status
+
+    # The certificate page: suspend, resume, revoke (confirmed).
+    ver.get(base + f"/ra/pejabat/{locked.nik}")
+    check_page(ver, dep.backend, "ra-official")
+    ver.find_element(By.ID, "catatan-beku").send_keys("Laporan kehilangan ponsel, diperiksa.")
+    submit_and_wait(ver, "input[value=suspend] ~ button")
+    assert "dibekukan" in ver.find_element(By.CSS_SELECTOR, ".facts").text
+    r = http("POST", base + "/api/v2/sign/pdf", credential=dep.app,
+             json_body={"nik": locked.nik, "passphrase": passphrase, "file": [pdf]})
+    assert r.status != 200
+    submit_and_wait(ver, "input[value=resume] ~ button")
+    assert "Sertifikat aktif" in ver.find_element(By.CSS_SELECTOR, ".facts").text
+    r = post_form(dep, cookie, f"/ra/pejabat/{locked.nik}/ubah",
+                  {"langkah": "revoke", "alasan": "keyCompromise"}, f"/ra/pejabat/{locked.nik}")
+    assert r.status == 422, "a revocation needs its confirmation"
+    Select(ver.find_element(By.ID, "alasan-cabut")).select_by_value("keyCompromise")
+    ver.find_element(By.NAME, "konfirmasi").click()
+    submit_and_wait(ver, "input[value=revoke] ~ button")
+    assert "dicabut" in ver.find_element(By.CSS_SELECTOR, ".facts").text
+    status = http("POST", base + "/api/v2/user/check/status", credential=dep.app,
+                  json_body={"nik": locked.nik}).json()
+    assert status.get("status") == "REVOKE", status

@@ -33,6 +33,8 @@ pub enum AuditAction {
     KeyDestroy,
     PassphraseWrong,
     PassphraseLockout,
+    /// A verifikator lifted an official's passphrase lockout after checking their identity.
+    PassphraseUnlock,
     OtpIssue,
     OtpWrong,
     ClientAdd,
@@ -113,6 +115,7 @@ impl AuditAction {
             Self::KeyDestroy => "key.destroy",
             Self::PassphraseWrong => "passphrase.wrong",
             Self::PassphraseLockout => "passphrase.lockout",
+            Self::PassphraseUnlock => "passphrase.unlock",
             Self::OtpIssue => "otp.issue",
             Self::OtpWrong => "otp.wrong",
             Self::ClientAdd => "client.add",

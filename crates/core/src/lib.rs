@@ -48,6 +48,7 @@ macro_rules! stored_kind {
 
 pub mod accounts;
 pub mod audit;
+pub mod certificate_changes;
 pub mod clients;
 pub mod config;
 pub mod cpu;

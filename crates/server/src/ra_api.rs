@@ -467,14 +467,6 @@ pub struct LifecycleResult {
     certificates: u64,
 }
 
-const REVOCATION_REASONS: [&str; 5] = [
-    "unspecified",
-    "keyCompromise",
-    "affiliationChanged",
-    "superseded",
-    "cessationOfOperation",
-];
-
 /// Suspend, resume or revoke an official's certificate (verifikators only).
 #[utoipa::path(
     post,
@@ -490,43 +482,23 @@ pub async fn lifecycle(
     Path((nik, action)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Response, EcsError> {
-    // The role was checked by `authz` (ChangeCertificate).
-    if client.person_nik.as_deref() == Some(nik.as_str()) {
-        return Err(EcsError::new(
-            StatusCode::FORBIDDEN,
-            code::FORBIDDEN,
-            "Verifikator tidak dapat mengubah status sertifikatnya sendiri",
-        ));
-    }
+    // The role was checked by `authz` (ChangeCertificate); the rules are the core's, the same
+    // as for the console pages.
+    use sahih_core::certificate_changes::{CertificateStep, RevocationReason};
     let reason = optional_json::<LifecycleBody>(&body)?.reason;
-    let n = match action.as_str() {
-        "suspend" => state
-            .sahih
-            .set_hold(
-                &nik,
-                Some(reason.as_deref().unwrap_or("investigation")),
-                &client.name,
-            )
-            .await
-            .map_err(core)?,
-        "resume" => state
-            .sahih
-            .set_hold(&nik, None, &client.name)
-            .await
-            .map_err(core)?,
+    let step = match action.as_str() {
+        "suspend" => CertificateStep::Suspend,
+        "resume" => CertificateStep::Resume,
         "revoke" => {
-            let reason = reason.unwrap_or_else(|| "unspecified".into());
-            if !REVOCATION_REASONS.contains(&reason.as_str()) {
+            let text = reason.clone().unwrap_or_else(|| "unspecified".into());
+            let Some(r) = RevocationReason::parse(&text) else {
+                let known: Vec<&str> = RevocationReason::ALL.iter().map(|r| r.as_str()).collect();
                 return Err(EcsError::invalid(format!(
-                    "alasan pencabutan {reason} tidak dikenal ({})",
-                    REVOCATION_REASONS.join(", ")
+                    "alasan pencabutan {text} tidak dikenal ({})",
+                    known.join(", ")
                 )));
-            }
-            state
-                .sahih
-                .revoke_by(&nik, &reason, &client.name)
-                .await
-                .map_err(core)?
+            };
+            CertificateStep::Revoke(r)
         }
         other => {
             return Err(EcsError::new(
@@ -536,7 +508,11 @@ pub async fn lifecycle(
             ));
         }
     };
-    let status = state.sahih.status_of(&nik).await.map_err(core)?;
+    let (n, status) = state
+        .sahih
+        .change_certificate(&Staff::from(&client), &nik, step, reason.as_deref())
+        .await
+        .map_err(core)?;
     Ok(Json(LifecycleResult {
         nik,
         status: status.as_str().into(),

@@ -4,7 +4,9 @@
 //!
 //! Must not know: how the numbers are drawn.
 
-use crate::{SqlStore, db, from_ts, ts};
+use crate::{SqlStore, append_in, db, from_ts, official_from_row, ts};
+use sahih_core::audit::AuditEvent;
+use sahih_core::store::OfficialRecord;
 use sahih_core::store::StoreResult;
 use sahih_core::store::dashboard::{
     DashboardCounts, DashboardStore, ExpiringCertificate, RefusalReason,
@@ -16,6 +18,57 @@ use time::OffsetDateTime;
 const WIB_SECONDS: i64 = 7 * 3600;
 
 impl DashboardStore for SqlStore {
+    async fn locked_officials(
+        &self,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<(OfficialRecord, OffsetDateTime)>> {
+        let rows = sqlx::query(
+            "SELECT * FROM officials WHERE locked_until IS NOT NULL AND locked_until > $1
+             ORDER BY locked_until LIMIT 200",
+        )
+        .bind(ts(now))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let until: i64 = r.try_get("locked_until").map_err(db)?;
+                Ok((official_from_row(r)?, from_ts(until)?))
+            })
+            .collect()
+    }
+
+    async fn never_signed(
+        &self,
+        issued_before: OffsetDateTime,
+    ) -> StoreResult<Vec<OfficialRecord>> {
+        let rows = sqlx::query(
+            "SELECT o.* FROM officials o
+             JOIN certificates c ON c.official_id = o.id
+             WHERE c.status = 'ISSUE' AND c.created_at <= $1 AND c.not_after > $2
+               AND c.id = (SELECT MAX(id) FROM certificates WHERE official_id = o.id)
+               AND NOT EXISTS (SELECT 1 FROM signed_documents d WHERE d.official_id = o.id)
+             ORDER BY c.created_at LIMIT 200",
+        )
+        .bind(ts(issued_before))
+        .bind(ts(OffsetDateTime::now_utc()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(official_from_row).collect()
+    }
+
+    async fn lift_lockout(&self, official_id: i64, event: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE officials SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
+            .bind(official_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        append_in(&mut tx, std::slice::from_ref(event)).await?;
+        tx.commit().await.map_err(db)
+    }
+
     async fn dashboard_counts(
         &self,
         since: OffsetDateTime,

@@ -1,4 +1,4 @@
-//! What the administrator's dashboard counts, as the store returns it, and the
+//! What the administrator's dashboard and the verifikators' help desk count, as the store returns it, and the
 //! [`DashboardStore`] trait. Drawing it is the server's; deciding what a refusal is happened
 //! when it was audited.
 //!
@@ -51,8 +51,26 @@ pub struct DashboardCounts {
     pub expiring: Vec<ExpiringCertificate>,
 }
 
-/// The dashboard's queries.
+/// The dashboard's and the help desk's queries.
 pub trait DashboardStore {
+    /// Officials whose passphrase is locked now, with until when.
+    fn locked_officials(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<Vec<(crate::store::OfficialRecord, OffsetDateTime)>>> + Send;
+    /// Officials whose newest certificate is in use, was issued before `issued_before`, and
+    /// never signed anything.
+    fn never_signed(
+        &self,
+        issued_before: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<Vec<crate::store::OfficialRecord>>> + Send;
+    /// Clears an official's failed passphrase attempts and lockout, with its audit event, in
+    /// one transaction.
+    fn lift_lockout(
+        &self,
+        official_id: i64,
+        event: &crate::audit::AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Counts since `since`, and certificates expiring between `now` and `expiring_until`.
     fn dashboard_counts(
         &self,

@@ -2,10 +2,13 @@
 //! OPD file requests for their unit's officials with evidence, see a preview before sending and
 //! follow every request of the unit; verifikators of Diskominfo work a queue, review the
 //! evidence inline (PDF pages as images, scans full size) against a checklist, and approve or
-//! reject with a reason the operator sees.
+//! reject with a reason the operator sees. Verifikators also suspend, resume and revoke a
+//! certificate (`/ra/pejabat/{nik}`) and work the help desk (`/ra/bantuan`): officials who are
+//! stuck, each with its remedy (a new activation link, or lifting a lockout after an identity
+//! check, with the reason recorded).
 //!
 //! Every decision goes through the same core functions as the RA API (`Sahih::ra_submit`,
-//! `ra_decide`, `ra_resend_link`), so separation of duties, the state machine and the audit are
+//! `ra_decide`, `ra_resend_link`, `change_certificate`, `lift_lockout`), so separation of duties, the state machine and the audit are
 //! the ones the API has. Staff accounts act as `account:<id>`.
 //!
 //! Must not know: the RA's rules (`sahih_core::ra`), or how sessions are kept.
@@ -31,6 +34,7 @@ use sahih_core::ra::{
     SubmissionInput,
 };
 use sahih_core::store::NewOfficial;
+use sahih_core::store::Store;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -70,6 +74,10 @@ pub fn routes(state: &Shared) -> Router<Shared> {
             "/ra/draf/{token}/berkas/{kind}/halaman/{page}",
             get(draft_page),
         )
+        .route("/ra/bantuan", get(helpdesk))
+        .route("/ra/pejabat/{nik}", get(official_page))
+        .route("/ra/pejabat/{nik}/ubah", post(change_certificate))
+        .route("/ra/pejabat/{nik}/buka-kunci", post(lift_lockout))
         .route("/ra/{id}", get(review))
         .route("/ra/{id}/putus", post(decide))
         .route("/ra/{id}/tautan", post(resend_link))
@@ -946,6 +954,7 @@ struct ReviewPage {
     can_decide: bool,
     can_resend: bool,
     can_refile: bool,
+    can_manage: bool,
     notice: Option<String>,
 }
 
@@ -1078,6 +1087,7 @@ async fn review(
             can_resend: decides && request.state == RequestState::Approved,
             can_refile: staff.may(sahih_core::clients::Capability::SubmitRegistration)
                 && request.state == RequestState::Rejected,
+            can_manage: staff.may(sahih_core::clients::Capability::ChangeCertificate),
             official: request.official,
             notice,
         },
@@ -1336,4 +1346,404 @@ async fn evidence_page(
             .map_err(|_| StatusCode::NOT_FOUND.into_response())
     };
     super::preview::page_png(&state.previews, &key, index, load).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The help desk and an official's certificate (verifikators).
+
+fn verifikator_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<Staff, Box<Response>> {
+    let staff = staff_of(state, who, lang)?;
+    if staff.may(sahih_core::clients::Capability::ChangeCertificate) {
+        Ok(staff)
+    } else {
+        Err(Box::new(message(
+            state,
+            who,
+            lang,
+            StatusCode::FORBIDDEN,
+            tr(lang, "Khusus verifikator", "For verifikators only"),
+            tr(
+                lang,
+                "Halaman ini untuk verifikator Diskominfo.",
+                "This page is for Diskominfo verifikators.",
+            ),
+        )))
+    }
+}
+
+struct StuckRow {
+    name: String,
+    nik: String,
+    unit: String,
+    email: String,
+    problem: String,
+    /// `link` (resend the activation link), `unlock` (lift the lockout) or `` (advice only).
+    remedy: &'static str,
+    advice: String,
+    request_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "ra_helpdesk.html")]
+struct HelpdeskPage {
+    c: Chrome,
+    csrf: String,
+    rows: Vec<StuckRow>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct HelpdeskQuery {
+    lang: Option<String>,
+    dibuka: Option<String>,
+}
+
+async fn helpdesk(
+    State(state): State<Shared>,
+    who: SignedIn,
+    Query(q): Query<HelpdeskQuery>,
+) -> Response {
+    use sahih_core::certificate_changes::StuckReason;
+    let lang = lang_of(q.lang.as_deref());
+    let staff = match verifikator_of(&state, &who, lang) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let stuck = match state.sahih.helpdesk(&staff).await {
+        Ok(s) => s,
+        Err(e) => return core_refusal(&state, &who, lang, &e),
+    };
+    let rows = stuck
+        .into_iter()
+        .map(|s| {
+            let (problem, remedy, advice, request_id) = match s.reason {
+                StuckReason::NotActivated {
+                    request_id,
+                    approved_at,
+                } => (
+                    format!(
+                        "{} {}",
+                        tr(lang, "Disetujui, belum aktivasi sejak", "Approved, not activated since"),
+                        approved_at.map(|t| wib(t, lang)).unwrap_or_default()
+                    ),
+                    "link",
+                    tr(
+                        lang,
+                        "Tautan aktivasi berlaku 24 jam. Kirim yang baru bila kedaluwarsa atau hilang.",
+                        "Activation links last 24 hours. Send a new one if it expired or was lost.",
+                    ),
+                    request_id,
+                ),
+                StuckReason::LockedOut { until } => (
+                    format!(
+                        "{} {}",
+                        tr(lang, "Terkunci karena passphrase salah, sampai", "Locked out after wrong passphrases, until"),
+                        wib(until, lang)
+                    ),
+                    "unlock",
+                    tr(
+                        lang,
+                        "Buka kuncinya hanya setelah memastikan identitas pejabat (mis. tatap muka atau panggilan video dengan e-KTP).",
+                        "Lift it only after checking the official's identity (e.g. in person or a video call with the e-KTP).",
+                    ),
+                    String::new(),
+                ),
+                StuckReason::Expiring { not_after } => (
+                    format!(
+                        "{} {}",
+                        tr(lang, "Sertifikat berakhir", "Certificate expires"),
+                        wib(not_after, lang)
+                    ),
+                    "",
+                    tr(
+                        lang,
+                        "Operator unitnya mengajukan perpanjangan di konsol ini.",
+                        "The unit's operator files a renewal in this console.",
+                    ),
+                    String::new(),
+                ),
+                StuckReason::NeverSigned => (
+                    tr(
+                        lang,
+                        "Sertifikat aktif lebih dari seminggu, belum pernah dipakai",
+                        "Certificate active for over a week, never used",
+                    ),
+                    "",
+                    tr(
+                        lang,
+                        "Hubungi pejabatnya: mungkin aplikasinya belum tersambung atau passphrase-nya terlupa.",
+                        "Contact the official: their application may not be connected, or they forgot the passphrase.",
+                    ),
+                    String::new(),
+                ),
+            };
+            StuckRow {
+                name: s.name,
+                nik: s.nik,
+                unit: s.unit,
+                email: s.email,
+                problem,
+                remedy,
+                advice,
+                request_id,
+            }
+        })
+        .collect();
+    let notice = q.dibuka.map(|_| {
+        tr(
+            lang,
+            "Kunci passphrase dibuka; alasannya tercatat di log audit.",
+            "The passphrase lockout was lifted; the reason is in the audit log.",
+        )
+    });
+    let c = Chrome::new(
+        &state,
+        lang,
+        tr(lang, "Meja bantuan", "Help desk"),
+        "/ra/bantuan",
+    )
+    .signed_in(&who);
+    render(
+        StatusCode::OK,
+        &HelpdeskPage {
+            c,
+            csrf: who.csrf(),
+            rows,
+            notice,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct ReasonForm {
+    csrf: String,
+    lang: String,
+    #[serde(default)]
+    alasan: String,
+}
+
+impl PageForm for ReasonForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
+async fn lift_lockout(
+    State(state): State<Shared>,
+    who: SignedIn,
+    Path(nik): Path<String>,
+    form: Result<axum::Form<ReasonForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let staff = match verifikator_of(&state, &who, lang) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    match state.sahih.lift_lockout(&staff, &nik, &f.alasan).await {
+        Ok(()) => Redirect::to(&with_lang("/ra/bantuan?dibuka=1", lang)).into_response(),
+        Err(e) => core_refusal(&state, &who, lang, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ra_official.html")]
+struct OfficialPage {
+    c: Chrome,
+    csrf: String,
+    name: String,
+    nik: String,
+    nip: String,
+    position: String,
+    unit: String,
+    email: String,
+    status: String,
+    serial: String,
+    until: String,
+    can_suspend: bool,
+    can_resume: bool,
+    can_revoke: bool,
+    reasons: Vec<(&'static str, String)>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct OfficialQuery {
+    lang: Option<String>,
+    diubah: Option<String>,
+}
+
+fn revocation_label(r: sahih_core::certificate_changes::RevocationReason, lang: Lang) -> String {
+    use sahih_core::certificate_changes::RevocationReason as R;
+    let (id, en) = match r {
+        R::Unspecified => ("Tanpa alasan khusus", "Unspecified"),
+        R::KeyCompromise => (
+            "Kunci bocor atau diduga diketahui orang lain",
+            "Key compromise",
+        ),
+        R::AffiliationChanged => ("Pindah jabatan atau unit (mutasi)", "Affiliation changed"),
+        R::Superseded => ("Diganti sertifikat baru", "Superseded"),
+        R::CessationOfOperation => ("Tidak lagi bertugas", "Cessation of operation"),
+    };
+    format!("{} ({})", tr(lang, id, en), r.as_str())
+}
+
+async fn official_page(
+    State(state): State<Shared>,
+    who: SignedIn,
+    Path(nik): Path<String>,
+    Query(q): Query<OfficialQuery>,
+) -> Response {
+    use sahih_core::lifecycle::Status as S;
+    let lang = lang_of(q.lang.as_deref());
+    if let Err(r) = verifikator_of(&state, &who, lang) {
+        return *r;
+    }
+    let official = match state.sahih.store.official_by_nik(&nik).await {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            return core_refusal(
+                &state,
+                &who,
+                lang,
+                &sahih_core::CoreError::NotFound(format!("official {nik}")),
+            );
+        }
+        Err(_) => return super::unavailable(),
+    };
+    let cert = match state.sahih.store.latest_certificate(official.id).await {
+        Ok(c) => c,
+        Err(_) => return super::unavailable(),
+    };
+    let status = match state.sahih.status_of(&nik).await {
+        Ok(s) => s,
+        Err(_) => return super::unavailable(),
+    };
+    let notice = q.diubah.map(|_| {
+        tr(
+            lang,
+            "Status sertifikat diubah; CRL dan OCSP memuat perubahannya.",
+            "The certificate's status changed; the CRL and OCSP carry it.",
+        )
+    });
+    let c = Chrome::new(
+        &state,
+        lang,
+        official.name.clone(),
+        &format!("/ra/pejabat/{nik}"),
+    )
+    .signed_in(&who);
+    render(
+        StatusCode::OK,
+        &OfficialPage {
+            c,
+            csrf: who.csrf(),
+            name: official.name,
+            nik: official.nik,
+            nip: official.nip,
+            position: official.position,
+            unit: official.unit,
+            email: official.email,
+            status: status_label(status, lang),
+            serial: cert
+                .as_ref()
+                .map(|c| c.serial_hex.clone())
+                .unwrap_or_default(),
+            until: cert.map(|c| wib(c.not_after, lang)).unwrap_or_default(),
+            can_suspend: matches!(status, S::Issue | S::Renew),
+            can_resume: status == S::Suspend,
+            can_revoke: matches!(status, S::Issue | S::Suspend | S::Expired | S::Renew),
+            reasons: sahih_core::certificate_changes::RevocationReason::ALL
+                .iter()
+                .map(|r| (r.as_str(), revocation_label(*r, lang)))
+                .collect(),
+            notice,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    csrf: String,
+    lang: String,
+    langkah: String,
+    #[serde(default)]
+    alasan: String,
+    #[serde(default)]
+    konfirmasi: Option<String>,
+}
+
+impl PageForm for ChangeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
+async fn change_certificate(
+    State(state): State<Shared>,
+    who: SignedIn,
+    Path(nik): Path<String>,
+    form: Result<axum::Form<ChangeForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    use sahih_core::certificate_changes::{CertificateStep, RevocationReason};
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let staff = match verifikator_of(&state, &who, lang) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let refused = |text: String| {
+        message(
+            &state,
+            &who,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            tr(lang, "Tidak dapat diproses", "Could not be done"),
+            text,
+        )
+    };
+    let step = match f.langkah.as_str() {
+        "suspend" => CertificateStep::Suspend,
+        "resume" => CertificateStep::Resume,
+        "revoke" => {
+            let Some(reason) = RevocationReason::parse(f.alasan.trim()) else {
+                return refused(tr(
+                    lang,
+                    "Pilih alasan pencabutan.",
+                    "Choose a revocation reason.",
+                ));
+            };
+            // Revocation cannot be undone: the form asks to confirm it.
+            if f.konfirmasi.is_none() {
+                return refused(tr(
+                    lang,
+                    "Centang konfirmasi: pencabutan tidak dapat dibatalkan.",
+                    "Tick the confirmation: a revocation cannot be undone.",
+                ));
+            }
+            CertificateStep::Revoke(reason)
+        }
+        _ => return refused(tr(lang, "Langkah tidak dikenal.", "Unknown step.")),
+    };
+    let note = Some(f.alasan.trim()).filter(|n| !n.is_empty());
+    match state
+        .sahih
+        .change_certificate(&staff, &nik, step, note)
+        .await
+    {
+        Ok(_) => {
+            Redirect::to(&with_lang(&format!("/ra/pejabat/{nik}?diubah=1"), lang)).into_response()
+        }
+        Err(e) => core_refusal(&state, &who, lang, &e),
+    }
 }
