@@ -368,6 +368,7 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         "/admin": {"admin": "page"},
         "/admin/kebijakan": {"admin": "page"},
         "/ra/bantuan": {"verifikator": "page"},
+        "/admin/klien": {"admin": "page"},
         f"/ra/pejabat/{official.nik}": {"verifikator": "page"},
     }
     for path, allowed in gets.items():
@@ -390,6 +391,11 @@ def test_every_console_route_answers_only_its_roles(dep, files):
             r = post_form(dep, cookies[role], path, {"langkah": "suspend", "alasan": "uji"})
             assert r.status == 403, (path, role, r.status)
     for role in ("official", "operator", "verifikator"):
+        for path in ("/admin/klien/e-office/status", "/admin/klien/e-office/webhook"):
+            r = post_form(dep, cookies[role], path, {"nonaktif": "1"})
+            assert r.status == 403, (path, role, r.status)
+        r = post_form(dep, cookies[role], "/admin/klien", {"name": "x", "role": "app"})
+        assert r.status == 403, (role, r.status)
         r = post_form(dep, cookies[role], "/admin/kebijakan/terapkan",
                       {"toml": "x", "current": "0" * 64})
         assert r.status == 403, (role, r.status)
@@ -636,3 +642,43 @@ def test_the_help_desk_lifts_a_lockout_and_a_verifikator_changes_a_certificate(d
     status = http("POST", base + "/api/v2/user/check/status", credential=dep.app,
                   json_body={"nik": locked.nik}).json()
     assert status.get("status") == "REVOKE", status
+
+
+def test_the_administrator_manages_api_clients(dep, browser):
+    """An administrator adds an API client in the browser (its credential shown once, and it
+    works at once), disables and enables it, and makes a webhook secret; all audited under
+    their account."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    base = dep.servers[0].url
+    admin = person_in_browser(dep, browser, "admin", "klien@kominfo.contoh.go.id",
+                              "Lina Administrator")
+    admin.get(base + "/admin/klien")
+    check_page(admin, dep.backend, "admin-clients")
+    admin.find_element(By.ID, "name").send_keys("simpeg-dinkes")
+    Select(admin.find_element(By.ID, "role")).select_by_value("app")
+    admin.find_element(By.ID, "unit").send_keys(UNIT)
+    admin.find_element(By.ID, "allow_ips").send_keys("127.0.0.1, 10.0.0.0/8")
+    submit_and_wait(admin, "form[action='/admin/klien'] button")
+    credential = admin.find_element(By.CSS_SELECTOR, ".secret.once").text
+    assert credential.startswith("simpeg-dinkes:") and len(credential) > 30
+    check_page(admin, dep.backend, "admin-clients-added")
+    status = lambda: http("POST", base + "/api/v2/user/check/status", credential=credential,  # noqa: E731
+                          json_body={"nik": OFFICIAL_NIK}).status
+    assert status() == 200
+    admin.get(base + "/admin/klien")
+    assert credential.split(":")[1] not in admin.page_source, "shown once, never again"
+    submit_and_wait(admin, "form[action='/admin/klien/simpeg-dinkes/status'] button")
+    assert status() == 401
+    submit_and_wait(admin, "form[action='/admin/klien/simpeg-dinkes/status'] button")
+    assert status() == 200
+    submit_and_wait(admin, "form[action='/admin/klien/simpeg-dinkes/webhook'] button")
+    assert admin.find_element(By.CSS_SELECTOR, ".secret.once").text.startswith("whsec_")
+    audit = dep.run("audit", "export").stdout.splitlines()
+    for action in ("client.add", "client.disable", "client.enable", "client.webhook_secret"):
+        assert any(f'"{action}"' in line and '"account:' in line for line in audit), action
+    # A name taken is refused with a clear message, nothing changes.
+    admin.get(base + "/admin/klien")
+    admin.find_element(By.ID, "name").send_keys("simpeg-dinkes")
+    submit_and_wait(admin, "form[action='/admin/klien'] button")
+    assert "sudah ada" in admin.find_element(By.CSS_SELECTOR, ".alert.bad").text

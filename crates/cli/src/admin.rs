@@ -146,6 +146,7 @@ pub(crate) async fn client(data: &Path, command: ClientCommand, lang: Lang) -> R
                     role,
                     unit.as_deref(),
                     person_nik.as_deref(),
+                    "cli",
                 )
                 .await
                 .map_err(core)?;
@@ -198,7 +199,7 @@ pub(crate) async fn client(data: &Path, command: ClientCommand, lang: Lang) -> R
         }
         ClientCommand::Disable { name } => {
             sahih
-                .set_api_client_disabled(&name, true)
+                .set_api_client_disabled(&name, true, "cli")
                 .await
                 .map_err(core)?;
             match lang {
@@ -222,7 +223,7 @@ pub(crate) async fn client(data: &Path, command: ClientCommand, lang: Lang) -> R
         }
         ClientCommand::Enable { name } => {
             sahih
-                .set_api_client_disabled(&name, false)
+                .set_api_client_disabled(&name, false, "cli")
                 .await
                 .map_err(core)?;
             match lang {

@@ -288,6 +288,7 @@ pub(crate) async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> R
             sahih_core::clients::ClientRole::App,
             None,
             None,
+            "cli",
         )
         .await
         .map_err(core)?;

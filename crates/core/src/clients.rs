@@ -68,6 +68,9 @@ pub enum Capability {
     ListClients,
     /// Replace the document-class policy (the administrator's page; the CLI is trusted).
     ManagePolicy,
+    /// Add, disable and enable API clients and make their webhook secrets (the administrator's
+    /// page; the CLI is trusted).
+    ManageClients,
 }
 
 impl Capability {
@@ -88,7 +91,9 @@ impl Capability {
             | Self::EnrollUpstream
             | Self::DecideSeal => &[Verifikator],
             Self::ListSeals => &[Verifikator, Admin],
-            Self::ReadAudit | Self::ListClients | Self::ManagePolicy => &[Admin],
+            Self::ReadAudit | Self::ListClients | Self::ManagePolicy | Self::ManageClients => {
+                &[Admin]
+            }
         }
     }
 }

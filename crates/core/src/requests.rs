@@ -323,6 +323,7 @@ impl<S: Store> Sahih<S> {
         role: crate::clients::ClientRole,
         unit: Option<&str>,
         person_nik: Option<&str>,
+        by: &str,
     ) -> Result<String, CoreError> {
         use crate::clients::ClientRole;
         crate::clients::validate_name(name).map_err(CoreError::InvalidArgument)?;
@@ -360,13 +361,12 @@ impl<S: Store> Sahih<S> {
             ));
         }
         let secret = crate::clients::new_secret();
-        let event =
-            AuditEvent::new(AuditAction::ClientAdd, "cli", AuditResult::Ok).detail(format!(
-                "client={name} role={role} unit={} allow_ips=[{}] default_class={}",
-                unit.unwrap_or("-"),
-                allow_ips.join(","),
-                default_class.unwrap_or("-")
-            ));
+        let event = AuditEvent::new(AuditAction::ClientAdd, by, AuditResult::Ok).detail(format!(
+            "client={name} role={role} unit={} allow_ips=[{}] default_class={}",
+            unit.unwrap_or("-"),
+            allow_ips.join(","),
+            default_class.unwrap_or("-")
+        ));
         let secret_sha256 = crate::clients::secret_hash(&secret);
         self.store
             .insert_api_client(
@@ -392,18 +392,19 @@ impl<S: Store> Sahih<S> {
         Ok(secret)
     }
 
+    /// Disables or enables a client; audited under `by`.
     pub async fn set_api_client_disabled(
         &self,
         name: &str,
         disabled: bool,
+        by: &str,
     ) -> Result<(), CoreError> {
         let action = if disabled {
             AuditAction::ClientDisable
         } else {
             AuditAction::ClientEnable
         };
-        let event =
-            AuditEvent::new(action, "cli", AuditResult::Ok).detail(format!("client={name}"));
+        let event = AuditEvent::new(action, by, AuditResult::Ok).detail(format!("client={name}"));
         if self
             .store
             .set_api_client_disabled(name, disabled, &event)

@@ -61,7 +61,7 @@ async fn app(dir: &std::path::Path) -> (axum::Router, Vec<Account>) {
         ),
     ] {
         let secret = sahih
-            .add_api_client(name, &[], None, role, unit, person)
+            .add_api_client(name, &[], None, role, unit, person, "cli")
             .await
             .unwrap();
         accounts.push(Account {

@@ -164,7 +164,7 @@ async fn audit(f: &Fixture) -> Vec<sahih_core::audit::AuditEntry> {
 
 async fn app_client(f: &Fixture) -> sahih_core::store::ApiClientRecord {
     f.sahih
-        .add_api_client("eoffice", &[], None, ClientRole::App, None, None)
+        .add_api_client("eoffice", &[], None, ClientRole::App, None, None, "cli")
         .await
         .unwrap();
     f.sahih

@@ -14,6 +14,7 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod charts;
+pub mod clients;
 pub mod inbox;
 pub mod portal;
 pub mod preview;
@@ -45,6 +46,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .merge(inbox::routes(state))
         .merge(ra::routes(state))
         .merge(admin::routes(state))
+        .merge(clients::routes(state))
         .merge(record::routes(state))
 }
 

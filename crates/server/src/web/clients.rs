@@ -1,0 +1,374 @@
+//! The administrator's page of API clients (`/admin/klien`): every client with its role, unit,
+//! address allowlist, default class and state; adding one (its credential is shown once and
+//! stored only as a hash), disabling and enabling, and making a new webhook secret (shown once).
+//!
+//! Calls the same core functions as `sahih client` (`add_api_client`,
+//! `set_api_client_disabled`, `new_webhook_secret`), audited under the administrator's account.
+//!
+//! Must not know: how credentials are hashed or secrets sealed.
+
+use super::session::SignedIn;
+use super::{Chrome, MessagePage, PageForm, checked_form, error_text, lang_of, render, tr};
+use crate::Shared;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use sahih_core::Lang;
+use sahih_core::clients::{Capability, ClientRole};
+use sahih_core::ra::Staff;
+use sahih_core::store::Store;
+use serde::Deserialize;
+
+/// The client routes; POSTs are refused from other sites.
+pub fn routes(state: &Shared) -> Router<Shared> {
+    Router::new()
+        .route("/admin/klien", get(list).post(add))
+        .route("/admin/klien/{name}/status", post(set_disabled))
+        .route("/admin/klien/{name}/webhook", post(webhook_secret))
+        .route_layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::clone(state),
+            crate::csrf::reject_cross_site,
+        ))
+}
+
+fn manager_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
+    if Staff::from_account(&who.view.account).is_some_and(|s| s.may(Capability::ManageClients)) {
+        return Ok(());
+    }
+    let c = Chrome::new(
+        state,
+        lang,
+        tr(lang, "Khusus administrator", "For administrators only"),
+        "/admin/klien",
+    )
+    .signed_in(who);
+    let link = Some((
+        c.href("/beranda"),
+        tr(lang, "Ke beranda", "To the home page"),
+    ));
+    Err(Box::new(render(
+        StatusCode::FORBIDDEN,
+        &MessagePage {
+            c,
+            tone: "bad",
+            paragraphs: vec![tr(
+                lang,
+                "Klien API dikelola administrator layanan.",
+                "API clients are managed by the service's administrators.",
+            )],
+            link,
+        },
+    )))
+}
+
+fn role_label(role: ClientRole, lang: Lang) -> String {
+    match role {
+        ClientRole::App => tr(lang, "aplikasi", "application"),
+        ClientRole::Admin => tr(lang, "admin", "admin"),
+        ClientRole::Operator => tr(lang, "operator OPD", "OPD operator"),
+        ClientRole::Verifikator => tr(lang, "verifikator", "verifikator"),
+    }
+}
+
+struct ClientRow {
+    name: String,
+    role: String,
+    unit: String,
+    allow: String,
+    class: String,
+    disabled: bool,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_clients.html")]
+struct ClientsPage {
+    c: Chrome,
+    csrf: String,
+    rows: Vec<ClientRow>,
+    roles: Vec<(&'static str, String)>,
+    classes: Vec<(String, String)>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// A credential or webhook secret to show once: (what it is, the value).
+    secret: Option<(String, String)>,
+}
+
+async fn page(state: &Shared, who: &SignedIn, lang: Lang) -> Result<ClientsPage, Box<Response>> {
+    let clients = state
+        .sahih
+        .store
+        .api_clients()
+        .await
+        .map_err(|_| Box::new(super::unavailable()))?;
+    let policy = state
+        .sahih
+        .policy()
+        .await
+        .map_err(|_| Box::new(super::unavailable()))?;
+    let any = tr(lang, "semua", "any");
+    Ok(ClientsPage {
+        c: Chrome::new(
+            state,
+            lang,
+            tr(lang, "Klien API", "API clients"),
+            "/admin/klien",
+        )
+        .signed_in(who),
+        csrf: who.csrf(),
+        rows: clients
+            .into_iter()
+            .map(|c| ClientRow {
+                role: role_label(c.role, lang),
+                unit: c.unit.unwrap_or_default(),
+                allow: if c.allow_ips.is_empty() {
+                    any.clone()
+                } else {
+                    c.allow_ips.join(", ")
+                },
+                class: c.default_class.unwrap_or_else(|| "-".into()),
+                disabled: c.disabled,
+                created: sahih_core::format_wib(c.created_at, lang),
+                name: c.name,
+            })
+            .collect(),
+        roles: ClientRole::ALL
+            .iter()
+            .map(|r| (r.as_str(), role_label(*r, lang)))
+            .collect(),
+        classes: policy
+            .classes
+            .iter()
+            .map(|c| (c.code.clone(), format!("{} ({})", c.name, c.code)))
+            .collect(),
+        notice: None,
+        error: None,
+        secret: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    lang: Option<String>,
+}
+
+async fn list(State(state): State<Shared>, who: SignedIn, Query(q): Query<ListQuery>) -> Response {
+    let lang = lang_of(q.lang.as_deref());
+    if let Err(r) = manager_of(&state, &who, lang) {
+        return *r;
+    }
+    match page(&state, &who, lang).await {
+        Ok(p) => render(StatusCode::OK, &p),
+        Err(r) => *r,
+    }
+}
+
+#[derive(Deserialize)]
+struct AddForm {
+    csrf: String,
+    lang: String,
+    name: String,
+    role: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    person_nik: String,
+    #[serde(default)]
+    allow_ips: String,
+    #[serde(default)]
+    class: String,
+}
+
+impl PageForm for AddForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    Some(s.trim()).filter(|s| !s.is_empty())
+}
+
+async fn add(
+    State(state): State<Shared>,
+    who: SignedIn,
+    form: Result<axum::Form<AddForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    if let Err(r) = manager_of(&state, &who, lang) {
+        return *r;
+    }
+    let actor = sahih_core::accounts::account_actor(who.view.account.id);
+    let allow: Vec<String> = f
+        .allow_ips
+        .split([',', '\n', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let result = match ClientRole::parse(f.role.trim()) {
+        Some(role) => {
+            state
+                .sahih
+                .add_api_client(
+                    f.name.trim(),
+                    &allow,
+                    non_empty(&f.class),
+                    role,
+                    non_empty(&f.unit),
+                    non_empty(&f.person_nik),
+                    &actor,
+                )
+                .await
+        }
+        None => Err(sahih_core::CoreError::invalid(
+            "Pilih peran klien.",
+            "Choose the client's role.",
+        )),
+    };
+    let mut p = match page(&state, &who, lang).await {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    match result {
+        Ok(secret) => {
+            p.secret = Some((
+                tr(
+                    lang,
+                    "Kredensial klien (nama:rahasia)",
+                    "The client's credential (name:secret)",
+                ),
+                format!("{}:{secret}", f.name.trim()),
+            ));
+            p.notice = Some(tr(
+                lang,
+                "Klien ditambahkan. Salin kredensialnya sekarang: hanya ditampilkan sekali dan tidak disimpan.",
+                "Client added. Copy its credential now: it is shown once and not stored.",
+            ));
+            render(StatusCode::OK, &p)
+        }
+        Err(e) => {
+            p.error = Some(error_text(&e, lang));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    csrf: String,
+    lang: String,
+    /// `1` to disable, `0` to enable.
+    nonaktif: String,
+}
+
+impl PageForm for StatusForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
+async fn set_disabled(
+    State(state): State<Shared>,
+    who: SignedIn,
+    Path(name): Path<String>,
+    form: Result<axum::Form<StatusForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (f, lang) = match checked_form(&who, form) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    if let Err(r) = manager_of(&state, &who, lang) {
+        return *r;
+    }
+    let actor = sahih_core::accounts::account_actor(who.view.account.id);
+    match state
+        .sahih
+        .set_api_client_disabled(&name, f.nonaktif == "1", &actor)
+        .await
+    {
+        Ok(()) => Redirect::to(&super::with_lang("/admin/klien", lang)).into_response(),
+        Err(e) => {
+            let mut p = match page(&state, &who, lang).await {
+                Ok(p) => p,
+                Err(r) => return *r,
+            };
+            p.error = Some(error_text(&e, lang));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+    lang: String,
+}
+
+impl PageForm for CsrfForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+}
+
+async fn webhook_secret(
+    State(state): State<Shared>,
+    who: SignedIn,
+    Path(name): Path<String>,
+    form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let (_, lang) = match checked_form(&who, form) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    if let Err(r) = manager_of(&state, &who, lang) {
+        return *r;
+    }
+    let client = match state.sahih.store.api_client(&name).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return super::unavailable(),
+    };
+    let actor = sahih_core::accounts::account_actor(who.view.account.id);
+    let result = state.sahih.new_webhook_secret(&client, &actor).await;
+    let mut p = match page(&state, &who, lang).await {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    match result {
+        Ok(secret) => {
+            p.secret = Some((
+                format!(
+                    "{} {name}",
+                    tr(lang, "Rahasia webhook untuk", "Webhook secret for")
+                ),
+                secret.to_string(),
+            ));
+            p.notice = Some(tr(
+                lang,
+                "Rahasia webhook baru dibuat; yang lama tidak berlaku lagi. Salin sekarang: hanya ditampilkan sekali.",
+                "A new webhook secret was made; the old one no longer works. Copy it now: it is shown once.",
+            ));
+            render(StatusCode::OK, &p)
+        }
+        Err(e) => {
+            p.error = Some(error_text(&e, lang));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
+        }
+    }
+}
