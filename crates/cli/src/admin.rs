@@ -140,12 +140,14 @@ pub(crate) async fn client(data: &Path, command: ClientCommand, lang: Lang) -> R
             let role = if admin { ClientRole::Admin } else { role };
             let secret = sahih
                 .add_api_client(
-                    &name,
-                    &allow_ip,
-                    class.as_deref(),
-                    role,
-                    unit.as_deref(),
-                    person_nik.as_deref(),
+                    &sahih_core::requests::ClientSpec {
+                        name: &name,
+                        allow_ips: &allow_ip,
+                        default_class: class.as_deref(),
+                        role,
+                        unit: unit.as_deref(),
+                        person_nik: person_nik.as_deref(),
+                    },
                     "cli",
                 )
                 .await

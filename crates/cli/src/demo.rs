@@ -281,15 +281,7 @@ pub(crate) async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> R
         return Ok(());
     };
     let secret = sahih
-        .add_api_client(
-            DEMO_CLIENT,
-            &[],
-            None,
-            sahih_core::clients::ClientRole::App,
-            None,
-            None,
-            "cli",
-        )
+        .add_api_client(&sahih_core::requests::ClientSpec::app(DEMO_CLIENT), "cli")
         .await
         .map_err(core)?;
     let credential = format!("{DEMO_CLIENT}:{secret}");

@@ -302,6 +302,37 @@ pub fn actor(official: &OfficialRecord) -> String {
     format!("nik:{}", official.nik)
 }
 
+/// An API client to add.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientSpec<'a> {
+    /// Its name (the user part of its credential).
+    pub name: &'a str,
+    /// Source addresses or CIDR blocks it may call from (empty: any).
+    pub allow_ips: &'a [String],
+    /// The document class of its requests (None: the policy's default).
+    pub default_class: Option<&'a str>,
+    /// What it is for.
+    pub role: crate::clients::ClientRole,
+    /// The unit it files for (operators, apps that register).
+    pub unit: Option<&'a str>,
+    /// The person using it (staff clients).
+    pub person_nik: Option<&'a str>,
+}
+
+impl<'a> ClientSpec<'a> {
+    /// An application client with no restrictions.
+    pub fn app(name: &'a str) -> Self {
+        Self {
+            name,
+            allow_ips: &[],
+            default_class: None,
+            role: crate::clients::ClientRole::App,
+            unit: None,
+            person_nik: None,
+        }
+    }
+}
+
 /// The result of `sahih audit verify`.
 #[derive(Debug, Clone)]
 pub struct AuditCheck {
@@ -314,18 +345,22 @@ pub struct AuditCheck {
 }
 
 impl<S: Store> Sahih<S> {
-    /// Adds an API client; returns the secret (shown once, stored only as a hash).
+    /// Adds an API client; returns the secret (shown once, stored only as a hash). Audited
+    /// under `by` (the command line, or the administrator's account).
     pub async fn add_api_client(
         &self,
-        name: &str,
-        allow_ips: &[String],
-        default_class: Option<&str>,
-        role: crate::clients::ClientRole,
-        unit: Option<&str>,
-        person_nik: Option<&str>,
+        spec: &ClientSpec<'_>,
         by: &str,
     ) -> Result<String, CoreError> {
         use crate::clients::ClientRole;
+        let ClientSpec {
+            name,
+            allow_ips,
+            default_class,
+            role,
+            unit,
+            person_nik,
+        } = *spec;
         crate::clients::validate_name(name).map_err(CoreError::InvalidArgument)?;
         for ip in allow_ips {
             crate::clients::Cidr::parse(ip).map_err(CoreError::InvalidArgument)?;

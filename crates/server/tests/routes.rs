@@ -61,7 +61,15 @@ async fn app(dir: &std::path::Path) -> (axum::Router, Vec<Account>) {
         ),
     ] {
         let secret = sahih
-            .add_api_client(name, &[], None, role, unit, person, "cli")
+            .add_api_client(
+                &sahih_core::requests::ClientSpec {
+                    role,
+                    unit,
+                    person_nik: person,
+                    ..sahih_core::requests::ClientSpec::app(name)
+                },
+                "cli",
+            )
             .await
             .unwrap();
         accounts.push(Account {

@@ -6,7 +6,6 @@
 // Tests may unwrap: a failure is the test failing.
 #![allow(clippy::unwrap_used)]
 
-use sahih_core::clients::ClientRole;
 use sahih_core::pipeline::{Delivery, Door, SignRequest, Signer, SigningEnv};
 use sahih_core::policy::Policy;
 use sahih_core::requests::{BatchDocument, SignerRef};
@@ -164,7 +163,7 @@ async fn audit(f: &Fixture) -> Vec<sahih_core::audit::AuditEntry> {
 
 async fn app_client(f: &Fixture) -> sahih_core::store::ApiClientRecord {
     f.sahih
-        .add_api_client("eoffice", &[], None, ClientRole::App, None, None, "cli")
+        .add_api_client(&sahih_core::requests::ClientSpec::app("eoffice"), "cli")
         .await
         .unwrap();
     f.sahih

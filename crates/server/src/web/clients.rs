@@ -220,12 +220,14 @@ async fn add(
             state
                 .sahih
                 .add_api_client(
-                    f.name.trim(),
-                    &allow,
-                    non_empty(&f.class),
-                    role,
-                    non_empty(&f.unit),
-                    non_empty(&f.person_nik),
+                    &sahih_core::requests::ClientSpec {
+                        name: f.name.trim(),
+                        allow_ips: &allow,
+                        default_class: non_empty(&f.class),
+                        role,
+                        unit: non_empty(&f.unit),
+                        person_nik: non_empty(&f.person_nik),
+                    },
                     &actor,
                 )
                 .await
