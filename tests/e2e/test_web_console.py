@@ -369,6 +369,7 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         "/admin/kebijakan": {"admin": "page"},
         "/ra/bantuan": {"verifikator": "page"},
         "/admin/klien": {"admin": "page"},
+        "/admin/ca": {"admin": "page"},
         f"/ra/pejabat/{official.nik}": {"verifikator": "page"},
     }
     for path, allowed in gets.items():
@@ -395,6 +396,8 @@ def test_every_console_route_answers_only_its_roles(dep, files):
             r = post_form(dep, cookies[role], path, {"nonaktif": "1"})
             assert r.status == 403, (path, role, r.status)
         r = post_form(dep, cookies[role], "/admin/klien", {"name": "x", "role": "app"})
+        assert r.status == 403, (role, r.status)
+        r = post_form(dep, cookies[role], "/admin/ca/rotasi", {"konfirmasi": "1"})
         assert r.status == 403, (role, r.status)
         r = post_form(dep, cookies[role], "/admin/kebijakan/terapkan",
                       {"toml": "x", "current": "0" * 64})
@@ -682,3 +685,27 @@ def test_the_administrator_manages_api_clients(dep, browser):
     admin.find_element(By.ID, "name").send_keys("simpeg-dinkes")
     submit_and_wait(admin, "form[action='/admin/klien'] button")
     assert "sudah ada" in admin.find_element(By.CSS_SELECTOR, ".alert.bad").text
+
+
+def test_the_ca_page_shows_the_trust_services_and_rotates_after_confirmation(dep, browser):
+    """The administrator sees the root and issuing CA, the TSA and OCSP certificates and the
+    CRLs; a rotation needs the confirmation (also on the server), then issuing CA 2 is active
+    and the rotation is audited under the administrator's account."""
+    from selenium.webdriver.common.by import By
+    base = dep.servers[0].url
+    admin = person_in_browser(dep, browser, "admin", "ca@kominfo.contoh.go.id", "Tono Administrator")
+    admin.get(base + "/admin/ca")
+    text = admin.find_element(By.TAG_NAME, "main").text
+    assert "CA akar" in text and "CA penerbit 1" in text and "Layanan cap waktu (TSA)" in text
+    assert "/crl/issuing-1.crl" in text
+    check_page(admin, dep.backend, "admin-ca")
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in admin.get_cookies())
+    r = post_form(dep, cookie, "/admin/ca/rotasi", {}, "/admin/ca")
+    assert r.status == 422, "no rotation without the confirmation"
+    admin.find_element(By.NAME, "konfirmasi").click()
+    submit_and_wait(admin, "form[action='/admin/ca/rotasi'] button")
+    assert "CA penerbit 2 aktif" in admin.page_source, admin.page_source[:1500]
+    assert any('"ca.rotate"' in line and '"account:' in line
+               for line in dep.run("audit", "export").stdout.splitlines())
+    admin.get(base + "/admin/ca")
+    assert "CA penerbit 2" in admin.find_element(By.ID, "ca").find_element(By.XPATH, "..").text

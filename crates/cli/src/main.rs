@@ -875,7 +875,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             command: CaCommand::Rotate,
         } => {
             let sahih = open(&cli.data).await.map_err(core)?;
-            let generation = sahih.rotate_issuing_ca().await.map_err(core)?;
+            let generation = sahih.rotate_issuing_ca("cli").await.map_err(core)?;
             match lang {
                 Lang::Id => println!(
                     "CA penerbit baru aktif: Issuing CA {generation}. Sertifikat dan tanda tangan lama tetap sah."

@@ -71,6 +71,9 @@ pub enum Capability {
     /// Add, disable and enable API clients and make their webhook secrets (the administrator's
     /// page; the CLI is trusted).
     ManageClients,
+    /// See the CA and trust services and rotate the issuing CA (the administrator's page; the
+    /// CLI is trusted).
+    ManageCa,
 }
 
 impl Capability {
@@ -91,9 +94,11 @@ impl Capability {
             | Self::EnrollUpstream
             | Self::DecideSeal => &[Verifikator],
             Self::ListSeals => &[Verifikator, Admin],
-            Self::ReadAudit | Self::ListClients | Self::ManagePolicy | Self::ManageClients => {
-                &[Admin]
-            }
+            Self::ReadAudit
+            | Self::ListClients
+            | Self::ManagePolicy
+            | Self::ManageClients
+            | Self::ManageCa => &[Admin],
         }
     }
 }

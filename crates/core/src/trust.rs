@@ -181,7 +181,7 @@ impl<S: Store> Sahih<S> {
     /// Issues a new issuing CA (next generation) and makes it the active one. Earlier issuing CAs
     /// stay in the database: their certificates, OCSP responders and CRLs keep working, so
     /// existing signatures are unaffected. Returns the new generation.
-    pub async fn rotate_issuing_ca(&self) -> Result<i64, CoreError> {
+    pub async fn rotate_issuing_ca(&self, by: &str) -> Result<i64, CoreError> {
         let master = self.data.master_key()?;
         let cas = self.store.all_ca().await?;
         let root = cas
@@ -229,7 +229,7 @@ impl<S: Store> Sahih<S> {
         self.store
             .append_audit(&[crate::audit::AuditEvent::new(
                 crate::audit::AuditAction::CaRotate,
-                "cli",
+                by,
                 crate::audit::AuditResult::Ok,
             )
             .detail(format!("issuing CA generation {generation}"))])

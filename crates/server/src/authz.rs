@@ -125,9 +125,8 @@ fn refusal(capability: Option<Capability>) -> &'static str {
         }
         Some(DecideSeal) => "Hanya verifikator yang dapat mengajukan atau menerbitkan segel",
         Some(ListSeals) => "Hanya verifikator atau klien admin yang dapat melihat daftar segel",
-        Some(ReadAudit) | Some(ListClients) | Some(ManagePolicy) | Some(ManageClients) => {
-            "Hanya klien API admin yang boleh mengakses data ini"
-        }
+        Some(ReadAudit) | Some(ListClients) | Some(ManagePolicy) | Some(ManageClients)
+        | Some(ManageCa) => "Hanya klien API admin yang boleh mengakses data ini",
         Some(Verify) | Some(ReadStatus) | None => "Akun ini tidak berwenang untuk layanan ini",
     }
 }

@@ -21,6 +21,7 @@ pub mod preview;
 pub mod ra;
 pub mod record;
 pub mod session;
+pub mod trust_page;
 pub mod upload;
 
 use crate::Shared;
@@ -47,6 +48,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .merge(ra::routes(state))
         .merge(admin::routes(state))
         .merge(clients::routes(state))
+        .merge(trust_page::routes(state))
         .merge(record::routes(state))
 }
 
