@@ -370,6 +370,7 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         "/ra/bantuan": {"verifikator": "page"},
         "/admin/klien": {"admin": "page"},
         "/admin/ca": {"admin": "page"},
+        "/ra/segel": {"verifikator": "page", "admin": "page"},
         f"/ra/pejabat/{official.nik}": {"verifikator": "page"},
     }
     for path, allowed in gets.items():
@@ -401,6 +402,10 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         assert r.status == 403, (role, r.status)
         r = post_form(dep, cookies[role], "/admin/kebijakan/terapkan",
                       {"toml": "x", "current": "0" * 64})
+        assert r.status == 403, (role, r.status)
+    for role in ("official", "operator", "admin"):
+        r = post_form(dep, cookies[role], "/ra/segel",
+                      {"name": "Segel Uji", "unit": UNIT, "email": "uji@contoh.go.id"})
         assert r.status == 403, (role, r.status)
     r = http("POST", base + f"/ra/{rid}/putus", data=b"putusan=tolak&alasan=x",
              content_type=FORM, follow=False)
@@ -709,3 +714,36 @@ def test_the_ca_page_shows_the_trust_services_and_rotates_after_confirmation(dep
                for line in dep.run("audit", "export").stdout.splitlines())
     admin.get(base + "/admin/ca")
     assert "CA penerbit 2" in admin.find_element(By.ID, "ca").find_element(By.XPATH, "..").text
+
+
+def test_seals_take_two_verifikators_in_the_browser(dep, browser):
+    """A verifikator requests a seal, cannot issue it themselves, a second verifikator issues it
+    and then revokes it after confirming; the seal API sees the same."""
+    from selenium.webdriver.common.by import By
+    base = dep.servers[0].url
+    v1 = person_in_browser(dep, browser, "verifikator", "segel1@kominfo.contoh.go.id",
+                           "Agus Segel", nik="3374010101800021")
+    v2 = person_over_http(dep, "verifikator", "segel2@kominfo.contoh.go.id", "Bina Segel",
+                          nik="3374010101800022")
+    v1.get(base + "/ra/segel")
+    v1.find_element(By.ID, "seal-name").send_keys("Segel Dinas Kesehatan")
+    v1.find_element(By.ID, "seal-unit").send_keys(UNIT)
+    v1.find_element(By.ID, "seal-email").send_keys("segel@dinkes.contoh.go.id")
+    submit_and_wait(v1, "form[action='/ra/segel'] button")
+    assert "Segel diajukan" in v1.page_source
+    check_page(v1, dep.backend, "ra-seals")
+    action = v1.find_element(By.CSS_SELECTOR, "form[action$='/terbitkan']").get_attribute("action")
+    path = urllib.parse.urlparse(action).path
+    submit_and_wait(v1, "form[action$='/terbitkan'] button")
+    assert v1.find_element(By.CSS_SELECTOR, ".alert.bad").text, "nobody issues their own request"
+    r = post_form(dep, v2, path, {}, "/ra/segel")
+    assert r.status == 303, (r.status, r.body[:300])
+    seal_id = path.split("/")[3]
+    page = get(dep, v2, "/ra/segel").body.decode()
+    assert "aktif" in page
+    r = post_form(dep, v2, f"/ra/segel/{seal_id}/cabut", {"alasan": "superseded"}, "/ra/segel")
+    assert r.status == 422, "a revocation needs its confirmation"
+    r = post_form(dep, v2, f"/ra/segel/{seal_id}/cabut",
+                  {"alasan": "superseded", "konfirmasi": "1"}, "/ra/segel")
+    assert r.status == 303, r.status
+    assert "dicabut" in get(dep, v2, "/ra/segel").body.decode()

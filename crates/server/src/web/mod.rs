@@ -20,6 +20,7 @@ pub mod portal;
 pub mod preview;
 pub mod ra;
 pub mod record;
+pub mod seals;
 pub mod session;
 pub mod trust_page;
 pub mod upload;
@@ -49,6 +50,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .merge(admin::routes(state))
         .merge(clients::routes(state))
         .merge(trust_page::routes(state))
+        .merge(seals::routes(state))
         .merge(record::routes(state))
 }
 
