@@ -11,9 +11,7 @@ use super::session::{
     SettingUp, SignedIn, clear_cookie, origin_of, redirect_with_cookie, set_cookie,
 };
 use super::upload::ClientAddr;
-use super::{
-    Chrome, PageForm, checked_form, csrf_refused, error_text, lang_of, render, tr, with_lang,
-};
+use super::{Chrome, checked_form, csrf_refused, error_text, lang_of, render, tr, with_lang};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -159,23 +157,9 @@ async fn login(
     }
 }
 
-impl PageForm for CsrfForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(CsrfForm);
 
-impl PageForm for CodeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(CodeForm);
 
 #[derive(Deserialize)]
 struct CsrfForm {

@@ -12,7 +12,7 @@
 //! Must not know: how entries are hashed or anchored (`sahih_core::audit`).
 
 use super::session::SignedIn;
-use super::{Chrome, MessagePage, lang_of, render, tr};
+use super::{Chrome, lang_of, render, tr};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -23,7 +23,6 @@ use axum::routing::{get, post};
 use sahih_core::Lang;
 use sahih_core::audit::{AuditCursor, AuditEntry, AuditFilter};
 use sahih_core::clients::Capability;
-use sahih_core::ra::Staff;
 use sahih_core::store::Store;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime, Time, UtcOffset};
@@ -47,35 +46,21 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         ))
 }
 
-/// The page, or a page saying it is for administrators.
+/// The administrator behind the session, or a page saying the audit log is theirs.
 fn admin_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
-    if Staff::from_account(&who.view.account).is_some_and(|s| s.may(Capability::ReadAudit)) {
-        return Ok(());
-    }
-    let c = Chrome::new(
+    super::staff_with(
         state,
+        who,
         lang,
-        tr(lang, "Khusus administrator", "For administrators only"),
+        Capability::ReadAudit,
         "/admin/audit",
+        ("Khusus administrator", "For administrators only"),
+        (
+            "Log audit hanya dapat dibaca administrator layanan.",
+            "Only the service's administrators can read the audit log.",
+        ),
     )
-    .signed_in(who);
-    let link = Some((
-        c.href("/beranda"),
-        tr(lang, "Ke beranda", "To the home page"),
-    ));
-    Err(Box::new(render(
-        StatusCode::FORBIDDEN,
-        &MessagePage {
-            c,
-            tone: "bad",
-            paragraphs: vec![tr(
-                lang,
-                "Log audit hanya dapat dibaca administrator layanan.",
-                "Only the service's administrators can read the audit log.",
-            )],
-            link,
-        },
-    )))
+    .map(|_| ())
 }
 
 #[derive(Deserialize, Default)]
@@ -742,12 +727,19 @@ async fn policy_view(
 }
 
 fn policy_admin_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
-    admin_of(state, who, lang)?;
-    if Staff::from_account(&who.view.account).is_some_and(|s| s.may(Capability::ManagePolicy)) {
-        Ok(())
-    } else {
-        Err(Box::new(StatusCode::FORBIDDEN.into_response()))
-    }
+    super::staff_with(
+        state,
+        who,
+        lang,
+        Capability::ManagePolicy,
+        "/admin/kebijakan",
+        ("Khusus administrator", "For administrators only"),
+        (
+            "Kebijakan jenis dokumen dikelola administrator layanan.",
+            "The document-class policy is managed by the service's administrators.",
+        ),
+    )
+    .map(|_| ())
 }
 
 #[derive(Deserialize, Default)]
@@ -893,14 +885,7 @@ struct ApplyForm {
     current: String,
 }
 
-impl super::PageForm for ApplyForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(ApplyForm);
 
 async fn policy_apply(
     State(state): State<Shared>,

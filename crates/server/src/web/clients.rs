@@ -8,7 +8,7 @@
 //! Must not know: how credentials are hashed or secrets sealed.
 
 use super::session::SignedIn;
-use super::{Chrome, MessagePage, PageForm, checked_form, error_text, lang_of, render, tr};
+use super::{Chrome, checked_form, error_text, lang_of, render, tr};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use sahih_core::Lang;
 use sahih_core::clients::{Capability, ClientRole};
-use sahih_core::ra::Staff;
 use sahih_core::store::Store;
 use serde::Deserialize;
 
@@ -35,33 +34,19 @@ pub fn routes(state: &Shared) -> Router<Shared> {
 }
 
 fn manager_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
-    if Staff::from_account(&who.view.account).is_some_and(|s| s.may(Capability::ManageClients)) {
-        return Ok(());
-    }
-    let c = Chrome::new(
+    super::staff_with(
         state,
+        who,
         lang,
-        tr(lang, "Khusus administrator", "For administrators only"),
+        Capability::ManageClients,
         "/admin/klien",
+        ("Khusus administrator", "For administrators only"),
+        (
+            "Klien API dikelola administrator layanan.",
+            "API clients are managed by the service's administrators.",
+        ),
     )
-    .signed_in(who);
-    let link = Some((
-        c.href("/beranda"),
-        tr(lang, "Ke beranda", "To the home page"),
-    ));
-    Err(Box::new(render(
-        StatusCode::FORBIDDEN,
-        &MessagePage {
-            c,
-            tone: "bad",
-            paragraphs: vec![tr(
-                lang,
-                "Klien API dikelola administrator layanan.",
-                "API clients are managed by the service's administrators.",
-            )],
-            link,
-        },
-    )))
+    .map(|_| ())
 }
 
 fn role_label(role: ClientRole, lang: Lang) -> String {
@@ -182,14 +167,7 @@ struct AddForm {
     class: String,
 }
 
-impl PageForm for AddForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(AddForm);
 
 fn non_empty(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
@@ -273,14 +251,7 @@ struct StatusForm {
     nonaktif: String,
 }
 
-impl PageForm for StatusForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(StatusForm);
 
 async fn set_disabled(
     State(state): State<Shared>,
@@ -313,26 +284,11 @@ async fn set_disabled(
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-    lang: String,
-}
-
-impl PageForm for CsrfForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
-
 async fn webhook_secret(
     State(state): State<Shared>,
     who: SignedIn,
     Path(name): Path<String>,
-    form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
+    form: Result<axum::Form<super::CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let (_, lang) = match checked_form(&who, form) {
         Ok(f) => f,

@@ -10,8 +10,8 @@
 
 use super::session::SignedIn;
 use super::{
-    Check, Chrome, MessagePage, PageForm, checked_form, csrf_refused, error_text, lang_of, render,
-    tr, unavailable, with_lang,
+    Check, Chrome, MessagePage, checked_form, csrf_refused, error_text, lang_of, render, tr,
+    unavailable, with_lang,
 };
 use crate::Shared;
 use askama::Template;
@@ -454,23 +454,9 @@ async fn show(
     )
 }
 
-impl PageForm for PassphraseForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(PassphraseForm);
 
-impl PageForm for StepForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(StepForm);
 
 #[derive(Deserialize)]
 struct StepForm {

@@ -10,6 +10,20 @@
 //! Must not know: how a document is verified or signed (that is `sahih-core`), nor API
 //! authentication.
 
+/// Implements [`PageForm`] for form structs whose `csrf` and `lang` fields are strings.
+macro_rules! page_form {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::web::PageForm for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+            fn lang(&self) -> &str {
+                &self.lang
+            }
+        })+
+    };
+}
+
 pub mod account;
 pub mod admin;
 pub mod assets;
@@ -314,6 +328,49 @@ pub fn unavailable() -> Response {
         "Layanan sedang bermasalah; coba lagi nanti.\n",
     )
         .into_response()
+}
+
+/// A form that carries only its CSRF token and language (a button).
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// The page's language.
+    pub lang: String,
+}
+
+page_form!(CsrfForm);
+
+/// The staff member behind the session when their role holds `capability`; else a page (403)
+/// saying whom the page at `path` is for, in `lang`.
+pub fn staff_with(
+    state: &Shared,
+    who: &session::SignedIn,
+    lang: Lang,
+    capability: sahih_core::clients::Capability,
+    path: &str,
+    for_whom: (&str, &str),
+    why: (&str, &str),
+) -> Result<sahih_core::ra::Staff, Box<Response>> {
+    if let Some(staff) =
+        sahih_core::ra::Staff::from_account(&who.view.account).filter(|s| s.may(capability))
+    {
+        return Ok(staff);
+    }
+    let c = Chrome::new(state, lang, tr(lang, for_whom.0, for_whom.1), path).signed_in(who);
+    let link = Some((
+        c.href("/beranda"),
+        tr(lang, "Ke beranda", "To the home page"),
+    ));
+    Err(Box::new(render(
+        StatusCode::FORBIDDEN,
+        &MessagePage {
+            c,
+            tone: "bad",
+            paragraphs: vec![tr(lang, why.0, why.1)],
+            link,
+        },
+    )))
 }
 
 /// A form of a signed-in person: its CSRF token and language.

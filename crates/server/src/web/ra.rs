@@ -16,8 +16,8 @@
 use super::session::SignedIn;
 use super::upload::{FormData, UploadError, read_form};
 use super::{
-    Check, Chrome, MessagePage, PageForm, checked_form, error_text, human_size, lang_of, render,
-    tr, with_lang,
+    Check, Chrome, MessagePage, checked_form, error_text, human_size, lang_of, render, tr,
+    with_lang,
 };
 use crate::Shared;
 use askama::Template;
@@ -777,26 +777,11 @@ fn draft_key(token: &str, kind: EvidenceKind) -> String {
     format!("draf:{token}:{}", kind.as_str())
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-    lang: String,
-}
-
-impl PageForm for CsrfForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
-
 async fn send_draft(
     State(state): State<Shared>,
     who: SignedIn,
     Path(token): Path<String>,
-    form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
+    form: Result<axum::Form<super::CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let (_, lang) = match checked_form(&who, form) {
         Ok(f) => f,
@@ -1180,14 +1165,7 @@ struct DecideForm {
     cek_surat: Option<String>,
 }
 
-impl PageForm for DecideForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(DecideForm);
 
 async fn decide(
     State(state): State<Shared>,
@@ -1268,7 +1246,7 @@ async fn resend_link(
     State(state): State<Shared>,
     who: SignedIn,
     Path(id): Path<String>,
-    form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
+    form: Result<axum::Form<super::CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let (_, lang) = match checked_form(&who, form) {
         Ok(f) => f,
@@ -1522,14 +1500,7 @@ struct ReasonForm {
     alasan: String,
 }
 
-impl PageForm for ReasonForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(ReasonForm);
 
 async fn lift_lockout(
     State(state): State<Shared>,
@@ -1678,14 +1649,7 @@ struct ChangeForm {
     konfirmasi: Option<String>,
 }
 
-impl PageForm for ChangeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(ChangeForm);
 
 async fn change_certificate(
     State(state): State<Shared>,

@@ -7,9 +7,7 @@
 //! Must not know: how seal keys are made or kept.
 
 use super::session::SignedIn;
-use super::{
-    ActorNames, Chrome, MessagePage, PageForm, checked_form, error_text, lang_of, render, tr,
-};
+use super::{ActorNames, Chrome, checked_form, error_text, lang_of, render, tr};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -37,42 +35,23 @@ pub fn routes(state: &Shared) -> Router<Shared> {
 
 /// The staff member, when they may see seals; whether they may also decide.
 fn seal_staff(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(Staff, bool), Box<Response>> {
-    match Staff::from_account(&who.view.account).filter(|s| s.may(Capability::ListSeals)) {
-        Some(s) => {
-            let decides = s.may(Capability::DecideSeal);
-            Ok((s, decides))
-        }
-        None => {
-            let c = Chrome::new(
-                state,
-                lang,
-                tr(
-                    lang,
-                    "Khusus verifikator dan administrator",
-                    "For verifikators and administrators",
-                ),
-                "/ra/segel",
-            )
-            .signed_in(who);
-            let link = Some((
-                c.href("/beranda"),
-                tr(lang, "Ke beranda", "To the home page"),
-            ));
-            Err(Box::new(render(
-                StatusCode::FORBIDDEN,
-                &MessagePage {
-                    c,
-                    tone: "bad",
-                    paragraphs: vec![tr(
-                        lang,
-                        "Segel elektronik dikelola verifikator Diskominfo.",
-                        "Electronic seals are managed by the Diskominfo verifikators.",
-                    )],
-                    link,
-                },
-            )))
-        }
-    }
+    let staff = super::staff_with(
+        state,
+        who,
+        lang,
+        Capability::ListSeals,
+        "/ra/segel",
+        (
+            "Khusus verifikator dan administrator",
+            "For verifikators and administrators",
+        ),
+        (
+            "Segel elektronik dikelola verifikator Diskominfo.",
+            "Electronic seals are managed by the Diskominfo verifikators.",
+        ),
+    )?;
+    let decides = staff.may(Capability::DecideSeal);
+    Ok((staff, decides))
 }
 
 struct SealRow {
@@ -232,14 +211,7 @@ struct RequestForm {
     email: String,
 }
 
-impl PageForm for RequestForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(RequestForm);
 
 async fn request(
     State(state): State<Shared>,
@@ -274,14 +246,7 @@ struct DecideForm {
     konfirmasi: Option<String>,
 }
 
-impl PageForm for DecideForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(DecideForm);
 
 async fn issue(
     State(state): State<Shared>,

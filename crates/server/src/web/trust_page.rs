@@ -9,7 +9,7 @@
 //! Must not know: how CA keys are kept or certificates built.
 
 use super::session::SignedIn;
-use super::{Chrome, MessagePage, PageForm, checked_form, error_text, lang_of, render, tr};
+use super::{Chrome, checked_form, error_text, lang_of, render, tr};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use sahih_core::Lang;
 use sahih_core::clients::Capability;
-use sahih_core::ra::Staff;
 use sahih_core::store::{CaKind, ServiceKind, Store};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -36,33 +35,19 @@ pub fn routes(state: &Shared) -> Router<Shared> {
 }
 
 fn ca_admin_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
-    if Staff::from_account(&who.view.account).is_some_and(|s| s.may(Capability::ManageCa)) {
-        return Ok(());
-    }
-    let c = Chrome::new(
+    super::staff_with(
         state,
+        who,
         lang,
-        tr(lang, "Khusus administrator", "For administrators only"),
+        Capability::ManageCa,
         "/admin/ca",
+        ("Khusus administrator", "For administrators only"),
+        (
+            "CA dan layanan kepercayaan dikelola administrator layanan.",
+            "The CA and trust services are managed by the service's administrators.",
+        ),
     )
-    .signed_in(who);
-    let link = Some((
-        c.href("/beranda"),
-        tr(lang, "Ke beranda", "To the home page"),
-    ));
-    Err(Box::new(render(
-        StatusCode::FORBIDDEN,
-        &MessagePage {
-            c,
-            tone: "bad",
-            paragraphs: vec![tr(
-                lang,
-                "CA dan layanan kepercayaan dikelola administrator layanan.",
-                "The CA and trust services are managed by the service's administrators.",
-            )],
-            link,
-        },
-    )))
+    .map(|_| ())
 }
 
 struct CertRow {
@@ -262,14 +247,7 @@ struct RotateForm {
     konfirmasi: Option<String>,
 }
 
-impl PageForm for RotateForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-}
+page_form!(RotateForm);
 
 async fn rotate(
     State(state): State<Shared>,
