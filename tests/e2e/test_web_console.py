@@ -256,9 +256,26 @@ def test_the_seeds_path_through_the_browser(dep, browser, files):
     submit_and_wait(off, "form[action$='/tandatangani'] button")
     assert "1 permintaan ditandatangani" in off.page_source, off.page_source[:1500]
 
-    # The operator's list now shows the request as active.
+    # 4. An administrator sees that signature on the dashboard and in the audit log.
+    adm = person_in_browser(dep, browser, "admin", "pertama@kominfo.contoh.go.id",
+                            "Rina Administrator")
+    adm.get(base + "/admin")
+    units = {li.find_element(By.CSS_SELECTOR, ".hb-label").text:
+             int(li.find_element(By.CSS_SELECTOR, ".hb-value").text)
+             for li in adm.find_elements(By.CSS_SELECTOR, "#per-unit ~ ul.hbars li")}
+    assert units.get(UNIT, 0) >= 1, units
+    adm.get(base + f"/admin/audit?aksi=sign&nik={OFFICIAL_NIK}")
+    assert len(adm.find_elements(By.CSS_SELECTOR, ".item-head")) == 1
+    assert f"nik:{OFFICIAL_NIK}" in adm.find_element(By.CSS_SELECTOR, "ol.audit").text
+
+    # The operator's list now shows the request as active, and the next step starts from it.
     op.get(base + "/ra")
     assert "Aktif" in op.page_source
+    op.get(base + f"/ra/{second}")
+    op.find_element(By.PARTIAL_LINK_TEXT, "Perpanjangan").click()
+    from selenium.webdriver.support.ui import Select
+    kind = Select(op.find_element(By.ID, "kind")).first_selected_option.get_attribute("value")
+    assert kind == "renew" and op.find_element(By.ID, "nik").get_attribute("value") == OFFICIAL_NIK
 
 
 def test_separation_of_duties_per_person_through_pages_and_api(dep, files):
@@ -514,6 +531,8 @@ def test_the_administrator_sees_signatures_loads_a_policy_and_sees_its_refusals(
              for li in admin.find_elements(By.CSS_SELECTOR, "#per-unit ~ ul.hbars li")}
     assert units.get("Badan Keuangan Daerah") == 1, units
     assert admin.find_elements(By.CSS_SELECTOR, "figure.columns svg rect"), "the day chart"
+    today = admin.find_elements(By.CSS_SELECTOR, "#per-hari ~ details tbody tr")[-1]
+    assert int(today.find_elements(By.TAG_NAME, "td")[1].get_attribute("textContent")) >= 1
     check_page(admin, dep.backend, "admin-dashboard")
     admin.get(base + f"/admin/audit?aksi=sign&nik={signer.nik}")
     assert len(admin.find_elements(By.CSS_SELECTOR, ".item-head")) == 1

@@ -114,29 +114,41 @@ impl DashboardStore for SqlStore {
             .await
             .map_err(db)?,
         )?;
-        let refusal_rows = pairs(
-            sqlx::query(
-                "SELECT CASE WHEN action = 'sign.refused' AND detail LIKE 'class=%' THEN 'policy'
-                             WHEN action = 'sign.refused' THEN 'certificate'
-                             ELSE action END AS k,
-                        COUNT(*) AS n
-                 FROM audit_log
-                 WHERE action IN ('sign.refused', 'passphrase.wrong', 'passphrase.lockout')
-                   AND at_micros >= $1
-                 GROUP BY CASE WHEN action = 'sign.refused' AND detail LIKE 'class=%' THEN 'policy'
-                               WHEN action = 'sign.refused' THEN 'certificate'
-                               ELSE action END
-                 ORDER BY n DESC",
-            )
-            .bind(since_s.saturating_mul(1_000_000))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?,
-        )?;
-        let refusals = refusal_rows
-            .into_iter()
-            .filter_map(|(k, n)| RefusalReason::parse(&k).map(|r| (r, n)))
-            .collect();
+        // Each count reads one index only: the refusals of each action by time, and the policy
+        // refusals from their own partial index (migration v17); the other `sign.refused`
+        // entries are the certificate refusals.
+        let since_micros = since_s.saturating_mul(1_000_000);
+        const BY_ACTION: &str =
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = $2 AND at_micros >= $1";
+        const POLICY: &str = "SELECT COUNT(*) AS n FROM audit_log WHERE at_micros >= $1
+               AND action = 'sign.refused' AND detail LIKE 'class=%'";
+        let mut counts = Vec::new();
+        for (sql, action) in [
+            (BY_ACTION, "sign.refused"),
+            (POLICY, ""),
+            (BY_ACTION, "passphrase.wrong"),
+            (BY_ACTION, "passphrase.lockout"),
+        ] {
+            let mut q = sqlx::query(sql).bind(since_micros);
+            if !action.is_empty() {
+                q = q.bind(action);
+            }
+            let row = q.fetch_one(&self.pool).await.map_err(db)?;
+            counts.push(row.try_get::<i64, _>("n").map_err(db)?);
+        }
+        let [refused, policy, wrong, lockout] = counts[..] else {
+            return Err(sahih_core::store::StoreError::Corrupt(
+                "refusal counts".into(),
+            ));
+        };
+        let mut refusals: Vec<(RefusalReason, i64)> = vec![
+            (RefusalReason::Policy, policy),
+            (RefusalReason::Certificate, refused - policy),
+            (RefusalReason::WrongPassphrase, wrong),
+            (RefusalReason::Lockout, lockout),
+        ];
+        refusals.retain(|(_, n)| *n > 0);
+        refusals.sort_by_key(|r| std::cmp::Reverse(r.1));
         // The newest certificate of each official, still in use, expiring in the window.
         let expiring = sqlx::query(
             "SELECT o.name AS name, o.nik AS nik, o.unit AS unit, c.not_after AS not_after

@@ -40,7 +40,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 13] = [
+const SQLITE_VERSIONED: [(i64, &str); 14] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -87,8 +87,12 @@ const SQLITE_VERSIONED: [(i64, &str); 13] = [
         include_str!("../migrations/sqlite/0015_staff_accounts.sql"),
     ),
     (16, include_str!("../migrations/sqlite/0016_dashboard.sql")),
+    (
+        17,
+        include_str!("../migrations/sqlite/0017_refusal_counts.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 13] = [
+const POSTGRES_VERSIONED: [(i64, &str); 14] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -137,6 +141,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 13] = [
     (
         16,
         include_str!("../migrations/postgres/0016_dashboard.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_refusal_counts.sql"),
     ),
 ];
 

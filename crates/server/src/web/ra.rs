@@ -429,8 +429,11 @@ async fn queue(
 #[derive(Deserialize, Default)]
 struct NewQuery {
     lang: Option<String>,
-    /// A rejected request to file again (its identity is filled in).
+    /// An earlier request whose official the form is filled in for: a rejected one to file
+    /// again, or an active one to renew, move (mutasi) or reset.
     dari: Option<String>,
+    /// The kind to preselect (`renew`, `mutasi`, `reset`).
+    jenis: Option<String>,
 }
 
 /// The values of the request form, kept when the form comes back with an error.
@@ -542,8 +545,13 @@ async fn new_form(
         match state.sahih.ra_request_for(&staff, id).await {
             Ok(r) => {
                 let o = r.official;
+                let kind = q
+                    .jenis
+                    .as_deref()
+                    .and_then(RequestKind::parse)
+                    .unwrap_or(r.kind);
                 f = Filled {
-                    kind: r.kind.as_str().into(),
+                    kind: kind.as_str().into(),
                     nik: o.nik,
                     nip: o.nip,
                     name: o.name,
@@ -940,6 +948,8 @@ struct ReviewPage {
     can_resend: bool,
     can_refile: bool,
     can_manage: bool,
+    /// An operator may file the next step for an active official: renewal, mutasi or reset.
+    can_follow_up: bool,
     notice: Option<String>,
 }
 
@@ -1073,6 +1083,8 @@ async fn review(
             can_refile: staff.may(sahih_core::clients::Capability::SubmitRegistration)
                 && request.state == RequestState::Rejected,
             can_manage: staff.may(sahih_core::clients::Capability::ChangeCertificate),
+            can_follow_up: staff.may(sahih_core::clients::Capability::SubmitRegistration)
+                && request.state == RequestState::Activated,
             official: request.official,
             notice,
         },
