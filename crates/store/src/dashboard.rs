@@ -76,102 +76,82 @@ impl DashboardStore for SqlStore {
         expiring_until: OffsetDateTime,
     ) -> StoreResult<DashboardCounts> {
         let since_s = ts(since);
+        let pool = &self.pool;
         let pairs = |rows: Vec<sqlx::any::AnyRow>| -> StoreResult<Vec<(String, i64)>> {
             rows.iter()
                 .map(|r| Ok((r.try_get("k").map_err(db)?, r.try_get("n").map_err(db)?)))
                 .collect()
         };
-        let per_day = sqlx::query(
-            "SELECT (signed_at + $2) / 86400 AS k, COUNT(*) AS n FROM signed_documents
-             WHERE signed_at >= $1 GROUP BY (signed_at + $2) / 86400 ORDER BY k",
-        )
-        .bind(since_s)
-        .bind(WIB_SECONDS)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|r| Ok((r.try_get("k").map_err(db)?, r.try_get("n").map_err(db)?)))
-        .collect::<StoreResult<Vec<(i64, i64)>>>()?;
-        let per_unit = pairs(
+        // The charts are independent: their queries run at once, each on its own connection,
+        // so the page waits for the slowest rather than for their sum.
+        let per_day = async {
             sqlx::query(
-                "SELECT o.unit AS k, COUNT(*) AS n FROM signed_documents d
-                 JOIN officials o ON o.id = d.official_id
-                 WHERE d.signed_at >= $1 GROUP BY o.unit ORDER BY n DESC, k LIMIT 15",
+                "SELECT (signed_at + $2) / 86400 AS k, COUNT(*) AS n FROM signed_documents
+                 WHERE signed_at >= $1 GROUP BY (signed_at + $2) / 86400 ORDER BY k",
             )
             .bind(since_s)
-            .fetch_all(&self.pool)
+            .bind(WIB_SECONDS)
+            .fetch_all(pool)
             .await
-            .map_err(db)?,
-        )?;
-        let per_class = pairs(
-            sqlx::query(
-                "SELECT COALESCE(class, '-') AS k, COUNT(*) AS n FROM signed_documents
-                 WHERE signed_at >= $1 GROUP BY COALESCE(class, '-') ORDER BY n DESC, k LIMIT 15",
-            )
-            .bind(since_s)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?,
-        )?;
-        // Each count reads one index only: the refusals of each action by time, and the policy
-        // refusals from their own partial index (migration v17); the other `sign.refused`
-        // entries are the certificate refusals.
-        let since_micros = since_s.saturating_mul(1_000_000);
-        const BY_ACTION: &str =
-            "SELECT COUNT(*) AS n FROM audit_log WHERE action = $2 AND at_micros >= $1";
-        const POLICY: &str = "SELECT COUNT(*) AS n FROM audit_log WHERE at_micros >= $1
-               AND action = 'sign.refused' AND detail LIKE 'class=%'";
-        let mut counts = Vec::new();
-        for (sql, action) in [
-            (BY_ACTION, "sign.refused"),
-            (POLICY, ""),
-            (BY_ACTION, "passphrase.wrong"),
-            (BY_ACTION, "passphrase.lockout"),
-        ] {
-            let mut q = sqlx::query(sql).bind(since_micros);
-            if !action.is_empty() {
-                q = q.bind(action);
-            }
-            let row = q.fetch_one(&self.pool).await.map_err(db)?;
-            counts.push(row.try_get::<i64, _>("n").map_err(db)?);
-        }
-        let [refused, policy, wrong, lockout] = counts[..] else {
-            return Err(sahih_core::store::StoreError::Corrupt(
-                "refusal counts".into(),
-            ));
+            .map_err(db)?
+            .iter()
+            .map(|r| Ok((r.try_get("k").map_err(db)?, r.try_get("n").map_err(db)?)))
+            .collect::<StoreResult<Vec<(i64, i64)>>>()
         };
-        let mut refusals: Vec<(RefusalReason, i64)> = vec![
-            (RefusalReason::Policy, policy),
-            (RefusalReason::Certificate, refused - policy),
-            (RefusalReason::WrongPassphrase, wrong),
-            (RefusalReason::Lockout, lockout),
-        ];
-        refusals.retain(|(_, n)| *n > 0);
-        refusals.sort_by_key(|r| std::cmp::Reverse(r.1));
+        let per_unit = async {
+            pairs(
+                sqlx::query(
+                    "SELECT o.unit AS k, COUNT(*) AS n FROM signed_documents d
+                     JOIN officials o ON o.id = d.official_id
+                     WHERE d.signed_at >= $1 GROUP BY o.unit ORDER BY n DESC, k LIMIT 15",
+                )
+                .bind(since_s)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?,
+            )
+        };
+        let per_class = async {
+            pairs(
+                sqlx::query(
+                    "SELECT COALESCE(class, '-') AS k, COUNT(*) AS n FROM signed_documents
+                     WHERE signed_at >= $1 GROUP BY COALESCE(class, '-')
+                     ORDER BY n DESC, k LIMIT 15",
+                )
+                .bind(since_s)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?,
+            )
+        };
+        let refusals = refusal_counts(pool, since_s.saturating_mul(1_000_000));
         // The newest certificate of each official, still in use, expiring in the window.
-        let expiring = sqlx::query(
-            "SELECT o.name AS name, o.nik AS nik, o.unit AS unit, c.not_after AS not_after
-             FROM certificates c JOIN officials o ON o.id = c.official_id
-             WHERE c.status = 'ISSUE' AND c.not_after >= $1 AND c.not_after <= $2
-               AND c.id = (SELECT MAX(id) FROM certificates WHERE official_id = c.official_id)
-             ORDER BY c.not_after LIMIT 100",
-        )
-        .bind(ts(now))
-        .bind(ts(expiring_until))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|r| {
-            Ok(ExpiringCertificate {
-                name: r.try_get("name").map_err(db)?,
-                nik: r.try_get("nik").map_err(db)?,
-                unit: r.try_get("unit").map_err(db)?,
-                not_after: from_ts(r.try_get("not_after").map_err(db)?)?,
+        let expiring = async {
+            sqlx::query(
+                "SELECT o.name AS name, o.nik AS nik, o.unit AS unit, c.not_after AS not_after
+                 FROM certificates c JOIN officials o ON o.id = c.official_id
+                 WHERE c.status = 'ISSUE' AND c.not_after >= $1 AND c.not_after <= $2
+                   AND c.id = (SELECT MAX(id) FROM certificates WHERE official_id = c.official_id)
+                 ORDER BY c.not_after LIMIT 100",
+            )
+            .bind(ts(now))
+            .bind(ts(expiring_until))
+            .fetch_all(pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| {
+                Ok(ExpiringCertificate {
+                    name: r.try_get("name").map_err(db)?,
+                    nik: r.try_get("nik").map_err(db)?,
+                    unit: r.try_get("unit").map_err(db)?,
+                    not_after: from_ts(r.try_get("not_after").map_err(db)?)?,
+                })
             })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+            .collect::<StoreResult<Vec<_>>>()
+        };
+        let (per_day, per_unit, per_class, refusals, expiring) =
+            tokio::try_join!(per_day, per_unit, per_class, refusals, expiring)?;
         Ok(DashboardCounts {
             per_day,
             per_unit,
@@ -180,4 +160,46 @@ impl DashboardStore for SqlStore {
             expiring,
         })
     }
+}
+
+/// Refusals since `since_micros` by reason.
+async fn refusal_counts(
+    pool: &sqlx::AnyPool,
+    since_micros: i64,
+) -> StoreResult<Vec<(RefusalReason, i64)>> {
+    // Each count reads one index only: the refusals of each action by time, and the policy
+    // refusals from their own partial index (migration v17); the other `sign.refused`
+    // entries are the certificate refusals.
+    const BY_ACTION: &str =
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = $2 AND at_micros >= $1";
+    const POLICY: &str = "SELECT COUNT(*) AS n FROM audit_log WHERE at_micros >= $1
+           AND action = 'sign.refused' AND detail LIKE 'class=%'";
+    let mut counts = Vec::new();
+    for (sql, action) in [
+        (BY_ACTION, "sign.refused"),
+        (POLICY, ""),
+        (BY_ACTION, "passphrase.wrong"),
+        (BY_ACTION, "passphrase.lockout"),
+    ] {
+        let mut q = sqlx::query(sql).bind(since_micros);
+        if !action.is_empty() {
+            q = q.bind(action);
+        }
+        let row = q.fetch_one(pool).await.map_err(db)?;
+        counts.push(row.try_get::<i64, _>("n").map_err(db)?);
+    }
+    let [refused, policy, wrong, lockout] = counts[..] else {
+        return Err(sahih_core::store::StoreError::Corrupt(
+            "refusal counts".into(),
+        ));
+    };
+    let mut refusals: Vec<(RefusalReason, i64)> = vec![
+        (RefusalReason::Policy, policy),
+        (RefusalReason::Certificate, refused - policy),
+        (RefusalReason::WrongPassphrase, wrong),
+        (RefusalReason::Lockout, lockout),
+    ];
+    refusals.retain(|(_, n)| *n > 0);
+    refusals.sort_by_key(|r| std::cmp::Reverse(r.1));
+    Ok(refusals)
 }
