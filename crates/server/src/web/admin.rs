@@ -489,22 +489,8 @@ async fn dashboard(
         })
         .collect();
     let total: i64 = days.iter().map(|b| b.value).sum();
-    let units: Vec<Bar> = counts
-        .per_unit
-        .iter()
-        .map(|(label, value)| Bar {
-            label: label.clone(),
-            value: *value,
-        })
-        .collect();
-    let classes: Vec<Bar> = counts
-        .per_class
-        .iter()
-        .map(|(label, value)| Bar {
-            label: label.clone(),
-            value: *value,
-        })
-        .collect();
+    let units: Vec<Bar> = counts.per_unit.into_iter().map(Bar::from).collect();
+    let classes: Vec<Bar> = counts.per_class.into_iter().map(Bar::from).collect();
     let refusals: Vec<Bar> = counts
         .refusals
         .iter()
@@ -922,7 +908,7 @@ async fn policy_apply(
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let actor = sahih_core::accounts::account_actor(who.view.account.id);
+    let actor = who.actor();
     match state.sahih.load_policy(&new, "halaman admin", &actor).await {
         Ok(()) => {
             axum::response::Redirect::to(&super::with_lang("/admin/kebijakan?dimuat=1", lang))

@@ -15,6 +15,12 @@ pub struct Bar {
     pub value: i64,
 }
 
+impl From<(String, i64)> for Bar {
+    fn from((label, value): (String, i64)) -> Self {
+        Self { label, value }
+    }
+}
+
 /// Horizontal bars, one row per item: the label, a bar proportional to the largest value, and
 /// the value. `tone` picks the bar colour class (`main`, `warn`).
 pub fn hbars(bars: &[Bar], tone: &str, empty: &str) -> String {

@@ -135,6 +135,38 @@ async fn page(state: &Shared, who: &SignedIn, lang: Lang) -> Result<ClientsPage,
     })
 }
 
+/// A secret to show once, with what it is and the notice above it.
+struct Shown {
+    what: String,
+    value: String,
+    notice: String,
+}
+
+/// The page after an action: the secret it made shown once, or why it was refused (nothing
+/// changed).
+async fn outcome(
+    state: &Shared,
+    who: &SignedIn,
+    lang: Lang,
+    result: Result<Shown, sahih_core::CoreError>,
+) -> Response {
+    let mut p = match page(state, who, lang).await {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    match result {
+        Ok(shown) => {
+            p.secret = Some((shown.what, shown.value));
+            p.notice = Some(shown.notice);
+            render(StatusCode::OK, &p)
+        }
+        Err(e) => {
+            p.error = Some(error_text(&e, lang));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct ListQuery {
     lang: Option<String>,
@@ -185,7 +217,7 @@ async fn add(
     if let Err(r) = manager_of(&state, &who, lang) {
         return *r;
     }
-    let actor = sahih_core::accounts::account_actor(who.view.account.id);
+    let actor = who.actor();
     let allow: Vec<String> = f
         .allow_ips
         .split([',', '\n', ' '])
@@ -215,32 +247,20 @@ async fn add(
             "Choose the client's role.",
         )),
     };
-    let mut p = match page(&state, &who, lang).await {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    match result {
-        Ok(secret) => {
-            p.secret = Some((
-                tr(
-                    lang,
-                    "Kredensial klien (nama:rahasia)",
-                    "The client's credential (name:secret)",
-                ),
-                format!("{}:{secret}", f.name.trim()),
-            ));
-            p.notice = Some(tr(
-                lang,
-                "Klien ditambahkan. Salin kredensialnya sekarang: hanya ditampilkan sekali dan tidak disimpan.",
-                "Client added. Copy its credential now: it is shown once and not stored.",
-            ));
-            render(StatusCode::OK, &p)
-        }
-        Err(e) => {
-            p.error = Some(error_text(&e, lang));
-            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
-        }
-    }
+    let shown = result.map(|secret| Shown {
+        what: tr(
+            lang,
+            "Kredensial klien (nama:rahasia)",
+            "The client's credential (name:secret)",
+        ),
+        value: format!("{}:{secret}", f.name.trim()),
+        notice: tr(
+            lang,
+            "Klien ditambahkan. Salin kredensialnya sekarang: hanya ditampilkan sekali dan tidak disimpan.",
+            "Client added. Copy its credential now: it is shown once and not stored.",
+        ),
+    });
+    outcome(&state, &who, lang, shown).await
 }
 
 #[derive(Deserialize)]
@@ -266,21 +286,14 @@ async fn set_disabled(
     if let Err(r) = manager_of(&state, &who, lang) {
         return *r;
     }
-    let actor = sahih_core::accounts::account_actor(who.view.account.id);
+    let actor = who.actor();
     match state
         .sahih
         .set_api_client_disabled(&name, f.nonaktif == "1", &actor)
         .await
     {
         Ok(()) => Redirect::to(&super::with_lang("/admin/klien", lang)).into_response(),
-        Err(e) => {
-            let mut p = match page(&state, &who, lang).await {
-                Ok(p) => p,
-                Err(r) => return *r,
-            };
-            p.error = Some(error_text(&e, lang));
-            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
-        }
+        Err(e) => outcome(&state, &who, lang, Err(e)).await,
     }
 }
 
@@ -302,31 +315,19 @@ async fn webhook_secret(
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(_) => return super::unavailable(),
     };
-    let actor = sahih_core::accounts::account_actor(who.view.account.id);
+    let actor = who.actor();
     let result = state.sahih.new_webhook_secret(&client, &actor).await;
-    let mut p = match page(&state, &who, lang).await {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    match result {
-        Ok(secret) => {
-            p.secret = Some((
-                format!(
-                    "{} {name}",
-                    tr(lang, "Rahasia webhook untuk", "Webhook secret for")
-                ),
-                secret.to_string(),
-            ));
-            p.notice = Some(tr(
-                lang,
-                "Rahasia webhook baru dibuat; yang lama tidak berlaku lagi. Salin sekarang: hanya ditampilkan sekali.",
-                "A new webhook secret was made; the old one no longer works. Copy it now: it is shown once.",
-            ));
-            render(StatusCode::OK, &p)
-        }
-        Err(e) => {
-            p.error = Some(error_text(&e, lang));
-            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
-        }
-    }
+    let shown = result.map(|secret| Shown {
+        what: format!(
+            "{} {name}",
+            tr(lang, "Rahasia webhook untuk", "Webhook secret for")
+        ),
+        value: secret.to_string(),
+        notice: tr(
+            lang,
+            "Rahasia webhook baru dibuat; yang lama tidak berlaku lagi. Salin sekarang: hanya ditampilkan sekali.",
+            "A new webhook secret was made; the old one no longer works. Copy it now: it is shown once.",
+        ),
+    });
+    outcome(&state, &who, lang, shown).await
 }

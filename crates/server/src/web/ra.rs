@@ -121,6 +121,17 @@ impl RaDrafts {
         Some(token)
     }
 
+    /// Whether the draft is this account's, live, and holds a file of `kind` (nothing copied).
+    fn has(&self, account_id: i64, token: &str, kind: EvidenceKind) -> bool {
+        self.drafts.lock().is_ok_and(|drafts| {
+            drafts.get(token).is_some_and(|d| {
+                d.account_id == account_id
+                    && d.made.elapsed() < DRAFT_TTL
+                    && d.input.evidence.iter().any(|e| e.kind == kind)
+            })
+        })
+    }
+
     fn file(&self, account_id: i64, token: &str, kind: EvidenceKind) -> Option<Vec<u8>> {
         let drafts = self.drafts.lock().ok()?;
         let d = drafts
@@ -850,17 +861,19 @@ async fn draft_page(
     let (Some(kind), Some(index)) = (evidence_kind_of(&kind), page.checked_sub(1)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    // The draft is checked on every request, also when its pages are cached.
-    let Some(bytes) = state.ra_drafts.file(who.view.account.id, &token, kind) else {
+    // The draft is checked on every request, also when its pages are cached; its file is
+    // copied out only when a page has to be rendered.
+    let account = who.view.account.id;
+    if !state.ra_drafts.has(account, &token, kind) {
         return StatusCode::NOT_FOUND.into_response();
+    }
+    let load = async {
+        state
+            .ra_drafts
+            .file(account, &token, kind)
+            .ok_or_else(|| StatusCode::NOT_FOUND.into_response())
     };
-    super::preview::page_png(
-        &state.previews,
-        &draft_key(&token, kind),
-        index,
-        std::future::ready(Ok(bytes)),
-    )
-    .await
+    super::preview::page_png(&state.previews, &draft_key(&token, kind), index, load).await
 }
 
 /// An evidence file as its own type, shown inline. Only PDF, JPEG and PNG ever get here (sniffed

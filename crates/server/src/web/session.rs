@@ -93,6 +93,11 @@ impl SignedIn {
         csrf_token(&self.token)
     }
 
+    /// How this person appears in the audit log and in records (`account:<id>`).
+    pub fn actor(&self) -> String {
+        sahih_core::accounts::account_actor(self.view.account.id)
+    }
+
     /// Whether a form's CSRF token is this session's.
     pub fn csrf_ok(&self, presented: &str) -> bool {
         csrf_matches(&self.token, presented)

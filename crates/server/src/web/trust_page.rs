@@ -273,7 +273,7 @@ async fn rotate(
         ));
         return render(StatusCode::UNPROCESSABLE_ENTITY, &p);
     }
-    let actor = sahih_core::accounts::account_actor(who.view.account.id);
+    let actor = who.actor();
     match state.sahih.rotate_issuing_ca(&actor).await {
         Ok(g) => {
             Redirect::to(&super::with_lang(&format!("/admin/ca?rotasi={g}"), lang)).into_response()
