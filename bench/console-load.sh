@@ -27,7 +27,7 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-[ -n "${SAHIH_BENCH_BIN:-}" ] || cargo build --release --quiet -p sahih-cli
+[ -n "${SAHIH_BENCH_BIN:-}" ] || cargo build --release --quiet -p sahih
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PY=.venv/bin/python
 [ -x "$PY" ] || PY=python3

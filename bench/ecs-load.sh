@@ -18,7 +18,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"; }
 trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk not installed (apt-get install wrk)"; exit 1; }
-[ -n "${SAHIH_BENCH_BIN:-}" ] || cargo build --release --quiet -p sahih-cli
+[ -n "${SAHIH_BENCH_BIN:-}" ] || cargo build --release --quiet -p sahih
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 "$S" --data "$W/seed" demo --no-serve >/dev/null

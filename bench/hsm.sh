@@ -8,7 +8,7 @@ N="${1:-200}"
 S="$PWD/target/release/sahih"
 W="$(mktemp -d /tmp/sahih-bench-hsm.XXXXXX)"
 trap 'rm -rf "$W"' EXIT
-cargo build --release --quiet -p sahih-cli
+cargo build --release --quiet -p sahih
 .venv/bin/python tests/corpus/make_corpus.py "$W/corpus" >/dev/null
 eval "$(bash scripts/softhsm-token.sh "$W/hsm" bench-token 123456 654321 | tail -1)"
 export SAHIH_HSM_PIN=123456 SAHIH_PASSPHRASE="bench-passphrase-123"

@@ -9,7 +9,7 @@ S="$PWD/target/release/sahih"
 W="$(mktemp -d /tmp/sahih-bench.XXXXXX)"
 SERVER=""
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$W"' EXIT
-cargo build --release --quiet -p sahih-cli
+cargo build --release --quiet -p sahih
 echo "==> corpus (letter, 36-page book, 100 MB scan)"
 .venv/bin/python tests/corpus/make_corpus.py "$W/corpus" --big >/dev/null
 export SAHIH_PASSPHRASE="bench-passphrase-123"

@@ -11,7 +11,7 @@ OLD="${2:-}"
 S="$PWD/target/release/sahih"
 W="$(mktemp -d /tmp/sahih-bench-rev.XXXXXX)"
 trap 'rm -rf "$W"' EXIT
-cargo build --release --quiet -p sahih-cli
+cargo build --release --quiet -p sahih
 .venv/bin/python tests/corpus/make_corpus.py "$W/corpus" >/dev/null
 export SAHIH_PASSPHRASE="bench-passphrase-123"
 "$S" --data "$W/data" init --org "Pemerintah Kota Contoh" --base-url "http://127.0.0.1:9" >/dev/null

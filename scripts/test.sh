@@ -38,7 +38,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo doc (warnings denied: broken links and markup in the docs fail)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 echo "==> cargo build --release"
-cargo build --release --quiet -p sahih-cli
+cargo build --release --quiet -p sahih
 echo "==> cargo test (release profile: shares the build above)"
 cargo test --workspace --release --quiet
 

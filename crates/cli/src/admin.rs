@@ -86,10 +86,15 @@ pub(crate) enum AuditCommand {
     Anchor,
 }
 
-fn print_permissions() {
+fn print_permissions(routes: &[crate::ApiRoute]) {
     use sahih_core::clients::permits;
     let mut out = std::io::stdout().lock();
-    for (method, path, capability) in sahih_server::authz::API_ROUTES {
+    for crate::ApiRoute {
+        method,
+        path,
+        capability,
+    } in routes
+    {
         // "app+unit": an app client bound to a unit (it may file registrations for it).
         let mut roles: Vec<String> = Vec::new();
         for role in ClientRole::ALL {
@@ -100,7 +105,7 @@ fn print_permissions() {
             }
         }
         let line = serde_json::json!({
-            "method": method.as_str(),
+            "method": method,
             "path": path,
             "capability": capability,
             "roles": roles,
@@ -119,10 +124,15 @@ fn parse_role(s: &str) -> Result<ClientRole, String> {
     })
 }
 
-pub(crate) async fn client(data: &Path, command: ClientCommand, lang: Lang) -> Result<(), Failure> {
+pub(crate) async fn client(
+    data: &Path,
+    command: ClientCommand,
+    lang: Lang,
+    routes: &[crate::ApiRoute],
+) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     if let ClientCommand::Permissions = command {
-        print_permissions();
+        print_permissions(routes);
         return Ok(());
     }
     let sahih = open(data).await.map_err(core)?;

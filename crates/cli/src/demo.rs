@@ -124,7 +124,13 @@ fn prepare_dir(data: &Path, explicit: bool) -> Result<PathBuf, Failure> {
 
 pub(crate) const DEMO_CLIENT: &str = "demo-app";
 
-pub(crate) async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> Result<(), Failure> {
+pub(crate) async fn run<H: crate::HttpServer>(
+    data: &Path,
+    lang: Lang,
+    listen: &str,
+    serve: bool,
+    server: &H,
+) -> Result<(), Failure> {
     let core = |e: CoreError| Failure::core(e, lang);
     let explicit = std::env::var_os("SAHIH_DATA").is_some() || data != Path::new("./sahih-data");
     let dir = prepare_dir(data, explicit)?;
@@ -285,8 +291,9 @@ pub(crate) async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> R
         .await
         .map_err(core)?;
     let credential = format!("{DEMO_CLIENT}:{secret}");
-    let shutdown =
-        sahih_server::Shutdown::listen().map_err(|e| core(CoreError::Io(e.to_string())))?;
+    let shutdown = server
+        .catch_shutdown()
+        .map_err(|e| core(CoreError::Io(e.to_string())))?;
     println!();
     match lang {
         Lang::Id => println!(
@@ -313,11 +320,8 @@ pub(crate) async fn run(data: &Path, lang: Lang, listen: &str, serve: bool) -> R
         ),
     }
     let blobs = crate::blob_store(&sahih.data, &sahih.config).map_err(core)?;
-    sahih_server::serve(
-        sahih_server::AppState::new(sahih, services, blobs),
-        listener,
-        shutdown,
-    )
-    .await
-    .map_err(|e| core(CoreError::Io(e.to_string())))
+    server
+        .serve(sahih, services, blobs, listener, shutdown)
+        .await
+        .map_err(|e| core(CoreError::Io(e.to_string())))
 }

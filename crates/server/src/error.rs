@@ -128,9 +128,11 @@ impl IntoResponse for EcsError {
             "message": self.message,
         });
         let mut r = (self.status, Json(body)).into_response();
-        r.extensions_mut().insert(crate::obs::ErrorCode(self.code));
+        r.extensions_mut()
+            .insert(ErrorCode(self.code));
         if let Some(detail) = self.internal {
-            r.extensions_mut().insert(crate::obs::InternalError(detail));
+            r.extensions_mut()
+                .insert(InternalError(detail));
         }
         r
     }
@@ -199,3 +201,22 @@ pub fn map_remote_failure(f: &RemoteFailure) -> EcsError {
         }
     }
 }
+
+/// The error body of every endpoint.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    status_code: u16,
+    /// ECS-style code (docs/ECS.md), e.g. 2031 wrong passphrase.
+    error_code: u32,
+    error: String,
+    message: String,
+}
+
+/// The ECS error code of a response (a response extension), for the request's log line.
+#[derive(Clone, Copy)]
+pub struct ErrorCode(pub u32);
+
+/// The cause of a 5xx answer (a response extension), logged with the request id and never sent
+/// to the client.
+#[derive(Clone)]
+pub struct InternalError(pub String);

@@ -12,37 +12,34 @@
 #![forbid(unsafe_code)]
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use sahih_core::Sahih;
-use sahih_core::trust::{TrustServices, ca_name};
+use sahih_core::trust::TrustServices;
 use sahih_store::SqlStore;
 use sahih_store::blob::AnyBlobStore;
 use std::sync::Arc;
 
-pub mod auth;
-pub mod authz;
-pub mod b64json;
-pub mod codes;
-pub mod csrf;
+pub mod activation;
 pub mod ecs;
 pub mod error;
 pub mod gateway;
-pub mod headers;
-pub mod listen;
-pub mod native;
-pub mod obs;
-pub mod openapi;
-pub mod ra_api;
-pub mod seal_api;
-pub mod signing_api;
+pub mod http;
 pub mod smtp;
-pub mod upstream;
+pub mod trust_services;
+pub mod v1;
 pub mod web;
 pub mod webhooks;
+
+use http::{auth, authz, csrf, headers, listen, obs};
+
+/// The client of an upstream ECS (gateway mode).
+pub use sahih_upstream as upstream;
+pub use sahih_upstream::GATEWAY_PASSWORD_ENV;
+/// The ECS error codes (from `sahih-upstream`, shared with the gateway's client).
+pub use sahih_upstream::codes;
 
 pub struct AppState {
     pub sahih: Sahih<SqlStore>,
@@ -71,9 +68,6 @@ pub struct AppState {
 
 /// Failed logins one address (IPv6: one /64) may make in ten minutes, over all accounts.
 pub const LOGIN_FAILURES_PER_ADDRESS: u32 = 30;
-
-/// Where the gateway's password to the upstream comes from (never the config file).
-pub const GATEWAY_PASSWORD_ENV: &str = "SAHIH_GATEWAY_PASSWORD";
 
 impl AppState {
     pub fn new(sahih: Sahih<SqlStore>, services: TrustServices, blobs: AnyBlobStore) -> Self {
@@ -149,24 +143,14 @@ pub fn signing_env(state: &AppState) -> sahih_core::pipeline::SigningEnv<'_, Any
     }
 }
 
-/// Request bodies of the trust services are small; refuse anything large early.
-pub const MAX_SERVICE_BODY: usize = 64 * 1024;
-
 pub fn router(state: Shared) -> Router {
     let api_limit = state.sahih.config.server.max_body_bytes();
     // Every authenticated API surface, each with its own routes.
     let api = Router::new()
         .merge(ecs::routes())
-        .merge(native::routes())
-        .merge(ra_api::routes())
-        .merge(seal_api::routes())
-        .merge(signing_api::routes())
+        .merge(v1::routes())
         // Staff routes whose body is JSON: no other declared type (see csrf).
-        .merge(
-            ra_api::staff_json_routes()
-                .merge(seal_api::staff_json_routes())
-                .route_layer(axum::middleware::from_fn(csrf::require_json)),
-        )
+        .merge(v1::staff_json_routes().route_layer(axum::middleware::from_fn(csrf::require_json)))
         .layer(DefaultBodyLimit::max(api_limit))
         // Inside authentication: the client is known, its role decides.
         .route_layer(axum::middleware::from_fn(authz::authorize))
@@ -179,13 +163,6 @@ pub fn router(state: Shared) -> Router {
             Arc::clone(&state),
             csrf::reject_cross_site,
         ));
-    let services = Router::new()
-        .route("/tsa", post(tsa))
-        .route("/ocsp", post(ocsp_post))
-        .route("/ocsp/{*request}", get(ocsp_get))
-        .route("/crl/{name}", get(crl))
-        .route("/ca/{name}", get(ca_cert))
-        .layer(DefaultBodyLimit::max(MAX_SERVICE_BODY));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -193,11 +170,11 @@ pub fn router(state: Shared) -> Router {
         .merge(web::routes(&state))
         .merge(api)
         // The official's activation link: no API credentials (the token is the credential).
-        .merge(ra_api::activation_routes().layer(DefaultBodyLimit::max(MAX_SERVICE_BODY)))
-        .merge(services)
+        .merge(activation::routes().layer(DefaultBodyLimit::max(trust_services::MAX_SERVICE_BODY)))
+        .merge(trust_services::routes())
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url(
             "/api/v1/openapi.json",
-            <openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+            <v1::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
         ))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
@@ -218,72 +195,6 @@ async fn readyz(State(s): State<Shared>) -> Response {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-    }
-}
-
-fn der_response(content_type: &'static str, body: Vec<u8>) -> Response {
-    let mut r = (StatusCode::OK, body).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r
-}
-
-async fn tsa(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !ct.starts_with("application/timestamp-query") {
-        return (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "expected Content-Type: application/timestamp-query\n",
-        )
-            .into_response();
-    }
-    der_response(
-        "application/timestamp-reply",
-        s.services.timestamp_response_der(&body),
-    )
-}
-
-async fn ocsp_post(State(s): State<Shared>, body: Bytes) -> Response {
-    answer_ocsp(&s, &body).await
-}
-
-/// Answers from the in-memory statuses, reloading them first when a certificate is not known
-/// yet (issued after the last refresh).
-async fn answer_ocsp(s: &AppState, der: &[u8]) -> Response {
-    if s.services.ocsp_cache_misses(der)
-        && let Ok(entries) = s.sahih.certificate_statuses().await
-    {
-        s.services.refresh_status(entries);
-    }
-    der_response("application/ocsp-response", s.services.ocsp_response(der))
-}
-
-async fn ocsp_get(State(s): State<Shared>, Path(request): Path<String>) -> Response {
-    // GET form: base64 of the DER request, URL-encoded (RFC 6960 A.1).
-    let der = sahih_pki::ocsp::decode_get_path(&request).unwrap_or_default();
-    answer_ocsp(&s, &der).await
-}
-
-async fn crl(State(s): State<Shared>, Path(name): Path<String>) -> Response {
-    let Some(name) = name.strip_suffix(".crl") else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    match s.sahih.crl_for(&s.services, name).await {
-        Ok(der) => der_response("application/pkix-crl", der),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn ca_cert(State(s): State<Shared>, Path(name): Path<String>) -> Response {
-    let Some(name) = name.strip_suffix(".crt") else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    match s.services.cas.iter().find(|c| ca_name(&c.record) == name) {
-        Some(ca) => der_response("application/pkix-cert", ca.cert.der.clone()),
-        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -13,7 +13,7 @@ use axum::http::{Request, StatusCode, header};
 use base64::Engine;
 use sahih_core::clients::{ClientRole, account_may};
 use sahih_core::{Config, DataDir, Sahih};
-use sahih_server::authz::API_ROUTES;
+use sahih_server::http::authz::API_ROUTES;
 use sahih_store::SqlStore;
 use sahih_store::blob::AnyBlobStore;
 use std::sync::Arc;

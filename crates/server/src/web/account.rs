@@ -35,7 +35,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .route("/akun/sesi/akhiri", post(end_sessions))
         .route_layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::clone(state),
-            crate::csrf::reject_cross_site,
+            crate::http::csrf::reject_cross_site,
         ))
 }
 

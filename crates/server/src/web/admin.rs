@@ -42,7 +42,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .route("/admin/audit/ekspor", get(audit_export))
         .route_layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::clone(state),
-            crate::csrf::reject_cross_site,
+            crate::http::csrf::reject_cross_site,
         ))
 }
 

@@ -85,7 +85,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .route("/ra/{id}/berkas/{kind}/halaman/{page}", get(evidence_page))
         .route_layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::clone(state),
-            crate::csrf::reject_cross_site,
+            crate::http::csrf::reject_cross_site,
         ))
 }
 

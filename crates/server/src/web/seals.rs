@@ -29,7 +29,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .route("/ra/segel/{id}/cabut", post(revoke))
         .route_layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::clone(state),
-            crate::csrf::reject_cross_site,
+            crate::http::csrf::reject_cross_site,
         ))
 }
 

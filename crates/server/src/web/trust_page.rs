@@ -30,7 +30,7 @@ pub fn routes(state: &Shared) -> Router<Shared> {
         .route("/admin/ca/rotasi", post(rotate))
         .route_layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::clone(state),
-            crate::csrf::reject_cross_site,
+            crate::http::csrf::reject_cross_site,
         ))
 }
 

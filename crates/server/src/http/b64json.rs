@@ -57,7 +57,7 @@ impl<T: DeserializeOwned> FromRequest<Shared> for JsonWithFiles<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| {
                 // Also `application/*+json`, as axum's `Json` accepts.
-                crate::csrf::is_json(ct)
+                crate::http::csrf::is_json(ct)
                     || ct
                         .split(';')
                         .next()

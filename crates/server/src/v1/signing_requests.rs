@@ -6,8 +6,10 @@
 //! Must not know: how requests are kept or signed (`sahih_core::signing_requests`).
 
 use crate::Shared;
+use crate::error::ErrorBody;
 use crate::error::{EcsError, code};
-use crate::native::{ErrorBody, rfc3339};
+use sahih_validate::rfc3339;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};

@@ -73,6 +73,7 @@ pub struct UpstreamConfig {
     pub url: String,
     /// The API credential the upstream issued to this gateway (HTTP Basic).
     pub username: String,
+    /// Its password (from [`crate::GATEWAY_PASSWORD_ENV`]); kept out of `Debug`.
     pub password: Zeroizing<String>,
     /// Time limit of one whole request (connect, send, answer); zero means `DEFAULT_TIMEOUT`.
     pub timeout: Duration,
@@ -112,7 +113,9 @@ impl fmt::Debug for UpstreamConfig {
 /// Who signs: ECS accepts the NIK or the e-mail address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpstreamSigner {
+    /// By NIK (16 digits).
     Nik(String),
+    /// By the e-mail address registered upstream.
     Email(String),
 }
 
@@ -129,7 +132,9 @@ impl UpstreamSigner {
 /// What the official presents: the passphrase, or a one-time code (`totp`).
 #[derive(Clone)]
 pub enum UpstreamSecret {
+    /// The passphrase of the official's key upstream.
     Passphrase(Zeroizing<String>),
+    /// A one-time code the upstream sent the official (v2 TOTP flow).
     Totp(Zeroizing<String>),
 }
 
@@ -179,8 +184,11 @@ pub enum UpstreamError {
     /// HTTP status.
     #[error("upstream ECS refused the request (HTTP {http}{}): {message}", code_suffix(.code))]
     Rejected {
+        /// The HTTP status of the answer.
         http: u16,
+        /// The ECS code, where the answer carried one anywhere.
         code: Option<u32>,
+        /// The message, without its trailing code.
         message: String,
     },
     /// Could not connect, timed out, TLS failed, or the connection broke.
@@ -275,6 +283,7 @@ impl Answer {
 }
 
 impl UpstreamEcs {
+    /// A client of the upstream `config` names (no connection is made yet).
     pub fn new(config: UpstreamConfig) -> Self {
         let UpstreamConfig {
             url,
@@ -342,6 +351,7 @@ impl UpstreamEcs {
         })
     }
 
+    /// The upstream's base URL, as configured.
     pub fn url(&self) -> &str {
         &self.base
     }

@@ -9,17 +9,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
+use crate::error::{ErrorCode, InternalError};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-
-/// The ECS error code of a response, for the log line.
-#[derive(Clone, Copy)]
-pub struct ErrorCode(pub u32);
-
-/// The cause of a 5xx answer, logged with the request id and never sent to the client.
-#[derive(Clone)]
-pub struct InternalError(pub String);
 
 /// The request id, available to handlers as an extension.
 #[derive(Clone)]

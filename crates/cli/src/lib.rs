@@ -1,7 +1,9 @@
 //! The `sahih` command line: a thin shell over `sahih-core`.
 //!
 //! Owns: argument parsing, passphrase input (file, environment, prompt; never an argument),
-//! exit codes and printing. Must not know: PDF syntax, CMS, SQL.
+//! exit codes and printing. Must not know: PDF syntax, CMS, SQL, or the HTTP server: `serve`
+//! and `demo` start the server the `sahih` binary hands in ([`HttpServer`]), so nothing here
+//! (signing, the RA, audit) can reach around the core through the server's code.
 
 #![forbid(unsafe_code)]
 
@@ -10,6 +12,7 @@ mod admin;
 mod bench;
 mod demo;
 mod gateway;
+mod http;
 mod ra;
 mod seal;
 
@@ -22,6 +25,8 @@ use sahih_pki::{Certificate, KeyAlgorithm};
 use sahih_store::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+pub use http::{ApiRoute, HttpServer};
 use zeroize::Zeroizing;
 
 #[derive(Parser)]
@@ -570,7 +575,7 @@ pub fn load_trust(paths: &[PathBuf], lang: Lang) -> Result<Vec<Certificate>, Str
     Ok(out)
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+async fn run<H: HttpServer>(cli: Cli, server: &H) -> Result<(), Failure> {
     let lang = lang_of(&cli.lang);
     let core = |e: CoreError| Failure::core(e, lang);
     match cli.command {
@@ -731,7 +736,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .map(|s| s as &dyn sahih_pades::ValidationDataSource),
             };
             let blobs = blob_store(&sahih.data, &sahih.config).map_err(core)?;
-            let upstream = sahih_server::upstream::UpstreamEcs::from_config(&sahih.config);
+            let upstream = sahih_upstream::UpstreamEcs::from_config(&sahih.config);
             let env = sahih_core::pipeline::SigningEnv {
                 blobs: &blobs,
                 providers,
@@ -900,7 +905,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             sahih.store.close().await;
         }
         Command::Demo { listen, no_serve } => {
-            return demo::run(&cli.data, lang, &listen, !no_serve).await;
+            return demo::run(&cli.data, lang, &listen, !no_serve, server).await;
         }
         Command::Extend {
             file,
@@ -960,7 +965,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             sahih.store.close().await;
         }
-        Command::Client { command } => return admin::client(&cli.data, command, lang).await,
+        Command::Client { command } => {
+            return admin::client(&cli.data, command, lang, &server.api_routes()).await;
+        }
         Command::Account { command } => {
             return account::account(&cli.data, command, lang).await;
         }
@@ -996,8 +1003,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .local_addr()
                 .map(|a| a.to_string())
                 .unwrap_or(listen);
-            let shutdown =
-                sahih_server::Shutdown::listen().map_err(|e| core(CoreError::Io(e.to_string())))?;
+            let shutdown = server
+                .catch_shutdown()
+                .map_err(|e| core(CoreError::Io(e.to_string())))?;
             match lang {
                 Lang::Id => println!(
                     "Sahih melayani di http://{addr} (API ECS: /api, TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl, metrik: /metrics). Ctrl-C untuk berhenti."
@@ -1006,13 +1014,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     "Sahih serving on http://{addr} (ECS API: /api, TSA: /tsa, OCSP: /ocsp, CRL: /crl/issuing-1.crl, metrics: /metrics). Ctrl-C to stop."
                 ),
             }
-            sahih_server::serve(
-                sahih_server::AppState::new(sahih, services, blobs),
-                listener,
-                shutdown,
-            )
-            .await
-            .map_err(|e| core(CoreError::Io(e.to_string())))?;
+            server
+                .serve(sahih, services, blobs, listener, shutdown)
+                .await
+                .map_err(|e| core(CoreError::Io(e.to_string())))?;
         }
         Command::Crl { ca, output } => {
             let sahih = open(&cli.data).await.map_err(core)?;
@@ -1181,7 +1186,9 @@ async fn verify(data: &Path, a: VerifyArgs, lang: Lang) -> Result<(), Failure> {
     }
 }
 
-fn main() -> ExitCode {
+/// Runs the command line's arguments to the end: the `sahih` binary's `main`, with the HTTP
+/// server that `serve` and `demo` start.
+pub fn main_with<H: HttpServer>(server: &H) -> ExitCode {
     let cli = Cli::parse();
     let _ = STORAGE_OVERRIDES.set((cli.database_url.clone(), cli.blob_url.clone()));
     let lang = lang_of(&cli.lang);
@@ -1198,7 +1205,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, server)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use std::net::SocketAddr;
 
-pub use crate::obs::ClientName;
+pub use crate::http::obs::ClientName;
 
 /// 401; the Basic challenge only for clients that are not browsers, so a browser never
 /// prompts for (and then replays) API credentials.
@@ -21,7 +21,7 @@ fn unauthorized(request: &axum::http::HeaderMap) -> Response {
         "Kredensial API tidak valid",
     )
     .into_response();
-    if !crate::csrf::looks_like_browser(request) {
+    if !crate::http::csrf::looks_like_browser(request) {
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"Sahih\", charset=\"UTF-8\""),
@@ -99,7 +99,7 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
 async fn bsre_error_shape(response: Response) -> Response {
     let Some(code) = response
         .extensions()
-        .get::<crate::obs::ErrorCode>()
+        .get::<crate::error::ErrorCode>()
         .map(|c| c.0)
     else {
         return response;

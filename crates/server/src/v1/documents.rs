@@ -6,7 +6,7 @@
 //! how signing, policy or audit work (that is `sahih-core`).
 
 use crate::Shared;
-use crate::error::{EcsError, code, too_large};
+use crate::error::{EcsError, ErrorBody, code, too_large};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -17,19 +17,10 @@ use sahih_core::requests::{BatchDocument, SignedItem, SignerRef};
 use sahih_core::signing_requests::{PlacementSpec, RequestOptions};
 use sahih_core::store::{ApiClientRecord, Store};
 use sahih_core::{CoreError, Lang, SignOptions};
+use sahih_validate::rfc3339;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
-
-/// The error body of every endpoint.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    status_code: u16,
-    /// ECS-style code (docs/ECS.md), e.g. 2031 wrong passphrase.
-    error_code: u32,
-    error: String,
-    message: String,
-}
 
 /// Where the visible stamp goes; omit for the default (bottom right of the last page). Read by
 /// core's `PlacementSpec`, the one reading every door shares.
@@ -136,11 +127,6 @@ pub struct AuditRange {
     from: Option<i64>,
     /// Last sequence number (default: the newest).
     to: Option<i64>,
-}
-
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 impl From<&PlacementRequest> for PlacementSpec {
@@ -301,7 +287,7 @@ pub async fn document_file(
     client: axum::Extension<ApiClientRecord>,
     id: Path<String>,
 ) -> Result<Response, EcsError> {
-    crate::ecs::v1_download(state, client, id).await
+    crate::ecs::v1::v1_download(state, client, id).await
 }
 
 /// Validates every signature in a PDF (request body: the PDF itself); answers the full Sahih
