@@ -30,6 +30,7 @@ pub struct ActivationBody {
     passphrase: String,
 }
 
+/// What an activation made: the official's certificate.
 #[derive(Serialize, ToSchema)]
 pub struct ActivationResult {
     nik: String,
@@ -77,6 +78,7 @@ pub async fn activate_json(
     .into_response())
 }
 
+/// The activation page's query: its language (`?lang=en`).
 #[derive(Deserialize)]
 pub struct PageQuery {
     lang: Option<String>,
@@ -221,6 +223,7 @@ pub async fn activation_page(
     }
 }
 
+/// The activation form: the passphrase twice, and a login password where an account is made.
 #[derive(Deserialize)]
 pub struct ActivationForm {
     passphrase: String,

@@ -18,8 +18,11 @@ use serde_json::json;
 /// "error_code": <code>, "message": "<message>"}`.
 #[derive(Debug)]
 pub struct EcsError {
+    /// The HTTP status of the answer.
     pub status: StatusCode,
+    /// The ECS code (`crate::codes`).
     pub code: u32,
+    /// The message shown to the caller, in Indonesian.
     pub message: String,
     /// "Proses signing gagal" and the like; empty for none.
     pub context: &'static str,
@@ -28,6 +31,7 @@ pub struct EcsError {
 }
 
 impl EcsError {
+    /// An answer with this status, code and message.
     pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
         Self {
             status,
@@ -37,6 +41,7 @@ impl EcsError {
             internal: None,
         }
     }
+    /// 400, code 4014: `field` is missing.
     pub fn required(field: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
@@ -44,6 +49,7 @@ impl EcsError {
             format!("{field} harus diisi"),
         )
     }
+    /// 400, code 4015: a field has a value the API cannot take.
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code::FIELD_INVALID, message)
     }
@@ -128,16 +134,15 @@ impl IntoResponse for EcsError {
             "message": self.message,
         });
         let mut r = (self.status, Json(body)).into_response();
-        r.extensions_mut()
-            .insert(ErrorCode(self.code));
+        r.extensions_mut().insert(ErrorCode(self.code));
         if let Some(detail) = self.internal {
-            r.extensions_mut()
-                .insert(InternalError(detail));
+            r.extensions_mut().insert(InternalError(detail));
         }
         r
     }
 }
 
+/// 413, code 4131: the body is over the configured limit.
 pub fn too_large() -> EcsError {
     EcsError::new(
         StatusCode::PAYLOAD_TOO_LARGE,

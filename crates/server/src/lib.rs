@@ -10,6 +10,7 @@
 //! entries are made (that is `sahih-core` and `sahih-pki`).
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -41,10 +42,16 @@ pub use sahih_upstream::GATEWAY_PASSWORD_ENV;
 /// The ECS error codes (from `sahih-upstream`, shared with the gateway's client).
 pub use sahih_upstream::codes;
 
+/// Everything a request handler may reach: the core, the trust services, storage, metrics,
+/// throttles and the caches of the pages.
 pub struct AppState {
+    /// The domain (`sahih-core`) over the SQL store.
     pub sahih: Sahih<SqlStore>,
+    /// The CA hierarchy's keys and certificates, the TSA and the OCSP responders, in memory.
     pub services: TrustServices,
+    /// Where files live: signed documents, evidence, kept downloads.
     pub blobs: AnyBlobStore,
+    /// Request counts, latencies and signature counters for `/metrics`.
     pub metrics: obs::Metrics,
     /// One JSON line per request on stderr.
     pub log_requests: bool,
@@ -70,6 +77,8 @@ pub struct AppState {
 pub const LOGIN_FAILURES_PER_ADDRESS: u32 = 30;
 
 impl AppState {
+    /// A server's state from its configuration: the upstream (gateway mode), throttles and the
+    /// logo come from `sahih.config`.
     pub fn new(sahih: Sahih<SqlStore>, services: TrustServices, blobs: AnyBlobStore) -> Self {
         let upstream = upstream::UpstreamEcs::from_config(&sahih.config).map(Arc::new);
         let portal_throttle = sahih_core::clients::AddressThrottle::new(
@@ -98,6 +107,7 @@ impl AppState {
     }
 }
 
+/// The state as handlers hold it.
 pub type Shared = Arc<AppState>;
 
 /// Runs the signing pipeline for an API client: the documents are returned, or also kept for
@@ -143,6 +153,8 @@ pub fn signing_env(state: &AppState) -> sahih_core::pipeline::SigningEnv<'_, Any
     }
 }
 
+/// Every route of the server, with its layers: security headers and request logging outside,
+/// then per surface cross-site refusal, authentication, authorization and body limits.
 pub fn router(state: Shared) -> Router {
     let api_limit = state.sahih.config.server.max_body_bytes();
     // Every authenticated API surface, each with its own routes.

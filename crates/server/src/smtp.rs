@@ -19,19 +19,30 @@ use zeroize::Zeroizing;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How the connection to the relay is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Security {
+    /// No TLS (`smtp://` on a trusted network); AUTH is never sent.
     Plain,
+    /// Plain connection upgraded with STARTTLS (`smtp://...?starttls`).
     StartTls,
+    /// TLS from the first byte (`smtps://`).
     Tls,
 }
 
+/// The relay the outbox is delivered through, from `[notify] smtp_url`.
 pub struct SmtpConfig {
+    /// The relay's host name (also the TLS server name).
     pub host: String,
+    /// Its port.
     pub port: u16,
+    /// Plain, STARTTLS or implicit TLS.
     pub security: Security,
+    /// AUTH user, sent only over TLS.
     pub username: Option<String>,
+    /// AUTH password, sent only over TLS.
     pub password: Option<Zeroizing<String>>,
+    /// The sender address of every message.
     pub from: String,
     /// Extra trusted roots (PEM), e.g. the Pemda's internal CA; else the public web roots.
     pub ca_file: Option<PathBuf>,

@@ -197,12 +197,16 @@ impl StampFields {
 /// recording. Returns the signed items in request order.
 /// Who signs and what they present.
 pub struct SignerAuth<'a> {
+    /// The official, by NIK or e-mail address.
     pub who: SignerRef,
+    /// The passphrase of the official's key.
     pub passphrase: &'a str,
     /// A one-time code, checked before the passphrase when given.
     pub otp: Option<&'a str>,
 }
 
+/// Runs one signing request through the pipeline (`sign_for_client`) and maps a
+/// refusal to its ECS answer.
 pub async fn sign_flow(
     state: &Shared,
     client: &ApiClientRecord,
@@ -294,6 +298,8 @@ pub(crate) fn ecs_expires(t: OffsetDateTime) -> String {
     )
 }
 
+/// Verifies an uploaded signed PDF for an API client, audited; `None` when the file holds no
+/// signature.
 pub async fn verify_report(
     state: &Shared,
     client: &ApiClientRecord,

@@ -113,6 +113,7 @@ pub(crate) async fn seal_flow(
         .map_err(|e| in_context(seal_error(&e)))
 }
 
+/// `seal/get/activation`: which seal, and the code the system was given.
 #[derive(Deserialize)]
 pub struct SealActivationRequest {
     #[serde(rename = "idSubscriber", alias = "id_subscriber")]
@@ -160,6 +161,7 @@ pub async fn ecs_get_activation(
     .into_response())
 }
 
+/// `seal/revoke/activation`: which seal, and the activation to end.
 #[derive(Deserialize)]
 pub struct SealRevokeRequest {
     #[serde(rename = "idSubscriber", alias = "id_subscriber")]
@@ -191,6 +193,7 @@ pub async fn ecs_revoke_activation(
     .into_response())
 }
 
+/// `seal/get/totp`: a batch code for this many documents.
 #[derive(Deserialize)]
 pub struct SealTotpRequest {
     #[serde(rename = "idSubscriber", alias = "id_subscriber")]
@@ -244,6 +247,7 @@ pub async fn ecs_get_totp(
     .into_response())
 }
 
+/// `seal/pdf`: the documents to seal with a batch code.
 #[derive(Deserialize)]
 pub struct SealPdfRequest {
     #[serde(rename = "idSubscriber", alias = "id_subscriber")]

@@ -5,6 +5,7 @@
 
 use super::*;
 
+/// `user/check/status`: the official by NIK or e-mail address.
 #[derive(Deserialize)]
 pub struct V2StatusRequest {
     nik: Option<String>,
@@ -58,6 +59,7 @@ pub(crate) struct V2Properties {
     pub(crate) pdf_password: Option<String>,
 }
 
+/// `sign/pdf` (v2): who signs, how they unlock, and the files with their properties.
 #[derive(Deserialize)]
 pub struct V2SignRequest {
     nik: Option<String>,
@@ -247,6 +249,7 @@ pub(crate) fn v2_signed_response(started: std::time::Instant, items: &[SignedIte
     .into_response()
 }
 
+/// `verify/pdf` (v2): the signed file in base64.
 #[derive(Deserialize)]
 pub struct V2VerifyRequest {
     file: Option<String>,
@@ -346,6 +349,7 @@ pub async fn v2_verify(
     .into_response())
 }
 
+/// `sign/get/totp`: a signing one-time code for this many documents.
 #[derive(Deserialize)]
 pub struct V2TotpRequest {
     nik: Option<String>,

@@ -46,6 +46,8 @@ fn basic_credentials(req: &Request) -> Option<(String, zeroize::Zeroizing<String
     Some((user.to_string(), zeroize::Zeroizing::new(pass.to_string())))
 }
 
+/// Middleware: the API client from HTTP Basic (throttled per address on failure), disabled
+/// clients and the IP allow-list refused; the client goes into the request's extensions.
 pub async fn require_client(State(state): State<Shared>, mut req: Request, next: Next) -> Response {
     let from = req
         .extensions()

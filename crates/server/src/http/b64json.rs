@@ -43,6 +43,7 @@ impl<'de> Deserialize<'de> for FileSpan {
 
 /// A JSON body parsed into `T`, with the buffer its [`FileSpan`]s point into.
 pub struct JsonWithFiles<T> {
+    /// The parsed body; its file fields are spans into the buffer.
     pub value: T,
     buffer: Vec<u8>,
 }

@@ -65,6 +65,8 @@ fn cross_site(method: &Method, headers: &HeaderMap, base_url: &str) -> Option<&'
     None
 }
 
+/// Middleware: a request a browser marks as cross-site, or with a foreign `Origin`, is 403 before
+/// any credential is checked.
 pub async fn reject_cross_site(State(state): State<Shared>, req: Request, next: Next) -> Response {
     if let Some(what) = cross_site(req.method(), req.headers(), &state.sahih.config.base_url) {
         let mut e = EcsError::new(

@@ -12,6 +12,8 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+/// Middleware: the security headers every response carries (CSP, nosniff, frame and referrer
+/// policy, no caching of API answers).
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let public = {
         let p = req.uri().path();

@@ -22,6 +22,7 @@ use tower_service::Service;
 /// How long a connection may take to send a request's headers, and stay idle between requests.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
+    /// The request's headers must arrive within this; also the longest idle time between requests.
     pub header: Duration,
     /// The whole body must arrive within this of the request's start.
     pub body: Duration,

@@ -4,12 +4,12 @@
 //!
 //! Never logs bodies, headers with credentials, or query strings (they may carry tokens).
 
+use crate::error::{ErrorCode, InternalError};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
-use crate::error::{ErrorCode, InternalError};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -23,6 +23,7 @@ const BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// The server's own counters and latency histograms, shown at `/metrics`.
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
@@ -207,6 +208,7 @@ fn usable_id(v: &HeaderValue) -> Option<String> {
     .then(|| s.to_string())
 }
 
+/// Middleware: a request id for every request, one JSON log line, and the metrics.
 pub async fn middleware(
     State(state): State<crate::Shared>,
     mut req: Request,
@@ -269,6 +271,7 @@ pub async fn middleware(
     response
 }
 
+/// `GET /metrics`: the counters in the Prometheus text format.
 pub async fn metrics(State(state): State<crate::Shared>) -> Response {
     let mut r = (StatusCode::OK, state.metrics.render()).into_response();
     r.headers_mut().insert(

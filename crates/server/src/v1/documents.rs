@@ -73,6 +73,7 @@ pub struct DocumentInfo {
     download_url: Option<String>,
 }
 
+/// An official's status as the native API shows it.
 #[derive(Serialize, ToSchema)]
 pub struct OfficialInfo {
     nik: String,
@@ -86,6 +87,7 @@ pub struct OfficialInfo {
     revoked_at: Option<String>,
 }
 
+/// An API client as administrators see it (never its secret).
 #[derive(Serialize, ToSchema)]
 pub struct ClientInfo {
     name: String,
@@ -96,6 +98,7 @@ pub struct ClientInfo {
     created_at: String,
 }
 
+/// The outcome of checking the audit chain.
 #[derive(Serialize, ToSchema)]
 pub struct AuditVerifyResult {
     intact: bool,
@@ -105,6 +108,7 @@ pub struct AuditVerifyResult {
     message: String,
 }
 
+/// One document class of the policy.
 #[derive(Serialize, ToSchema)]
 pub struct DocClassDoc {
     code: String,
@@ -115,12 +119,14 @@ pub struct DocClassDoc {
     regulation: String,
 }
 
+/// The document-class policy in force.
 #[derive(Serialize, ToSchema)]
 pub struct PolicyDoc {
     default_class: String,
     classes: Vec<DocClassDoc>,
 }
 
+/// Which audit entries to list, by sequence number.
 #[derive(Deserialize, IntoParams)]
 pub struct AuditRange {
     /// First sequence number (default 1).

@@ -38,6 +38,7 @@ use utoipa::OpenApi;
     modifiers(&BasicAuth),
     security(("basic" = []))
 )]
+/// The OpenAPI document of the native API (served at `/api/v1/openapi.json`).
 pub struct ApiDoc;
 
 struct BasicAuth;

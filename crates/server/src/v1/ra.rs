@@ -63,6 +63,7 @@ pub struct SubmissionRequest {
     officials: Vec<OfficialInput>,
 }
 
+/// One evidence file of a request, without its bytes.
 #[derive(Serialize, ToSchema)]
 pub struct EvidenceInfo {
     /// surat_permohonan, ktp or sk_jabatan.
@@ -73,6 +74,7 @@ pub struct EvidenceInfo {
     file_name: Option<String>,
 }
 
+/// A registration request as staff see it.
 #[derive(Serialize, ToSchema)]
 pub struct RequestInfo {
     id: String,
@@ -91,6 +93,7 @@ pub struct RequestInfo {
     evidence: Vec<EvidenceInfo>,
 }
 
+/// What a submission made: the request.
 #[derive(Serialize, ToSchema)]
 pub struct SubmissionInfo {
     submission_id: String,
@@ -218,6 +221,7 @@ pub async fn submit(
         .into_response())
 }
 
+/// Filter of the request list.
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
     /// Only requests in this state, e.g. WAITING_FOR_VERIFICATION.
@@ -347,6 +351,7 @@ pub async fn add_evidence(
     Ok(Json(request_info(&state, r).await?).into_response())
 }
 
+/// A verifikator's decision: the reason (required to reject) and the official's language.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct DecisionBody {
     /// Required to reject: what is wrong or missing (sent to the official).
@@ -448,6 +453,7 @@ pub async fn resend_link(
     Ok(Json(request_info(&state, r).await?).into_response())
 }
 
+/// A lifecycle step's reason.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct LifecycleBody {
     /// RFC 5280 reason for revoke (keyCompromise, affiliationChanged, superseded,
@@ -455,6 +461,7 @@ pub struct LifecycleBody {
     reason: Option<String>,
 }
 
+/// The official's status after a lifecycle step.
 #[derive(Serialize, ToSchema)]
 pub struct LifecycleResult {
     nik: String,

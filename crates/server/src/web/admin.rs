@@ -11,6 +11,7 @@
 //!
 //! Must not know: how entries are hashed or anchored (`sahih_core::audit`).
 
+use super::roles::{Auditor, PolicyAdmin, StaffForm, StaffPage};
 use super::session::SignedIn;
 use super::{Chrome, lang_of, render, tr};
 use crate::Shared;
@@ -22,7 +23,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sahih_core::Lang;
 use sahih_core::audit::{AuditCursor, AuditEntry, AuditFilter};
-use sahih_core::clients::Capability;
 use sahih_core::store::Store;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime, Time, UtcOffset};
@@ -44,23 +44,6 @@ pub fn routes(state: &Shared) -> Router<Shared> {
             std::sync::Arc::clone(state),
             crate::http::csrf::reject_cross_site,
         ))
-}
-
-/// The administrator behind the session, or a page saying the audit log is theirs.
-fn admin_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
-    super::staff_with(
-        state,
-        who,
-        lang,
-        Capability::ReadAudit,
-        "/admin/audit",
-        ("Khusus administrator", "For administrators only"),
-        (
-            "Log audit hanya dapat dibaca administrator layanan.",
-            "Only the service's administrators can read the audit log.",
-        ),
-    )
-    .map(|_| ())
 }
 
 #[derive(Deserialize, Default)]
@@ -191,13 +174,9 @@ fn row_of(e: AuditEntry, lang: Lang) -> Row {
 
 async fn audit_page(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { who, lang, .. }: StaffPage<Auditor>,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    if let Err(r) = admin_of(&state, &who, lang) {
-        return *r;
-    }
     let entries = match state
         .sahih
         .store
@@ -326,13 +305,9 @@ async fn audit_page(
 /// audit export`), streamed from the store in steps.
 async fn audit_export(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { .. }: StaffPage<Auditor>,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    if let Err(r) = admin_of(&state, &who, lang) {
-        return *r;
-    }
     let filter = q.filter();
     // Oldest first, one step at a time: the next step is read only when the previous one was
     // sent, so a large log is never held at once. A failure mid-way ends the download early
@@ -392,7 +367,6 @@ const PERIODS: [i64; 4] = [7, 30, 90, 365];
 
 #[derive(Deserialize, Default)]
 struct DashboardQuery {
-    lang: Option<String>,
     periode: Option<i64>,
 }
 
@@ -447,15 +421,11 @@ fn milliseconds(seconds: f64, lang: Lang) -> String {
 
 async fn dashboard(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { who, lang, .. }: StaffPage<Auditor>,
     Query(q): Query<DashboardQuery>,
 ) -> Response {
     use super::charts::{Bar, columns, hbars, table};
     use sahih_core::store::dashboard::DashboardStore;
-    let lang = lang_of(q.lang.as_deref());
-    if let Err(r) = admin_of(&state, &who, lang) {
-        return *r;
-    }
     let period = q.periode.filter(|p| PERIODS.contains(p)).unwrap_or(30);
     let now = OffsetDateTime::now_utc();
     // Whole WIB days: the first column is a full day.
@@ -712,37 +682,16 @@ async fn policy_view(
     })
 }
 
-fn policy_admin_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
-    super::staff_with(
-        state,
-        who,
-        lang,
-        Capability::ManagePolicy,
-        "/admin/kebijakan",
-        ("Khusus administrator", "For administrators only"),
-        (
-            "Kebijakan jenis dokumen dikelola administrator layanan.",
-            "The document-class policy is managed by the service's administrators.",
-        ),
-    )
-    .map(|_| ())
-}
-
 #[derive(Deserialize, Default)]
 struct PolicyQuery {
-    lang: Option<String>,
     dimuat: Option<String>,
 }
 
 async fn policy_page(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { who, lang, .. }: StaffPage<PolicyAdmin>,
     Query(q): Query<PolicyQuery>,
 ) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    if let Err(r) = policy_admin_of(&state, &who, lang) {
-        return *r;
-    }
     match policy_view(&state, &who, lang).await {
         Ok(mut page) => {
             page.notice = q.dimuat.map(|_| {
@@ -760,14 +709,11 @@ async fn policy_page(
 
 async fn policy_preview(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { who, .. }: StaffPage<PolicyAdmin>,
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let (lang, data) =
         super::upload::read_form(form, &[super::upload::FILE_FIELD], POLICY_MAX_BYTES).await;
-    if let Err(r) = policy_admin_of(&state, &who, lang) {
-        return *r;
-    }
     let mut page = match policy_view(&state, &who, lang).await {
         Ok(p) => p,
         Err(r) => return *r,
@@ -875,16 +821,10 @@ page_form!(ApplyForm);
 
 async fn policy_apply(
     State(state): State<Shared>,
-    who: SignedIn,
-    form: Result<axum::Form<ApplyForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who, lang, form: f, ..
+    }: StaffForm<PolicyAdmin, ApplyForm>,
 ) -> Response {
-    let (f, lang) = match super::checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    if let Err(r) = policy_admin_of(&state, &who, lang) {
-        return *r;
-    }
     let mut page = match policy_view(&state, &who, lang).await {
         Ok(p) => p,
         Err(r) => return *r,

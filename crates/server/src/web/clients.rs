@@ -7,17 +7,18 @@
 //!
 //! Must not know: how credentials are hashed or secrets sealed.
 
+use super::roles::{ClientManager, StaffForm, StaffPage};
 use super::session::SignedIn;
-use super::{Chrome, checked_form, error_text, lang_of, render, tr};
+use super::{Chrome, error_text, render, tr};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use sahih_core::Lang;
-use sahih_core::clients::{Capability, ClientRole};
+use sahih_core::clients::ClientRole;
 use sahih_core::store::Store;
 use serde::Deserialize;
 
@@ -31,22 +32,6 @@ pub fn routes(state: &Shared) -> Router<Shared> {
             std::sync::Arc::clone(state),
             crate::http::csrf::reject_cross_site,
         ))
-}
-
-fn manager_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
-    super::staff_with(
-        state,
-        who,
-        lang,
-        Capability::ManageClients,
-        "/admin/klien",
-        ("Khusus administrator", "For administrators only"),
-        (
-            "Klien API dikelola administrator layanan.",
-            "API clients are managed by the service's administrators.",
-        ),
-    )
-    .map(|_| ())
 }
 
 fn role_label(role: ClientRole, lang: Lang) -> String {
@@ -167,16 +152,10 @@ async fn outcome(
     }
 }
 
-#[derive(Deserialize, Default)]
-struct ListQuery {
-    lang: Option<String>,
-}
-
-async fn list(State(state): State<Shared>, who: SignedIn, Query(q): Query<ListQuery>) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    if let Err(r) = manager_of(&state, &who, lang) {
-        return *r;
-    }
+async fn list(
+    State(state): State<Shared>,
+    StaffPage { who, lang, .. }: StaffPage<ClientManager>,
+) -> Response {
     match page(&state, &who, lang).await {
         Ok(p) => render(StatusCode::OK, &p),
         Err(r) => *r,
@@ -207,16 +186,10 @@ fn non_empty(s: &str) -> Option<&str> {
 
 async fn add(
     State(state): State<Shared>,
-    who: SignedIn,
-    form: Result<axum::Form<AddForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who, lang, form: f, ..
+    }: StaffForm<ClientManager, AddForm>,
 ) -> Response {
-    let (f, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    if let Err(r) = manager_of(&state, &who, lang) {
-        return *r;
-    }
     let actor = who.actor();
     let allow: Vec<String> = f
         .allow_ips
@@ -275,17 +248,11 @@ page_form!(StatusForm);
 
 async fn set_disabled(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(name): Path<String>,
-    form: Result<axum::Form<StatusForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who, lang, form: f, ..
+    }: StaffForm<ClientManager, StatusForm>,
 ) -> Response {
-    let (f, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    if let Err(r) = manager_of(&state, &who, lang) {
-        return *r;
-    }
     let actor = who.actor();
     match state
         .sahih
@@ -299,17 +266,9 @@ async fn set_disabled(
 
 async fn webhook_secret(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(name): Path<String>,
-    form: Result<axum::Form<super::CsrfForm>, axum::extract::rejection::FormRejection>,
+    StaffForm { who, lang, .. }: StaffForm<ClientManager, super::CsrfForm>,
 ) -> Response {
-    let (_, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    if let Err(r) = manager_of(&state, &who, lang) {
-        return *r;
-    }
     let client = match state.sahih.store.api_client(&name).await {
         Ok(Some(c)) => c,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),

@@ -34,6 +34,7 @@ pub mod portal;
 pub mod preview;
 pub mod ra;
 pub mod record;
+pub mod roles;
 pub mod seals;
 pub mod session;
 pub mod trust_page;

@@ -13,12 +13,10 @@
 //!
 //! Must not know: the RA's rules (`sahih_core::ra`), or how sessions are kept.
 
+use super::roles::{Operator, RaStaff, StaffForm, StaffPage, Verifikator};
 use super::session::SignedIn;
 use super::upload::{FormData, UploadError, read_form};
-use super::{
-    Check, Chrome, MessagePage, checked_form, error_text, human_size, lang_of, render, tr,
-    with_lang,
-};
+use super::{Check, Chrome, MessagePage, error_text, human_size, render, tr, with_lang};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -153,29 +151,6 @@ impl RaDrafts {
             .flatten()
             .map(|d| d.input)
     }
-}
-
-/// The staff member behind the session, or a page saying the console is for RA staff.
-fn staff_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<Staff, Box<Response>> {
-    Staff::from_account(&who.view.account)
-        .filter(|s| {
-            s.may(sahih_core::clients::Capability::ReadRegistrations)
-                || s.may(sahih_core::clients::Capability::SubmitRegistration)
-        })
-        .ok_or_else(|| {
-            Box::new(message(
-                state,
-                who,
-                lang,
-                StatusCode::FORBIDDEN,
-                tr(lang, "Khusus petugas RA", "For RA staff only"),
-                tr(
-                    lang,
-                    "Konsol pendaftaran hanya untuk operator OPD dan verifikator Diskominfo.",
-                    "The registration console is only for OPD operators and Diskominfo verifikators.",
-                ),
-            ))
-        })
 }
 
 fn message(
@@ -313,7 +288,6 @@ fn wib(t: OffsetDateTime, lang: Lang) -> String {
 
 #[derive(Deserialize, Default)]
 struct QueueQuery {
-    lang: Option<String>,
     status: Option<String>,
     unit: Option<String>,
     umur: Option<String>,
@@ -348,14 +322,11 @@ struct QueuePage {
 
 async fn queue(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage {
+        who, staff, lang, ..
+    }: StaffPage<RaStaff>,
     Query(q): Query<QueueQuery>,
 ) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    let staff = match staff_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let operator = staff.may(sahih_core::clients::Capability::SubmitRegistration);
     let verifikator = staff.may(sahih_core::clients::Capability::DecideRegistration);
     // A verifikator opens on what waits for them; an operator on everything of the unit.
@@ -439,7 +410,6 @@ async fn queue(
 
 #[derive(Deserialize, Default)]
 struct NewQuery {
-    lang: Option<String>,
     /// An earlier request whose official the form is filled in for: a rejected one to file
     /// again, or an active one to renew, move (mutasi) or reset.
     dari: Option<String>,
@@ -517,36 +487,13 @@ fn new_page(
     }
 }
 
-fn operator_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<Staff, Box<Response>> {
-    let staff = staff_of(state, who, lang)?;
-    if staff.may(sahih_core::clients::Capability::SubmitRegistration) {
-        Ok(staff)
-    } else {
-        Err(Box::new(message(
-            state,
-            who,
-            lang,
-            StatusCode::FORBIDDEN,
-            tr(lang, "Khusus operator OPD", "For OPD operators only"),
-            tr(
-                lang,
-                "Permohonan diajukan oleh operator unit kerja pejabat yang bersangkutan.",
-                "Requests are filed by an operator of the official's unit.",
-            ),
-        )))
-    }
-}
-
 async fn new_form(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage {
+        who, staff, lang, ..
+    }: StaffPage<Operator>,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    let staff = match operator_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let mut f = Filled {
         kind: RequestKind::Enroll.as_str().into(),
         unit: staff.unit.clone().unwrap_or_default(),
@@ -635,16 +582,12 @@ fn page_srcs(state: &Shared, key: &str, bytes: &[u8], base: &str) -> Vec<String>
 
 async fn preview(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { who, staff, .. }: StaffPage<Operator>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let max_bytes = state.sahih.config.ra.max_evidence_mib.max(1) as usize * 1024 * 1024;
     let fields: Vec<&str> = EVIDENCE_FIELDS.iter().map(|k| k.as_str()).collect();
     let (lang, data) = read_form(form, &fields, max_bytes).await;
-    let staff = match operator_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let data = match data {
         Ok(d) => d,
         Err(e) => {
@@ -798,18 +741,11 @@ fn draft_key(token: &str, kind: EvidenceKind) -> String {
 
 async fn send_draft(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(token): Path<String>,
-    form: Result<axum::Form<super::CsrfForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who, staff, lang, ..
+    }: StaffForm<Operator, super::CsrfForm>,
 ) -> Response {
-    let (_, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let staff = match operator_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Some(input) = state.ra_drafts.take(who.view.account.id, &token) else {
         return message(
             &state,
@@ -917,7 +853,6 @@ fn file_response(bytes: Vec<u8>, name: Option<&str>) -> Response {
 
 #[derive(Deserialize, Default)]
 struct ReviewQuery {
-    lang: Option<String>,
     dikirim: Option<String>,
     diputus: Option<String>,
     tautan: Option<String>,
@@ -964,15 +899,12 @@ struct ReviewPage {
 
 async fn review(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage {
+        who, staff, lang, ..
+    }: StaffPage<RaStaff>,
     Path(id): Path<String>,
     Query(q): Query<ReviewQuery>,
 ) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    let staff = match staff_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let request = match state.sahih.ra_request_for(&staff, &id).await {
         Ok(r) => r,
         Err(e) => return core_refusal(&state, &who, lang, &e),
@@ -1190,18 +1122,15 @@ page_form!(DecideForm);
 
 async fn decide(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(id): Path<String>,
-    form: Result<axum::Form<DecideForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who,
+        staff,
+        lang,
+        form: f,
+        ..
+    }: StaffForm<RaStaff, DecideForm>,
 ) -> Response {
-    let (f, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let staff = match staff_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let approve = f.putusan == "setuju";
     let reason = if approve {
         let ticked = [&f.cek_ktp, &f.cek_sk, &f.cek_surat]
@@ -1265,18 +1194,11 @@ async fn decide(
 
 async fn resend_link(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(id): Path<String>,
-    form: Result<axum::Form<super::CsrfForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who, staff, lang, ..
+    }: StaffForm<RaStaff, super::CsrfForm>,
 ) -> Response {
-    let (_, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let staff = match staff_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     match state.sahih.ra_resend_link(&staff, &id, lang).await {
         Ok(r) => Redirect::to(&with_lang(&format!("/ra/{}?tautan=1", r.id), lang)).into_response(),
         Err(e) => core_refusal(&state, &who, lang, &e),
@@ -1285,14 +1207,11 @@ async fn resend_link(
 
 async fn evidence_file(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage {
+        who, staff, lang, ..
+    }: StaffPage<RaStaff>,
     Path((id, kind)): Path<(String, String)>,
 ) -> Response {
-    let lang = Lang::Id;
-    let staff = match staff_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Some(kind) = evidence_kind_of(&kind) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -1308,14 +1227,11 @@ async fn evidence_file(
 
 async fn evidence_page(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage {
+        who, staff, lang, ..
+    }: StaffPage<RaStaff>,
     Path((id, kind, page)): Path<(String, String, usize)>,
 ) -> Response {
-    let lang = Lang::Id;
-    let staff = match staff_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let (Some(kind), Some(index)) = (evidence_kind_of(&kind), page.checked_sub(1)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -1350,26 +1266,6 @@ async fn evidence_page(
 // ---------------------------------------------------------------------------------------------
 // The help desk and an official's certificate (verifikators).
 
-fn verifikator_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<Staff, Box<Response>> {
-    let staff = staff_of(state, who, lang)?;
-    if staff.may(sahih_core::clients::Capability::ChangeCertificate) {
-        Ok(staff)
-    } else {
-        Err(Box::new(message(
-            state,
-            who,
-            lang,
-            StatusCode::FORBIDDEN,
-            tr(lang, "Khusus verifikator", "For verifikators only"),
-            tr(
-                lang,
-                "Halaman ini untuk verifikator Diskominfo.",
-                "This page is for Diskominfo verifikators.",
-            ),
-        )))
-    }
-}
-
 struct StuckRow {
     name: String,
     nik: String,
@@ -1393,21 +1289,17 @@ struct HelpdeskPage {
 
 #[derive(Deserialize, Default)]
 struct HelpdeskQuery {
-    lang: Option<String>,
     dibuka: Option<String>,
 }
 
 async fn helpdesk(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage {
+        who, staff, lang, ..
+    }: StaffPage<Verifikator>,
     Query(q): Query<HelpdeskQuery>,
 ) -> Response {
     use sahih_core::certificate_changes::StuckReason;
-    let lang = lang_of(q.lang.as_deref());
-    let staff = match verifikator_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let stuck = match state.sahih.helpdesk(&staff).await {
         Ok(s) => s,
         Err(e) => return core_refusal(&state, &who, lang, &e),
@@ -1525,18 +1417,15 @@ page_form!(ReasonForm);
 
 async fn lift_lockout(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(nik): Path<String>,
-    form: Result<axum::Form<ReasonForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who,
+        staff,
+        lang,
+        form: f,
+        ..
+    }: StaffForm<Verifikator, ReasonForm>,
 ) -> Response {
-    let (f, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let staff = match verifikator_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     match state.sahih.lift_lockout(&staff, &nik, &f.alasan).await {
         Ok(()) => Redirect::to(&with_lang("/ra/bantuan?dibuka=1", lang)).into_response(),
         Err(e) => core_refusal(&state, &who, lang, &e),
@@ -1566,7 +1455,6 @@ struct OfficialPage {
 
 #[derive(Deserialize, Default)]
 struct OfficialQuery {
-    lang: Option<String>,
     diubah: Option<String>,
 }
 
@@ -1587,15 +1475,11 @@ fn revocation_label(r: sahih_core::certificate_changes::RevocationReason, lang: 
 
 async fn official_page(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { who, lang, .. }: StaffPage<Verifikator>,
     Path(nik): Path<String>,
     Query(q): Query<OfficialQuery>,
 ) -> Response {
     use sahih_core::lifecycle::Status as S;
-    let lang = lang_of(q.lang.as_deref());
-    if let Err(r) = verifikator_of(&state, &who, lang) {
-        return *r;
-    }
     let official = match state.sahih.store.official_by_nik(&nik).await {
         Ok(Some(o)) => o,
         Ok(None) => {
@@ -1674,19 +1558,16 @@ page_form!(ChangeForm);
 
 async fn change_certificate(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(nik): Path<String>,
-    form: Result<axum::Form<ChangeForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who,
+        staff,
+        lang,
+        form: f,
+        ..
+    }: StaffForm<Verifikator, ChangeForm>,
 ) -> Response {
     use sahih_core::certificate_changes::{CertificateStep, RevocationReason};
-    let (f, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let staff = match verifikator_of(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let refused = |text: String| {
         message(
             &state,

@@ -6,8 +6,9 @@
 //!
 //! Must not know: how seal keys are made or kept.
 
+use super::roles::{SealKeeper, StaffForm, StaffPage};
 use super::session::SignedIn;
-use super::{ActorNames, Chrome, checked_form, error_text, lang_of, render, tr};
+use super::{ActorNames, Chrome, error_text, render, tr};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -17,7 +18,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use sahih_core::Lang;
 use sahih_core::clients::Capability;
-use sahih_core::ra::Staff;
 use sahih_core::seal::SealStore;
 use serde::Deserialize;
 
@@ -31,27 +31,6 @@ pub fn routes(state: &Shared) -> Router<Shared> {
             std::sync::Arc::clone(state),
             crate::http::csrf::reject_cross_site,
         ))
-}
-
-/// The staff member, when they may see seals; whether they may also decide.
-fn seal_staff(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(Staff, bool), Box<Response>> {
-    let staff = super::staff_with(
-        state,
-        who,
-        lang,
-        Capability::ListSeals,
-        "/ra/segel",
-        (
-            "Khusus verifikator dan administrator",
-            "For verifikators and administrators",
-        ),
-        (
-            "Segel elektronik dikelola verifikator Diskominfo.",
-            "Electronic seals are managed by the Diskominfo verifikators.",
-        ),
-    )?;
-    let decides = staff.may(Capability::DecideSeal);
-    Ok((staff, decides))
 }
 
 struct SealRow {
@@ -151,16 +130,17 @@ async fn view(
 
 #[derive(Deserialize, Default)]
 struct ListQuery {
-    lang: Option<String>,
     ok: Option<String>,
 }
 
-async fn list(State(state): State<Shared>, who: SignedIn, Query(q): Query<ListQuery>) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    let (_, decides) = match seal_staff(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+async fn list(
+    State(state): State<Shared>,
+    StaffPage {
+        who, staff, lang, ..
+    }: StaffPage<SealKeeper>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let decides = staff.may(Capability::DecideSeal);
     match view(&state, &who, lang, decides).await {
         Ok(mut p) => {
             p.notice = q.ok.map(|what| match what.as_str() {
@@ -215,17 +195,15 @@ page_form!(RequestForm);
 
 async fn request(
     State(state): State<Shared>,
-    who: SignedIn,
-    form: Result<axum::Form<RequestForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who,
+        staff,
+        lang,
+        form: f,
+        ..
+    }: StaffForm<SealKeeper, RequestForm>,
 ) -> Response {
-    let (f, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let (staff, decides) = match seal_staff(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let decides = staff.may(Capability::DecideSeal);
     match state
         .sahih
         .request_seal(&staff, &f.name, &f.unit, &f.email)
@@ -250,18 +228,12 @@ page_form!(DecideForm);
 
 async fn issue(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(id): Path<String>,
-    form: Result<axum::Form<DecideForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who, staff, lang, ..
+    }: StaffForm<SealKeeper, DecideForm>,
 ) -> Response {
-    let (_, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let (staff, decides) = match seal_staff(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let decides = staff.may(Capability::DecideSeal);
     match state.sahih.issue_seal(&staff, &id).await {
         Ok(_) => Redirect::to(&super::with_lang("/ra/segel?ok=diterbitkan", lang)).into_response(),
         Err(e) => refused(&state, &who, lang, decides, &e).await,
@@ -270,19 +242,17 @@ async fn issue(
 
 async fn revoke(
     State(state): State<Shared>,
-    who: SignedIn,
     Path(id): Path<String>,
-    form: Result<axum::Form<DecideForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who,
+        staff,
+        lang,
+        form: f,
+        ..
+    }: StaffForm<SealKeeper, DecideForm>,
 ) -> Response {
     use sahih_core::certificate_changes::{CertificateStep, RevocationReason};
-    let (f, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let (staff, decides) = match seal_staff(&state, &who, lang) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let decides = staff.may(Capability::DecideSeal);
     let reason = RevocationReason::parse(f.alasan.trim());
     let (Some(reason), Some(_)) = (reason, f.konfirmasi.as_ref()) else {
         let e = sahih_core::CoreError::invalid(

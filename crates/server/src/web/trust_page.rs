@@ -8,8 +8,9 @@
 //!
 //! Must not know: how CA keys are kept or certificates built.
 
+use super::roles::{CaAdmin, StaffForm, StaffPage};
 use super::session::SignedIn;
-use super::{Chrome, checked_form, error_text, lang_of, render, tr};
+use super::{Chrome, error_text, render, tr};
 use crate::Shared;
 use askama::Template;
 use axum::Router;
@@ -18,7 +19,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use sahih_core::Lang;
-use sahih_core::clients::Capability;
 use sahih_core::store::{CaKind, ServiceKind, Store};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -32,22 +32,6 @@ pub fn routes(state: &Shared) -> Router<Shared> {
             std::sync::Arc::clone(state),
             crate::http::csrf::reject_cross_site,
         ))
-}
-
-fn ca_admin_of(state: &Shared, who: &SignedIn, lang: Lang) -> Result<(), Box<Response>> {
-    super::staff_with(
-        state,
-        who,
-        lang,
-        Capability::ManageCa,
-        "/admin/ca",
-        ("Khusus administrator", "For administrators only"),
-        (
-            "CA dan layanan kepercayaan dikelola administrator layanan.",
-            "The CA and trust services are managed by the service's administrators.",
-        ),
-    )
-    .map(|_| ())
 }
 
 struct CertRow {
@@ -211,15 +195,14 @@ async fn view(state: &Shared, who: &SignedIn, lang: Lang) -> Result<CaPage, Box<
 
 #[derive(Deserialize, Default)]
 struct PageQuery {
-    lang: Option<String>,
     rotasi: Option<i64>,
 }
 
-async fn page(State(state): State<Shared>, who: SignedIn, Query(q): Query<PageQuery>) -> Response {
-    let lang = lang_of(q.lang.as_deref());
-    if let Err(r) = ca_admin_of(&state, &who, lang) {
-        return *r;
-    }
+async fn page(
+    State(state): State<Shared>,
+    StaffPage { who, lang, .. }: StaffPage<CaAdmin>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     match view(&state, &who, lang).await {
         Ok(mut p) => {
             p.notice = q.rotasi.map(|g| {
@@ -251,16 +234,10 @@ page_form!(RotateForm);
 
 async fn rotate(
     State(state): State<Shared>,
-    who: SignedIn,
-    form: Result<axum::Form<RotateForm>, axum::extract::rejection::FormRejection>,
+    StaffForm {
+        who, lang, form: f, ..
+    }: StaffForm<CaAdmin, RotateForm>,
 ) -> Response {
-    let (f, lang) = match checked_form(&who, form) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    if let Err(r) = ca_admin_of(&state, &who, lang) {
-        return *r;
-    }
     let mut p = match view(&state, &who, lang).await {
         Ok(p) => p,
         Err(r) => return *r,
