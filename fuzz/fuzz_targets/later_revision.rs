@@ -8,8 +8,8 @@ use sahih_pades::{SignRequest, Signer, sign_pdf};
 use sahih_pdf::sample::{Line, single_page};
 use sahih_pdf::{OpenOptions, PdfDocument};
 use sahih_pki::{
-    CertValidity, Certificate, KeyAlgorithm, OfficialIdentity, PrivateKey, SimplePathValidator,
-    TrustStore,
+    CertUrls, CertValidity, Certificate, IssueRequest, Issuer, KeyAlgorithm, OfficialIdentity,
+    PrivateKey, Profile, SimplePathValidator, TrustStore, issue,
 };
 use sahih_validate::{Context, NoRevocationData, validate_pdf};
 use std::sync::OnceLock;
@@ -23,11 +23,18 @@ fn seed() -> &'static Seed {
     static SEED: OnceLock<Seed> = OnceLock::new();
     SEED.get_or_init(|| {
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).expect("key");
-        let root_der = sahih_pki::create_root_ca(
-            "Fuzz",
-            &key,
-            CertValidity::days_from_now(3650),
-            &sahih_pki::random_serial(),
+        let root_der = issue(
+            &Profile::RootCa {
+                institution: "Fuzz",
+            },
+            &IssueRequest {
+                subject_spki: key.spki_der_ref(),
+                issuer: Issuer::SelfSigned,
+                signer: &key,
+                validity: CertValidity::days_from_now(3650),
+                serial: &sahih_pki::random_serial(),
+                urls: CertUrls::default(),
+            },
         )
         .expect("root");
         let identity = OfficialIdentity {
@@ -39,13 +46,16 @@ fn seed() -> &'static Seed {
             unit: "Uji".into(),
             institution: "Fuzz".into(),
         };
-        let leaf_der = sahih_pki::issue_official_certificate(
-            &identity,
-            &key.public_key_spki_der(),
-            &root_der,
-            &key,
-            CertValidity::days_from_now(365),
-            &sahih_pki::random_serial(),
+        let leaf_der = issue(
+            &Profile::Official(&identity),
+            &IssueRequest {
+                subject_spki: key.spki_der_ref(),
+                issuer: Issuer::Ca(&root_der),
+                signer: &key,
+                validity: CertValidity::days_from_now(365),
+                serial: &sahih_pki::random_serial(),
+                urls: CertUrls::default(),
+            },
         )
         .expect("leaf");
         let leaf = Certificate::from_der(&leaf_der).expect("leaf");

@@ -642,7 +642,7 @@ async fn run<H: HttpServer>(cli: Cli, server: &H) -> Result<(), Failure> {
                 unit: a.unit.trim().to_string(),
             };
             // Validate identity before asking for a passphrase.
-            sahih_pki::OfficialIdentity {
+            sahih_core::identity::validate_official(&sahih_pki::OfficialIdentity {
                 nik: official.nik.clone(),
                 nip: official.nip.clone(),
                 name: official.name.clone(),
@@ -650,8 +650,7 @@ async fn run<H: HttpServer>(cli: Cli, server: &H) -> Result<(), Failure> {
                 position: official.position.clone(),
                 unit: official.unit.clone(),
                 institution: sahih.config.institution.clone(),
-            }
-            .validate()
+            })
             .map_err(|e| core(e.into()))?;
             let passphrase = read_passphrase(&a.passphrase, lang, true).map_err(Failure::usage)?;
             let outcome = sahih

@@ -25,42 +25,75 @@ pub enum AuditAction {
     SignUpstream,
     /// A document was verified through the API.
     Verify,
+    /// An official was enrolled and their first certificate issued.
     Enroll,
+    /// An official's certificate was re-issued (new position, unit or name; mutasi).
     Reissue,
+    /// An official's certificates were revoked.
     Revoke,
+    /// An official's certificates were suspended.
     Suspend,
+    /// A suspension was lifted.
     Resume,
+    /// A key inside the PKCS#11 token was destroyed (no certificate uses it any more).
     KeyDestroy,
+    /// A wrong passphrase (counted towards the lockout).
     PassphraseWrong,
+    /// Too many wrong passphrases: the key was locked.
     PassphraseLockout,
     /// A verifikator lifted an official's passphrase lockout after checking their identity.
     PassphraseUnlock,
+    /// A signing one-time code was sent to an official.
     OtpIssue,
+    /// A wrong signing one-time code.
     OtpWrong,
+    /// An API client was added.
     ClientAdd,
+    /// An API client was disabled.
     ClientDisable,
+    /// An API client was enabled again.
     ClientEnable,
+    /// An API client failed to authenticate.
     ClientAuthFailed,
+    /// An address was refused after too many failed authentications.
     ClientAuthThrottled,
     /// A client's error body shape was changed.
     ClientErrorShape,
+    /// The document-class policy was replaced.
     PolicyReplace,
+    /// A new issuing CA generation was made active.
     CaRotate,
+    /// Gateway mode: an official enrolled upstream was recorded here.
     GatewayEnroll,
+    /// An official was told their certificate expires soon.
     RenewalNotice,
+    /// The RA received a submission (one or more requests).
     RaSubmission,
+    /// Evidence was added to an RA request.
     RaEvidence,
+    /// An RA request was withdrawn.
     RaWithdraw,
+    /// Open renewal requests were closed (the certificate is being revoked or suspended).
     RaClose,
+    /// An activation link was sent to an official.
     RaActivationLink,
+    /// A seal was requested.
     SealRequest,
+    /// A seal's certificate was issued.
     SealIssue,
+    /// A seal's activation code was checked.
     SealActivation,
+    /// A seal's activation and batch codes were retired.
     SealActivationRevoke,
+    /// A batch code was issued for a seal.
     SealTotp,
+    /// Documents were sealed (one entry per batch).
     SealSign,
+    /// Sealing refused: the seal's certificate is revoked, suspended or expired.
     SealRefused,
+    /// A wrong seal activation or batch code.
     SealCodeWrong,
+    /// Too many wrong seal codes: the seal was locked.
     SealLockout,
     /// A person account was made (with its setup link, or during activation).
     AccountCreate,
@@ -174,8 +207,11 @@ impl AuditAction {
 /// How an audited attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditResult {
+    /// It happened.
     Ok,
+    /// Refused by a rule (policy, status, a wrong secret).
     Refused,
+    /// It could not be done (an error, not a decision).
     Failed,
     /// An API credential was refused (failed or throttled authentication).
     Denied,
@@ -212,6 +248,7 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// An event of `action` by `actor`, without client, document or detail.
     pub fn new(action: AuditAction, actor: &str, result: AuditResult) -> Self {
         Self {
             action: action.as_str().into(),
@@ -222,14 +259,17 @@ impl AuditEvent {
             detail: String::new(),
         }
     }
+    /// Names the API client the request came through.
     pub fn client(mut self, client: Option<&str>) -> Self {
         self.client = client.map(str::to_string);
         self
     }
+    /// Names the document concerned by its SHA-256 (hex).
     pub fn document(mut self, sha256_hex: &str) -> Self {
         self.document_sha256 = Some(sha256_hex.to_string());
         self
     }
+    /// Adds short free text (never a secret).
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
         self
@@ -239,12 +279,16 @@ impl AuditEvent {
 /// A chained entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    /// Position in the chain, from 1.
     pub seq: i64,
     /// Unix time in microseconds, UTC.
     pub at_micros: i64,
+    /// What happened.
     #[serde(flatten)]
     pub event: AuditEvent,
+    /// Hash of the entry before (see [`GENESIS_HASH`]).
     pub prev_hash: String,
+    /// Hash of this entry ([`entry_hash`]).
     pub hash: String,
 }
 
@@ -275,9 +319,13 @@ pub enum AuditCursor {
 /// A TSA token over the chain head at `seq`.
 #[derive(Debug, Clone)]
 pub struct AuditAnchor {
+    /// The entry anchored.
     pub seq: i64,
+    /// That entry's hash, as the token covers it.
     pub hash: String,
+    /// The RFC 3161 time-stamp token (DER).
     pub token_der: Vec<u8>,
+    /// When the anchor was made.
     pub at: OffsetDateTime,
 }
 
@@ -312,27 +360,56 @@ pub fn entry_hash(prev_hash: &str, seq: i64, at_micros: i64, event: &AuditEvent)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainFault {
     /// Sequence numbers must run 1, 2, 3, ...: an entry is missing or out of order.
-    Gap { expected_seq: i64, found_seq: i64 },
+    Gap {
+        /// The number that should come next.
+        expected_seq: i64,
+        /// The number found instead.
+        found_seq: i64,
+    },
     /// The entry does not point at the hash of the one before it.
-    BrokenLink { seq: i64 },
+    BrokenLink {
+        /// The entry.
+        seq: i64,
+    },
     /// The entry's content no longer matches its hash (edited).
-    Edited { seq: i64 },
+    Edited {
+        /// The entry.
+        seq: i64,
+    },
     /// The stored head names an entry or hash the log does not end with (truncated or rewritten).
-    HeadMismatch { head_seq: i64, last_seq: i64 },
+    HeadMismatch {
+        /// The entry the stored head names.
+        head_seq: i64,
+        /// The last entry in the log.
+        last_seq: i64,
+    },
     /// A TSA anchor covers a hash the chain no longer has at that position.
-    AnchorMismatch { seq: i64 },
+    AnchorMismatch {
+        /// The anchored entry.
+        seq: i64,
+    },
     /// The anchor's token is well formed but not from this institution's TSA (another TSA, or
     /// one an attacker made).
-    ForeignAnchor { seq: i64 },
+    ForeignAnchor {
+        /// The anchored entry.
+        seq: i64,
+    },
     /// Entries from `seq` on are older than the anchoring interval plus its grace, yet no TSA
     /// anchor covers them: they could have been rewritten with the rest of the tail.
-    Unanchored { seq: i64 },
+    Unanchored {
+        /// The first entry not covered.
+        seq: i64,
+    },
     /// The witness file outside the database recorded an anchor of entry `seq` that the
     /// database no longer has (anchors deleted, chain truncated or rewritten).
-    WitnessMismatch { seq: i64 },
+    WitnessMismatch {
+        /// The witnessed entry.
+        seq: i64,
+    },
 }
 
 impl ChainFault {
+    /// The sequence number from which the chain cannot be trusted.
     pub fn first_bad_seq(&self) -> i64 {
         match self {
             Self::Gap { expected_seq, .. } => *expected_seq,
@@ -345,6 +422,7 @@ impl ChainFault {
             Self::HeadMismatch { last_seq, head_seq } => (*last_seq).min(*head_seq) + 1,
         }
     }
+    /// What to tell an administrator, in `lang`.
     pub fn message(&self, lang: crate::Lang) -> String {
         use crate::Lang::*;
         match (self, lang) {
@@ -450,11 +528,14 @@ pub fn verify_chain(
 /// One line of the witness file: an anchor as it was made (`seq hash gen_time`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WitnessLine {
+    /// The entry anchored.
     pub seq: i64,
+    /// That entry's hash.
     pub hash: String,
 }
 
 impl WitnessLine {
+    /// The line written for an anchor made at `at`.
     pub fn render(seq: i64, hash: &str, at: OffsetDateTime) -> String {
         format!("{seq} {hash} {}\n", at.unix_timestamp())
     }
@@ -513,6 +594,7 @@ pub fn check_coverage(
     }
 }
 
+/// Now, as audit entries record time (Unix microseconds, UTC).
 pub fn now_micros() -> i64 {
     let now = OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1000) as i64

@@ -144,9 +144,12 @@ pub struct AddressThrottle {
 const THROTTLE_SWEEP_AT: usize = 4096;
 
 impl AddressThrottle {
+    /// Failed authentications allowed per address and window by default.
     pub const DEFAULT_LIMIT: u32 = 10;
+    /// The default window: five minutes.
     pub const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
 
+    /// A throttle allowing `limit` events (at least 1) per `window`.
     pub fn new(limit: u32, window: std::time::Duration) -> Self {
         Self {
             limit: limit.max(1),
@@ -190,6 +193,7 @@ impl AddressThrottle {
         entry.1
     }
 
+    /// Events allowed per window.
     pub fn limit(&self) -> u32 {
         self.limit
     }
@@ -227,6 +231,7 @@ pub fn new_secret() -> String {
     s
 }
 
+/// SHA-256 (hex) of a client secret: what is stored instead of the secret.
 pub fn secret_hash(secret: &str) -> String {
     hex::encode(digest::digest(&digest::SHA256, secret.as_bytes()).as_ref())
 }
@@ -249,6 +254,7 @@ pub struct Cidr {
 }
 
 impl Cidr {
+    /// An address (`10.0.0.7`, a host prefix) or a block (`10.0.0.0/8`, `2001:db8::/32`).
     pub fn parse(s: &str) -> Result<Self, crate::Text> {
         let (addr, prefix) = match s.split_once('/') {
             Some((a, p)) => (a, Some(p)),
@@ -278,6 +284,7 @@ impl Cidr {
         Ok(Self { network, prefix })
     }
 
+    /// Whether `ip` is inside the block (an IPv4-mapped IPv6 address counts as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),

@@ -10,34 +10,48 @@ use sahih_pki::{KeyAlgorithm, MasterKey};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The configuration file in the data directory.
 pub const CONFIG_FILE: &str = "config.toml";
+/// The embedded SQLite database in the data directory.
 pub const DATABASE_FILE: &str = "sahih.db";
+/// The default master key file in the data directory (see the module docs for overrides).
 pub const MASTER_KEY_FILE: &str = "master.key";
 /// Every audit anchor, one line each, appended outside the database.
 pub const AUDIT_WITNESS_FILE: &str = "audit-witness.log";
 
+/// `config.toml`: everything an institution configures. Sections missing from the file take
+/// their defaults, so an older file keeps loading.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Config {
     /// Institution name (instansi), e.g. "Pemerintah Kota Contoh".
     pub institution: String,
     /// Public base URL used in QR codes (`{base_url}/v/{id}`) and certificate URLs.
     pub base_url: String,
+    /// `[keys]`: key algorithms, certificate validity, where keys live.
     #[serde(default)]
     pub keys: KeyDefaults,
+    /// `[signing]`: passphrase lockout and signature defaults.
     #[serde(default)]
     pub signing: SigningDefaults,
+    /// `[storage]`: database and document storage.
     #[serde(default)]
     pub storage: StorageConfig,
+    /// `[server]`: `sahih serve`.
     #[serde(default)]
     pub server: ServerConfig,
+    /// `[notify]`: e-mail to officials.
     #[serde(default)]
     pub notify: NotifyConfig,
+    /// `[ra]`: the registration authority.
     #[serde(default)]
     pub ra: RaConfig,
+    /// `[hsm]`: the PKCS#11 token.
     #[serde(default)]
     pub hsm: HsmConfig,
+    /// `[gateway]`: the upstream ECS.
     #[serde(default)]
     pub gateway: GatewayConfig,
+    /// `[web]`: the pages for people.
     #[serde(default)]
     pub web: WebConfig,
 }
@@ -86,6 +100,7 @@ pub struct GatewayConfig {
     pub username: String,
     /// Path of the upstream's registration endpoint (client libraries disagree).
     pub registration_path: String,
+    /// Seconds to wait for the upstream before a forwarded request fails.
     pub timeout_secs: u64,
     /// Forward ECS registrations (`/api/v2/user/registration`) to the upstream and record the
     /// officials as upstream ones.
@@ -221,6 +236,7 @@ impl Default for ServerConfig {
     }
 }
 
+/// `[keys]`: what keys are made of and how long officials' certificates last.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct KeyDefaults {
     /// Key algorithm for CA keys.
@@ -303,6 +319,7 @@ mod as_text {
 pub struct HsmConfig {
     /// The PKCS#11 module (e.g. SoftHSM2's /usr/lib/softhsm/libsofthsm2.so).
     pub module: PathBuf,
+    /// The label of the token to use in that module.
     pub token_label: String,
 }
 
@@ -326,6 +343,7 @@ impl Default for KeyDefaults {
     }
 }
 
+/// `[signing]`: the passphrase lockout and what signatures say by default.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SigningDefaults {
     /// Consecutive wrong passphrases before the key locks.
@@ -347,6 +365,8 @@ impl Default for SigningDefaults {
 }
 
 impl Config {
+    /// A configuration for `institution` served at `base_url` (a trailing `/` is dropped), every
+    /// other section at its default.
     pub fn new(institution: &str, base_url: &str) -> Self {
         Self {
             institution: institution.to_string(),
@@ -367,16 +387,20 @@ impl Config {
 /// A data directory on disk.
 #[derive(Debug, Clone)]
 pub struct DataDir {
+    /// The directory.
     pub root: PathBuf,
 }
 
 impl DataDir {
+    /// The data directory at `root` (nothing is created).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
+    /// `config.toml` inside it.
     pub fn config_path(&self) -> PathBuf {
         self.root.join(CONFIG_FILE)
     }
+    /// The embedded SQLite database file inside it.
     pub fn database_path(&self) -> PathBuf {
         self.root.join(DATABASE_FILE)
     }
@@ -411,6 +435,7 @@ impl DataDir {
             .unwrap_or_else(|| self.root.join(AUDIT_WITNESS_FILE))
     }
 
+    /// The master key file: `SAHIH_MASTER_KEY_FILE`, else `master.key` inside it.
     pub fn master_key_path(&self) -> PathBuf {
         std::env::var_os("SAHIH_MASTER_KEY_FILE")
             .map(PathBuf::from)
@@ -454,6 +479,7 @@ impl DataDir {
             .unwrap_or(false)
     }
 
+    /// Reads `config.toml`; a missing file means the directory is not initialised.
     pub fn load_config(&self) -> Result<Config, CoreError> {
         let path = self.config_path();
         let text = std::fs::read_to_string(&path).map_err(|_| CoreError::NotInitialised {
@@ -462,6 +488,7 @@ impl DataDir {
         toml::from_str(&text).map_err(|e| CoreError::Config(format!("{}: {e}", path.display())))
     }
 
+    /// Writes `config.toml` with a short header naming the environment variables.
     pub fn write_config(&self, config: &Config) -> Result<(), CoreError> {
         let text = toml::to_string_pretty(config).map_err(|e| CoreError::Config(e.to_string()))?;
         let header = "# Sahih configuration. Environment variables SAHIH_DATA, SAHIH_MASTER_KEY,\n\
@@ -481,6 +508,7 @@ impl DataDir {
         Ok(key)
     }
 
+    /// The master key: `SAHIH_MASTER_KEY`, else the key file, which must be 0600.
     pub fn master_key(&self) -> Result<MasterKey, CoreError> {
         if let Some(key) = master_key_from_env()? {
             return Ok(key);

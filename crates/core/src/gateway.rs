@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 /// What became of a forwarded request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpstreamOutcome {
+    /// The upstream signed the documents.
     Signed,
     /// The upstream said the passphrase was wrong: it counts towards the local lockout.
     WrongPassphrase,
@@ -45,7 +46,7 @@ impl<S: Store> Sahih<S> {
     /// file with that NIK (an official here, even one still in the RA, is not moved silently).
     /// Run before anything is forwarded upstream.
     pub async fn check_upstream_enrollable(&self, official: &NewOfficial) -> Result<(), CoreError> {
-        self.identity(official).validate()?;
+        crate::identity::validate_official(&self.identity(official))?;
         if self.store.official_by_nik(&official.nik).await?.is_some() {
             return Err(CoreError::AlreadyEnrolled);
         }

@@ -34,17 +34,21 @@ pub fn ca_aad(kind: crate::store::CaKind, generation: i64) -> Vec<u8> {
 
 /// A key ready to sign.
 pub enum SigningKey {
+    /// A key in memory (opened from its sealed form; zeroized on drop).
     Software(PrivateKey),
+    /// A key inside the PKCS#11 token.
     Token(HsmKey),
 }
 
 impl SigningKey {
+    /// Its algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
         match self {
             Self::Software(k) => k.algorithm(),
             Self::Token(k) => k.algorithm(),
         }
     }
+    /// Its SubjectPublicKeyInfo (DER), as a certificate for it carries.
     pub fn public_key_spki_der(&self) -> Vec<u8> {
         match self {
             Self::Software(k) => k.public_key_spki_der(),
@@ -116,10 +120,12 @@ impl KeyBackend {
         }
     }
 
+    /// Whether keys are made in a PKCS#11 token.
     pub fn is_token(&self) -> bool {
         self.token.is_some()
     }
 
+    /// The PKCS#11 token, when keys are made there.
     pub fn token(&self) -> Option<&Pkcs11Backend> {
         self.token.as_deref()
     }

@@ -3,13 +3,15 @@
 //! Owns: the data directory and configuration, the built-in CA hierarchy, officials and their
 //! certificates and passphrase-sealed keys, the passphrase lockout, signing a document on behalf
 //! of an official (placement, stamp text, the record behind the QR code), verification with the
-//! institution's trust anchors and revocation knowledge, and revocation. Defines the storage
+//! institution's trust anchors and revocation knowledge, and revocation, and the identity rules
+//! of Indonesian officials (NIK, NIP, e-mail: [`identity`]). Defines the storage
 //! contract ([`store::Store`]).
 //!
 //! Must not know: SQL, HTTP, or terminal I/O. User-facing messages come from
 //! [`CoreError::message`] in Bahasa Indonesia or English.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 /// Declares a kind stored as text: the enum, every variant (`ALL`), its stored text and its
 /// parser. The store edge converts; nothing above it compares strings.
@@ -53,6 +55,7 @@ pub mod clients;
 pub mod config;
 pub mod cpu;
 pub mod gateway;
+pub mod identity;
 pub mod ids;
 pub mod keystore;
 pub mod lifecycle;
@@ -72,8 +75,9 @@ pub use sahih_pades::Level;
 pub use sahih_validate::render::Lang;
 pub use service::{EnrollOutcome, Sahih, SignOptions, SignOutcome, TrustProviders, UnlockedSigner};
 
+use identity::IdentityError;
 use sahih_pdf::PdfError;
-use sahih_pki::{IdentityError, PkiError};
+use sahih_pki::PkiError;
 use std::path::PathBuf;
 use store::StoreError;
 use time::OffsetDateTime;
@@ -82,11 +86,14 @@ use time::OffsetDateTime;
 /// instead of an English string, so an Indonesian message never has English inside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
+    /// Bahasa Indonesia.
     pub id: String,
+    /// English.
     pub en: String,
 }
 
 impl Text {
+    /// A message from its Indonesian and English wording.
     pub fn new(id: impl Into<String>, en: impl Into<String>) -> Self {
         Self {
             id: id.into(),
@@ -122,47 +129,94 @@ impl CoreError {
     }
 }
 
+/// Everything an operation of the domain can fail with. `Display` is the developers' English
+/// (logs); [`CoreError::message`] is what a person reads, in their language. Each door maps
+/// these to its own answers (exit codes, HTTP status and ECS codes).
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
+    /// The data directory has no configuration yet.
     #[error("data directory {path} is not initialised (run `sahih init`)")]
-    NotInitialised { path: PathBuf },
+    NotInitialised {
+        /// The data directory.
+        path: PathBuf,
+    },
+    /// `init` would overwrite an existing data directory.
     #[error("data directory {path} already exists and is not empty")]
-    AlreadyInitialised { path: PathBuf },
+    AlreadyInitialised {
+        /// The data directory.
+        path: PathBuf,
+    },
+    /// The configuration is missing, does not parse or contradicts itself.
     #[error("configuration: {0}")]
     Config(String),
+    /// The master key (which seals CA and service keys) is missing or unusable.
     #[error("master key: {0}")]
     MasterKey(Text),
+    /// Reading or writing a file failed.
     #[error("I/O: {0}")]
     Io(String),
+    /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Keys, certificates, CMS or trust-service data failed.
     #[error(transparent)]
     Pki(PkiError),
+    /// The PDF could not be read or updated.
     #[error(transparent)]
     Pdf(#[from] PdfError),
+    /// Identity data (NIK, NIP, e-mail, names) was rejected.
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    /// No official (or seal) is registered under this NIK or idSubscriber.
     #[error("NIK is not registered")]
     NikNotRegistered,
+    /// Enrolling someone who is already on file.
     #[error("an official with this NIK is already enrolled")]
     AlreadyEnrolled,
+    /// The official exists but holds no certificate (yet).
     #[error("the official has no certificate")]
     NoCertificate,
+    /// Signing refused: the certificate is revoked.
     #[error("the certificate was revoked")]
-    CertificateRevoked { at: Option<OffsetDateTime> },
+    CertificateRevoked {
+        /// When it was revoked, if known.
+        at: Option<OffsetDateTime>,
+    },
+    /// Signing refused: the certificate is suspended (it may be resumed).
     #[error("the certificate is suspended")]
-    CertificateSuspended { since: Option<OffsetDateTime> },
+    CertificateSuspended {
+        /// Since when, if known.
+        since: Option<OffsetDateTime>,
+    },
+    /// Signing refused: the certificate is past its notAfter.
     #[error("the certificate expired")]
-    CertificateExpired { at: OffsetDateTime },
+    CertificateExpired {
+        /// Its notAfter.
+        at: OffsetDateTime,
+    },
+    /// The passphrase did not open the key; the attempt counts towards the lockout.
     #[error("wrong passphrase")]
-    WrongPassphrase { remaining: i64 },
+    WrongPassphrase {
+        /// Attempts left before the key is locked.
+        remaining: i64,
+    },
     /// A one-time code that is wrong, expired or already used for that many documents.
     #[error("wrong one-time code")]
-    WrongOtp { remaining: i64 },
+    WrongOtp {
+        /// Attempts left before the key is locked.
+        remaining: i64,
+    },
+    /// Too many wrong passphrases or codes: the key is locked for a while.
     #[error("key locked")]
-    Locked { until: OffsetDateTime },
+    Locked {
+        /// When attempts are accepted again.
+        until: OffsetDateTime,
+    },
+    /// A new passphrase does not meet the policy (see
+    /// [`service::check_passphrase_policy`]).
     #[error("passphrase rejected: {0}")]
     WeakPassphrase(Text),
+    /// A request the caller got wrong, described in both languages.
     #[error("invalid argument: {0}")]
     InvalidArgument(Text),
     /// A trust service (TSA, OCSP, CRL) failed or could not be reached.
@@ -170,18 +224,32 @@ pub enum CoreError {
     Service(String),
     /// The institution's document-class policy refuses the request (message cites the rule).
     #[error("refused by policy")]
-    PolicyRefused { id: String, en: String },
+    PolicyRefused {
+        /// The refusal in Bahasa Indonesia.
+        id: String,
+        /// The refusal in English.
+        en: String,
+    },
+    /// Storing or reading a document or evidence file failed.
     #[error(transparent)]
     Blob(#[from] store::BlobError),
     /// A lifecycle step that is not allowed from the current status (see [`ra::transition`]).
     #[error("{action} is not allowed in status {from}")]
     InvalidTransition {
+        /// The current status.
         from: &'static str,
+        /// The step asked for.
         action: &'static str,
     },
     /// The account's role or unit does not allow this, or duties would not be separated.
     #[error("forbidden: {en}")]
-    Forbidden { id: String, en: String },
+    Forbidden {
+        /// Why, in Bahasa Indonesia.
+        id: String,
+        /// Why, in English.
+        en: String,
+    },
+    /// The thing named (a request, document, account...) does not exist.
     #[error("not found: {0}")]
     NotFound(String),
     /// The upstream signer (gateway mode) refused or failed; the door shows its own error.
@@ -193,7 +261,12 @@ pub enum CoreError {
     /// A stored evidence file is missing or no longer matches the hash recorded at upload
     /// (storage damage or tampering: not the caller's fault). `blob_key` goes to the log only.
     #[error("evidence {kind} damaged in storage: {blob_key}")]
-    EvidenceDamaged { kind: String, blob_key: String },
+    EvidenceDamaged {
+        /// The kind of evidence (e-KTP, SK, ...), which a person may be told.
+        kind: String,
+        /// Where it is stored.
+        blob_key: String,
+    },
     /// An activation link that is unknown, already used or expired.
     #[error("activation link is invalid, used or expired")]
     ActivationLinkInvalid,
@@ -203,7 +276,10 @@ pub enum CoreError {
     LoginFailed,
     /// Too many failed logins: the account is locked for a while.
     #[error("account locked until {until}")]
-    LoginLocked { until: OffsetDateTime },
+    LoginLocked {
+        /// When logins are accepted again.
+        until: OffsetDateTime,
+    },
     /// No session, or it ended (logout, idle, too old).
     #[error("session invalid or ended")]
     SessionInvalid,

@@ -9,22 +9,29 @@ use crate::{CoreError, Lang};
 /// An official's status, in the ECS vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Nobody on file under this NIK.
     NotRegistered,
     /// Registered (request recorded) but not yet submitted for verification: evidence missing,
     /// or sent back by the verifikator.
     New,
+    /// Submitted with complete evidence; a verifikator decides next.
     WaitingForVerification,
     /// Approved; waiting for the official to activate (choose a passphrase).
     NoCertificate,
+    /// The certificate is valid: the official may sign.
     Issue,
+    /// The certificate is suspended (on hold) until resumed.
     Suspend,
+    /// The certificate is revoked for good.
     Revoke,
+    /// The certificate is past its validity.
     Expired,
     /// A renewal, change of position or passphrase reset is in progress.
     Renew,
 }
 
 impl Status {
+    /// The ECS word (`ISSUE`, `WAITING_FOR_VERIFICATION`, ...), as stored and answered.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NotRegistered => "NOT_REGISTERED",
@@ -39,6 +46,7 @@ impl Status {
         }
     }
 
+    /// The status written as `s`; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "NOT_REGISTERED" => Self::NotRegistered,
@@ -103,12 +111,17 @@ pub enum Action {
     Register,
     /// The request, with its evidence complete, goes to the verifikator.
     Submit,
+    /// A verifikator approves the request: an activation link goes to the official.
     Approve,
+    /// A verifikator rejects the request, with a reason.
     Reject,
     /// The official chose a passphrase; key and certificate are made.
     Activate,
+    /// The certificate is put on hold.
     Suspend,
+    /// A hold is lifted.
     Resume,
+    /// The certificate is revoked.
     Revoke,
     /// An operator asks for a renewal, a re-issue after a change of position or name, or a
     /// passphrase reset.
@@ -116,6 +129,7 @@ pub enum Action {
 }
 
 impl Action {
+    /// The name recorded in audit entries (`ra.<action>`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Register => "register",

@@ -30,12 +30,16 @@ use time::OffsetDateTime;
 /// applies), or someone at the command line (audited as `cli:<os-user>`).
 #[derive(Debug, Clone)]
 pub enum Door<'a> {
+    /// An API client.
     Client(&'a ApiClientRecord),
+    /// The command line.
     Cli {
+        /// The operating-system account running the command.
         os_user: String,
     },
     /// A person signed in to the pages (their inbox), audited as `account:<id>`.
     Person {
+        /// Their account's row id.
         account_id: i64,
     },
 }
@@ -89,13 +93,18 @@ fn os_user() -> String {
 pub enum Signer<'a> {
     /// An official with their passphrase, and a one-time code when the door asks for one.
     Official {
+        /// The official, by NIK or e-mail.
         who: SignerRef,
+        /// Opens their key.
         passphrase: &'a str,
+        /// The one-time code sent to them, when required.
         otp: Option<&'a str>,
     },
     /// The institution's e-seal with a batch code.
     Seal {
+        /// The seal's idSubscriber.
         id_subscriber: &'a str,
+        /// A live batch code covering these documents.
         batch_code: &'a str,
     },
 }
@@ -114,11 +123,15 @@ pub enum Delivery {
 
 /// One request through the pipeline.
 pub struct SignRequest<'a> {
+    /// Who asks.
     pub door: Door<'a>,
+    /// Who signs.
     pub signer: Signer<'a>,
     /// Document class code; None: the door's default, else the policy's default.
     pub class: Option<&'a str>,
+    /// The documents, signed in parallel and recorded together.
     pub documents: Vec<BatchDocument>,
+    /// Where the signed files go.
     pub delivery: Delivery,
 }
 
@@ -150,7 +163,9 @@ pub enum RemoteVerdict {
 /// A failed remote request: the verdict, and the remote's own error for the door to show.
 #[derive(Debug)]
 pub struct RemoteFailure {
+    /// How the remote judged it.
     pub verdict: RemoteVerdict,
+    /// The remote's own error.
     pub cause: Box<dyn std::error::Error + Send + Sync>,
 }
 
@@ -187,6 +202,7 @@ pub enum SignatureResult {
 
 /// Counts signatures by result.
 pub trait SignatureCounter: Send + Sync {
+    /// Adds `n` signatures that ended as `result`.
     fn signatures(&self, result: SignatureResult, n: u64);
 }
 

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What a class's rule says about electronic signatures (TTE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Rule {
@@ -18,6 +19,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The word used in policy files and the database.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Allowed => "allowed",
@@ -25,6 +27,7 @@ impl Rule {
             Self::Required => "required",
         }
     }
+    /// The rule written as `s`; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "allowed" => Some(Self::Allowed),
@@ -35,12 +38,14 @@ impl Rule {
     }
 }
 
+/// One class of document and its rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocClass {
     /// Short stable code used by API clients, e.g. `surat-dinas`.
     pub code: String,
     /// Name shown to officials, e.g. "Surat Dinas".
     pub name: String,
+    /// Whether TTE is allowed, forbidden or required for it.
     pub rule: Rule,
     /// Positions (jabatan) that may sign this class; empty means any position. Matched
     /// case-insensitively as a substring of the official's position, so "Kepala" covers
@@ -56,12 +61,15 @@ pub struct DocClass {
 pub struct Policy {
     /// The class used when a request names none (ECS clients may override it per client).
     pub default_class: String,
+    /// The classes (`[[class]]` tables in the file).
     #[serde(rename = "class", default)]
     pub classes: Vec<DocClass>,
 }
 
+/// Why a policy file was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyError {
+    /// It does not parse, or breaks a rule (see [`Policy::validate`]).
     #[error("policy file: {0}")]
     Invalid(String),
 }
@@ -107,12 +115,15 @@ impl Policy {
         (changes, default)
     }
 
+    /// Parses and validates a policy file.
     pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
         let p: Policy = toml::from_str(text).map_err(|e| PolicyError::Invalid(e.to_string()))?;
         p.validate()?;
         Ok(p)
     }
 
+    /// Checks a policy: at least one class; codes of 1-64 characters `a-z`, `0-9`, `-`, each
+    /// defined once; every class cites its regulation; the default class is defined.
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.classes.is_empty() {
             return Err(PolicyError::Invalid("no [[class]] defined".into()));
@@ -152,6 +163,7 @@ impl Policy {
         Ok(())
     }
 
+    /// The class with this code.
     pub fn class(&self, code: &str) -> Option<&DocClass> {
         self.classes.iter().find(|c| c.code == code)
     }
@@ -200,15 +212,33 @@ impl Policy {
     }
 }
 
+/// Whether an official may sign a document of a class ([`Policy::decide`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Allowed { class: DocClass },
-    Forbidden { class: DocClass },
-    PositionNotAllowed { class: DocClass },
-    UnknownClass { code: String },
+    /// Signing may go ahead.
+    Allowed {
+        /// The class decided on.
+        class: DocClass,
+    },
+    /// The class must not be signed electronically.
+    Forbidden {
+        /// The class decided on.
+        class: DocClass,
+    },
+    /// The class is limited to positions the official does not hold.
+    PositionNotAllowed {
+        /// The class decided on.
+        class: DocClass,
+    },
+    /// The policy has no class with this code.
+    UnknownClass {
+        /// The code asked for.
+        code: String,
+    },
 }
 
 impl Decision {
+    /// Whether signing may go ahead.
     pub fn is_allowed(&self) -> bool {
         matches!(self, Self::Allowed { .. })
     }

@@ -156,8 +156,11 @@ fn png_structure_ok(b: &[u8]) -> bool {
 pub struct Staff {
     /// The actor as audited and recorded (`submitted_by`, `decided_by`).
     pub name: String,
+    /// What the account may do.
     pub role: crate::clients::ClientRole,
+    /// The unit an operator files for (requests of other units are not theirs).
     pub unit: Option<String>,
+    /// The person's NIK: nobody decides a request about themselves.
     pub person_nik: Option<String>,
 }
 
@@ -260,18 +263,24 @@ pub(crate) fn forbidden(id: &str, en: &str) -> CoreError {
 /// An evidence file as received.
 #[derive(Debug, Clone)]
 pub struct EvidenceUpload {
+    /// What it proves.
     pub kind: EvidenceKind,
     /// For per-official files in a collective submission: whose file it is.
     pub nik: Option<String>,
+    /// The uploaded file's name, if given.
     pub file_name: Option<String>,
+    /// The file.
     pub bytes: Vec<u8>,
 }
 
 /// What a submission asks for.
 #[derive(Debug, Clone)]
 pub struct SubmissionInput {
+    /// Enrollment, renewal, mutasi or passphrase reset.
     pub kind: RequestKind,
+    /// The officials it is for (one request each).
     pub officials: Vec<NewOfficial>,
+    /// The evidence files.
     pub evidence: Vec<EvidenceUpload>,
     /// False: evidence may be incomplete; the requests stay NEW until completed (the ECS
     /// registration endpoint).
@@ -282,14 +291,20 @@ pub struct SubmissionInput {
 /// and owner (NIK; None for the letter), and per official whether their evidence is complete.
 #[derive(Debug, Clone)]
 pub struct CheckedSubmission {
+    /// The unit the submission is filed for.
     pub operator_unit: String,
+    /// Per evidence file, in upload order.
     pub files: Vec<(MediaType, Option<String>)>,
+    /// Per official, in input order.
     pub complete: Vec<bool>,
 }
 
+/// A recorded submission.
 #[derive(Debug, Clone)]
 pub struct SubmissionOutcome {
+    /// Its id (`sub-...`).
     pub submission_id: String,
+    /// The requests made, one per official.
     pub requests: Vec<RaRequest>,
 }
 
@@ -418,7 +433,9 @@ fn random_token(bytes: usize) -> Result<String, CoreError> {
 /// What an official sees when opening a live activation link.
 #[derive(Debug, Clone)]
 pub struct ActivationView {
+    /// The request being activated.
     pub request: RaRequest,
+    /// When the link stops working.
     pub expires_at: OffsetDateTime,
 }
 
@@ -497,7 +514,7 @@ impl<S: Store> Sahih<S> {
         let max_bytes = self.config.ra.max_evidence_mib.max(1) * 1024 * 1024;
         let mut seen = std::collections::HashSet::new();
         for o in &input.officials {
-            self.identity(o).validate()?;
+            crate::identity::validate_official(&self.identity(o))?;
             if !seen.insert(o.nik.clone()) {
                 return Err(CoreError::invalid(
                     format!("NIK {} muncul dua kali dalam permohonan", o.nik),
@@ -834,6 +851,8 @@ impl<S: Store> Sahih<S> {
         Ok(request)
     }
 
+    /// Requests the staff member may read, newest first, optionally in one state; an operator sees
+    /// only their unit's.
     pub async fn ra_list(
         &self,
         staff: &Staff,

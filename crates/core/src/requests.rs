@@ -18,15 +18,20 @@ use time::OffsetDateTime;
 /// How a request names its signer.
 #[derive(Debug, Clone)]
 pub enum SignerRef {
+    /// By NIK.
     Nik(String),
+    /// By official e-mail address (compared without case).
     Email(String),
 }
 
 /// One document of a (possibly bulk) request.
 #[derive(Debug, Clone)]
 pub struct BatchDocument {
+    /// The PDF.
     pub bytes: Vec<u8>,
+    /// How it is signed.
     pub options: SignOptions,
+    /// Its file name, if the caller gave one (kept with the record).
     pub file_name: Option<String>,
 }
 
@@ -34,8 +39,11 @@ pub struct BatchDocument {
 /// kept for a one-time download.
 #[derive(Debug, Clone)]
 pub struct SignedItem {
+    /// The whole signed file.
     pub signed: Vec<u8>,
+    /// What signing produced.
     pub outcome: crate::SignOutcome,
+    /// Id of the one-time download, when the file was kept for one.
     pub download_id: Option<String>,
 }
 
@@ -46,6 +54,8 @@ pub type SignResult = Result<(SignedBytes, Vec<u8>), CoreError>;
 pub const DOWNLOAD_TTL: time::Duration = time::Duration::hours(24);
 
 impl<S: Store> Sahih<S> {
+    /// The official a request names, by NIK or e-mail; an e-seal is not found here (seals sign
+    /// through their own door).
     pub async fn resolve_official(&self, who: &SignerRef) -> Result<OfficialRecord, CoreError> {
         let found = match who {
             SignerRef::Nik(nik) => self.store.official_by_nik(nik.trim()).await?,
@@ -336,7 +346,9 @@ impl<'a> ClientSpec<'a> {
 /// The result of `sahih audit verify`.
 #[derive(Debug, Clone)]
 pub struct AuditCheck {
+    /// Entries checked (the whole chain).
     pub entries: usize,
+    /// TSA anchors checked.
     pub anchors: usize,
     /// The newest TSA-proven entry and its time.
     pub last_anchor: Option<(i64, OffsetDateTime)>,

@@ -29,7 +29,9 @@ use crate::store::{
     OfficialRecord, OutboxMessage, Store, StoreResult,
 };
 use crate::{CoreError, Lang, Sahih, format_wib};
-use sahih_pki::{CertValidity, Certificate, KeyAlgorithm, SealIdentity};
+use sahih_pki::{
+    CertValidity, Certificate, IssueRequest, Issuer, KeyAlgorithm, Profile, SealIdentity,
+};
 use std::future::Future;
 use time::OffsetDateTime;
 
@@ -55,11 +57,15 @@ pub use crate::store::CodePurpose;
 /// A one-time code to store (its hash only).
 #[derive(Debug, Clone)]
 pub struct NewSealCode<'a> {
+    /// The seal's row id.
     pub official_id: i64,
+    /// Activation or batch code.
     pub purpose: CodePurpose,
+    /// Keyed hash of the code (the code itself is never stored).
     pub code_sha256: &'a str,
     /// Documents it may still cover (activation codes: not counted, any positive number).
     pub uses: i64,
+    /// After this it no longer works.
     pub expires_at: OffsetDateTime,
     /// Retire every live code of the same purpose first (in the same transaction).
     pub replace_live: bool,
@@ -129,15 +135,23 @@ pub trait SealStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SealActivation {
     /// A new activation code went to the seal's e-mail (the previous one no longer works).
-    Sent { expires: OffsetDateTime },
+    Sent {
+        /// When the new code stops working.
+        expires: OffsetDateTime,
+    },
     /// The presented activation code is still valid until `expires`.
-    StillValid { expires: OffsetDateTime },
+    StillValid {
+        /// When the code stops working.
+        expires: OffsetDateTime,
+    },
 }
 
 /// A seal and its newest certificate (for listings).
 #[derive(Debug, Clone)]
 pub struct SealInfo {
+    /// The seal.
     pub seal: OfficialRecord,
+    /// Its newest certificate, if it has one.
     pub certificate: Option<CertificateRecord>,
     /// ECS vocabulary: ISSUE, SUSPEND, REVOKE, EXPIRED, NO_CERTIFICATE.
     pub status: &'static str,
@@ -243,7 +257,7 @@ impl<S: Store + SealStore> Sahih<S> {
             institution: self.config.institution.clone(),
             email: email.trim().into(),
         };
-        identity.validate()?;
+        crate::identity::validate_seal(&identity)?;
         let id_subscriber = format!("{SEAL_ID_PREFIX}{}", new_document_id());
         let seal = NewOfficial {
             nik: id_subscriber.clone(),
@@ -321,14 +335,16 @@ impl<S: Store + SealStore> Sahih<S> {
             key_algorithm,
             &crate::keystore::official_key_label(&seal.nik),
         )?;
-        let cert_der = sahih_pki::issue_seal_certificate_with(
-            &identity,
-            &key.public_key_spki_der(),
-            &issuing.cert_der,
-            &issuer_key,
-            CertValidity::days_from_now(self.config.keys.official_validity_days),
-            &sahih_pki::random_serial(),
-            &crate::urls::urls_for_issuer(&self.config.base_url, &issuing),
+        let cert_der = sahih_pki::issue(
+            &Profile::Seal(&identity),
+            &IssueRequest {
+                subject_spki: &key.public_key_spki_der(),
+                issuer: Issuer::Ca(&issuing.cert_der),
+                signer: &issuer_key,
+                validity: CertValidity::days_from_now(self.config.keys.official_validity_days),
+                serial: &sahih_pki::random_serial(),
+                urls: crate::urls::urls_for_issuer(&self.config.base_url, &issuing),
+            },
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();

@@ -9,7 +9,8 @@ use crate::{CoreError, Lang, format_wib};
 use sahih_pades::{Level, SignRequest, Signer, Timestamper, ValidationDataSource};
 use sahih_pdf::{OpenOptions, PdfDocument, Placement, StampContent, VisibleStamp};
 use sahih_pki::{
-    CertValidity, Certificate, KeyAlgorithm, OfficialIdentity, SimplePathValidator, TrustStore,
+    CertUrls, CertValidity, Certificate, IssueRequest, Issuer, KeyAlgorithm, OfficialIdentity,
+    Profile, SimplePathValidator, TrustStore,
 };
 use sahih_validate::{Context, Report, RevocationSource, RevocationStatus};
 use std::path::{Path, PathBuf};
@@ -41,37 +42,52 @@ impl IssuedKey {
 
 /// Sahih bound to a data directory and a store.
 pub struct Sahih<S: Store> {
+    /// Where officials, certificates, the audit chain and the rest are kept.
     pub store: S,
+    /// The institution's configuration.
     pub config: Config,
+    /// The data directory (master key, witness file, embedded defaults).
     pub data: DataDir,
     /// Where officials' keys are made and opened (software or a PKCS#11 token).
     pub keys: crate::keystore::KeyBackend,
 }
 
+/// An official just enrolled.
 #[derive(Debug, Clone)]
 pub struct EnrollOutcome {
+    /// Their row id.
     pub official_id: i64,
+    /// Their new certificate.
     pub certificate: Certificate,
 }
 
 /// An official's key, unlocked with their passphrase, ready to sign (kept in memory only;
 /// the key is zeroized on drop).
 pub struct UnlockedSigner {
+    /// The official (or seal).
     pub official: OfficialRecord,
+    /// The certificate record the key belongs to.
     pub certificate_record: CertificateRecord,
+    /// The certificate, parsed.
     pub certificate: Certificate,
+    /// The issuing CA's certificate, embedded in signatures with the signer's.
     pub chain: Vec<Certificate>,
+    /// The opened key.
     pub key: crate::keystore::SigningKey,
+    /// Its algorithm.
     pub key_algorithm: KeyAlgorithm,
 }
 
+/// How one document is signed.
 #[derive(Debug, Clone)]
 pub struct SignOptions {
     /// None: invisible signature.
     pub placement: Option<Placement>,
     /// PAdES level to produce.
     pub level: Level,
+    /// /Reason written into the signature, if any.
     pub reason: Option<String>,
+    /// /Location written into the signature; `None`: the configured default.
     pub location: Option<String>,
     /// Language of the stamp text.
     pub lang: Lang,
@@ -83,24 +99,35 @@ pub struct SignOptions {
     pub extra_text: Option<String>,
 }
 
+/// What signing one document produced.
 #[derive(Debug, Clone)]
 pub struct SignOutcome {
     /// The PAdES level produced.
     pub level: Level,
+    /// Public id of the record behind the QR code.
     pub document_id: String,
+    /// The verification page of this document (`{base_url}/v/{id}`).
     pub verification_url: String,
+    /// The signature field's name.
     pub field_name: String,
+    /// The signing time written into the PDF.
     pub signed_at: OffsetDateTime,
+    /// SHA-256 (hex) of the whole signed file.
     pub sha256_hex: String,
+    /// The page the stamp is on (from 1); `None` for an invisible signature.
     pub page: Option<usize>,
 }
 
 /// A prepared signature: the update bytes, not yet stored or written.
 pub struct SignedBytes {
+    /// What it produced.
     pub outcome: SignOutcome,
+    /// The bytes to append to the original file (the incremental update, and any DSS or
+    /// document-timestamp revisions).
     pub update: Vec<u8>,
 }
 
+/// The shortest passphrase accepted.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
 pub(crate) fn official_key_aad(nik: &str, serial_hex: &str) -> Vec<u8> {
@@ -109,6 +136,7 @@ pub(crate) fn official_key_aad(nik: &str, serial_hex: &str) -> Vec<u8> {
 
 pub use crate::ids::new_document_id;
 
+/// Refuses a passphrase shorter than [`MIN_PASSPHRASE_CHARS`] or longer than 1024 characters.
 pub fn check_passphrase_policy(passphrase: &str) -> Result<(), CoreError> {
     let chars = passphrase.chars().count();
     if chars < MIN_PASSPHRASE_CHARS {
@@ -162,12 +190,16 @@ impl<S: Store> Sahih<S> {
         let root_key = self
             .keys
             .generate(alg, &crate::keystore::ca_key_label(CaKind::Root, 1))?;
-        let root_cert = sahih_pki::create_root_ca_for(
-            institution,
-            &root_key.public_key_spki_der(),
-            &root_key,
-            CertValidity::days_from_now(20 * 365),
-            &sahih_pki::random_serial(),
+        let root_cert = sahih_pki::issue(
+            &Profile::RootCa { institution },
+            &IssueRequest {
+                subject_spki: &root_key.public_key_spki_der(),
+                issuer: Issuer::SelfSigned,
+                signer: &root_key,
+                validity: CertValidity::days_from_now(20 * 365),
+                serial: &sahih_pki::random_serial(),
+                urls: CertUrls::default(),
+            },
         )?;
         let sealed = self.keys.seal_with_master(
             &root_key,
@@ -186,15 +218,19 @@ impl<S: Store> Sahih<S> {
             .active_ca(CaKind::Root)
             .await?
             .ok_or_else(|| CoreError::Config("no root CA in the database".into()))?;
-        let issuing_cert = sahih_pki::create_issuing_ca_for(
-            institution,
-            1,
-            &issuing_key.public_key_spki_der(),
-            &root_cert,
-            &root_key,
-            CertValidity::days_from_now(10 * 365),
-            &sahih_pki::random_serial(),
-            &crate::urls::urls_for_issuer(&self.config.base_url, &root_record),
+        let issuing_cert = sahih_pki::issue(
+            &Profile::IssuingCa {
+                institution,
+                generation: 1,
+            },
+            &IssueRequest {
+                subject_spki: &issuing_key.public_key_spki_der(),
+                issuer: Issuer::Ca(&root_cert),
+                signer: &root_key,
+                validity: CertValidity::days_from_now(10 * 365),
+                serial: &sahih_pki::random_serial(),
+                urls: crate::urls::urls_for_issuer(&self.config.base_url, &root_record),
+            },
         )?;
         let sealed = self.keys.seal_with_master(
             &issuing_key,
@@ -207,6 +243,7 @@ impl<S: Store> Sahih<S> {
         Ok(())
     }
 
+    /// The active root CA's certificate.
     pub async fn root_certificate(&self) -> Result<Certificate, CoreError> {
         let root = self
             .store
@@ -224,7 +261,7 @@ impl<S: Store> Sahih<S> {
         passphrase: &str,
     ) -> Result<EnrollOutcome, CoreError> {
         check_passphrase_policy(passphrase)?;
-        self.identity(official).validate()?;
+        crate::identity::validate_official(&self.identity(official))?;
         if self.store.official_by_nik(&official.nik).await?.is_some() {
             return Err(CoreError::AlreadyEnrolled);
         }
@@ -279,7 +316,7 @@ impl<S: Store> Sahih<S> {
             nik: current.official.nik.clone(),
             ..changes.clone()
         };
-        self.identity(&updated).validate()?;
+        crate::identity::validate_official(&self.identity(&updated))?;
         let alg = current.key_algorithm;
         let previous_cert = current.certificate.der.clone();
         drop(current);
@@ -360,14 +397,16 @@ impl<S: Store> Sahih<S> {
         let validity = CertValidity::days_from_now(self.config.keys.official_validity_days);
         let serial = sahih_pki::random_serial();
         // AIA (OCSP, caIssuers) and CRL distribution point under the configured base URL.
-        let cert_der = sahih_pki::issue_official_certificate_with(
-            &identity,
-            &key.public_key_spki_der(),
-            &issuing.cert_der,
-            &issuer_key,
-            validity,
-            &serial,
-            &crate::urls::urls_for_issuer(&self.config.base_url, &issuing),
+        let cert_der = sahih_pki::issue(
+            &Profile::Official(&identity),
+            &IssueRequest {
+                subject_spki: &key.public_key_spki_der(),
+                issuer: Issuer::Ca(&issuing.cert_der),
+                signer: &issuer_key,
+                validity,
+                serial: &serial,
+                urls: crate::urls::urls_for_issuer(&self.config.base_url, &issuing),
+            },
         )?;
         let certificate = Certificate::from_der(&cert_der)?;
         let serial_hex = certificate.serial_hex();
@@ -776,6 +815,7 @@ impl<S: Store> Sahih<S> {
         Ok(n)
     }
 
+    /// Every revocation and suspension on file, as verification asks about them.
     pub async fn revocations(&self) -> Result<LocalRevocations, CoreError> {
         let cas = self.store.all_ca().await?;
         let mut entries = Vec::new();
@@ -824,7 +864,9 @@ impl<S: Store> Sahih<S> {
 /// a TSA over HTTP.
 #[derive(Clone, Copy, Default)]
 pub struct TrustProviders<'a> {
+    /// The time-stamping authority for B-T and above.
     pub tsa: Option<&'a dyn Timestamper>,
+    /// Certificates and revocation data for B-LT and above.
     pub validation_data: Option<&'a dyn ValidationDataSource>,
 }
 

@@ -8,7 +8,9 @@ use sahih_pades::{PadesError, Timestamper, ValidationDataSource};
 use sahih_pdf::dss::DssData;
 use sahih_pki::ocsp::{CertId, CertStatusKind, SingleResponseSpec};
 use sahih_pki::tsp::{FailureInfo, PkiStatus, PreparedTsa, TimeStampReq};
-use sahih_pki::{CertValidity, Certificate, KeyAlgorithm, PrivateKey};
+use sahih_pki::{
+    CertUrls, CertValidity, Certificate, IssueRequest, Issuer, KeyAlgorithm, PrivateKey, Profile,
+};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::{Duration, OffsetDateTime};
@@ -16,10 +18,11 @@ use time::{Duration, OffsetDateTime};
 /// Validity of the TSA certificate. Long, so that B-LTA files verify years ahead; `extend`
 /// refreshes the archive timestamp before it runs out.
 pub const TSA_VALIDITY_DAYS: i64 = 12 * 365;
+/// Validity of a delegated OCSP responder's certificate (it is never checked for revocation,
+/// so shorter than the CAs').
 pub const OCSP_RESPONDER_VALIDITY_DAYS: i64 = 2 * 365;
 /// nextUpdate of OCSP responses and CRLs.
 pub const REVOCATION_VALIDITY: Duration = Duration::days(7);
-/// TSA serial numbers are reserved from the database in blocks of this size.
 /// TSA serial numbers: each process reserves one block number from the database when it starts
 /// and numbers its tokens `block * 2^32 + n`, so processes never collide and a long-running
 /// server never runs out (2^32 tokens per start).
@@ -48,21 +51,27 @@ pub type StatusEntry = (
 pub struct CaService {
     /// Its current CRL (DER), issued when the services were unlocked.
     pub crl: Vec<u8>,
+    /// The CA.
     pub record: CaRecord,
+    /// Its certificate.
     pub cert: Certificate,
     /// The CA's own key (software, or in the PKCS#11 token), for its CRLs.
     pub key: crate::keystore::SigningKey,
+    /// Its delegated OCSP responder's certificate.
     pub responder_cert: Certificate,
+    /// The responder's key.
     pub responder_key: PrivateKey,
 }
 
 /// Unlocked trust services (keys in memory, zeroized on drop).
 pub struct TrustServices {
+    /// The TSA's certificate.
     pub tsa_cert: Certificate,
     /// Chain above the TSA certificate (the root).
     pub tsa_chain: Vec<Certificate>,
     tsa_key: PrivateKey,
     tsa: PreparedTsa,
+    /// Every CA that answers OCSP and publishes CRLs.
     pub cas: Vec<CaService>,
     /// Certificate statuses by (issuer CA id, serial hex), loaded at unlock time.
     statuses: Mutex<Vec<StatusEntry>>,
@@ -106,17 +115,8 @@ impl<S: Store> Sahih<S> {
                 ServiceKind::Tsa,
                 root,
                 TSA_VALIDITY_DAYS,
-                |spki, issuer, key, validity| {
-                    sahih_pki::issue_tsa_certificate(
-                        institution,
-                        spki,
-                        &issuer.cert_der,
-                        key,
-                        validity,
-                        &sahih_pki::random_serial(),
-                        &urls,
-                    )
-                },
+                Profile::Tsa { institution },
+                urls,
             )
             .await?;
         }
@@ -125,39 +125,28 @@ impl<S: Store> Sahih<S> {
             if responders.iter().any(|r| r.issuer_ca_id == ca.id) {
                 continue;
             }
+            // No URLs: a responder certificate is not checked for revocation.
             self.new_service_key(
                 ServiceKind::Ocsp,
                 ca,
                 OCSP_RESPONDER_VALIDITY_DAYS,
-                |spki, issuer, key, validity| {
-                    sahih_pki::issue_ocsp_responder_certificate(
-                        institution,
-                        spki,
-                        &issuer.cert_der,
-                        key,
-                        validity,
-                        &sahih_pki::random_serial(),
-                    )
-                },
+                Profile::OcspResponder { institution },
+                CertUrls::default(),
             )
             .await?;
         }
         Ok(())
     }
 
-    /// Generates a P-256 service key, has `issue` certify it under `issuer` for `days` (never
-    /// beyond the issuer's own validity), seals it under the master key and stores it.
+    /// Generates a P-256 service key, certifies it with `profile` under `issuer` for `days`
+    /// (never beyond the issuer's own validity), seals it under the master key and stores it.
     async fn new_service_key(
         &self,
         kind: ServiceKind,
         issuer: &CaRecord,
         days: i64,
-        issue: impl FnOnce(
-            &[u8],
-            &CaRecord,
-            &crate::keystore::SigningKey,
-            CertValidity,
-        ) -> sahih_pki::Result<Vec<u8>>,
+        profile: Profile<'_>,
+        urls: CertUrls,
     ) -> Result<(), CoreError> {
         let master = self.data.master_key()?;
         let issuer_key =
@@ -165,11 +154,16 @@ impl<S: Store> Sahih<S> {
                 .unseal_with_master(&issuer.sealed_key, &master, &ca_aad(issuer))?;
         let issuer_cert = Certificate::from_der(&issuer.cert_der)?;
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256)?;
-        let cert = issue(
-            &key.public_key_spki_der(),
-            issuer,
-            &issuer_key,
-            validity_under(&issuer_cert, days),
+        let cert = sahih_pki::issue(
+            &profile,
+            &IssueRequest {
+                subject_spki: &key.public_key_spki_der(),
+                issuer: Issuer::Ca(&issuer.cert_der),
+                signer: &issuer_key,
+                validity: validity_under(&issuer_cert, days),
+                serial: &sahih_pki::random_serial(),
+                urls,
+            },
         )?;
         let sealed = sahih_pki::seal_with_master_key(&key, &master, &service_aad(kind, issuer.id))?;
         self.store
@@ -207,18 +201,22 @@ impl<S: Store> Sahih<S> {
         )?;
         let until =
             (OffsetDateTime::now_utc() + Duration::days(10 * 365)).min(root_cert.not_after());
-        let cert = sahih_pki::create_issuing_ca_for(
-            &self.config.institution,
-            u32::try_from(generation).unwrap_or(u32::MAX),
-            &key.public_key_spki_der(),
-            &root.cert_der,
-            &root_key,
-            CertValidity {
-                not_before: OffsetDateTime::now_utc() - Duration::minutes(5),
-                not_after: until,
+        let cert = sahih_pki::issue(
+            &Profile::IssuingCa {
+                institution: &self.config.institution,
+                generation: u32::try_from(generation).unwrap_or(u32::MAX),
             },
-            &sahih_pki::random_serial(),
-            &urls_for_issuer(&self.config.base_url, root),
+            &IssueRequest {
+                subject_spki: &key.public_key_spki_der(),
+                issuer: Issuer::Ca(&root.cert_der),
+                signer: &root_key,
+                validity: CertValidity {
+                    not_before: OffsetDateTime::now_utc() - Duration::minutes(5),
+                    not_after: until,
+                },
+                serial: &sahih_pki::random_serial(),
+                urls: urls_for_issuer(&self.config.base_url, root),
+            },
         )?;
         let aad = format!("sahih-ca-key:issuing:{generation}").into_bytes();
         let sealed = self.keys.seal_with_master(&key, &master, &aad)?;

@@ -15,6 +15,8 @@ pub fn ca_name(ca: &CaRecord) -> String {
     }
 }
 
+/// The URLs a certificate issued by `issuer` carries: the OCSP service, the issuer's
+/// certificate (caIssuers) and its CRL, all under `base_url`.
 pub fn urls_for_issuer(base_url: &str, issuer: &CaRecord) -> CertUrls {
     let name = ca_name(issuer);
     CertUrls {

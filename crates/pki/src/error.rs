@@ -39,9 +39,10 @@ pub enum PkiError {
     /// Malformed PEM.
     #[error("invalid PEM: {0}")]
     Pem(String),
-    /// Identity data (NIK, NIP, e-mail, ...) rejected.
+    /// A value cannot be written into a certificate subject (empty, too long, hidden
+    /// control characters, characters its string type cannot carry).
     #[error(transparent)]
-    Identity(#[from] crate::identity::IdentityError),
+    Subject(#[from] crate::subject::SubjectError),
     /// An argument is out of range (validity period, serial number, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -2,8 +2,9 @@
 //!
 //! Owns: private keys (generation, signing through the [`SignatureProducer`] trait, sealing
 //! at rest with a passphrase or a master key), the built-in CA and certificate profiles
-//! (root, issuing CA, official document-signing certificates, TSA and delegated OCSP
-//! responder certificates, AIA/CRL distribution point URLs), the parsed [`Certificate`]
+//! (one [`issue`] over a [`Profile`]: root, issuing CA, official document-signing, seal, TSA
+//! and delegated OCSP responder certificates, with AIA/CRL distribution point URLs), what
+//! may go into a certificate subject ([`subject`]), the parsed [`Certificate`]
 //! wrapper and raw signature verification, CAdES detached signatures (build and parse, BER
 //! tolerant, unsigned attributes such as the signature timestamp), certificate path
 //! validation behind the [`PathValidator`] trait, and the trust-service primitives: RFC 3161
@@ -12,7 +13,8 @@
 //! bytes: serving them over HTTP, numbering serials and storing revocations is elsewhere.
 //!
 //! Must not know: PDF syntax, databases, HTTP, the domain workflow (enrollment, documents,
-//! policy). It never logs; secrets never appear in `Debug` output or error messages.
+//! policy) and its identity rules (NIK, NIP, e-mail policy: `sahih-core`). It never logs;
+//! secrets never appear in `Debug` output or error messages.
 //!
 //! Crypto primitives come from `aws-lc-rs` only (never the RustCrypto `rsa` crate).
 //! Certificates and CMS are written as hand-made DER (small fixed structures, exact control
@@ -27,22 +29,18 @@ pub mod certs;
 pub mod cms;
 pub mod crl;
 mod error;
-pub mod identity;
 pub mod keys;
 pub mod ocsp;
 pub mod oids;
 pub mod path;
 pub mod sealed;
+pub mod subject;
 pub mod tsp;
 
 pub use certs::{
-    CertUrls, CertValidity, Certificate, IdentityError, KeyUsageFlags, OfficialIdentity,
-    SealIdentity, VerifyOptions, create_issuing_ca, create_issuing_ca_for, create_issuing_ca_with,
-    create_root_ca, create_root_ca_for, der_to_pem, is_hidden_control,
-    issue_ocsp_responder_certificate, issue_official_certificate, issue_official_certificate_with,
-    issue_seal_certificate_with, issue_tsa_certificate, key_identifier, key_matches_certificate,
-    load_certificates, official_subject_der, pem_blocks, pem_to_der_all, random_serial,
-    validate_email, validate_nik, validate_nip, verify_signature, verify_signature_prehashed,
+    CertUrls, CertValidity, Certificate, IssueRequest, Issuer, KeyUsageFlags, Profile,
+    VerifyOptions, der_to_pem, issue, key_identifier, key_matches_certificate, load_certificates,
+    pem_blocks, pem_to_der_all, random_serial, verify_signature, verify_signature_prehashed,
     verify_signature_with,
 };
 pub use cms::{
@@ -65,6 +63,10 @@ pub use sealed::{
     KdfParams, MasterKey, SealKind, seal_payload_with_master_key, seal_payload_with_passphrase,
     seal_with_master_key, seal_with_passphrase, sealed_kind, unseal_payload_with_master_key,
     unseal_payload_with_passphrase, unseal_with_master_key, unseal_with_passphrase,
+};
+pub use subject::{
+    MAX_FIELD_CHARS, OfficialIdentity, SealIdentity, SubjectError, SubjectField,
+    check_subject_value, is_hidden_control,
 };
 pub use tsp::{
     PreparedTsa, TimeStampReq, TimeStampToken, TsaSigner, issue_timestamp,

@@ -217,62 +217,46 @@ fn issuance_guards() {
     let pki = build_pki(KeyAlgorithm::EcdsaP256);
     let k = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
     let id = identity();
+    let spki = k.public_key_spki_der();
+    let official = |issuer: &Certificate, signer: &PrivateKey, spki: &[u8], days, serial: &[u8]| {
+        let (from, to) = days;
+        issue(
+            &Profile::Official(&id),
+            &under(&issuer.der, signer, spki, validity(from, to), serial),
+        )
+    };
     // wrong issuer key
-    let r = issue_official_certificate(
-        &id,
-        &k.public_key_spki_der(),
-        &pki.issuing.der,
+    let r = official(
+        &pki.issuing,
         &pki.root_key,
-        validity(0, 10),
+        &spki,
+        (0, 10),
         &random_serial(),
     );
     assert!(matches!(r, Err(PkiError::InvalidArgument(_))), "{r:?}");
     // issuer not a CA
-    let r = issue_official_certificate(
-        &id,
-        &k.public_key_spki_der(),
-        &pki.leaf.der,
-        &pki.leaf_key,
-        validity(0, 10),
-        &random_serial(),
-    );
+    let r = official(&pki.leaf, &pki.leaf_key, &spki, (0, 10), &random_serial());
     assert!(matches!(r, Err(PkiError::InvalidCertificate(_))), "{r:?}");
     // beyond issuer expiry
-    let r = issue_official_certificate(
-        &id,
-        &k.public_key_spki_der(),
-        &pki.issuing.der,
+    let r = official(
+        &pki.issuing,
         &pki.issuing_key,
-        validity(0, 365 * 11),
+        &spki,
+        (0, 365 * 11),
         &random_serial(),
     );
     assert!(matches!(r, Err(PkiError::InvalidArgument(_))), "{r:?}");
     // zero / too long serial
-    let r = issue_official_certificate(
-        &id,
-        &k.public_key_spki_der(),
-        &pki.issuing.der,
-        &pki.issuing_key,
-        validity(0, 10),
-        &[0, 0],
-    );
+    let r = official(&pki.issuing, &pki.issuing_key, &spki, (0, 10), &[0, 0]);
     assert!(r.is_err());
-    let r = issue_official_certificate(
-        &id,
-        &k.public_key_spki_der(),
-        &pki.issuing.der,
-        &pki.issuing_key,
-        validity(0, 10),
-        &[0x7f; 21],
-    );
+    let r = official(&pki.issuing, &pki.issuing_key, &spki, (0, 10), &[0x7f; 21]);
     assert!(r.is_err());
     // a serial with the top bit set is made positive
-    let der = issue_official_certificate(
-        &id,
-        &k.public_key_spki_der(),
-        &pki.issuing.der,
+    let der = official(
+        &pki.issuing,
         &pki.issuing_key,
-        validity(0, 10),
+        &spki,
+        (0, 10),
         &[0xff, 0x01],
     )
     .unwrap();
@@ -280,22 +264,20 @@ fn issuance_guards() {
     assert_eq!(c.serial_hex(), "ff01");
     assert_eq!(c.serial_bytes(), vec![0x00, 0xff, 0x01]);
     // garbage SPKI
-    let r = issue_official_certificate(
-        &id,
-        b"\x30\x00",
-        &pki.issuing.der,
+    let r = official(
+        &pki.issuing,
         &pki.issuing_key,
-        validity(0, 10),
+        b"\x30\x00",
+        (0, 10),
         &random_serial(),
     );
     assert!(r.is_err());
     // inverted validity
-    let r = issue_official_certificate(
-        &id,
-        &k.public_key_spki_der(),
-        &pki.issuing.der,
+    let r = official(
+        &pki.issuing,
         &pki.issuing_key,
-        validity(5, 1),
+        &spki,
+        (5, 1),
         &random_serial(),
     );
     assert!(r.is_err());

@@ -28,28 +28,50 @@ struct Setup {
 }
 
 fn leaf(pki: &Pki, key: &PrivateKey) -> Certificate {
-    let der = issue_official_certificate(
-        &identity(),
-        key.spki_der_ref(),
-        &pki.issuing.der,
-        &pki.issuing_key,
-        validity(-1, 30),
-        &random_serial(),
+    let der = issue(
+        &Profile::Official(&identity()),
+        &under(
+            &pki.issuing.der,
+            &pki.issuing_key,
+            key.spki_der_ref(),
+            validity(-1, 30),
+            &random_serial(),
+        ),
     )
     .unwrap();
     Certificate::from_der(&der).unwrap()
 }
 
+/// `openssl ocsp` writes a request for `cert_file` (issued by issuing.pem) to `req_file`.
+fn ocsp_request(dir: &TempDir, cert_file: &str, req_file: &str) -> Out {
+    openssl(
+        &dir.0,
+        &[
+            "ocsp",
+            "-issuer",
+            "issuing.pem",
+            "-cert",
+            cert_file,
+            "-reqout",
+            req_file,
+        ],
+    )
+}
+
 fn setup(alg: KeyAlgorithm) -> Setup {
     let pki = build_pki(alg);
     let responder_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let der = issue_ocsp_responder_certificate(
-        "Pemerintah Kabupaten Bogor",
-        responder_key.spki_der_ref(),
-        &pki.issuing.der,
-        &pki.issuing_key,
-        validity(-1, 7),
-        &random_serial(),
+    let der = issue(
+        &Profile::OcspResponder {
+            institution: "Pemerintah Kabupaten Bogor",
+        },
+        &under(
+            &pki.issuing.der,
+            &pki.issuing_key,
+            responder_key.spki_der_ref(),
+            validity(-1, 7),
+            &random_serial(),
+        ),
     )
     .unwrap();
     let responder = Certificate::from_der(&der).unwrap();
@@ -196,18 +218,7 @@ fn openssl_ocsp_file_exchange() {
             ("unknown", "unknown.pem", "unknown"),
         ] {
             let req_file = format!("{name}.req");
-            let o = openssl(
-                &dir.0,
-                &[
-                    "ocsp",
-                    "-issuer",
-                    "issuing.pem",
-                    "-cert",
-                    cert_file,
-                    "-reqout",
-                    &req_file,
-                ],
-            );
+            let o = ocsp_request(&dir, cert_file, &req_file);
             assert!(o.ok, "{}", o.stderr);
             let req_der = std::fs::read(dir.path(&req_file)).unwrap();
             let req = OcspRequest::from_der(&req_der).unwrap();
@@ -588,18 +599,7 @@ fn openssl_responder_parsed_by_our_client() {
     dir.write("index.txt", index.as_bytes());
     for (name, cert_file) in [("good", "leaf.pem"), ("revoked", "revoked.pem")] {
         let req_file = format!("{name}.req");
-        let o = openssl(
-            &dir.0,
-            &[
-                "ocsp",
-                "-issuer",
-                "issuing.pem",
-                "-cert",
-                cert_file,
-                "-reqout",
-                &req_file,
-            ],
-        );
+        let o = ocsp_request(&dir, cert_file, &req_file);
         assert!(o.ok, "{}", o.stderr);
         let resp_file = format!("{name}.resp");
         let o = openssl(

@@ -30,14 +30,20 @@ fn build_tsa(alg: KeyAlgorithm) -> Tsa {
         ca_issuers: Some("http://127.0.0.1:8080/ca/issuing-1.der".into()),
         crl: Some("http://127.0.0.1:8080/crl/issuing-1.crl".into()),
     };
-    let der = issue_tsa_certificate(
-        "Pemerintah Kabupaten Bogor",
-        key.spki_der_ref(),
-        &pki.issuing.der,
-        &pki.issuing_key,
-        validity(-1, 365 * 5),
-        &random_serial(),
-        &urls,
+    let der = issue(
+        &Profile::Tsa {
+            institution: "Pemerintah Kabupaten Bogor",
+        },
+        &IssueRequest {
+            urls,
+            ..under(
+                &pki.issuing.der,
+                &pki.issuing_key,
+                key.spki_der_ref(),
+                validity(-1, 365 * 5),
+                &random_serial(),
+            )
+        },
     )
     .unwrap();
     let cert = Certificate::from_der(&der).unwrap();
@@ -149,14 +155,20 @@ fn tsa_certificate_profile() {
             ocsp: Some(bad.into()),
             ..Default::default()
         };
-        let r = issue_tsa_certificate(
-            "Pemerintah Kabupaten Bogor",
-            tsa.key.spki_der_ref(),
-            &tsa.pki.issuing.der,
-            &tsa.pki.issuing_key,
-            validity(-1, 30),
-            &random_serial(),
-            &urls,
+        let r = issue(
+            &Profile::Tsa {
+                institution: "Pemerintah Kabupaten Bogor",
+            },
+            &IssueRequest {
+                urls,
+                ..under(
+                    &tsa.pki.issuing.der,
+                    &tsa.pki.issuing_key,
+                    tsa.key.spki_der_ref(),
+                    validity(-1, 30),
+                    &random_serial(),
+                )
+            },
         );
         // the empty string means "no URL"
         assert_eq!(r.is_ok(), bad.is_empty(), "{bad:?}");
@@ -172,14 +184,18 @@ fn urls_in_official_and_issuing_ca_certificates() {
         crl: Some("https://pki.bogorkab.go.id/crl/issuing-1.crl".into()),
     };
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let der = issue_official_certificate_with(
-        &identity(),
-        key.spki_der_ref(),
-        &pki.issuing.der,
-        &pki.issuing_key,
-        validity(-1, 30),
-        &random_serial(),
-        &urls,
+    let der = issue(
+        &Profile::Official(&identity()),
+        &IssueRequest {
+            urls,
+            ..under(
+                &pki.issuing.der,
+                &pki.issuing_key,
+                key.spki_der_ref(),
+                validity(-1, 30),
+                &random_serial(),
+            )
+        },
     )
     .unwrap();
     let c = Certificate::from_der(&der).unwrap();
@@ -207,15 +223,21 @@ fn urls_in_official_and_issuing_ca_certificates() {
         ca_issuers: Some("https://pki.bogorkab.go.id/ca/root.der".into()),
         crl: Some("https://pki.bogorkab.go.id/crl/root.crl".into()),
     };
-    let ca = create_issuing_ca_with(
-        "Pemerintah Kabupaten Bogor",
-        2,
-        &ca_key,
-        &pki.root.der,
-        &pki.root_key,
-        validity(-1, 365),
-        &random_serial(),
-        &ca_urls,
+    let ca = issue(
+        &Profile::IssuingCa {
+            institution: "Pemerintah Kabupaten Bogor",
+            generation: 2,
+        },
+        &IssueRequest {
+            urls: ca_urls,
+            ..under(
+                &pki.root.der,
+                &pki.root_key,
+                ca_key.spki_der_ref(),
+                validity(-1, 365),
+                &random_serial(),
+            )
+        },
     )
     .unwrap();
     let ca = Certificate::from_der(&ca).unwrap();
@@ -670,26 +692,7 @@ fn timestamp_a_cades_signature() {
 
     // OpenSSL still verifies the CAdES signature and sees the attribute
     dir.write("sig.der", &with_ts);
-    let v = openssl(
-        &dir.0,
-        &[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            "sig.der",
-            "-content",
-            "data.bin",
-            "-CAfile",
-            "root.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-    );
+    let v = openssl_cms_verify(&dir.0, "sig.der", "data.bin");
     assert!(v.stderr.contains("Verification successful"), "{}", v.stderr);
     let p = openssl(
         &dir.0,

@@ -8,8 +8,8 @@ use sahih_pades::{SignRequest, Signer, sign_pdf};
 use sahih_pdf::sample::{Line, single_page};
 use sahih_pdf::{DisplayRect, OpenOptions, PdfDocument, StampContent, VisibleStamp};
 use sahih_pki::{
-    CertValidity, Certificate, KeyAlgorithm, OfficialIdentity, PrivateKey, SimplePathValidator,
-    TrustStore,
+    CertUrls, CertValidity, Certificate, IssueRequest, Issuer, KeyAlgorithm, OfficialIdentity,
+    PrivateKey, Profile, SimplePathValidator, TrustStore, issue,
 };
 use sahih_validate::{
     Context, Indication, NoRevocationData, RevocationSource, RevocationStatus, SubIndication,
@@ -26,22 +26,34 @@ struct Pki {
 
 fn pki() -> Pki {
     let root_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let root_der = sahih_pki::create_root_ca(
-        "Pemerintah Kota Uji",
-        &root_key,
-        CertValidity::days_from_now(3650),
-        &sahih_pki::random_serial(),
+    let root_der = issue(
+        &Profile::RootCa {
+            institution: "Pemerintah Kota Uji",
+        },
+        &IssueRequest {
+            subject_spki: root_key.spki_der_ref(),
+            issuer: Issuer::SelfSigned,
+            signer: &root_key,
+            validity: CertValidity::days_from_now(3650),
+            serial: &sahih_pki::random_serial(),
+            urls: CertUrls::default(),
+        },
     )
     .unwrap();
     let ca_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let ca_der = sahih_pki::create_issuing_ca(
-        "Pemerintah Kota Uji",
-        1,
-        &ca_key,
-        &root_der,
-        &root_key,
-        CertValidity::days_from_now(3000),
-        &sahih_pki::random_serial(),
+    let ca_der = issue(
+        &Profile::IssuingCa {
+            institution: "Pemerintah Kota Uji",
+            generation: 1,
+        },
+        &IssueRequest {
+            subject_spki: ca_key.spki_der_ref(),
+            issuer: Issuer::Ca(&root_der),
+            signer: &root_key,
+            validity: CertValidity::days_from_now(3000),
+            serial: &sahih_pki::random_serial(),
+            urls: CertUrls::default(),
+        },
     )
     .unwrap();
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
@@ -54,13 +66,16 @@ fn pki() -> Pki {
         unit: "Sekretariat Daerah".into(),
         institution: "Pemerintah Kota Uji".into(),
     };
-    let leaf_der = sahih_pki::issue_official_certificate(
-        &identity,
-        &key.public_key_spki_der(),
-        &ca_der,
-        &ca_key,
-        CertValidity::days_from_now(365),
-        &sahih_pki::random_serial(),
+    let leaf_der = issue(
+        &Profile::Official(&identity),
+        &IssueRequest {
+            subject_spki: key.spki_der_ref(),
+            issuer: Issuer::Ca(&ca_der),
+            signer: &ca_key,
+            validity: CertValidity::days_from_now(365),
+            serial: &sahih_pki::random_serial(),
+            urls: CertUrls::default(),
+        },
     )
     .unwrap();
     Pki {

@@ -15,7 +15,9 @@ pub mod signing;
 stored_kind!(
     /// A CA's place in the hierarchy.
     CaKind {
+        /// The self-signed root; signs issuing CAs and the TSA.
         Root => "root",
+        /// Signs officials' and seals' certificates.
         Issuing => "issuing",
     }
 );
@@ -56,54 +58,82 @@ stored_kind!(
 /// A certificate authority's certificate and its sealed private key.
 #[derive(Debug, Clone)]
 pub struct CaRecord {
+    /// Row id.
     pub id: i64,
+    /// Root or issuing.
     pub kind: CaKind,
+    /// 1, 2, ... per kind: an issuing CA is replaced by the next generation.
     pub generation: i64,
+    /// The certificate.
     pub cert_der: Vec<u8>,
     /// Sealed under the master key (see `sahih_pki::seal_with_master_key`).
     pub sealed_key: String,
+    /// Whether new certificates are issued under it (one per kind); older CAs keep answering
+    /// for what they issued.
     pub active: bool,
 }
 
 /// A trust-service key: the TSA, or an OCSP responder delegated by `issuer_ca_id`.
 #[derive(Debug, Clone)]
 pub struct ServiceKeyRecord {
+    /// Row id.
     pub id: i64,
+    /// TSA or OCSP responder.
     pub kind: ServiceKind,
+    /// The CA that issued the service certificate (for a responder: the CA it answers for).
     pub issuer_ca_id: i64,
+    /// The service certificate.
     pub cert_der: Vec<u8>,
     /// Sealed under the master key.
     pub sealed_key: String,
 }
 
+/// An official (or a seal) as registered: what enrollment and the RA record.
 #[derive(Debug, Clone)]
 pub struct NewOfficial {
+    /// Nomor Induk Kependudukan; for a seal its idSubscriber. The key every door finds an
+    /// official by; never written into a certificate.
     pub nik: String,
+    /// Nomor Induk Pegawai (empty for a seal).
     pub nip: String,
+    /// Full name as printed on letters.
     pub name: String,
+    /// Official e-mail address (one-time codes, activation links).
     pub email: String,
+    /// Position (jabatan); document-class policies match on it.
     pub position: String,
+    /// Unit (unit kerja / perangkat daerah).
     pub unit: String,
 }
 
+/// An official (or a seal) on file.
 #[derive(Debug, Clone)]
 pub struct OfficialRecord {
+    /// Row id.
     pub id: i64,
+    /// NIK, or a seal's idSubscriber.
     pub nik: String,
+    /// NIP (empty for a seal).
     pub nip: String,
+    /// Full name.
     pub name: String,
+    /// Official e-mail address.
     pub email: String,
+    /// Position (jabatan).
     pub position: String,
+    /// Unit (unit kerja).
     pub unit: String,
     /// The RA stage (NEW, WAITING_FOR_VERIFICATION, NO_CERTIFICATE, RENEW); `None` when the
     /// status follows from the newest certificate.
     pub ra_status: Option<String>,
+    /// A person or a seal.
     pub kind: OfficialKind,
     /// Gateway mode: signing is forwarded to the upstream ECS; no local key.
     pub upstream: bool,
 }
 
 impl OfficialRecord {
+    /// The registration data, as enrollment and re-issuance take it.
     pub fn identity(&self) -> NewOfficial {
         NewOfficial {
             nik: self.nik.clone(),
@@ -119,13 +149,16 @@ impl OfficialRecord {
 /// Certificate status, in the ECS vocabulary where it overlaps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CertStatus {
+    /// Valid: may sign.
     Issue,
     /// Suspended (RFC 5280 certificateHold): cannot sign until resumed.
     Suspend,
+    /// Revoked for good.
     Revoke,
 }
 
 impl CertStatus {
+    /// The ECS word: ISSUE, SUSPEND or REVOKE.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Issue => "ISSUE",
@@ -133,6 +166,8 @@ impl CertStatus {
             Self::Revoke => "REVOKE",
         }
     }
+    /// The status stored as `s`: anything but ISSUE reads as revoked, so a damaged value never
+    /// lets a key sign (suspension is a separate column the store applies on top).
     pub fn parse(s: &str) -> Self {
         if s == "ISSUE" {
             Self::Issue
@@ -142,40 +177,65 @@ impl CertStatus {
     }
 }
 
+/// A certificate to record, with its sealed key.
 #[derive(Debug, Clone)]
 pub struct NewCertificate {
+    /// The official (or seal) it belongs to.
     pub official_id: i64,
+    /// The CA that issued it.
     pub issuer_ca_id: i64,
+    /// Serial number, lowercase hex.
     pub serial_hex: String,
+    /// The certificate.
     pub cert_der: Vec<u8>,
     /// The official's key sealed under their passphrase (Argon2id + AES-256-GCM).
     pub sealed_key: String,
+    /// `KeyAlgorithm` name (rsa2048, rsa3072, p256).
     pub key_algorithm: String,
+    /// Start of validity.
     pub not_before: OffsetDateTime,
+    /// End of validity.
     pub not_after: OffsetDateTime,
 }
 
+/// A certificate on file, with its sealed key and status.
 #[derive(Debug, Clone)]
 pub struct CertificateRecord {
+    /// Row id.
     pub id: i64,
+    /// The official (or seal) it belongs to.
     pub official_id: i64,
+    /// The CA that issued it.
     pub issuer_ca_id: i64,
+    /// Serial number, lowercase hex.
     pub serial_hex: String,
+    /// The certificate.
     pub cert_der: Vec<u8>,
+    /// The key sealed under the official's passphrase (or the master key for a seal); a
+    /// reference when the key lives in a PKCS#11 token.
     pub sealed_key: String,
+    /// `KeyAlgorithm` name.
     pub key_algorithm: String,
+    /// Issued, suspended or revoked.
     pub status: CertStatus,
+    /// When it was revoked (or suspended).
     pub revoked_at: Option<OffsetDateTime>,
+    /// RFC 5280 reason name (certificateHold while suspended).
     pub revocation_reason: Option<String>,
+    /// End of validity.
     pub not_after: OffsetDateTime,
 }
 
 /// A revoked certificate as seen by verification.
 #[derive(Debug, Clone)]
 pub struct RevokedEntry {
+    /// The issuing CA's certificate (what OCSP and CRLs key on).
     pub issuer_cert_der: Vec<u8>,
+    /// Serial number, lowercase hex.
     pub serial_hex: String,
+    /// When it was revoked (or suspended).
     pub revoked_at: OffsetDateTime,
+    /// RFC 5280 reason name, if one was given.
     pub reason: Option<String>,
 }
 
@@ -184,32 +244,46 @@ pub struct RevokedEntry {
 pub enum LockState {
     /// Not locked; `failures` consecutive wrong passphrases so far.
     Open {
+        /// Wrong attempts counted so far.
         failures: i64,
     },
+    /// Locked after too many wrong attempts.
     Locked {
+        /// When attempts are accepted again.
         until: OffsetDateTime,
     },
 }
 
+/// What Sahih keeps of a signature it made: the record the QR code leads to.
 #[derive(Debug, Clone)]
 pub struct SignedDocumentRecord {
     /// Unguessable public identifier (used in the QR URL).
     pub id: String,
+    /// SHA-256 (hex) of the signed file.
     pub sha256_hex: String,
+    /// The signer (official or seal).
     pub official_id: i64,
+    /// The certificate used.
     pub certificate_id: i64,
+    /// The signing time written into the PDF.
     pub signed_at: OffsetDateTime,
+    /// The signature field's name.
     pub field_name: String,
+    /// The file name given with the document, if any.
     pub file_name: Option<String>,
+    /// PAdES level reached (B-B, B-T, B-LT, B-LTA).
     pub level: String,
     /// The document class the policy allowed (None for signatures made before v16 whose audit
     /// entry named none).
     pub class: Option<String>,
 }
 
+/// An API client (an application or a staff account) allowed to call the API.
 #[derive(Debug, Clone)]
 pub struct ApiClientRecord {
+    /// Row id.
     pub id: i64,
+    /// Login name (HTTP Basic user).
     pub name: String,
     /// SHA-256 (hex) of the secret; the secret itself is never stored.
     pub secret_sha256: String,
@@ -217,6 +291,7 @@ pub struct ApiClientRecord {
     pub allow_ips: Vec<String>,
     /// Document class for requests that name none (ECS requests never do).
     pub default_class: Option<String>,
+    /// A disabled client is refused like an unknown one.
     pub disabled: bool,
     /// What the client may do: see `clients::permits`.
     pub role: crate::clients::ClientRole,
@@ -226,15 +301,20 @@ pub struct ApiClientRecord {
     pub person_nik: Option<String>,
     /// Which error body the client reads.
     pub error_shape: crate::clients::ErrorShape,
+    /// When it was created.
     pub created_at: OffsetDateTime,
 }
 
 /// A signed PDF kept for one download (`GET /api/sign/download/{id}`).
 #[derive(Debug, Clone)]
 pub struct DownloadRecord {
+    /// Public id used in the download URL.
     pub id: String,
+    /// Where the signed file is kept in the blob store.
     pub blob_key: String,
+    /// The API client that may take it (`None`: whoever has the id).
     pub client: Option<String>,
+    /// After this it is gone.
     pub expires_at: OffsetDateTime,
 }
 
@@ -242,8 +322,11 @@ pub struct DownloadRecord {
 /// kept in the outbox table in the embedded default.
 #[derive(Debug, Clone)]
 pub struct OutboxMessage {
+    /// E-mail address.
     pub recipient: String,
+    /// Subject line.
     pub subject: String,
+    /// Body (plain text; may hold a one-time code until delivered).
     pub body: String,
 }
 
@@ -251,31 +334,45 @@ pub struct OutboxMessage {
 /// committed together, so a crash leaves neither.
 #[derive(Debug, Clone)]
 pub struct SigningRecord {
+    /// The signed-document record.
     pub document: SignedDocumentRecord,
+    /// The one-time download, when the door keeps the file for one.
     pub download: Option<DownloadRecord>,
 }
 
+/// Why storage failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database failed or could not be reached.
     #[error("database error: {0}")]
     Database(String),
+    /// A unique value (NIK, name, ...) is already taken.
     #[error("already exists: {0}")]
     Conflict(String),
+    /// What is stored contradicts itself or cannot be read back.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }
 
+/// Result of a storage operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A new API client (the secret itself is never stored).
 #[derive(Debug, Clone)]
 pub struct NewApiClient<'a> {
+    /// Login name.
     pub name: &'a str,
+    /// SHA-256 (hex) of the secret.
     pub secret_sha256: &'a str,
+    /// Allowed source addresses (CIDR); empty: any.
     pub allow_ips: &'a [String],
+    /// Document class for requests that name none.
     pub default_class: Option<&'a str>,
+    /// What the client may do.
     pub role: crate::clients::ClientRole,
+    /// The unit an operator submits for.
     pub unit: Option<&'a str>,
+    /// The NIK of the person using a staff account.
     pub person_nik: Option<&'a str>,
 }
 
@@ -283,6 +380,7 @@ pub struct NewApiClient<'a> {
 pub trait Store:
     Send + Sync + ra::RaStore + accounts::AccountStore + dashboard::DashboardStore
 {
+    /// Stores a CA and makes it the active one of its kind; returns its row id.
     fn insert_ca(
         &self,
         kind: CaKind,
@@ -290,14 +388,18 @@ pub trait Store:
         cert_der: &[u8],
         sealed_key: &str,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// The active CA of `kind`, if any.
     fn active_ca(&self, kind: CaKind)
     -> impl Future<Output = StoreResult<Option<CaRecord>>> + Send;
+    /// Every CA, oldest first.
     fn all_ca(&self) -> impl Future<Output = StoreResult<Vec<CaRecord>>> + Send;
 
+    /// Records a new official; returns the row id (a NIK on file is a conflict).
     fn insert_official(
         &self,
         official: &NewOfficial,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// An official (or seal) by row id.
     fn official_by_id(
         &self,
         id: i64,
@@ -316,11 +418,13 @@ pub trait Store:
         id: i64,
         official: &NewOfficial,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// An official (or seal) by NIK or idSubscriber.
     fn official_by_nik(
         &self,
         nik: &str,
     ) -> impl Future<Output = StoreResult<Option<OfficialRecord>>> + Send;
 
+    /// Records an issued certificate; returns its row id.
     fn insert_certificate(
         &self,
         cert: &NewCertificate,
@@ -359,8 +463,6 @@ pub trait Store:
         days: i64,
         now: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Suspends (`Some`) or resumes (`None`) the official's ISSUE certificates; returns how many
-    /// changed.
     /// Replaces a certificate's sealed key (a passphrase change), only if it is still
     /// `old_sealed` (two changes at once cannot both win), with its audit event.
     fn replace_sealed_key(
@@ -370,6 +472,8 @@ pub trait Store:
         new_sealed: &str,
         event: &AuditEvent,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Suspends (`Some`: when, and the reason) or resumes (`None`) the official's ISSUE
+    /// certificates; returns how many changed.
     fn set_certificate_hold(
         &self,
         official_id: i64,
@@ -382,6 +486,7 @@ pub trait Store:
         official_id: i64,
         now: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<LockState>> + Send;
+    /// Clears the failure count and any lock (after a right passphrase or a staff unlock).
     fn reset_failures(&self, official_id: i64) -> impl Future<Output = StoreResult<()>> + Send;
     /// Reserves one attempt before the expensive check, in one statement: granted (Some, the
     /// attempts now counted) only while the key is not locked and fewer than `max_failures`
@@ -407,10 +512,12 @@ pub trait Store:
     /// Gives a reserved attempt back (the check failed for another reason).
     fn release_attempt(&self, official_id: i64) -> impl Future<Output = StoreResult<()>> + Send;
 
+    /// Records one signed document (outside a batch; see [`Self::commit_signatures`]).
     fn insert_signed_document(
         &self,
         record: &SignedDocumentRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A signed-document record by its public id.
     fn signed_document(
         &self,
         id: &str,
@@ -436,6 +543,7 @@ pub trait Store:
         &self,
         kind: ServiceKind,
     ) -> impl Future<Output = StoreResult<Vec<ServiceKeyRecord>>> + Send;
+    /// The service keys of `kind` currently in use.
     fn active_service_keys(
         &self,
         kind: ServiceKind,
@@ -452,6 +560,7 @@ pub trait Store:
         &self,
         issuer_ca_id: i64,
     ) -> impl Future<Output = StoreResult<Vec<CertificateRecord>>> + Send;
+    /// A person (not a seal) by e-mail, compared without case.
     fn official_by_email(
         &self,
         email: &str,
@@ -465,15 +574,18 @@ pub trait Store:
         events: &[AuditEvent],
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
+    /// Stores a new API client with its audit event; returns its row id.
     fn insert_api_client(
         &self,
         client: &NewApiClient<'_>,
         event: &AuditEvent,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// An API client by login name.
     fn api_client(
         &self,
         name: &str,
     ) -> impl Future<Output = StoreResult<Option<ApiClientRecord>>> + Send;
+    /// Every API client, by name.
     fn api_clients(&self) -> impl Future<Output = StoreResult<Vec<ApiClientRecord>>> + Send;
     /// Returns false when no such client exists.
     fn set_api_client_disabled(
@@ -483,7 +595,6 @@ pub trait Store:
         event: &AuditEvent,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
-    /// Replaces the document-class policy (and audits it) in one transaction.
     /// Sets which error body a client reads, with its audit event; false when no such client.
     fn set_client_error_shape(
         &self,
@@ -491,6 +602,7 @@ pub trait Store:
         shape: crate::clients::ErrorShape,
         event: &AuditEvent,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Replaces the document-class policy (and audits it) in one transaction.
     fn replace_policy(
         &self,
         default_class: &str,
@@ -518,10 +630,12 @@ pub trait Store:
     ) -> impl Future<Output = StoreResult<Vec<AuditEntry>>> + Send;
     /// The chain head (seq, hash), `None` while the log is empty.
     fn audit_head(&self) -> impl Future<Output = StoreResult<Option<(i64, String)>>> + Send;
+    /// Records an audit anchor (a signed timestamp over the chain head).
     fn insert_audit_anchor(
         &self,
         anchor: &AuditAnchor,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Every audit anchor, oldest first.
     fn audit_anchors(&self) -> impl Future<Output = StoreResult<Vec<AuditAnchor>>> + Send;
 
     /// Marks a download taken and returns it, exactly once across all processes; `None` when
@@ -533,7 +647,9 @@ pub trait Store:
         now: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<Option<DownloadRecord>>> + Send;
 
+    /// Queues a message for an official.
     fn push_outbox(&self, message: &OutboxMessage) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Every message queued for `recipient` (compared without case), oldest first.
     fn outbox(
         &self,
         recipient: &str,
@@ -576,6 +692,7 @@ pub trait Store:
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 }
 
+/// Why the blob store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     /// The object store could not be reached or refused the request.
@@ -590,6 +707,7 @@ pub enum BlobError {
 /// embedded default, an S3-compatible bucket in production. Keys are relative names such as
 /// `signed/abc.pdf`. `put` is atomic: a reader sees the whole object or none.
 pub trait BlobStore: Send + Sync {
+    /// Stores `bytes` under `key`, replacing what was there.
     fn put(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = Result<(), BlobError>> + Send;
     /// `Ok(None)` when the object does not exist.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, BlobError>> + Send;

@@ -13,7 +13,9 @@ use time::OffsetDateTime;
 /// What a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestKind {
+    /// A first certificate for a new official.
     Enroll,
+    /// A new certificate before (or after) the current one expires.
     Renew,
     /// Change of position, unit or name: the old certificate is revoked (affiliationChanged)
     /// when the verifikator approves.
@@ -23,6 +25,7 @@ pub enum RequestKind {
 }
 
 impl RequestKind {
+    /// The text stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Enroll => "enroll",
@@ -31,6 +34,7 @@ impl RequestKind {
             Self::Reset => "reset",
         }
     }
+    /// The kind stored as `s`; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "enroll" => Self::Enroll,
@@ -63,6 +67,7 @@ pub enum EvidenceKind {
 }
 
 impl EvidenceKind {
+    /// The text stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SuratPermohonan => "surat_permohonan",
@@ -70,6 +75,7 @@ impl EvidenceKind {
             Self::SkJabatan => "sk_jabatan",
         }
     }
+    /// The kind stored as `s` (also the older name `surat_rekomendasi`); `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "surat_permohonan" | "surat_rekomendasi" => Self::SuratPermohonan,
@@ -83,12 +89,16 @@ impl EvidenceKind {
 /// The media types accepted as evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaType {
+    /// A PDF document.
     Pdf,
+    /// A JPEG image.
     Jpeg,
+    /// A PNG image.
     Png,
 }
 
 impl MediaType {
+    /// The MIME type.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pdf => "application/pdf",
@@ -96,6 +106,7 @@ impl MediaType {
             Self::Png => "image/png",
         }
     }
+    /// File name extension (without the dot) for downloads.
     pub fn extension(self) -> &'static str {
         match self {
             Self::Pdf => "pdf",
@@ -108,14 +119,20 @@ impl MediaType {
 /// The state of one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestState {
+    /// Filed, evidence still missing.
     New,
+    /// Complete; waits for a verifikator.
     WaitingForVerification,
+    /// Approved; the official's activation link is out.
     Approved,
+    /// Rejected by a verifikator (or withdrawn), with a reason.
     Rejected,
+    /// The official opened the link: key and certificate made.
     Activated,
 }
 
 impl RequestState {
+    /// The text stored (the ECS words).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::New => "NEW",
@@ -125,6 +142,7 @@ impl RequestState {
             Self::Activated => "ACTIVATED",
         }
     }
+    /// The state stored as `s`; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "NEW" => Self::New,
@@ -140,33 +158,50 @@ impl RequestState {
 /// One official's request.
 #[derive(Debug, Clone)]
 pub struct RaRequest {
+    /// Public id (`req-...`).
     pub id: String,
+    /// The submission it came in (one letter, several officials).
     pub submission_id: String,
+    /// What it asks for.
     pub kind: RequestKind,
     /// The identity to certify (for a mutasi: the new position, unit or name).
     pub official: NewOfficial,
+    /// Where it stands.
     pub state: RequestState,
+    /// The official's row, once there is one.
     pub official_id: Option<i64>,
+    /// The account or API client that filed it.
     pub submitted_by: String,
     /// The unit that filed it (the filing operator's or app's unit at the time).
     pub submitted_unit: Option<String>,
+    /// When it was filed.
     pub submitted_at: OffsetDateTime,
+    /// The staff member who decided it.
     pub decided_by: Option<String>,
+    /// When it was decided.
     pub decided_at: Option<OffsetDateTime>,
+    /// Why it was rejected or withdrawn.
     pub reason: Option<String>,
 }
 
 /// One evidence file.
 #[derive(Debug, Clone)]
 pub struct Evidence {
+    /// The submission it belongs to.
     pub submission_id: String,
     /// `None`: the submission's letter.
     pub request_id: Option<String>,
+    /// What it proves.
     pub kind: EvidenceKind,
+    /// Where the file is kept in the blob store.
     pub blob_key: String,
+    /// SHA-256 (hex) at upload; a stored file that no longer matches is reported as damaged.
     pub sha256_hex: String,
+    /// Its media type, from its content.
     pub media_type: MediaType,
+    /// Size in bytes.
     pub size: i64,
+    /// The uploaded file's name, if given.
     pub file_name: Option<String>,
 }
 
@@ -182,21 +217,30 @@ pub enum OfficialChange {
 /// A live activation link.
 #[derive(Debug, Clone)]
 pub struct ActivationLink {
+    /// The request it activates.
     pub request_id: String,
+    /// The official it is for.
     pub official_id: i64,
+    /// After this it no longer works.
     pub expires_at: OffsetDateTime,
 }
 
 /// A decision and what it changes, committed together.
 #[derive(Debug, Clone)]
 pub struct Decision {
+    /// The request decided.
     pub request_id: String,
     /// The state the request must still be in (conditional update).
     pub expected_state: RequestState,
+    /// The state it moves to.
     pub new_state: RequestState,
+    /// The staff member who decided.
     pub decided_by: String,
+    /// When.
     pub at: OffsetDateTime,
+    /// Why (a rejection or withdrawal).
     pub reason: Option<String>,
+    /// The official concerned.
     pub official_id: i64,
     /// `None`: the status follows from the certificate again.
     pub official_stage: Option<Status>,
@@ -204,17 +248,24 @@ pub struct Decision {
     pub revoke: Option<String>,
     /// (token SHA-256, expiry) of a new activation link.
     pub link: Option<(String, OffsetDateTime)>,
+    /// The message to send (the activation link), queued with the decision.
     pub message: Option<OutboxMessage>,
 }
 
 /// A completed activation, committed together.
 #[derive(Debug, Clone)]
 pub struct Activation {
+    /// SHA-256 of the link's token (the token itself is never stored).
     pub token_sha256: String,
+    /// When.
     pub at: OffsetDateTime,
+    /// The request activated.
     pub request_id: String,
+    /// The official activated.
     pub official_id: i64,
+    /// The identity certified (a mutasi's new data replaces the old).
     pub identity: NewOfficial,
+    /// The new certificate and its sealed key.
     pub certificate: NewCertificate,
     /// Revoke the official's other live certificates with this reason.
     pub revoke_others: Option<String>,
@@ -223,6 +274,8 @@ pub struct Activation {
 /// Storage of the RA. Every method that changes state does it in one transaction with its audit
 /// events, and the ones that can race (two verifikators, two clicks on a link) are conditional.
 pub trait RaStore: Send + Sync {
+    /// Records a submission: its requests, the officials' changes, the evidence and the audit
+    /// events.
     fn ra_submit(
         &self,
         submission_id: &str,
@@ -232,6 +285,7 @@ pub trait RaStore: Send + Sync {
         evidence: &[Evidence],
         events: &[AuditEvent],
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A request by id.
     fn ra_request(&self, id: &str) -> impl Future<Output = StoreResult<Option<RaRequest>>> + Send;
     /// Requests, newest first, optionally only in one state and/or filed by accounts of one unit.
     fn ra_requests(

@@ -1,6 +1,7 @@
-//! Certificates: issuance profiles (`issue`, `services`, `seal`), PEM (`pem`), the parsed
-//! [`Certificate`] wrapper (`x509`) and raw signature verification (`verify`). Identity rules
-//! are `crate::identity`; path validation is `crate::path`.
+//! Certificates: issuance ([`issue`] over a [`Profile`], in `issue`), the DER pieces they are
+//! made of (`encode`), the service URLs they carry (`urls`), PEM (`pem`), the parsed
+//! [`Certificate`] wrapper (`x509`) and raw signature verification (`verify`). What may go
+//! into a subject is `crate::subject`; path validation is `crate::path`.
 
 use std::fmt;
 
@@ -16,22 +17,20 @@ use crate::asn1::{
     self, TAG_BIT_STRING, TAG_BOOLEAN, TAG_INTEGER, TAG_OCTET_STRING, TAG_PRINTABLE_STRING,
     TAG_SEQUENCE, TAG_SET, TAG_UTF8_STRING, bit_string, oid, seq, tlv,
 };
-use crate::keys::{PrivateKey, SignatureProducer};
+use crate::keys::SignatureProducer;
 use crate::oids::*;
+use crate::subject::{OfficialIdentity, SealIdentity, SubjectField, check_subject_value};
 use crate::{PkiError, Result};
 
-use crate::identity::check_text;
-pub use crate::identity::*;
-
+mod encode;
 mod issue;
 mod pem;
-mod seal;
-mod services;
+mod urls;
 mod verify;
 mod x509;
+pub use encode::*;
 pub use issue::*;
 pub use pem::*;
-pub use seal::*;
-pub use services::*;
+pub use urls::*;
 pub use verify::*;
 pub use x509::*;

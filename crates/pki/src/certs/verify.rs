@@ -281,6 +281,23 @@ pub fn spki_is_supported(spki_der: &[u8]) -> bool {
     spki_algorithm(spki_der).is_ok()
 }
 
+/// Whether `producer` holds the private key of `cert` (one test signature, verified with the
+/// certificate's public key). Use it once when a service starts, to catch a mis-configured
+/// key (wrong file, wrong HSM slot).
+pub fn key_matches_certificate(producer: &dyn SignatureProducer, cert: &Certificate) -> bool {
+    const PROBE: &[u8] = b"sahih key/certificate consistency probe";
+    let Ok(sig) = producer.sign(PROBE) else {
+        return false;
+    };
+    verify_signature(
+        cert.spki_der_ref(),
+        &producer.signature_algorithm(),
+        PROBE,
+        &sig,
+    )
+    .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,11 +307,5 @@ mod tests {
         assert_eq!(key_usage(&[0, 1]), vec![0x03, 0x02, 0x06, 0xc0]);
         assert_eq!(key_usage(&[5, 6]), vec![0x03, 0x02, 0x01, 0x06]);
         assert_eq!(key_usage(&[0, 8]), vec![0x03, 0x03, 0x07, 0x80, 0x80]);
-    }
-
-    #[test]
-    fn printable() {
-        assert!(is_printable("PNOID-198501012010011001"));
-        assert!(!is_printable("a@b"));
     }
 }

@@ -38,36 +38,65 @@ pub(crate) fn validity(from_days: i64, to_days: i64) -> CertValidity {
     }
 }
 
+/// A request for `spki` under the CA `issuer_der`, signed with `signer`, without URLs.
+pub(crate) fn under<'a>(
+    issuer_der: &'a [u8],
+    signer: &'a PrivateKey,
+    spki: &'a [u8],
+    validity: CertValidity,
+    serial: &'a [u8],
+) -> IssueRequest<'a> {
+    IssueRequest {
+        subject_spki: spki,
+        issuer: Issuer::Ca(issuer_der),
+        signer,
+        validity,
+        serial,
+        urls: CertUrls::default(),
+    }
+}
+
 /// Root (20 years) -> issuing CA (10 years) -> official (30 days), all keys of `alg`.
 pub(crate) fn build_pki(alg: KeyAlgorithm) -> Pki {
     let institution = "Pemerintah Kabupaten Bogor";
     let root_key = PrivateKey::generate(alg).unwrap();
-    let root_der = create_root_ca(
-        institution,
-        &root_key,
-        validity(-1, 365 * 20),
-        &random_serial(),
+    let root_der = issue(
+        &Profile::RootCa { institution },
+        &IssueRequest {
+            subject_spki: root_key.spki_der_ref(),
+            issuer: Issuer::SelfSigned,
+            signer: &root_key,
+            validity: validity(-1, 365 * 20),
+            serial: &random_serial(),
+            urls: CertUrls::default(),
+        },
     )
     .unwrap();
     let issuing_key = PrivateKey::generate(alg).unwrap();
-    let issuing_der = create_issuing_ca(
-        institution,
-        1,
-        &issuing_key,
-        &root_der,
-        &root_key,
-        validity(-1, 365 * 10),
-        &random_serial(),
+    let issuing_der = issue(
+        &Profile::IssuingCa {
+            institution,
+            generation: 1,
+        },
+        &under(
+            &root_der,
+            &root_key,
+            issuing_key.spki_der_ref(),
+            validity(-1, 365 * 10),
+            &random_serial(),
+        ),
     )
     .unwrap();
     let leaf_key = PrivateKey::generate(alg).unwrap();
-    let leaf_der = issue_official_certificate(
-        &identity(),
-        &leaf_key.public_key_spki_der(),
-        &issuing_der,
-        &issuing_key,
-        validity(-1, 30),
-        &random_serial(),
+    let leaf_der = issue(
+        &Profile::Official(&identity()),
+        &under(
+            &issuing_der,
+            &issuing_key,
+            &leaf_key.public_key_spki_der(),
+            validity(-1, 30),
+            &random_serial(),
+        ),
     )
     .unwrap();
     Pki {
@@ -123,6 +152,31 @@ pub(crate) fn openssl(dir: &Path, args: &[&str]) -> Out {
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
+}
+
+/// `openssl cms -verify` of the detached DER signature `sig` over the file `content`, both in
+/// `dir`, trusting root.pem and accepting any purpose.
+pub(crate) fn openssl_cms_verify(dir: &Path, sig: &str, content: &str) -> Out {
+    openssl(
+        dir,
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            sig,
+            "-content",
+            content,
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+    )
 }
 
 /// Write the PKI as PEM files root.pem, issuing.pem, leaf.pem, leaf.key.
