@@ -13,9 +13,11 @@ mod accounts;
 pub mod blob;
 mod dashboard;
 mod ra;
+mod rows;
 mod seal;
 mod signing;
 
+use rows::{Columns, Db, from_ts, ts};
 use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_micros};
 use sahih_core::clients::{ClientRole, ErrorShape};
 use sahih_core::policy::{DocClass, Rule};
@@ -26,7 +28,7 @@ use sahih_core::store::{
     SigningRecord, Store, StoreError, StoreResult,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyConnection, AnyPool, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Executor};
 use std::path::Path;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -150,42 +152,19 @@ const POSTGRES_VERSIONED: [(i64, &str); 14] = [
 
 fn audit_entry_from_row(r: &AnyRow) -> StoreResult<AuditEntry> {
     Ok(AuditEntry {
-        seq: r.try_get("seq").map_err(db)?,
-        at_micros: r.try_get("at_micros").map_err(db)?,
+        seq: r.col("seq")?,
+        at_micros: r.col("at_micros")?,
         event: AuditEvent {
-            action: r.try_get("action").map_err(db)?,
-            actor: r.try_get("actor").map_err(db)?,
-            client: r.try_get("client").map_err(db)?,
-            document_sha256: r.try_get("document_sha256").map_err(db)?,
-            result: r.try_get("result").map_err(db)?,
-            detail: r.try_get("detail").map_err(db)?,
+            action: r.col("action")?,
+            actor: r.col("actor")?,
+            client: r.col("client")?,
+            document_sha256: r.col("document_sha256")?,
+            result: r.col("result")?,
+            detail: r.col("detail")?,
         },
-        prev_hash: r.try_get("prev_hash").map_err(db)?,
-        hash: r.try_get("hash").map_err(db)?,
+        prev_hash: r.col("prev_hash")?,
+        hash: r.col("hash")?,
     })
-}
-
-/// A kind column read as its type: text nobody wrote is a database error, never a guess.
-fn stored_kind<T>(r: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-    let text: String = r.try_get(column).map_err(db)?;
-    parse(&text).ok_or_else(|| StoreError::Database(format!("unknown {column} {text:?}")))
-}
-
-fn db(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_string())
-        }
-        _ => StoreError::Database(e.to_string()),
-    }
-}
-
-fn ts(t: OffsetDateTime) -> i64 {
-    t.unix_timestamp()
-}
-
-fn from_ts(v: i64) -> StoreResult<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// The database engine behind a [`SqlStore`], chosen by the URL scheme.
@@ -254,31 +233,73 @@ async fn test_pause_before_commit() {
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The few shapes every query takes, so that each method says only its SQL and its record.
+impl SqlStore {
+    async fn begin(&self) -> StoreResult<Tx> {
+        self.pool.begin().await.db()
+    }
+
+    /// Runs one statement on its own; the rows it changed.
+    async fn run(&self, query: AnyQuery<'_>) -> StoreResult<u64> {
+        Ok(query.execute(&self.pool).await.db()?.rows_affected())
+    }
+
+    /// The first row of `query`, if any, read by `record`.
+    async fn one_or_none<T>(
+        &self,
+        query: AnyQuery<'_>,
+        record: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let row = query.fetch_optional(&self.pool).await.db()?;
+        row.as_ref().map(record).transpose()
+    }
+
+    /// Every row of `query`, each read by `record`.
+    async fn all<T>(
+        &self,
+        query: AnyQuery<'_>,
+        record: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let rows = query.fetch_all(&self.pool).await.db()?;
+        rows.iter().map(record).collect()
+    }
+}
+
+/// Appends `events` to the audit chain and commits: a change is stored together with its audit
+/// entries, or not at all.
+async fn commit_audited(mut tx: Tx, events: &[AuditEvent]) -> StoreResult<()> {
+    append_in(&mut tx, events).await?;
+    tx.commit().await.db()
+}
+
+fn service_key_from_row(r: &AnyRow) -> StoreResult<ServiceKeyRecord> {
+    Ok(ServiceKeyRecord {
+        id: r.col("id")?,
+        kind: r.kind("kind", ServiceKind::parse)?,
+        issuer_ca_id: r.col("issuer_ca_id")?,
+        cert_der: r.col("cert_der")?,
+        sealed_key: r.col("sealed_key")?,
+    })
+}
+
 impl SqlStore {
     async fn service_keys(
         &self,
         kind: ServiceKind,
         active_only: bool,
     ) -> StoreResult<Vec<ServiceKeyRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM service_keys WHERE kind = $1 AND ($2 = 0 OR active = 1) ORDER BY id",
+        self.all(
+            sqlx::query(
+                "SELECT * FROM service_keys WHERE kind = $1 AND ($2 = 0 OR active = 1) ORDER BY id",
+            )
+            .bind(kind.as_str())
+            .bind(i64::from(active_only)),
+            service_key_from_row,
         )
-        .bind(kind.as_str())
-        .bind(i64::from(active_only))
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok(ServiceKeyRecord {
-                    id: r.try_get("id").map_err(db)?,
-                    kind: stored_kind(r, "kind", ServiceKind::parse)?,
-                    issuer_ca_id: r.try_get("issuer_ca_id").map_err(db)?,
-                    cert_der: r.try_get("cert_der").map_err(db)?,
-                    sealed_key: r.try_get("sealed_key").map_err(db)?,
-                })
-            })
-            .collect()
     }
 
     /// Runs a failure-counting UPDATE (`$1` limit, `$2` lock end, `$3` official) and reads
@@ -297,9 +318,9 @@ impl SqlStore {
             .bind(official_id)
             .fetch_one(&self.pool)
             .await
-            .map_err(db)?;
-        let failures: i64 = row.try_get("failed_attempts").map_err(db)?;
-        let locked: Option<i64> = row.try_get("locked_until").map_err(db)?;
+            .db()?;
+        let failures: i64 = row.col("failed_attempts")?;
+        let locked: Option<i64> = row.col("locked_until")?;
         match locked {
             Some(u) if u > ts(now) && failures == 0 => Ok(LockState::Locked { until: from_ts(u)? }),
             _ => Ok(LockState::Open { failures }),
@@ -350,7 +371,7 @@ impl SqlStore {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         for migration in migrations {
-            sqlx::raw_sql(migration).execute(&pool).await.map_err(db)?;
+            sqlx::raw_sql(migration).execute(&pool).await.db()?;
         }
         let versioned: &[(i64, &str)] = match backend {
             Backend::Sqlite => &SQLITE_VERSIONED,
@@ -391,34 +412,34 @@ impl SqlStore {
 
 fn ca_from_row(r: &AnyRow) -> StoreResult<CaRecord> {
     Ok(CaRecord {
-        id: r.try_get("id").map_err(db)?,
-        kind: stored_kind(r, "kind", CaKind::parse)?,
-        generation: r.try_get("generation").map_err(db)?,
-        cert_der: r.try_get("cert_der").map_err(db)?,
-        sealed_key: r.try_get("sealed_key").map_err(db)?,
-        active: r.try_get::<i64, _>("active").map_err(db)? != 0,
+        id: r.col("id")?,
+        kind: r.kind("kind", CaKind::parse)?,
+        generation: r.col("generation")?,
+        cert_der: r.col("cert_der")?,
+        sealed_key: r.col("sealed_key")?,
+        active: r.flag("active")?,
     })
 }
 
 fn signed_document_from_row(r: &AnyRow) -> StoreResult<SignedDocumentRecord> {
     Ok(SignedDocumentRecord {
-        id: r.try_get("id").map_err(db)?,
-        sha256_hex: r.try_get("sha256_hex").map_err(db)?,
-        official_id: r.try_get("official_id").map_err(db)?,
-        certificate_id: r.try_get("certificate_id").map_err(db)?,
-        signed_at: from_ts(r.try_get("signed_at").map_err(db)?)?,
-        field_name: r.try_get("field_name").map_err(db)?,
-        file_name: r.try_get("file_name").map_err(db)?,
-        level: r.try_get("level").map_err(db)?,
-        class: r.try_get("class").map_err(db)?,
+        id: r.col("id")?,
+        sha256_hex: r.col("sha256_hex")?,
+        official_id: r.col("official_id")?,
+        certificate_id: r.col("certificate_id")?,
+        signed_at: r.time("signed_at")?,
+        field_name: r.col("field_name")?,
+        file_name: r.col("file_name")?,
+        level: r.col("level")?,
+        class: r.col("class")?,
     })
 }
 
 fn cert_from_row(r: &AnyRow) -> StoreResult<CertificateRecord> {
-    let status: String = r.try_get("status").map_err(db)?;
-    let mut revoked_at: Option<i64> = r.try_get("revoked_at").map_err(db)?;
-    let mut reason: Option<String> = r.try_get("revocation_reason").map_err(db)?;
-    let suspended_at: Option<i64> = r.try_get("suspended_at").map_err(db)?;
+    let status: String = r.col("status")?;
+    let mut revoked_at: Option<i64> = r.col("revoked_at")?;
+    let mut reason: Option<String> = r.col("revocation_reason")?;
+    let suspended_at: Option<i64> = r.col("suspended_at")?;
     let mut status = CertStatus::parse(&status);
     // A suspended certificate reads as on hold: revoked (certificateHold) since suspended_at.
     if status == CertStatus::Issue && suspended_at.is_some() {
@@ -427,21 +448,19 @@ fn cert_from_row(r: &AnyRow) -> StoreResult<CertificateRecord> {
         reason = Some("certificateHold".into());
     }
     Ok(CertificateRecord {
-        id: r.try_get("id").map_err(db)?,
-        official_id: r.try_get("official_id").map_err(db)?,
-        issuer_ca_id: r.try_get("issuer_ca_id").map_err(db)?,
-        serial_hex: r.try_get("serial_hex").map_err(db)?,
-        cert_der: r.try_get("cert_der").map_err(db)?,
-        sealed_key: r.try_get("sealed_key").map_err(db)?,
-        key_algorithm: r.try_get("key_algorithm").map_err(db)?,
+        id: r.col("id")?,
+        official_id: r.col("official_id")?,
+        issuer_ca_id: r.col("issuer_ca_id")?,
+        serial_hex: r.col("serial_hex")?,
+        cert_der: r.col("cert_der")?,
+        sealed_key: r.col("sealed_key")?,
+        key_algorithm: r.col("key_algorithm")?,
         status,
         revoked_at: revoked_at.map(from_ts).transpose()?,
         revocation_reason: reason,
-        not_after: from_ts(r.try_get("not_after").map_err(db)?)?,
+        not_after: r.time("not_after")?,
     })
 }
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// In one transaction: deactivate the current record(s), insert the new active one, return its
 /// id (`insert` must end with `RETURNING id`). Readers never see two active records, or none.
@@ -450,15 +469,10 @@ async fn replace_active(
     deactivate: AnyQuery<'_>,
     insert: AnyQuery<'_>,
 ) -> StoreResult<i64> {
-    let mut tx = pool.begin().await.map_err(db)?;
-    deactivate.execute(&mut *tx).await.map_err(db)?;
-    let id = insert
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?
-        .try_get::<i64, _>("id")
-        .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    let mut tx = pool.begin().await.db()?;
+    deactivate.execute(&mut *tx).await.db()?;
+    let id = insert.fetch_one(&mut *tx).await.db()?.col("id")?;
+    tx.commit().await.db()?;
     Ok(id)
 }
 
@@ -486,49 +500,38 @@ impl Store for SqlStore {
     }
 
     async fn active_ca(&self, kind: CaKind) -> StoreResult<Option<CaRecord>> {
-        let row =
+        self.one_or_none(
             sqlx::query("SELECT * FROM ca WHERE kind = $1 AND active = 1 ORDER BY id DESC LIMIT 1")
-                .bind(kind.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
-        row.as_ref().map(ca_from_row).transpose()
+                .bind(kind.as_str()),
+            ca_from_row,
+        )
+        .await
     }
 
     async fn all_ca(&self) -> StoreResult<Vec<CaRecord>> {
-        let rows = sqlx::query("SELECT * FROM ca ORDER BY id")
-            .fetch_all(&self.pool)
+        self.all(sqlx::query("SELECT * FROM ca ORDER BY id"), ca_from_row)
             .await
-            .map_err(db)?;
-        rows.iter().map(ca_from_row).collect()
     }
 
     async fn insert_official(&self, o: &NewOfficial) -> StoreResult<i64> {
-        let row = sqlx::query(
-            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        bind_identity(
+            sqlx::query(
+                "INSERT INTO officials (nik, nip, name, email, position, unit, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            ),
+            o,
         )
-        .bind(&o.nik)
-        .bind(&o.nip)
-        .bind(&o.name)
-        .bind(&o.email)
-        .bind(&o.position)
-        .bind(&o.unit)
         .bind(ts(OffsetDateTime::now_utc()))
         .fetch_one(&self.pool)
         .await
-        .map_err(db)?;
-        row.try_get("id").map_err(db)
+        .db()?
+        .col("id")
     }
 
     async fn official_by_id(&self, id: i64) -> StoreResult<Option<OfficialRecord>> {
-        let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.as_ref().map(official_from_row).transpose()
+        let sql = format!("{OFFICIAL_SELECT} WHERE id = $1");
+        self.one_or_none(sqlx::query(&sql).bind(id), official_from_row)
+            .await
     }
 
     async fn set_official_upstream(
@@ -537,73 +540,64 @@ impl Store for SqlStore {
         upstream: bool,
         event: &AuditEvent,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, upstream)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (nik) DO NOTHING
-             RETURNING id",
+        let mut tx = self.begin().await?;
+        let id: i64 = bind_identity(
+            sqlx::query(
+                "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, upstream)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (nik) DO NOTHING
+                 RETURNING id",
+            ),
+            o,
         )
-        .bind(&o.nik)
-        .bind(&o.nip)
-        .bind(&o.name)
-        .bind(&o.email)
-        .bind(&o.position)
-        .bind(&o.unit)
         .bind(ts(OffsetDateTime::now_utc()))
         .bind(i64::from(upstream))
         .fetch_optional(&mut *tx)
         .await
-        .map_err(db)?
+        .db()?
         .ok_or_else(|| StoreError::Conflict(format!("NIK {} is already on file", o.nik)))?
-        .try_get("id")
-        .map_err(db)?;
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
+        .col("id")?;
+        commit_audited(tx, std::slice::from_ref(event)).await?;
         Ok(id)
     }
 
     async fn update_official(&self, id: i64, o: &NewOfficial) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE officials SET nip = $1, name = $2, email = $3, position = $4, unit = $5 WHERE id = $6",
+        self.run(
+            sqlx::query(
+                "UPDATE officials SET nip = $1, name = $2, email = $3, position = $4, unit = $5
+                 WHERE id = $6",
+            )
+            .bind(&o.nip)
+            .bind(&o.name)
+            .bind(&o.email)
+            .bind(&o.position)
+            .bind(&o.unit)
+            .bind(id),
         )
-        .bind(&o.nip)
-        .bind(&o.name)
-        .bind(&o.email)
-        .bind(&o.position)
-        .bind(&o.unit)
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
     async fn official_by_nik(&self, nik: &str) -> StoreResult<Option<OfficialRecord>> {
-        let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials WHERE nik = $1",
-        )
-        .bind(nik)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.as_ref().map(official_from_row).transpose()
+        let sql = format!("{OFFICIAL_SELECT} WHERE nik = $1");
+        self.one_or_none(sqlx::query(&sql).bind(nik), official_from_row)
+            .await
     }
 
     async fn insert_certificate(&self, c: &NewCertificate) -> StoreResult<i64> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let mut conn = self.pool.acquire().await.db()?;
         insert_certificate_on(&mut conn, c.official_id, c, OffsetDateTime::now_utc()).await
     }
 
     async fn latest_certificate(&self, official_id: i64) -> StoreResult<Option<CertificateRecord>> {
-        let row = sqlx::query(
-            "SELECT * FROM certificates WHERE official_id = $1 ORDER BY id DESC LIMIT 1",
+        self.one_or_none(
+            sqlx::query(
+                "SELECT * FROM certificates WHERE official_id = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(official_id),
+            cert_from_row,
         )
-        .bind(official_id)
-        .fetch_optional(&self.pool)
         .await
-        .map_err(db)?;
-        row.as_ref().map(cert_from_row).transpose()
     }
 
     async fn replace_sealed_key(
@@ -613,7 +607,7 @@ impl Store for SqlStore {
         new_sealed: &str,
         event: &AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE certificates SET sealed_key = $1 WHERE id = $2 AND sealed_key = $3",
         )
@@ -622,24 +616,20 @@ impl Store for SqlStore {
         .bind(old_sealed)
         .execute(&mut *tx)
         .await
-        .map_err(db)?
-        .rows_affected()
-            > 0;
-        if !done {
+        .db()?;
+        if done.rows_affected() == 0 {
             return Ok(false);
         }
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, std::slice::from_ref(event)).await?;
         Ok(true)
     }
 
     async fn certificate_by_id(&self, id: i64) -> StoreResult<Option<CertificateRecord>> {
-        let row = sqlx::query("SELECT * FROM certificates WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(cert_from_row).transpose()
+        self.one_or_none(
+            sqlx::query("SELECT * FROM certificates WHERE id = $1").bind(id),
+            cert_from_row,
+        )
+        .await
     }
 
     async fn revoke_certificates(
@@ -648,16 +638,8 @@ impl Store for SqlStore {
         at: OffsetDateTime,
         reason: &str,
     ) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE certificates SET status = 'REVOKE', revoked_at = $1, revocation_reason = $2 WHERE official_id = $3 AND status = 'ISSUE'",
-        )
-        .bind(ts(at))
-        .bind(reason)
-        .bind(official_id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(done.rows_affected())
+        let mut conn = self.pool.acquire().await.db()?;
+        revoke_issued_on(&mut conn, official_id, at, reason).await
     }
 
     async fn set_certificate_hold(
@@ -665,7 +647,7 @@ impl Store for SqlStore {
         official_id: i64,
         hold: Option<(OffsetDateTime, &str)>,
     ) -> StoreResult<u64> {
-        let done = match hold {
+        let query = match hold {
             Some((at, reason)) => sqlx::query(
                 "UPDATE certificates SET suspended_at = $1, suspend_reason = $2
                  WHERE official_id = $3 AND status = 'ISSUE' AND suspended_at IS NULL",
@@ -678,11 +660,8 @@ impl Store for SqlStore {
                  WHERE official_id = $1 AND status = 'ISSUE' AND suspended_at IS NOT NULL",
             )
             .bind(official_id),
-        }
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(done.rows_affected())
+        };
+        self.run(query).await
     }
 
     async fn certificates_expiring(
@@ -690,37 +669,26 @@ impl Store for SqlStore {
         now: OffsetDateTime,
         before: OffsetDateTime,
     ) -> StoreResult<Vec<(CertificateRecord, OfficialRecord)>> {
-        let rows = sqlx::query(
-            "SELECT c.*, o.nik, o.nip, o.name, o.email, o.position, o.unit, o.ra_status, o.kind, o.upstream
-             FROM certificates c JOIN officials o ON o.id = c.official_id
-             WHERE c.status = 'ISSUE' AND c.suspended_at IS NULL
-               AND c.not_after > $1 AND c.not_after <= $2
-               AND c.id = (SELECT max(id) FROM certificates c2 WHERE c2.official_id = c.official_id)
-             ORDER BY c.not_after",
-        )
-        .bind(ts(now))
-        .bind(ts(before))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| {
+        self.all(
+            sqlx::query(
+                "SELECT c.*, o.nik, o.nip, o.name, o.email, o.position, o.unit, o.ra_status, o.kind,
+                        o.upstream
+                 FROM certificates c JOIN officials o ON o.id = c.official_id
+                 WHERE c.status = 'ISSUE' AND c.suspended_at IS NULL
+                   AND c.not_after > $1 AND c.not_after <= $2
+                   AND c.id = (SELECT max(id) FROM certificates c2 WHERE c2.official_id = c.official_id)
+                 ORDER BY c.not_after",
+            )
+            .bind(ts(now))
+            .bind(ts(before)),
+            |r| {
+                // `id` is the certificate's here; the official's is its `official_id`.
                 let cert = cert_from_row(r)?;
-                let official = OfficialRecord {
-                    id: cert.official_id,
-                    nik: r.try_get("nik").map_err(db)?,
-                    nip: r.try_get("nip").map_err(db)?,
-                    name: r.try_get("name").map_err(db)?,
-                    email: r.try_get("email").map_err(db)?,
-                    position: r.try_get("position").map_err(db)?,
-                    unit: r.try_get("unit").map_err(db)?,
-                    ra_status: r.try_get("ra_status").map_err(db)?,
-                    kind: stored_kind(r, "kind", OfficialKind::parse)?,
-                    upstream: r.try_get::<i64, _>("upstream").map_err(db)? != 0,
-                };
+                let official = official_with_id(r, cert.official_id)?;
                 Ok((cert, official))
-            })
-            .collect()
+            },
+        )
+        .await
     }
 
     async fn mark_renewal_notice(
@@ -729,45 +697,40 @@ impl Store for SqlStore {
         days: i64,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO renewal_notices (certificate_id, days, sent_at) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(certificate_id)
-        .bind(days)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+        let inserted = self
+            .run(
+                sqlx::query(
+                    "INSERT INTO renewal_notices (certificate_id, days, sent_at) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(certificate_id)
+                .bind(days)
+                .bind(ts(now)),
+            )
+            .await?;
+        Ok(inserted == 1)
     }
 
     async fn revoked_certificates(&self) -> StoreResult<Vec<RevokedEntry>> {
-        let rows = sqlx::query(
-            "SELECT c.serial_hex,
-                    CASE WHEN c.status = 'REVOKE' THEN c.revoked_at ELSE c.suspended_at END AS revoked_at,
-                    CASE WHEN c.status = 'REVOKE' THEN c.revocation_reason ELSE 'certificateHold' END AS revocation_reason,
-                    ca.cert_der AS issuer_der
-             FROM certificates c JOIN ca ON ca.id = c.issuer_ca_id
-             WHERE c.status = 'REVOKE' OR c.suspended_at IS NOT NULL",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| {
+        self.all(
+            sqlx::query(
+                "SELECT c.serial_hex,
+                        CASE WHEN c.status = 'REVOKE' THEN c.revoked_at ELSE c.suspended_at END AS revoked_at,
+                        CASE WHEN c.status = 'REVOKE' THEN c.revocation_reason ELSE 'certificateHold' END AS revocation_reason,
+                        ca.cert_der AS issuer_der
+                 FROM certificates c JOIN ca ON ca.id = c.issuer_ca_id
+                 WHERE c.status = 'REVOKE' OR c.suspended_at IS NOT NULL",
+            ),
+            |r| {
                 Ok(RevokedEntry {
-                    issuer_cert_der: r.try_get("issuer_der").map_err(db)?,
-                    serial_hex: r.try_get("serial_hex").map_err(db)?,
-                    revoked_at: from_ts(
-                        r.try_get::<Option<i64>, _>("revoked_at")
-                            .map_err(db)?
-                            .unwrap_or(0),
-                    )?,
-                    reason: r.try_get("revocation_reason").map_err(db)?,
+                    issuer_cert_der: r.col("issuer_der")?,
+                    serial_hex: r.col("serial_hex")?,
+                    revoked_at: from_ts(r.col::<Option<i64>>("revoked_at")?.unwrap_or(0))?,
+                    reason: r.col("revocation_reason")?,
                 })
-            })
-            .collect()
+            },
+        )
+        .await
     }
 
     async fn lock_state(&self, official_id: i64, now: OffsetDateTime) -> StoreResult<LockState> {
@@ -775,9 +738,9 @@ impl Store for SqlStore {
             .bind(official_id)
             .fetch_one(&self.pool)
             .await
-            .map_err(db)?;
-        let failures: i64 = row.try_get("failed_attempts").map_err(db)?;
-        let until: Option<i64> = row.try_get("locked_until").map_err(db)?;
+            .db()?;
+        let failures: i64 = row.col("failed_attempts")?;
+        let until: Option<i64> = row.col("locked_until")?;
         match until {
             Some(u) if u > ts(now) => Ok(LockState::Locked { until: from_ts(u)? }),
             _ => Ok(LockState::Open { failures }),
@@ -785,11 +748,13 @@ impl Store for SqlStore {
     }
 
     async fn reset_failures(&self, official_id: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE officials SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
-            .bind(official_id)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        self.run(
+            sqlx::query(
+                "UPDATE officials SET failed_attempts = 0, locked_until = NULL WHERE id = $1",
+            )
+            .bind(official_id),
+        )
+        .await?;
         Ok(())
     }
 
@@ -799,26 +764,24 @@ impl Store for SqlStore {
         now: OffsetDateTime,
         max_failures: i64,
     ) -> StoreResult<Option<i64>> {
-        let now = ts(now);
-        let row = sqlx::query(
-            "UPDATE officials SET
-                failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1
-                                       THEN 1 ELSE failed_attempts + 1 END,
-                locked_until    = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1
-                                       THEN NULL ELSE locked_until END
-             WHERE id = $2
-               AND ((locked_until IS NULL AND failed_attempts < $3)
-                    OR (locked_until IS NOT NULL AND locked_until <= $1))
-             RETURNING failed_attempts",
+        self.one_or_none(
+            sqlx::query(
+                "UPDATE officials SET
+                    failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1
+                                           THEN 1 ELSE failed_attempts + 1 END,
+                    locked_until    = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1
+                                           THEN NULL ELSE locked_until END
+                 WHERE id = $2
+                   AND ((locked_until IS NULL AND failed_attempts < $3)
+                        OR (locked_until IS NOT NULL AND locked_until <= $1))
+                 RETURNING failed_attempts",
+            )
+            .bind(ts(now))
+            .bind(official_id)
+            .bind(max_failures),
+            |r| r.col("failed_attempts"),
         )
-        .bind(now)
-        .bind(official_id)
-        .bind(max_failures)
-        .fetch_optional(&self.pool)
         .await
-        .map_err(db)?;
-        row.map(|r| r.try_get::<i64, _>("failed_attempts").map_err(db))
-            .transpose()
     }
 
     async fn confirm_failure(
@@ -847,45 +810,29 @@ impl Store for SqlStore {
     }
 
     async fn release_attempt(&self, official_id: i64) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE officials SET failed_attempts = CASE WHEN failed_attempts > 0
-                                                        THEN failed_attempts - 1 ELSE 0 END
-             WHERE id = $1 AND locked_until IS NULL",
+        self.run(
+            sqlx::query(
+                "UPDATE officials SET failed_attempts = CASE WHEN failed_attempts > 0
+                                                            THEN failed_attempts - 1 ELSE 0 END
+                 WHERE id = $1 AND locked_until IS NULL",
+            )
+            .bind(official_id),
         )
-        .bind(official_id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
     async fn insert_signed_document(&self, d: &SignedDocumentRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at, field_name, file_name, level, class)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&d.id)
-        .bind(&d.sha256_hex)
-        .bind(d.official_id)
-        .bind(d.certificate_id)
-        .bind(ts(d.signed_at))
-        .bind(&d.field_name)
-        .bind(&d.file_name)
-        .bind(&d.level)
-        .bind(d.class.as_deref())
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.db()?;
+        insert_signed_document_on(&mut conn, d).await
     }
 
     async fn signed_document(&self, id: &str) -> StoreResult<Option<SignedDocumentRecord>> {
-        let row = sqlx::query("SELECT * FROM signed_documents WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(signed_document_from_row).transpose()
+        self.one_or_none(
+            sqlx::query("SELECT * FROM signed_documents WHERE id = $1").bind(id),
+            signed_document_from_row,
+        )
+        .await
     }
 
     async fn signed_documents_by_sha256(
@@ -893,15 +840,16 @@ impl Store for SqlStore {
         sha256_hex: &str,
         limit: i64,
     ) -> StoreResult<Vec<SignedDocumentRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM signed_documents WHERE sha256_hex = $1 ORDER BY signed_at DESC LIMIT $2",
+        self.all(
+            sqlx::query(
+                "SELECT * FROM signed_documents WHERE sha256_hex = $1
+                 ORDER BY signed_at DESC LIMIT $2",
+            )
+            .bind(sha256_hex)
+            .bind(limit),
+            signed_document_from_row,
         )
-        .bind(sha256_hex)
-        .bind(limit)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        rows.iter().map(signed_document_from_row).collect()
     }
 
     async fn insert_service_key(
@@ -917,7 +865,8 @@ impl Store for SqlStore {
                 .bind(kind.as_str())
                 .bind(issuer_ca_id),
             sqlx::query(
-                "INSERT INTO service_keys (kind, issuer_ca_id, cert_der, sealed_key, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
+                "INSERT INTO service_keys (kind, issuer_ca_id, cert_der, sealed_key, active, created_at)
+                 VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
             )
             .bind(kind.as_str())
             .bind(issuer_ca_id)
@@ -938,7 +887,7 @@ impl Store for SqlStore {
 
     async fn reserve_counter(&self, name: &str, count: i64) -> StoreResult<i64> {
         // One atomic statement: concurrent processes get disjoint ranges [start, start+count).
-        let row = sqlx::query(
+        let end: i64 = sqlx::query(
             "INSERT INTO counters (name, value) VALUES ($1, $2)
              ON CONFLICT(name) DO UPDATE SET value = counters.value + $2
              RETURNING value",
@@ -947,8 +896,8 @@ impl Store for SqlStore {
         .bind(count)
         .fetch_one(&self.pool)
         .await
-        .map_err(db)?;
-        let end: i64 = row.try_get("value").map_err(db)?;
+        .db()?
+        .col("value")?;
         Ok(end - count)
     }
 
@@ -956,23 +905,20 @@ impl Store for SqlStore {
         &self,
         issuer_ca_id: i64,
     ) -> StoreResult<Vec<CertificateRecord>> {
-        let rows = sqlx::query("SELECT * FROM certificates WHERE issuer_ca_id = $1 ORDER BY id")
-            .bind(issuer_ca_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        rows.iter().map(cert_from_row).collect()
+        self.all(
+            sqlx::query("SELECT * FROM certificates WHERE issuer_ca_id = $1 ORDER BY id")
+                .bind(issuer_ca_id),
+            cert_from_row,
+        )
+        .await
     }
 
     async fn official_by_email(&self, email: &str) -> StoreResult<Option<OfficialRecord>> {
-        let row = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials WHERE lower(email) = lower($1) AND kind = 'person' ORDER BY id LIMIT 1",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.as_ref().map(official_from_row).transpose()
+        let sql = format!(
+            "{OFFICIAL_SELECT} WHERE lower(email) = lower($1) AND kind = 'person' ORDER BY id LIMIT 1"
+        );
+        self.one_or_none(sqlx::query(&sql).bind(email), official_from_row)
+            .await
     }
 
     async fn commit_signatures(
@@ -980,25 +926,9 @@ impl Store for SqlStore {
         records: &[SigningRecord],
         events: &[AuditEvent],
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         for r in records {
-            let d = &r.document;
-            sqlx::query(
-                "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at, field_name, file_name, level, class)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&d.id)
-            .bind(&d.sha256_hex)
-            .bind(d.official_id)
-            .bind(d.certificate_id)
-            .bind(ts(d.signed_at))
-            .bind(&d.field_name)
-            .bind(&d.file_name)
-            .bind(&d.level)
-            .bind(d.class.as_deref())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            insert_signed_document_on(&mut tx, &r.document).await?;
             if let Some(dl) = &r.download {
                 sqlx::query(
                     "INSERT INTO downloads (id, blob_key, client, expires_at) VALUES ($1, $2, $3, $4)",
@@ -1009,12 +939,12 @@ impl Store for SqlStore {
                 .bind(ts(dl.expires_at))
                 .execute(&mut *tx)
                 .await
-                .map_err(db)?;
+                .db()?;
             }
         }
         append_in(&mut tx, events).await?;
         test_pause_before_commit().await;
-        tx.commit().await.map_err(db)
+        tx.commit().await.db()
     }
 
     async fn insert_api_client(
@@ -1022,9 +952,10 @@ impl Store for SqlStore {
         c: &NewApiClient<'_>,
         event: &AuditEvent,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO api_clients (name, secret_sha256, allow_ips, default_class, disabled, created_at, role, unit, person_nik)
+            "INSERT INTO api_clients (name, secret_sha256, allow_ips, default_class, disabled,
+                                      created_at, role, unit, person_nik)
              VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8) RETURNING id",
         )
         .bind(c.name)
@@ -1037,29 +968,26 @@ impl Store for SqlStore {
         .bind(c.person_nik)
         .fetch_one(&mut *tx)
         .await
-        .map_err(db)?
-        .try_get("id")
-        .map_err(db)?;
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
+        .db()?
+        .col("id")?;
+        commit_audited(tx, std::slice::from_ref(event)).await?;
         Ok(id)
     }
 
     async fn api_client(&self, name: &str) -> StoreResult<Option<ApiClientRecord>> {
-        let row = sqlx::query("SELECT * FROM api_clients WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(client_from_row).transpose()
+        self.one_or_none(
+            sqlx::query("SELECT * FROM api_clients WHERE name = $1").bind(name),
+            client_from_row,
+        )
+        .await
     }
 
     async fn api_clients(&self) -> StoreResult<Vec<ApiClientRecord>> {
-        let rows = sqlx::query("SELECT * FROM api_clients ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        rows.iter().map(client_from_row).collect()
+        self.all(
+            sqlx::query("SELECT * FROM api_clients ORDER BY name"),
+            client_from_row,
+        )
+        .await
     }
 
     async fn set_api_client_disabled(
@@ -1088,14 +1016,15 @@ impl Store for SqlStore {
         classes: &[DocClass],
         event: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM doc_classes")
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         for c in classes {
             sqlx::query(
-                "INSERT INTO doc_classes (code, name, rule, positions, regulation) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO doc_classes (code, name, rule, positions, regulation)
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&c.code)
             .bind(&c.name)
@@ -1104,7 +1033,7 @@ impl Store for SqlStore {
             .bind(&c.regulation)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         }
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ('default_class', $1)
@@ -1113,65 +1042,57 @@ impl Store for SqlStore {
         .bind(default_class)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)
+        .db()?;
+        commit_audited(tx, std::slice::from_ref(event)).await
     }
 
     async fn policy(&self) -> StoreResult<Option<(String, Vec<DocClass>)>> {
-        let default: Option<String> =
-            sqlx::query("SELECT value FROM settings WHERE key = 'default_class'")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?
-                .map(|r| r.try_get("value"))
-                .transpose()
-                .map_err(db)?;
+        let default: Option<String> = self
+            .one_or_none(
+                sqlx::query("SELECT value FROM settings WHERE key = 'default_class'"),
+                |r| r.col("value"),
+            )
+            .await?;
         let Some(default) = default else {
             return Ok(None);
         };
-        let rows = sqlx::query("SELECT * FROM doc_classes ORDER BY code")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        let classes = rows
-            .iter()
-            .map(|r| {
-                let rule: String = r.try_get("rule").map_err(db)?;
-                let positions: String = r.try_get("positions").map_err(db)?;
-                Ok(DocClass {
-                    code: r.try_get("code").map_err(db)?,
-                    name: r.try_get("name").map_err(db)?,
-                    rule: Rule::parse(&rule)
-                        .ok_or_else(|| StoreError::Corrupt(format!("unknown rule {rule}")))?,
-                    positions: positions
-                        .split('\n')
-                        .filter(|p| !p.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    regulation: r.try_get("regulation").map_err(db)?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let classes = self
+            .all(
+                sqlx::query("SELECT * FROM doc_classes ORDER BY code"),
+                |r| {
+                    let positions: String = r.col("positions")?;
+                    Ok(DocClass {
+                        code: r.col("code")?,
+                        name: r.col("name")?,
+                        rule: r.kind("rule", Rule::parse)?,
+                        positions: positions
+                            .split('\n')
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                        regulation: r.col("regulation")?,
+                    })
+                },
+            )
+            .await?;
         Ok(Some((default, classes)))
     }
 
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let seq = append_in(&mut tx, events).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(seq)
     }
 
     async fn audit_entries(&self, from: i64, to: i64) -> StoreResult<Vec<AuditEntry>> {
-        let rows =
+        self.all(
             sqlx::query("SELECT * FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq")
                 .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
-        rows.iter().map(audit_entry_from_row).collect()
+                .bind(to),
+            audit_entry_from_row,
+        )
+        .await
     }
 
     async fn audit_search(
@@ -1183,9 +1104,9 @@ impl Store for SqlStore {
         use sahih_core::audit::AuditCursor;
         // Empty parameters match everything; a page stops at `limit`.
         const MATCH: &str = "AND ($2 = '' OR action = $2)
-               AND ($3 = '' OR actor = $3)
-               AND ($4 = '' OR actor = 'nik:' || $4 OR detail LIKE '%' || $4 || '%')
-               AND at_micros >= $5 AND at_micros <= $6";
+                             AND ($3 = '' OR actor = $3)
+                             AND ($4 = '' OR actor = 'nik:' || $4 OR detail LIKE '%' || $4 || '%')
+                             AND at_micros >= $5 AND at_micros <= $6";
         let (sql, from) = match page {
             AuditCursor::Before(seq) => (
                 format!(
@@ -1198,65 +1119,59 @@ impl Store for SqlStore {
                 seq,
             ),
         };
-        let rows = sqlx::query(&sql)
-            .bind(from)
-            .bind(filter.action.as_deref().unwrap_or(""))
-            .bind(filter.actor.as_deref().unwrap_or(""))
-            .bind(filter.official_nik.as_deref().unwrap_or(""))
-            .bind(filter.from_micros.unwrap_or(i64::MIN))
-            .bind(filter.to_micros.unwrap_or(i64::MAX))
-            .bind(limit.clamp(1, 10_000))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        rows.iter().map(audit_entry_from_row).collect()
+        self.all(
+            sqlx::query(&sql)
+                .bind(from)
+                .bind(filter.action.as_deref().unwrap_or(""))
+                .bind(filter.actor.as_deref().unwrap_or(""))
+                .bind(filter.official_nik.as_deref().unwrap_or(""))
+                .bind(filter.from_micros.unwrap_or(i64::MIN))
+                .bind(filter.to_micros.unwrap_or(i64::MAX))
+                .bind(limit.clamp(1, 10_000)),
+            audit_entry_from_row,
+        )
+        .await
     }
 
     async fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        match row {
-            None => Ok(None),
-            Some(r) => {
-                let seq: i64 = r.try_get("seq").map_err(db)?;
-                let hash: String = r.try_get("hash").map_err(db)?;
-                Ok((seq > 0).then_some((seq, hash)))
-            }
-        }
+        let head = self
+            .one_or_none(
+                sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1"),
+                |r| Ok((r.col::<i64>("seq")?, r.col::<String>("hash")?)),
+            )
+            .await?;
+        // Sequence 0 is the empty chain's head row.
+        Ok(head.filter(|(seq, _)| *seq > 0))
     }
 
     async fn insert_audit_anchor(&self, a: &AuditAnchor) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO audit_anchors (seq, hash, token_der, at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT(seq) DO NOTHING",
+        self.run(
+            sqlx::query(
+                "INSERT INTO audit_anchors (seq, hash, token_der, at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT(seq) DO NOTHING",
+            )
+            .bind(a.seq)
+            .bind(&a.hash)
+            .bind(&a.token_der)
+            .bind(ts(a.at)),
         )
-        .bind(a.seq)
-        .bind(&a.hash)
-        .bind(&a.token_der)
-        .bind(ts(a.at))
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
     async fn audit_anchors(&self) -> StoreResult<Vec<AuditAnchor>> {
-        let rows = sqlx::query("SELECT * FROM audit_anchors ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        rows.iter()
-            .map(|r| {
+        self.all(
+            sqlx::query("SELECT * FROM audit_anchors ORDER BY seq"),
+            |r| {
                 Ok(AuditAnchor {
-                    seq: r.try_get("seq").map_err(db)?,
-                    hash: r.try_get("hash").map_err(db)?,
-                    token_der: r.try_get("token_der").map_err(db)?,
-                    at: from_ts(r.try_get("at").map_err(db)?)?,
+                    seq: r.col("seq")?,
+                    hash: r.col("hash")?,
+                    token_der: r.col("token_der")?,
+                    at: r.time("at")?,
                 })
-            })
-            .collect()
+            },
+        )
+        .await
     }
 
     async fn take_download(
@@ -1267,105 +1182,84 @@ impl Store for SqlStore {
     ) -> StoreResult<Option<DownloadRecord>> {
         // One conditional UPDATE: of concurrent takers on any process, exactly one wins, and
         // only the client that asked for the signature can take it.
-        let row = sqlx::query(
-            "UPDATE downloads SET taken_at = $2
-             WHERE id = $1 AND taken_at IS NULL AND expires_at > $2
-               AND (client IS NULL OR client = $3)
-             RETURNING id, blob_key, client, expires_at",
+        self.one_or_none(
+            sqlx::query(
+                "UPDATE downloads SET taken_at = $2
+                 WHERE id = $1 AND taken_at IS NULL AND expires_at > $2
+                   AND (client IS NULL OR client = $3)
+                 RETURNING id, blob_key, client, expires_at",
+            )
+            .bind(id)
+            .bind(ts(now))
+            .bind(client.unwrap_or("")),
+            |r| {
+                Ok(DownloadRecord {
+                    id: r.col("id")?,
+                    blob_key: r.col("blob_key")?,
+                    client: r.col("client")?,
+                    expires_at: r.time("expires_at")?,
+                })
+            },
         )
-        .bind(id)
-        .bind(ts(now))
-        .bind(client.unwrap_or(""))
-        .fetch_optional(&self.pool)
         .await
-        .map_err(db)?;
-        row.map(|r| {
-            Ok(DownloadRecord {
-                id: r.try_get("id").map_err(db)?,
-                blob_key: r.try_get("blob_key").map_err(db)?,
-                client: r.try_get("client").map_err(db)?,
-                expires_at: from_ts(r.try_get("expires_at").map_err(db)?)?,
-            })
-        })
-        .transpose()
     }
 
     async fn push_outbox(&self, m: &OutboxMessage) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let mut conn = self.pool.acquire().await.db()?;
         push_outbox_on(&mut conn, m, OffsetDateTime::now_utc()).await
     }
 
     async fn outbox(&self, recipient: &str) -> StoreResult<Vec<OutboxMessage>> {
-        let rows = sqlx::query(
-            "SELECT recipient, subject, body FROM outbox WHERE lower(recipient) = lower($1) ORDER BY id",
+        self.all(
+            sqlx::query(
+                "SELECT recipient, subject, body FROM outbox
+                 WHERE lower(recipient) = lower($1) ORDER BY id",
+            )
+            .bind(recipient),
+            outbox_from_row,
         )
-        .bind(recipient)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxMessage {
-                    recipient: r.try_get("recipient").map_err(db)?,
-                    subject: r.try_get("subject").map_err(db)?,
-                    body: r.try_get("body").map_err(db)?,
-                })
-            })
-            .collect()
     }
 
     async fn pending_outbox(&self, limit: i64) -> StoreResult<Vec<(i64, OutboxMessage)>> {
-        let rows = sqlx::query(
-            "SELECT id, recipient, subject, body FROM outbox
-             WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2",
+        self.all(
+            sqlx::query(
+                "SELECT id, recipient, subject, body FROM outbox
+                 WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2",
+            )
+            .bind(OUTBOX_MAX_ATTEMPTS)
+            .bind(limit),
+            |r| Ok((r.col("id")?, outbox_from_row(r)?)),
         )
-        .bind(OUTBOX_MAX_ATTEMPTS)
-        .bind(limit)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("id").map_err(db)?,
-                    OutboxMessage {
-                        recipient: r.try_get("recipient").map_err(db)?,
-                        subject: r.try_get("subject").map_err(db)?,
-                        body: r.try_get("body").map_err(db)?,
-                    },
-                ))
-            })
-            .collect()
     }
 
     async fn claim_outbox(&self, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE outbox SET sent_at = $2 WHERE id = $1 AND sent_at IS NULL")
+        let query = sqlx::query("UPDATE outbox SET sent_at = $2 WHERE id = $1 AND sent_at IS NULL")
             .bind(id)
-            .bind(ts(now))
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+            .bind(ts(now));
+        Ok(self.run(query).await? == 1)
     }
 
     async fn outbox_failed(&self, id: i64, error: &str) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET sent_at = NULL, attempts = attempts + 1, last_error = $2 WHERE id = $1",
+        self.run(
+            sqlx::query(
+                "UPDATE outbox SET sent_at = NULL, attempts = attempts + 1, last_error = $2
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error),
         )
-        .bind(id)
-        .bind(error)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
     async fn outbox_delivered(&self, id: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET body = '' WHERE id = $1 AND sent_at IS NOT NULL")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        self.run(
+            sqlx::query("UPDATE outbox SET body = '' WHERE id = $1 AND sent_at IS NOT NULL")
+                .bind(id),
+        )
+        .await?;
         Ok(())
     }
 
@@ -1376,19 +1270,16 @@ impl Store for SqlStore {
         uses: i64,
         expires_at: OffsetDateTime,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO one_time_codes (official_id, code_sha256, uses_left, expires_at, purpose)
-             VALUES ($1, $2, $3, $4, $5)",
+        let mut conn = self.pool.acquire().await.db()?;
+        insert_code_on(
+            &mut conn,
+            official_id,
+            CodePurpose::Sign,
+            code_sha256,
+            uses,
+            expires_at,
         )
-        .bind(official_id)
-        .bind(code_sha256)
-        .bind(uses)
-        .bind(ts(expires_at))
-        .bind(CodePurpose::Sign.as_str())
-        .execute(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(())
     }
 
     async fn consume_code(
@@ -1399,7 +1290,7 @@ impl Store for SqlStore {
         count: i64,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE one_time_codes SET uses_left = uses_left - $4
              WHERE official_id = $1 AND purpose = $2 AND code_sha256 = $3
                AND uses_left >= $4 AND expires_at > $5",
@@ -1408,11 +1299,8 @@ impl Store for SqlStore {
         .bind(purpose.as_str())
         .bind(code_sha256)
         .bind(count)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        .bind(ts(now));
+        Ok(self.run(query).await? > 0)
     }
 }
 
@@ -1430,25 +1318,24 @@ async fn apply_versioned(
     )
     .execute(pool)
     .await
-    .map_err(db)?;
-    let mut tx = pool.begin().await.map_err(db)?;
+    .db()?;
+    let mut tx = pool.begin().await.db()?;
     if backend == Backend::Postgres {
         sqlx::raw_sql("SELECT pg_advisory_xact_lock(7261002)")
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
     }
     let version: i64 =
         sqlx::query("UPDATE schema_version SET version = version WHERE id = 1 RETURNING version")
             .fetch_one(&mut *tx)
             .await
-            .map_err(db)?
-            .try_get("version")
-            .map_err(db)?;
+            .db()?
+            .col("version")?;
     let mut current = version;
     for (v, sql) in versioned {
         if *v > current {
-            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db)?;
+            sqlx::raw_sql(sql).execute(&mut *tx).await.db()?;
             current = *v;
         }
     }
@@ -1457,9 +1344,9 @@ async fn apply_versioned(
             .bind(current)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
     }
-    tx.commit().await.map_err(db)
+    tx.commit().await.db()
 }
 
 /// Appends `events` to the chain inside the caller's transaction. The first statement writes
@@ -1469,9 +1356,9 @@ async fn append_in(conn: &mut AnyConnection, events: &[AuditEvent]) -> StoreResu
     let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *conn)
         .await
-        .map_err(db)?;
-    let mut seq: i64 = head.try_get("seq").map_err(db)?;
-    let mut prev: String = head.try_get("hash").map_err(db)?;
+        .db()?;
+    let mut seq: i64 = head.col("seq")?;
+    let mut prev: String = head.col("hash")?;
     if events.is_empty() {
         return Ok(seq);
     }
@@ -1495,7 +1382,7 @@ async fn append_in(conn: &mut AnyConnection, events: &[AuditEvent]) -> StoreResu
         .bind(&hash)
         .execute(&mut *conn)
         .await
-        .map_err(db)?;
+        .db()?;
         prev = hash;
     }
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
@@ -1503,7 +1390,7 @@ async fn append_in(conn: &mut AnyConnection, events: &[AuditEvent]) -> StoreResu
         .bind(&prev)
         .execute(&mut *conn)
         .await
-        .map_err(db)?;
+        .db()?;
     Ok(seq)
 }
 
@@ -1522,7 +1409,7 @@ pub(crate) async fn push_outbox_on(
     .bind(ts(at))
     .execute(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(())
 }
 
@@ -1549,23 +1436,140 @@ pub(crate) async fn insert_certificate_on(
     .bind(ts(created_at))
     .fetch_one(&mut *conn)
     .await
-    .map_err(db)?
-    .try_get("id")
-    .map_err(db)
+    .db()?
+    .col("id")
 }
 
+/// Binds an official's identity as the next six parameters: nik, nip, name, email, position,
+/// unit (the order every `INSERT INTO officials` lists them in).
+fn bind_identity<'q>(query: AnyQuery<'q>, o: &'q NewOfficial) -> AnyQuery<'q> {
+    query
+        .bind(&o.nik)
+        .bind(&o.nip)
+        .bind(&o.name)
+        .bind(&o.email)
+        .bind(&o.position)
+        .bind(&o.unit)
+}
+
+/// Reads the identity columns [`bind_identity`] writes (officials, RA requests).
+fn identity_from_row(r: &AnyRow) -> StoreResult<NewOfficial> {
+    Ok(NewOfficial {
+        nik: r.col("nik")?,
+        nip: r.col("nip")?,
+        name: r.col("name")?,
+        email: r.col("email")?,
+        position: r.col("position")?,
+        unit: r.col("unit")?,
+    })
+}
+
+/// Revokes the official's certificates in force; how many. Called inside the transaction of an
+/// RA decision or activation, or on its own.
+pub(crate) async fn revoke_issued_on(
+    conn: &mut AnyConnection,
+    official_id: i64,
+    at: OffsetDateTime,
+    reason: &str,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE certificates SET status = 'REVOKE', revoked_at = $1, revocation_reason = $2
+         WHERE official_id = $3 AND status = 'ISSUE'",
+    )
+    .bind(ts(at))
+    .bind(reason)
+    .bind(official_id)
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    Ok(done.rows_affected())
+}
+
+async fn insert_signed_document_on(
+    conn: &mut AnyConnection,
+    d: &SignedDocumentRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO signed_documents (id, sha256_hex, official_id, certificate_id, signed_at,
+                                       field_name, file_name, level, class)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&d.id)
+    .bind(&d.sha256_hex)
+    .bind(d.official_id)
+    .bind(d.certificate_id)
+    .bind(ts(d.signed_at))
+    .bind(&d.field_name)
+    .bind(&d.file_name)
+    .bind(&d.level)
+    .bind(d.class.as_deref())
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    Ok(())
+}
+
+/// Stores a one-time code (its hash only), good for `uses` documents until `expires_at`.
+pub(crate) async fn insert_code_on(
+    conn: &mut AnyConnection,
+    official_id: i64,
+    purpose: CodePurpose,
+    code_sha256: &str,
+    uses: i64,
+    expires_at: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO one_time_codes (official_id, code_sha256, uses_left, expires_at, purpose)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(official_id)
+    .bind(code_sha256)
+    .bind(uses)
+    .bind(ts(expires_at))
+    .bind(purpose.as_str())
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    Ok(())
+}
+
+fn outbox_from_row(r: &AnyRow) -> StoreResult<OutboxMessage> {
+    Ok(OutboxMessage {
+        recipient: r.col("recipient")?,
+        subject: r.col("subject")?,
+        body: r.col("body")?,
+    })
+}
+
+/// An official as read by [`official_from_row`]; after `WHERE`, `ORDER BY` or `LIMIT`.
+const OFFICIAL_SELECT: &str =
+    "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream FROM officials";
+
 fn official_from_row(r: &AnyRow) -> StoreResult<OfficialRecord> {
+    official_with_id(r, r.col("id")?)
+}
+
+/// An official's columns; `id` comes separately for joins where `id` is another table's.
+fn official_with_id(r: &AnyRow, id: i64) -> StoreResult<OfficialRecord> {
+    let NewOfficial {
+        nik,
+        nip,
+        name,
+        email,
+        position,
+        unit,
+    } = identity_from_row(r)?;
     Ok(OfficialRecord {
-        id: r.try_get("id").map_err(db)?,
-        nik: r.try_get("nik").map_err(db)?,
-        nip: r.try_get("nip").map_err(db)?,
-        name: r.try_get("name").map_err(db)?,
-        email: r.try_get("email").map_err(db)?,
-        position: r.try_get("position").map_err(db)?,
-        unit: r.try_get("unit").map_err(db)?,
-        ra_status: r.try_get("ra_status").map_err(db)?,
-        kind: stored_kind(r, "kind", OfficialKind::parse)?,
-        upstream: r.try_get::<i64, _>("upstream").map_err(db)? != 0,
+        id,
+        nik,
+        nip,
+        name,
+        email,
+        position,
+        unit,
+        ra_status: r.col("ra_status")?,
+        kind: r.kind("kind", OfficialKind::parse)?,
+        upstream: r.flag("upstream")?,
     })
 }
 
@@ -1584,7 +1588,7 @@ impl SqlStore {
         change: ClientChange,
         event: &AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let query = match change {
             ClientChange::Disabled(d) => {
                 sqlx::query("UPDATE api_clients SET disabled = $1 WHERE name = $2")
@@ -1595,37 +1599,32 @@ impl SqlStore {
                     .bind(shape.as_str())
             }
         };
-        let done = query.bind(name).execute(&mut *tx).await.map_err(db)?;
+        let done = query.bind(name).execute(&mut *tx).await.db()?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, std::slice::from_ref(event)).await?;
         Ok(true)
     }
 }
 
 fn client_from_row(r: &AnyRow) -> StoreResult<ApiClientRecord> {
-    let allow: String = r.try_get("allow_ips").map_err(db)?;
+    let allow: String = r.col("allow_ips")?;
     Ok(ApiClientRecord {
-        id: r.try_get("id").map_err(db)?,
-        name: r.try_get("name").map_err(db)?,
-        secret_sha256: r.try_get("secret_sha256").map_err(db)?,
+        id: r.col("id")?,
+        name: r.col("name")?,
+        secret_sha256: r.col("secret_sha256")?,
         allow_ips: allow
             .split(',')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        default_class: r.try_get("default_class").map_err(db)?,
-        disabled: r.try_get::<i64, _>("disabled").map_err(db)? != 0,
-        role: {
-            let role: String = r.try_get("role").map_err(db)?;
-            ClientRole::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown client role {role:?}")))?
-        },
-        unit: r.try_get("unit").map_err(db)?,
-        person_nik: r.try_get("person_nik").map_err(db)?,
-        error_shape: stored_kind(r, "error_shape", ErrorShape::parse)?,
-        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
+        default_class: r.col("default_class")?,
+        disabled: r.flag("disabled")?,
+        role: r.kind("role", ClientRole::parse)?,
+        unit: r.col("unit")?,
+        person_nik: r.col("person_nik")?,
+        error_shape: r.kind("error_shape", ErrorShape::parse)?,
+        created_at: r.time("created_at")?,
     })
 }

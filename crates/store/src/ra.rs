@@ -1,65 +1,56 @@
 //! SQL of the registration authority: requests, evidence records, decisions and activation
 //! links. Each change is one transaction together with its audit events; decisions and
 //! activations are conditional updates, so two verifikators or two clicks cannot both win.
+//!
+//! Must not know: which transitions the RA allows (decided in `sahih_core::ra`; each arrives
+//! here as a conditional UPDATE), or the evidence bytes (in the blob store; only their keys and
+//! hashes are here).
 
-use super::{SqlStore, append_in, db, from_ts, insert_certificate_on, push_outbox_on, ts};
+use crate::rows::{Columns, Db, ts};
+use crate::{
+    SqlStore, append_in, bind_identity, commit_audited, identity_from_row, insert_certificate_on,
+    push_outbox_on, revoke_issued_on,
+};
 use sahih_core::audit::AuditEvent;
 use sahih_core::ra::{
     Activation, ActivationLink, Decision, Evidence, EvidenceKind, MediaType, OfficialChange,
     RaRequest, RaStore, RequestKind, RequestState,
 };
-use sahih_core::store::{NewOfficial, StoreError, StoreResult};
-use sqlx::Row;
+use sahih_core::store::{StoreError, StoreResult};
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 fn request_from_row(r: &AnyRow) -> StoreResult<RaRequest> {
-    let kind: String = r.try_get("kind").map_err(db)?;
-    let state: String = r.try_get("state").map_err(db)?;
-    let decided_at: Option<i64> = r.try_get("decided_at").map_err(db)?;
     Ok(RaRequest {
-        id: r.try_get("id").map_err(db)?,
-        submission_id: r.try_get("submission_id").map_err(db)?,
-        kind: RequestKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("request kind {kind}")))?,
-        official: NewOfficial {
-            nik: r.try_get("nik").map_err(db)?,
-            nip: r.try_get("nip").map_err(db)?,
-            name: r.try_get("name").map_err(db)?,
-            email: r.try_get("email").map_err(db)?,
-            position: r.try_get("position").map_err(db)?,
-            unit: r.try_get("unit").map_err(db)?,
-        },
-        state: RequestState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("request state {state}")))?,
-        official_id: r.try_get("official_id").map_err(db)?,
-        submitted_by: r.try_get("submitted_by").map_err(db)?,
-        submitted_unit: r.try_get("submitted_unit").map_err(db)?,
-        submitted_at: from_ts(r.try_get("submitted_at").map_err(db)?)?,
-        decided_by: r.try_get("decided_by").map_err(db)?,
-        decided_at: decided_at.map(from_ts).transpose()?,
-        reason: r.try_get("reason").map_err(db)?,
+        id: r.col("id")?,
+        submission_id: r.col("submission_id")?,
+        kind: r.kind("kind", RequestKind::parse)?,
+        official: identity_from_row(r)?,
+        state: r.kind("state", RequestState::parse)?,
+        official_id: r.col("official_id")?,
+        submitted_by: r.col("submitted_by")?,
+        submitted_unit: r.col("submitted_unit")?,
+        submitted_at: r.time("submitted_at")?,
+        decided_by: r.col("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        reason: r.col("reason")?,
     })
 }
 
 fn evidence_from_row(r: &AnyRow) -> StoreResult<Evidence> {
-    let kind: String = r.try_get("kind").map_err(db)?;
-    let media: String = r.try_get("media_type").map_err(db)?;
     Ok(Evidence {
-        submission_id: r.try_get("submission_id").map_err(db)?,
-        request_id: r.try_get("request_id").map_err(db)?,
-        kind: EvidenceKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("evidence kind {kind}")))?,
-        blob_key: r.try_get("blob_key").map_err(db)?,
-        sha256_hex: r.try_get("sha256").map_err(db)?,
-        media_type: match media.as_str() {
-            "application/pdf" => MediaType::Pdf,
-            "image/jpeg" => MediaType::Jpeg,
-            "image/png" => MediaType::Png,
-            other => return Err(StoreError::Corrupt(format!("media type {other}"))),
-        },
-        size: r.try_get("size").map_err(db)?,
-        file_name: r.try_get("file_name").map_err(db)?,
+        submission_id: r.col("submission_id")?,
+        request_id: r.col("request_id")?,
+        kind: r.kind("kind", EvidenceKind::parse)?,
+        blob_key: r.col("blob_key")?,
+        sha256_hex: r.col("sha256")?,
+        media_type: r.kind("media_type", |m| {
+            [MediaType::Pdf, MediaType::Jpeg, MediaType::Png]
+                .into_iter()
+                .find(|t| t.as_str() == m)
+        })?,
+        size: r.col("size")?,
+        file_name: r.col("file_name")?,
     })
 }
 
@@ -79,7 +70,7 @@ async fn insert_evidence(conn: &mut sqlx::AnyConnection, evidence: &[Evidence]) 
         .bind(&e.file_name)
         .execute(&mut *conn)
         .await
-        .map_err(db)?;
+        .db()?;
     }
     Ok(())
 }
@@ -103,7 +94,7 @@ async fn insert_link(
     .bind(ts(expires_at))
     .execute(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(())
 }
 
@@ -118,9 +109,10 @@ impl RaStore for SqlStore {
         events: &[AuditEvent],
     ) -> StoreResult<()> {
         let now = ts(OffsetDateTime::now_utc());
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO ra_submissions (id, kind, submitted_by, submitted_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO ra_submissions (id, kind, submitted_by, submitted_at)
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(submission_id)
         .bind(kind.as_str())
@@ -128,87 +120,78 @@ impl RaStore for SqlStore {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         for (request, change) in requests {
             let official_id: i64 = match change {
-                OfficialChange::Insert(o, stage) => sqlx::query(
-                    "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, ra_status)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                OfficialChange::Insert(o, stage) => bind_identity(
+                    sqlx::query(
+                        "INSERT INTO officials (nik, nip, name, email, position, unit, created_at,
+                                                ra_status)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    ),
+                    o,
                 )
-                .bind(&o.nik)
-                .bind(&o.nip)
-                .bind(&o.name)
-                .bind(&o.email)
-                .bind(&o.position)
-                .bind(&o.unit)
                 .bind(now)
                 .bind(stage.as_str())
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(db)?
-                .try_get("id")
-                .map_err(db)?,
+                .db()?
+                .col("id")?,
                 OfficialChange::Stage(id, stage) => {
                     sqlx::query("UPDATE officials SET ra_status = $1 WHERE id = $2")
                         .bind(stage.as_str())
                         .bind(id)
                         .execute(&mut *tx)
                         .await
-                        .map_err(db)?;
+                        .db()?;
                     *id
                 }
             };
             // One open request per official at a time.
             let open: i64 = sqlx::query(
-                "SELECT count(*) AS n FROM ra_requests WHERE nik = $1 AND state IN ('NEW', 'WAITING_FOR_VERIFICATION', 'APPROVED')",
+                "SELECT count(*) AS n FROM ra_requests
+                 WHERE nik = $1 AND state IN ('NEW', 'WAITING_FOR_VERIFICATION', 'APPROVED')",
             )
             .bind(&request.official.nik)
             .fetch_one(&mut *tx)
             .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
+            .db()?
+            .col("n")?;
             if open > 0 {
                 return Err(StoreError::Conflict(format!(
                     "an open request for NIK {} exists",
                     request.official.nik
                 )));
             }
-            let o = &request.official;
-            sqlx::query(
-                "INSERT INTO ra_requests (id, submission_id, kind, nik, nip, name, email, position, unit, state, official_id, submitted_by, submitted_at, submitted_unit)
+            let head = sqlx::query(
+                "INSERT INTO ra_requests (id, submission_id, kind, nik, nip, name, email, position,
+                                          unit, state, official_id, submitted_by, submitted_at,
+                                          submitted_unit)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&request.id)
             .bind(submission_id)
-            .bind(request.kind.as_str())
-            .bind(&o.nik)
-            .bind(&o.nip)
-            .bind(&o.name)
-            .bind(&o.email)
-            .bind(&o.position)
-            .bind(&o.unit)
-            .bind(request.state.as_str())
-            .bind(official_id)
-            .bind(submitted_by)
-            .bind(now)
-            .bind(request.submitted_unit.as_deref())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .bind(request.kind.as_str());
+            bind_identity(head, &request.official)
+                .bind(request.state.as_str())
+                .bind(official_id)
+                .bind(submitted_by)
+                .bind(now)
+                .bind(request.submitted_unit.as_deref())
+                .execute(&mut *tx)
+                .await
+                .db()?;
         }
         insert_evidence(&mut tx, evidence).await?;
-        append_in(&mut tx, events).await?;
-        tx.commit().await.map_err(db)
+        commit_audited(tx, events).await
     }
 
     async fn ra_request(&self, id: &str) -> StoreResult<Option<RaRequest>> {
-        let row = sqlx::query("SELECT * FROM ra_requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(request_from_row).transpose()
+        self.one_or_none(
+            sqlx::query("SELECT * FROM ra_requests WHERE id = $1").bind(id),
+            request_from_row,
+        )
+        .await
     }
 
     async fn ra_requests(
@@ -216,18 +199,18 @@ impl RaStore for SqlStore {
         state: Option<RequestState>,
         unit: Option<&str>,
     ) -> StoreResult<Vec<RaRequest>> {
-        let rows = sqlx::query(
-            "SELECT * FROM ra_requests
-             WHERE ($1 = '' OR state = $1)
-               AND ($2 = '' OR lower(trim(submitted_unit)) = lower(trim($2)))
-             ORDER BY submitted_at DESC, id LIMIT 1000",
+        self.all(
+            sqlx::query(
+                "SELECT * FROM ra_requests
+                 WHERE ($1 = '' OR state = $1)
+                   AND ($2 = '' OR lower(trim(submitted_unit)) = lower(trim($2)))
+                 ORDER BY submitted_at DESC, id LIMIT 1000",
+            )
+            .bind(state.map(|s| s.as_str()).unwrap_or(""))
+            .bind(unit.unwrap_or("")),
+            request_from_row,
         )
-        .bind(state.map(|s| s.as_str()).unwrap_or(""))
-        .bind(unit.unwrap_or(""))
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        rows.iter().map(request_from_row).collect()
     }
 
     async fn ra_evidence(
@@ -235,15 +218,16 @@ impl RaStore for SqlStore {
         submission_id: &str,
         request_id: &str,
     ) -> StoreResult<Vec<Evidence>> {
-        let rows = sqlx::query(
-            "SELECT * FROM ra_evidence WHERE submission_id = $1 AND (request_id IS NULL OR request_id = $2) ORDER BY id",
+        self.all(
+            sqlx::query(
+                "SELECT * FROM ra_evidence
+                 WHERE submission_id = $1 AND (request_id IS NULL OR request_id = $2) ORDER BY id",
+            )
+            .bind(submission_id)
+            .bind(request_id),
+            evidence_from_row,
         )
-        .bind(submission_id)
-        .bind(request_id)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        rows.iter().map(evidence_from_row).collect()
     }
 
     async fn ra_add_evidence(
@@ -253,7 +237,7 @@ impl RaStore for SqlStore {
         submit: Option<i64>,
         events: &[AuditEvent],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let new_state = if submit.is_some() {
             "WAITING_FOR_VERIFICATION"
         } else {
@@ -264,7 +248,7 @@ impl RaStore for SqlStore {
             .bind(request_id)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
@@ -275,16 +259,15 @@ impl RaStore for SqlStore {
             .bind(official_id)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         }
         insert_evidence(&mut tx, evidence).await?;
-        append_in(&mut tx, events).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, events).await?;
         Ok(true)
     }
 
     async fn ra_decide(&self, d: &Decision, events: &[AuditEvent]) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE ra_requests SET state = $1, decided_by = $2, decided_at = $3, reason = $4
              WHERE id = $5 AND state = $6",
@@ -297,7 +280,7 @@ impl RaStore for SqlStore {
         .bind(d.expected_state.as_str())
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
@@ -306,18 +289,9 @@ impl RaStore for SqlStore {
             .bind(d.official_id)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         if let Some(reason) = &d.revoke {
-            sqlx::query(
-                "UPDATE certificates SET status = 'REVOKE', revoked_at = $1, revocation_reason = $2
-                 WHERE official_id = $3 AND status = 'ISSUE'",
-            )
-            .bind(ts(d.at))
-            .bind(reason)
-            .bind(d.official_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            revoke_issued_on(&mut tx, d.official_id, d.at, reason).await?;
         }
         if let Some((token_sha256, expires)) = &d.link {
             insert_link(
@@ -333,8 +307,7 @@ impl RaStore for SqlStore {
         if let Some(m) = &d.message {
             push_outbox_on(&mut tx, m, d.at).await?;
         }
-        append_in(&mut tx, events).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, events).await?;
         Ok(true)
     }
 
@@ -343,23 +316,22 @@ impl RaStore for SqlStore {
         token_sha256: &str,
         now: OffsetDateTime,
     ) -> StoreResult<Option<ActivationLink>> {
-        let row = sqlx::query(
-            "SELECT request_id, official_id, expires_at FROM activation_links
-             WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2",
+        self.one_or_none(
+            sqlx::query(
+                "SELECT request_id, official_id, expires_at FROM activation_links
+                 WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2",
+            )
+            .bind(token_sha256)
+            .bind(ts(now)),
+            |r| {
+                Ok(ActivationLink {
+                    request_id: r.col("request_id")?,
+                    official_id: r.col("official_id")?,
+                    expires_at: r.time("expires_at")?,
+                })
+            },
         )
-        .bind(token_sha256)
-        .bind(ts(now))
-        .fetch_optional(&self.pool)
         .await
-        .map_err(db)?;
-        row.map(|r| {
-            Ok(ActivationLink {
-                request_id: r.try_get("request_id").map_err(db)?,
-                official_id: r.try_get("official_id").map_err(db)?,
-                expires_at: from_ts(r.try_get("expires_at").map_err(db)?)?,
-            })
-        })
-        .transpose()
     }
 
     async fn ra_close_open(
@@ -369,7 +341,7 @@ impl RaStore for SqlStore {
         at: OffsetDateTime,
         events: &[AuditEvent],
     ) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let closed = sqlx::query(
             "UPDATE ra_requests SET state = 'REJECTED', decided_by = 'system', decided_at = $1, reason = $2
              WHERE official_id = $3 AND state IN ('NEW', 'WAITING_FOR_VERIFICATION', 'APPROVED')",
@@ -379,7 +351,7 @@ impl RaStore for SqlStore {
         .bind(official_id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?
+        .db()?
         .rows_affected();
         sqlx::query(
             "UPDATE activation_links SET used_at = $1 WHERE official_id = $2 AND used_at IS NULL",
@@ -388,18 +360,18 @@ impl RaStore for SqlStore {
         .bind(official_id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         sqlx::query(
             "UPDATE officials SET ra_status = NULL WHERE id = $1 AND ra_status IN ('RENEW', 'NO_CERTIFICATE')",
         )
         .bind(official_id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         if closed > 0 {
             append_in(&mut tx, events).await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(closed)
     }
 
@@ -412,16 +384,15 @@ impl RaStore for SqlStore {
         events: &[AuditEvent],
     ) -> StoreResult<bool> {
         let now = OffsetDateTime::now_utc();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let approved: i64 = sqlx::query(
             "SELECT count(*) AS n FROM ra_requests WHERE id = $1 AND state = 'APPROVED'",
         )
         .bind(request_id)
         .fetch_one(&mut *tx)
         .await
-        .map_err(db)?
-        .try_get("n")
-        .map_err(db)?;
+        .db()?
+        .col("n")?;
         if approved == 0 {
             return Ok(false);
         }
@@ -432,16 +403,15 @@ impl RaStore for SqlStore {
         .bind(request_id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         insert_link(&mut tx, link.0, request_id, official_id, now, link.1).await?;
         push_outbox_on(&mut tx, m, now).await?;
-        append_in(&mut tx, events).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, events).await?;
         Ok(true)
     }
 
     async fn ra_activate(&self, a: &Activation, events: &[AuditEvent]) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         // The link is used exactly once, whichever process gets there first.
         let used = sqlx::query(
             "UPDATE activation_links SET used_at = $1
@@ -451,7 +421,7 @@ impl RaStore for SqlStore {
         .bind(&a.token_sha256)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         if used.rows_affected() == 0 {
             return Ok(false);
         }
@@ -461,21 +431,12 @@ impl RaStore for SqlStore {
         .bind(&a.request_id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
         if let Some(reason) = &a.revoke_others {
-            sqlx::query(
-                "UPDATE certificates SET status = 'REVOKE', revoked_at = $1, revocation_reason = $2
-                 WHERE official_id = $3 AND status = 'ISSUE'",
-            )
-            .bind(ts(a.at))
-            .bind(reason)
-            .bind(a.official_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            revoke_issued_on(&mut tx, a.official_id, a.at, reason).await?;
         }
         let o = &a.identity;
         let moved = sqlx::query(
@@ -491,15 +452,14 @@ impl RaStore for SqlStore {
         .bind(a.official_id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         if moved.rows_affected() == 0 {
             // Revoked or suspended meanwhile: the renewal was closed.
             return Ok(false);
         }
         let c = &a.certificate;
         insert_certificate_on(&mut tx, a.official_id, c, a.at).await?;
-        append_in(&mut tx, events).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, events).await?;
         Ok(true)
     }
 }

@@ -2,13 +2,61 @@
 //! and its one-time codes (`one_time_codes.purpose` 'seal-activation' or 'seal-batch'). Each
 //! change is one transaction together with its audit event; spending a code is one conditional
 //! UPDATE, so a use is spent exactly once across every process.
+//!
+//! Must not know: how codes are made or checked (only their hashes arrive), or what a seal
+//! certificate says.
 
-use super::{SqlStore, append_in, db, from_ts, insert_certificate_on, official_from_row, ts};
+use crate::rows::{Columns, Db, from_ts, ts};
+use crate::{
+    OFFICIAL_SELECT, SqlStore, bind_identity, commit_audited, insert_certificate_on,
+    insert_code_on, official_from_row,
+};
 use sahih_core::audit::AuditEvent;
 use sahih_core::seal::{CodePurpose, NewSealCode, SealStore};
 use sahih_core::store::{NewCertificate, NewOfficial, OfficialRecord, StoreResult};
-use sqlx::Row;
+use sqlx::AnyConnection;
 use time::OffsetDateTime;
+
+/// Inserts the seal's officials row (kind 'seal') in the RA stage it starts in; its id.
+async fn insert_seal_row(
+    conn: &mut AnyConnection,
+    seal: &NewOfficial,
+    ra_status: Option<&str>,
+    now: i64,
+) -> StoreResult<i64> {
+    bind_identity(
+        sqlx::query(
+            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, kind,
+                                    ra_status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'seal', $8) RETURNING id",
+        ),
+        seal,
+    )
+    .bind(now)
+    .bind(ra_status)
+    .fetch_one(&mut *conn)
+    .await
+    .db()?
+    .col("id")
+}
+
+/// Retires the live codes of one purpose (no uses left); how many.
+async fn retire_codes_on(
+    conn: &mut AnyConnection,
+    official_id: i64,
+    purpose: CodePurpose,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE one_time_codes SET uses_left = 0
+         WHERE official_id = $1 AND purpose = $2 AND uses_left > 0",
+    )
+    .bind(official_id)
+    .bind(purpose.as_str())
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    Ok(done.rows_affected())
+}
 
 impl SealStore for SqlStore {
     async fn insert_seal(
@@ -18,26 +66,10 @@ impl SealStore for SqlStore {
         event: &AuditEvent,
     ) -> StoreResult<i64> {
         let now = ts(OffsetDateTime::now_utc());
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let official_id: i64 = sqlx::query(
-            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, kind)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'seal') RETURNING id",
-        )
-        .bind(&seal.nik)
-        .bind(&seal.nip)
-        .bind(&seal.name)
-        .bind(&seal.email)
-        .bind(&seal.position)
-        .bind(&seal.unit)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?
-        .try_get("id")
-        .map_err(db)?;
+        let mut tx = self.begin().await?;
+        let official_id = insert_seal_row(&mut tx, seal, None, now).await?;
         insert_certificate_on(&mut tx, official_id, c, from_ts(now)?).await?;
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, std::slice::from_ref(event)).await?;
         Ok(official_id)
     }
 
@@ -48,45 +80,31 @@ impl SealStore for SqlStore {
         event: &AuditEvent,
     ) -> StoreResult<i64> {
         let now = ts(OffsetDateTime::now_utc());
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let official_id: i64 = sqlx::query(
-            "INSERT INTO officials (nik, nip, name, email, position, unit, created_at, kind, ra_status)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'seal', 'WAITING_FOR_VERIFICATION') RETURNING id",
-        )
-        .bind(&seal.nik)
-        .bind(&seal.nip)
-        .bind(&seal.name)
-        .bind(&seal.email)
-        .bind(&seal.position)
-        .bind(&seal.unit)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?
-        .try_get("id")
-        .map_err(db)?;
+        let mut tx = self.begin().await?;
+        // Waits for a verifikator, who issues its certificate (`complete_seal`).
+        let waiting = Some("WAITING_FOR_VERIFICATION");
+        let official_id = insert_seal_row(&mut tx, seal, waiting, now).await?;
         sqlx::query(
-            "INSERT INTO seal_requests (official_id, requested_by, requested_at) VALUES ($1, $2, $3)",
+            "INSERT INTO seal_requests (official_id, requested_by, requested_at)
+             VALUES ($1, $2, $3)",
         )
         .bind(official_id)
         .bind(requested_by)
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        commit_audited(tx, std::slice::from_ref(event)).await?;
         Ok(official_id)
     }
 
     async fn seal_requested_by(&self, official_id: i64) -> StoreResult<Option<String>> {
-        let row = sqlx::query("SELECT requested_by FROM seal_requests WHERE official_id = $1")
-            .bind(official_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        row.map(|r| r.try_get("requested_by").map_err(db))
-            .transpose()
+        self.one_or_none(
+            sqlx::query("SELECT requested_by FROM seal_requests WHERE official_id = $1")
+                .bind(official_id),
+            |r| r.col("requested_by"),
+        )
+        .await
     }
 
     async fn complete_seal(
@@ -97,7 +115,7 @@ impl SealStore for SqlStore {
         event: &AuditEvent,
     ) -> StoreResult<bool> {
         let now = ts(OffsetDateTime::now_utc());
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let waiting = sqlx::query(
             "UPDATE officials SET ra_status = NULL
              WHERE id = $1 AND kind = 'seal' AND ra_status = 'WAITING_FOR_VERIFICATION'",
@@ -105,7 +123,7 @@ impl SealStore for SqlStore {
         .bind(official_id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         if waiting.rows_affected() == 0 {
             return Ok(false);
         }
@@ -117,22 +135,15 @@ impl SealStore for SqlStore {
         .bind(official_id)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         insert_certificate_on(&mut tx, official_id, c, from_ts(now)?).await?;
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, std::slice::from_ref(event)).await?;
         Ok(true)
     }
 
     async fn seals(&self) -> StoreResult<Vec<OfficialRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, nik, nip, name, email, position, unit, ra_status, kind, upstream
-             FROM officials WHERE kind = 'seal' ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        rows.iter().map(official_from_row).collect()
+        let sql = format!("{OFFICIAL_SELECT} WHERE kind = 'seal' ORDER BY id");
+        self.all(sqlx::query(&sql), official_from_row).await
     }
 
     async fn insert_seal_code(
@@ -140,32 +151,20 @@ impl SealStore for SqlStore {
         code: &NewSealCode<'_>,
         event: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         if code.replace_live {
-            sqlx::query(
-                "UPDATE one_time_codes SET uses_left = 0
-                 WHERE official_id = $1 AND purpose = $2 AND uses_left > 0",
-            )
-            .bind(code.official_id)
-            .bind(code.purpose.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            retire_codes_on(&mut tx, code.official_id, code.purpose).await?;
         }
-        sqlx::query(
-            "INSERT INTO one_time_codes (official_id, code_sha256, uses_left, expires_at, purpose)
-             VALUES ($1, $2, $3, $4, $5)",
+        insert_code_on(
+            &mut tx,
+            code.official_id,
+            code.purpose,
+            code.code_sha256,
+            code.uses,
+            code.expires_at,
         )
-        .bind(code.official_id)
-        .bind(code.code_sha256)
-        .bind(code.uses)
-        .bind(ts(code.expires_at))
-        .bind(code.purpose.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)
+        .await?;
+        commit_audited(tx, std::slice::from_ref(event)).await
     }
 
     async fn seal_code_expiry(
@@ -175,21 +174,20 @@ impl SealStore for SqlStore {
         code_sha256: &str,
         now: OffsetDateTime,
     ) -> StoreResult<Option<OffsetDateTime>> {
-        let row = sqlx::query(
-            "SELECT expires_at FROM one_time_codes
-             WHERE official_id = $1 AND purpose = $2 AND code_sha256 = $3
-               AND uses_left > 0 AND expires_at > $4
-             ORDER BY expires_at DESC LIMIT 1",
+        self.one_or_none(
+            sqlx::query(
+                "SELECT expires_at FROM one_time_codes
+                 WHERE official_id = $1 AND purpose = $2 AND code_sha256 = $3
+                   AND uses_left > 0 AND expires_at > $4
+                 ORDER BY expires_at DESC LIMIT 1",
+            )
+            .bind(official_id)
+            .bind(purpose.as_str())
+            .bind(code_sha256)
+            .bind(ts(now)),
+            |r| r.time("expires_at"),
         )
-        .bind(official_id)
-        .bind(purpose.as_str())
-        .bind(code_sha256)
-        .bind(ts(now))
-        .fetch_optional(&self.pool)
         .await
-        .map_err(db)?;
-        row.map(|r| from_ts(r.try_get("expires_at").map_err(db)?))
-            .transpose()
     }
 
     async fn revoke_seal_codes(
@@ -198,22 +196,12 @@ impl SealStore for SqlStore {
         purposes: &[CodePurpose],
         event: &AuditEvent,
     ) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let mut n = 0;
         for purpose in purposes {
-            n += sqlx::query(
-                "UPDATE one_time_codes SET uses_left = 0
-                 WHERE official_id = $1 AND purpose = $2 AND uses_left > 0",
-            )
-            .bind(official_id)
-            .bind(purpose.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
+            n += retire_codes_on(&mut tx, official_id, *purpose).await?;
         }
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)?;
+        commit_audited(tx, std::slice::from_ref(event)).await?;
         Ok(n)
     }
 }

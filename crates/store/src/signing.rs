@@ -1,76 +1,74 @@
 //! SQL of signing requests and webhook events. Each step is a conditional update in one
 //! transaction with its audit event and webhook event; webhook deliveries are claimed for a
 //! while, so two servers do not send one event at the same moment.
+//!
+//! Must not know: HTTP delivery or signing of webhooks, or how documents are signed.
 
-use super::{SqlStore, append_in, db, from_ts, stored_kind, ts};
+use crate::rows::{Columns, Db, ts};
+use crate::{SqlStore, append_in, commit_audited};
 use sahih_core::audit::AuditEvent;
 use sahih_core::store::StoreResult;
 use sahih_core::store::signing::{
     NewSigningRequest, NewWebhook, RequestDocument, RequestEvent, RequestStatus, RequestStep,
     SigningRequestRecord, SigningRequestStore, WebhookOutcome, WebhookRecord,
 };
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
-
-fn opt_ts(r: &AnyRow, column: &str) -> StoreResult<Option<OffsetDateTime>> {
-    let v: Option<i64> = r.try_get(column).map_err(db)?;
-    v.map(from_ts).transpose()
-}
 
 fn request_from_row(r: &AnyRow) -> StoreResult<SigningRequestRecord> {
     Ok(SigningRequestRecord {
-        id: r.try_get("id").map_err(db)?,
-        client_id: r.try_get("client_id").map_err(db)?,
-        client_name: r.try_get("client_name").map_err(db)?,
-        official_id: r.try_get("official_id").map_err(db)?,
-        class: r.try_get("class").map_err(db)?,
-        options_json: r.try_get("options_json").map_err(db)?,
-        message: r.try_get("message").map_err(db)?,
-        due_at: opt_ts(r, "due_at")?,
-        callback_url: r.try_get("callback_url").map_err(db)?,
-        status: stored_kind(r, "status", RequestStatus::parse)?,
-        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
-        opened_at: opt_ts(r, "opened_at")?,
-        read_at: opt_ts(r, "read_at")?,
-        decided_at: opt_ts(r, "decided_at")?,
-        reason: r.try_get("reason").map_err(db)?,
+        id: r.col("id")?,
+        client_id: r.col("client_id")?,
+        client_name: r.col("client_name")?,
+        official_id: r.col("official_id")?,
+        class: r.col("class")?,
+        options_json: r.col("options_json")?,
+        message: r.col("message")?,
+        due_at: r.opt_time("due_at")?,
+        callback_url: r.col("callback_url")?,
+        status: r.kind("status", RequestStatus::parse)?,
+        created_at: r.time("created_at")?,
+        opened_at: r.opt_time("opened_at")?,
+        read_at: r.opt_time("read_at")?,
+        decided_at: r.opt_time("decided_at")?,
+        reason: r.col("reason")?,
         documents: Vec::new(),
     })
 }
 
 fn document_from_row(r: &AnyRow) -> StoreResult<RequestDocument> {
     Ok(RequestDocument {
-        idx: r.try_get("idx").map_err(db)?,
-        file_name: r.try_get("file_name").map_err(db)?,
-        blob_key: r.try_get("blob_key").map_err(db)?,
-        sha256: r.try_get("sha256").map_err(db)?,
-        size: r.try_get("size").map_err(db)?,
-        signed_document_id: r.try_get("signed_document_id").map_err(db)?,
-        signed_blob_key: r.try_get("signed_blob_key").map_err(db)?,
+        idx: r.col("idx")?,
+        file_name: r.col("file_name")?,
+        blob_key: r.col("blob_key")?,
+        sha256: r.col("sha256")?,
+        size: r.col("size")?,
+        signed_document_id: r.col("signed_document_id")?,
+        signed_blob_key: r.col("signed_blob_key")?,
     })
 }
 
 fn webhook_from_row(r: &AnyRow) -> StoreResult<WebhookRecord> {
     Ok(WebhookRecord {
-        id: r.try_get("id").map_err(db)?,
-        client_id: r.try_get("client_id").map_err(db)?,
-        request_id: r.try_get("request_id").map_err(db)?,
-        event: stored_kind(r, "event", RequestEvent::parse)?,
-        url: r.try_get("url").map_err(db)?,
-        body: r.try_get("body").map_err(db)?,
-        created_at: from_ts(r.try_get("created_at").map_err(db)?)?,
-        attempts: r.try_get("attempts").map_err(db)?,
-        next_attempt_at: from_ts(r.try_get("next_attempt_at").map_err(db)?)?,
-        delivered_at: opt_ts(r, "delivered_at")?,
-        given_up_at: opt_ts(r, "given_up_at")?,
-        last_status: r.try_get("last_status").map_err(db)?,
-        last_error: r.try_get("last_error").map_err(db)?,
+        id: r.col("id")?,
+        client_id: r.col("client_id")?,
+        request_id: r.col("request_id")?,
+        event: r.kind("event", RequestEvent::parse)?,
+        url: r.col("url")?,
+        body: r.col("body")?,
+        created_at: r.time("created_at")?,
+        attempts: r.col("attempts")?,
+        next_attempt_at: r.time("next_attempt_at")?,
+        delivered_at: r.opt_time("delivered_at")?,
+        given_up_at: r.opt_time("given_up_at")?,
+        last_status: r.col("last_status")?,
+        last_error: r.col("last_error")?,
     })
 }
 
 const REQUEST_SELECT: &str = "SELECT r.*, c.name AS client_name FROM signing_requests r
-     JOIN api_clients c ON c.id = r.client_id";
+                              JOIN api_clients c ON c.id = r.client_id";
 
 async fn push_webhook(conn: &mut AnyConnection, w: &NewWebhook, now: i64) -> StoreResult<()> {
     sqlx::query(
@@ -86,7 +84,7 @@ async fn push_webhook(conn: &mut AnyConnection, w: &NewWebhook, now: i64) -> Sto
     .bind(now)
     .execute(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(())
 }
 
@@ -109,15 +107,15 @@ impl SqlStore {
         for r in &requests {
             query = query.bind(r.id.clone());
         }
-        let rows = query.fetch_all(&self.pool).await.map_err(db)?;
+        let documents = self
+            .all(query, |r| {
+                Ok((r.col::<String>("request_id")?, document_from_row(r)?))
+            })
+            .await?;
         let mut by_request: std::collections::HashMap<String, Vec<RequestDocument>> =
             std::collections::HashMap::new();
-        for row in &rows {
-            let id: String = row.try_get("request_id").map_err(db)?;
-            by_request
-                .entry(id)
-                .or_default()
-                .push(document_from_row(row)?);
+        for (id, document) in documents {
+            by_request.entry(id).or_default().push(document);
         }
         for r in &mut requests {
             r.documents = by_request.remove(&r.id).unwrap_or_default();
@@ -132,7 +130,7 @@ impl SigningRequestStore for SqlStore {
         r: &NewSigningRequest,
         event: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO signing_requests (id, client_id, official_id, class, options_json,
                  message, due_at, callback_url, status, created_at)
@@ -150,7 +148,7 @@ impl SigningRequestStore for SqlStore {
         .bind(ts(r.created_at))
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         for (idx, d) in r.documents.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO signing_request_documents (request_id, idx, file_name, blob_key,
@@ -165,19 +163,15 @@ impl SigningRequestStore for SqlStore {
             .bind(d.size)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         }
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)
+        commit_audited(tx, std::slice::from_ref(event)).await
     }
 
     async fn signing_request(&self, id: &str) -> StoreResult<Option<SigningRequestRecord>> {
-        let row = sqlx::query(&format!("{REQUEST_SELECT} WHERE r.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        let Some(request) = row.as_ref().map(request_from_row).transpose()? else {
+        let sql = format!("{REQUEST_SELECT} WHERE r.id = $1");
+        let request = self.one_or_none(sqlx::query(&sql).bind(id), request_from_row);
+        let Some(request) = request.await? else {
             return Ok(None);
         };
         Ok(self.with_documents(vec![request]).await?.pop())
@@ -191,24 +185,19 @@ impl SigningRequestStore for SqlStore {
     ) -> StoreResult<Vec<SigningRequestRecord>> {
         // Pending first, unopened before opened, then by due date (none last) and age;
         // decided ones after, newest first.
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "{REQUEST_SELECT} WHERE r.official_id = $1 AND ($2 = 0 OR r.status = 'pending')
              ORDER BY CASE WHEN r.status = 'pending' THEN 0 ELSE 1 END,
                       CASE WHEN r.status = 'pending' AND r.opened_at IS NULL THEN 0 ELSE 1 END,
                       CASE WHEN r.status = 'pending' THEN COALESCE(r.due_at, 9223372036854775807) ELSE 0 END,
                       COALESCE(r.decided_at, 0) DESC, r.created_at DESC, r.id
              LIMIT $3"
-        ))
-        .bind(official_id)
-        .bind(i64::from(pending_only))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let requests = rows
-            .iter()
-            .map(request_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        );
+        let query = sqlx::query(&sql)
+            .bind(official_id)
+            .bind(i64::from(pending_only))
+            .bind(limit);
+        let requests = self.all(query, request_from_row).await?;
         self.with_documents(requests).await
     }
 
@@ -221,7 +210,7 @@ impl SigningRequestStore for SqlStore {
         webhook: Option<&NewWebhook>,
     ) -> StoreResult<bool> {
         let now = ts(now);
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         let done = match step {
             RequestStep::Open => sqlx::query(
                 "UPDATE signing_requests SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL",
@@ -256,7 +245,7 @@ impl SigningRequestStore for SqlStore {
         }
         .execute(&mut *tx)
         .await
-        .map_err(db)?
+        .db()?
         .rows_affected()
             > 0;
         if !done {
@@ -275,14 +264,14 @@ impl SigningRequestStore for SqlStore {
                 .bind(*idx)
                 .execute(&mut *tx)
                 .await
-                .map_err(db)?;
+                .db()?;
             }
         }
         append_in(&mut tx, std::slice::from_ref(event)).await?;
         if let Some(w) = webhook {
             push_webhook(&mut tx, w, now).await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(true)
     }
 
@@ -291,16 +280,16 @@ impl SigningRequestStore for SqlStore {
         now: OffsetDateTime,
         limit: i64,
     ) -> StoreResult<Vec<SigningRequestRecord>> {
-        let rows = sqlx::query(&format!(
-            "{REQUEST_SELECT} WHERE r.status = 'pending' AND r.due_at IS NOT NULL
-               AND r.due_at <= $1 ORDER BY r.due_at LIMIT $2"
-        ))
-        .bind(ts(now))
-        .bind(limit)
-        .fetch_all(&self.pool)
+        self.all(
+            sqlx::query(&format!(
+                "{REQUEST_SELECT} WHERE r.status = 'pending' AND r.due_at IS NOT NULL
+                 AND r.due_at <= $1 ORDER BY r.due_at LIMIT $2"
+            ))
+            .bind(ts(now))
+            .bind(limit),
+            request_from_row,
+        )
         .await
-        .map_err(db)?;
-        rows.iter().map(request_from_row).collect()
     }
 
     async fn set_webhook_secret(
@@ -309,28 +298,25 @@ impl SigningRequestStore for SqlStore {
         sealed: &str,
         event: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE api_clients SET webhook_secret_sealed = $1 WHERE id = $2")
             .bind(sealed)
             .bind(client_id)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
-        append_in(&mut tx, std::slice::from_ref(event)).await?;
-        tx.commit().await.map_err(db)
+            .db()?;
+        commit_audited(tx, std::slice::from_ref(event)).await
     }
 
     async fn webhook_secret(&self, client_id: i64) -> StoreResult<Option<String>> {
-        let row = sqlx::query("SELECT webhook_secret_sealed FROM api_clients WHERE id = $1")
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(row
-            .map(|r| r.try_get::<Option<String>, _>("webhook_secret_sealed"))
-            .transpose()
-            .map_err(db)?
-            .flatten())
+        let secret = self
+            .one_or_none(
+                sqlx::query("SELECT webhook_secret_sealed FROM api_clients WHERE id = $1")
+                    .bind(client_id),
+                |r| r.col::<Option<String>>("webhook_secret_sealed"),
+            )
+            .await?;
+        Ok(secret.flatten())
     }
 
     async fn claim_webhooks(
@@ -340,35 +326,34 @@ impl SigningRequestStore for SqlStore {
         limit: i64,
     ) -> StoreResult<Vec<WebhookRecord>> {
         let now_ts = ts(now);
-        let rows = sqlx::query(
-            "SELECT id FROM webhook_events
-             WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
-               AND claimed_until <= $1
-             ORDER BY id LIMIT $2",
-        )
-        .bind(now_ts)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let mut claimed = Vec::new();
-        for row in rows {
-            let id: i64 = row.try_get("id").map_err(db)?;
-            // Conditional: another server that claimed it in between wins.
-            let got = sqlx::query(
-                "UPDATE webhook_events SET claimed_until = $1
-                 WHERE id = $2 AND claimed_until <= $3 AND delivered_at IS NULL
-                 RETURNING *",
+        let due: Vec<i64> = self
+            .all(
+                sqlx::query(
+                    "SELECT id FROM webhook_events
+                     WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= $1
+                       AND claimed_until <= $1
+                     ORDER BY id LIMIT $2",
+                )
+                .bind(now_ts)
+                .bind(limit),
+                |r| r.col("id"),
             )
-            .bind(ts(now + hold))
-            .bind(id)
-            .bind(now_ts)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-            if let Some(r) = got {
-                claimed.push(webhook_from_row(&r)?);
-            }
+            .await?;
+        let mut claimed = Vec::new();
+        for id in due {
+            // Conditional: another server that claimed it in between wins.
+            let got = self.one_or_none(
+                sqlx::query(
+                    "UPDATE webhook_events SET claimed_until = $1
+                     WHERE id = $2 AND claimed_until <= $3 AND delivered_at IS NULL
+                     RETURNING *",
+                )
+                .bind(ts(now + hold))
+                .bind(id)
+                .bind(now_ts),
+                webhook_from_row,
+            );
+            claimed.extend(got.await?);
         }
         Ok(claimed)
     }
@@ -385,7 +370,7 @@ impl SigningRequestStore for SqlStore {
             WebhookOutcome::RetryAt(t) => (None, None, Some(ts(t))),
             WebhookOutcome::GiveUp(t) => (None, Some(ts(t)), None),
         };
-        sqlx::query(
+        self.run(sqlx::query(
             "UPDATE webhook_events SET attempts = attempts + 1, last_status = $1, last_error = $2,
                  delivered_at = $3, given_up_at = $4,
                  next_attempt_at = COALESCE($5, next_attempt_at), claimed_until = 0
@@ -396,23 +381,20 @@ impl SigningRequestStore for SqlStore {
         .bind(delivered)
         .bind(given_up)
         .bind(next)
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .bind(id)).await?;
         Ok(())
     }
 
     async fn webhook_log(&self, client_id: i64, limit: i64) -> StoreResult<Vec<WebhookRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM webhook_events WHERE client_id = $1 ORDER BY id DESC LIMIT $2",
+        self.all(
+            sqlx::query(
+                "SELECT * FROM webhook_events WHERE client_id = $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(client_id)
+            .bind(limit),
+            webhook_from_row,
         )
-        .bind(client_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        rows.iter().map(webhook_from_row).collect()
     }
 
     async fn replay_webhook(
@@ -421,17 +403,13 @@ impl SigningRequestStore for SqlStore {
         id: i64,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
+        Ok(self.run(sqlx::query(
             "UPDATE webhook_events SET delivered_at = NULL, given_up_at = NULL, attempts = 0,
                  next_attempt_at = $1, created_at = $1, claimed_until = 0
              WHERE id = $2 AND client_id = $3",
         )
         .bind(ts(now))
         .bind(id)
-        .bind(client_id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        .bind(client_id)).await? > 0)
     }
 }
