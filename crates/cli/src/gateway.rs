@@ -3,7 +3,6 @@
 
 use crate::{Failure, open};
 use clap::Subcommand;
-use sahih_core::store::NewOfficial;
 use sahih_core::{CoreError, Lang};
 use std::path::Path;
 
@@ -12,18 +11,8 @@ pub(crate) enum GatewayCommand {
     /// Record an official enrolled at the upstream ECS: their signing requests are forwarded
     /// there (after the local policy and lockout checks).
     Enroll {
-        #[arg(long)]
-        nik: String,
-        #[arg(long)]
-        nip: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        position: String,
-        #[arg(long)]
-        unit: String,
+        #[command(flatten)]
+        identity: crate::IdentityArgs,
     },
 }
 
@@ -35,14 +24,7 @@ pub(crate) async fn gateway(
     let core = |e: CoreError| Failure::core(e, lang);
     let sahih = open(data).await.map_err(core)?;
     match command {
-        GatewayCommand::Enroll {
-            nik,
-            nip,
-            name,
-            email,
-            position,
-            unit,
-        } => {
+        GatewayCommand::Enroll { identity } => {
             if sahih.config.gateway.url.trim().is_empty() {
                 return Err(Failure::usage(match lang {
                     Lang::Id => {
@@ -53,14 +35,7 @@ pub(crate) async fn gateway(
                     }
                 }));
             }
-            let official = NewOfficial {
-                nik: nik.trim().into(),
-                nip: nip.trim().into(),
-                name: name.trim().into(),
-                email: email.trim().into(),
-                position: position.trim().into(),
-                unit: unit.trim().into(),
-            };
+            let official = identity.official();
             sahih
                 .enroll_upstream(&official, "cli")
                 .await

@@ -238,8 +238,9 @@ enum CaCommand {
     Rotate,
 }
 
+/// Who an official is, as `enroll` and `gateway enroll` take it.
 #[derive(Args)]
-struct EnrollArgs {
+pub(crate) struct IdentityArgs {
     /// NIK (16 digits).
     #[arg(long)]
     nik: String,
@@ -256,6 +257,26 @@ struct EnrollArgs {
     /// Unit (OPD).
     #[arg(long)]
     unit: String,
+}
+
+impl IdentityArgs {
+    /// The official, with surrounding spaces trimmed.
+    pub(crate) fn official(&self) -> NewOfficial {
+        NewOfficial {
+            nik: self.nik.trim().to_string(),
+            nip: self.nip.trim().to_string(),
+            name: self.name.trim().to_string(),
+            email: self.email.trim().to_string(),
+            position: self.position.trim().to_string(),
+            unit: self.unit.trim().to_string(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct EnrollArgs {
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// rsa2048, rsa3072 or p256 (default from config: rsa2048).
     #[arg(long)]
     key: Option<String>,
@@ -633,14 +654,7 @@ async fn run<H: HttpServer>(cli: Cli, server: &H) -> Result<(), Failure> {
                     })
                 })?,
             };
-            let official = NewOfficial {
-                nik: a.nik.trim().to_string(),
-                nip: a.nip.trim().to_string(),
-                name: a.name.trim().to_string(),
-                email: a.email.trim().to_string(),
-                position: a.position.trim().to_string(),
-                unit: a.unit.trim().to_string(),
-            };
+            let official = a.identity.official();
             // Validate identity before asking for a passphrase.
             sahih_core::identity::validate_official(&sahih_pki::OfficialIdentity {
                 nik: official.nik.clone(),
