@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, remember_secret
 
 AXE = REPO / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 VIEWPORTS = {"360x740": (360, 740, True), "1280x800": (1280, 800, False)}
@@ -144,6 +144,7 @@ def totp_code(secret_base32: str, offset_steps: int = 0) -> str:
     import hmac
     import time
     secret = secret_base32.replace(" ", "")
+    remember_secret(secret)
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     counter = int(time.time()) // 30 + offset_steps
     mac = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()

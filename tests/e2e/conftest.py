@@ -49,6 +49,28 @@ CORPUS_NEGATIVE = ["encrypted.pdf", "truncated.pdf", "garbage.pdf", "empty.pdf"]
 LOCAL_BASE_RE = r"http://127\.0\.0\.1:\d+"
 QR_URL_RE = re.compile(r"^" + LOCAL_BASE_RE + r"/v/([A-Za-z0-9_-]{16,})$")
 
+# Secrets the suite handed out at run time (API credentials, one-time codes), for the sweep in
+# test_zz_secrets_sweep.py: none of them may appear in a server log or a database in the clear.
+# Passphrases and passwords are read from the test sources by the sweep itself.
+RUNTIME_SECRETS: set[str] = set()
+
+
+def remember_secret(secret: str) -> None:
+    """Adds a secret the sweep must not find in any log or database (short ones are skipped:
+    they would match by chance)."""
+    if len(secret) >= 8:
+        RUNTIME_SECRETS.add(secret)
+
+
+def dump_for_sweep(db_url: str, out: Path) -> None:
+    """A PostgreSQL database as SQL text, for the secrets sweep, before a test drops it. Without
+    pg_dump the sweep covers SQLite databases and logs only (it says so)."""
+    if shutil.which("pg_dump") is None:
+        return
+    subprocess.run(["pg_dump", "--no-owner", "--data-only", "-f", str(out), db_url],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+
 # Timeouts (seconds) for one sahih run; generous, tests never assert on time.
 SAHIH_TIMEOUT = 120
 SAHIH_BIG_TIMEOUT = 900
@@ -224,8 +246,11 @@ def free_port() -> int:
 def start_server(s: Sahih, port: int) -> subprocess.Popen:
     """`sahih serve` for this data directory: the OCSP/CRL/CA URLs in its certificates answer,
     as they must for NSS (pdfsig) to call a certificate trusted."""
+    # The log goes to a file: a pipe nobody reads would stall a busy server once it fills, and
+    # the secrets sweep reads the file afterwards.
+    log = s.data.parent / f"serve-{port}.log"
     p = subprocess.Popen([str(s.bin), "serve", "--data", str(s.data), "--listen", f"127.0.0.1:{port}"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=open(log, "wb"), stdin=subprocess.DEVNULL,
                          env=_clean_env())
     _SERVERS.append(p)
     deadline = time.time() + 30
@@ -238,7 +263,7 @@ def start_server(s: Sahih, port: int) -> subprocess.Popen:
             if p.poll() is not None:
                 break
             time.sleep(0.2)
-    raise AssertionError(f"sahih serve did not start: {p.stderr.read().decode() if p.stderr else ''}")
+    raise AssertionError(f"sahih serve did not start: {log.read_text(errors='replace')}")
 
 
 def make_sahih(binary: Path, base: Path) -> Sahih:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ORG, PASSPHRASE, REPO, Official, Sahih, _SERVERS, _clean_env, free_port
+from conftest import (ORG, PASSPHRASE, REPO, Official, Sahih, _SERVERS, _clean_env, dump_for_sweep,
+                      free_port, remember_secret)
 
 BACKENDS = ["sqlite", "postgres-s3"]
 
@@ -154,6 +155,7 @@ class Deployment:
         assert r.returncode == 0, r.describe()
         cred = r.stdout.strip().splitlines()[-1]
         assert cred.startswith(name + ":") and len(cred) > len(name) + 20, cred
+        remember_secret(cred.split(":", 1)[1])
         return cred
 
     def sql(self, statement: str) -> str:
@@ -176,6 +178,8 @@ class Deployment:
         if self.moto:
             self.moto.stop()
         if self.db_name and pg_admin_url():
+            # Kept for the secrets sweep (test_zz_secrets_sweep.py) before the database goes.
+            dump_for_sweep(self.db_url, self.sahih.workdir / f"{self.db_name}.dump.sql")
             psql(pg_admin_url(), f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
 
 
