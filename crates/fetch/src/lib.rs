@@ -18,6 +18,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+                    rustls::crypto::aws_lc_rs::default_provider(),
+                ))
+                .build(),
+        )
         .http_status_as_error(false)
         .build()
         .into()
@@ -225,5 +232,33 @@ impl sahih_pades::ValidationDataSource for FetchingSource<'_> {
             let _ = got_ocsp;
         }
         Ok(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `https` URL reaches the TLS handshake with the aws-lc-rs provider the agent names
+    /// (without one, ureq would panic there). The peer hangs up, so the handshake fails with an
+    /// error a person can read.
+    #[test]
+    fn https_reaches_the_handshake_with_the_aws_lc_provider() {
+        let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") else {
+            panic!("no loopback port");
+        };
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(1) {
+                drop(stream);
+            }
+        });
+        let r = post_der(
+            &format!("https://127.0.0.1:{port}/tsa"),
+            "application/timestamp-query",
+            b"\x30\x00",
+            Duration::from_secs(5),
+        );
+        assert!(r.is_err(), "{r:?}");
     }
 }

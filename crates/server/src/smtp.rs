@@ -213,7 +213,7 @@ fn tls_config(cfg: &SmtpConfig) -> Result<Arc<rustls::ClientConfig>, String> {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?

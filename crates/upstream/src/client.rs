@@ -311,6 +311,13 @@ impl UpstreamEcs {
         };
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+                        rustls::crypto::aws_lc_rs::default_provider(),
+                    ))
+                    .build(),
+            )
             .http_status_as_error(false)
             // An ECS does not redirect; a 3xx is reported as a rejection rather than followed
             // (following would mean sending the passphrase somewhere else).

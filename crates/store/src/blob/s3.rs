@@ -307,6 +307,13 @@ impl S3BlobStore {
 
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(CONNECT_TIMEOUT))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+                        rustls::crypto::aws_lc_rs::default_provider(),
+                    ))
+                    .build(),
+            )
             .timeout_global(Some(REQUEST_TIMEOUT))
             .http_status_as_error(false)
             // A redirect would resend the signed request elsewhere; report it instead.
