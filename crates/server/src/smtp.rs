@@ -6,12 +6,17 @@
 //! on the LAN), STARTTLS (`smtp://...?starttls=true`) or implicit TLS (`smtps://`), with AUTH
 //! PLAIN over TLS only. The password comes from `SAHIH_SMTP_PASSWORD`, never from the config
 //! file, and never appears in errors or logs.
+//!
+//! The SMTP exchange itself is `lettre`'s (on rustls with aws-lc-rs): this module owns only the
+//! configuration, the claim-and-send loop, and what a failure records.
 
-use rustls::pki_types::ServerName;
-use rustls::pki_types::pem::PemObject;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Mailbox, SinglePart};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Message, SmtpTransport, Transport};
 use sahih_core::store::OutboxMessage;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,146 +133,67 @@ fn valid_address(a: &str) -> bool {
             .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
 }
 
-enum Conn {
-    Plain(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+/// What a failed step says, without anything the relay echoed of the credentials: lettre's
+/// errors carry the relay's answer, never the AUTH line Sahih sent.
+fn smtp_error(step: &str, e: impl std::fmt::Display) -> String {
+    format!("SMTP {step}: {e}")
 }
 
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Self::Plain(s) => s.read(buf),
-            Self::Tls(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Self::Plain(s) => s.write(buf),
-            Self::Tls(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Self::Plain(s) => s.flush(),
-            Self::Tls(s) => s.flush(),
-        }
-    }
-}
-
-/// Reads one (possibly multi-line) reply; returns its code and last line.
-fn reply(conn: &mut Conn) -> Result<(u16, String), String> {
-    let mut line = Vec::new();
-    loop {
-        let mut byte = [0u8; 1];
-        let n = conn
-            .read(&mut byte)
-            .map_err(|e| format!("SMTP read: {e}"))?;
-        if n == 0 {
-            return Err("SMTP server closed the connection".into());
-        }
-        line.push(byte[0]);
-        if line.len() > 4096 {
-            return Err("SMTP reply line too long".into());
-        }
-        if line.ends_with(b"\r\n") {
-            let text = String::from_utf8_lossy(&line).trim_end().to_string();
-            line.clear();
-            if text.len() >= 3 && text.as_bytes().get(3) != Some(&b'-') {
-                let code = text
-                    .get(..3)
-                    .and_then(|c| c.parse::<u16>().ok())
-                    .ok_or_else(|| format!("bad SMTP reply {text:?}"))?;
-                return Ok((code, text));
-            }
-        }
-    }
-}
-
-fn command(conn: &mut Conn, cmd: &str, expect: &[u16]) -> Result<String, String> {
-    conn.write_all(cmd.as_bytes())
-        .and_then(|_| conn.write_all(b"\r\n"))
-        .and_then(|_| conn.flush())
-        .map_err(|e| format!("SMTP write: {e}"))?;
-    let (code, text) = reply(conn)?;
-    if expect.contains(&code) {
-        Ok(text)
-    } else {
-        // Never echo AUTH lines: they carry the credentials.
-        let shown = if cmd.starts_with("AUTH") { "AUTH" } else { cmd };
-        Err(format!("SMTP {shown:?} answered {text}"))
-    }
-}
-
-fn tls_config(cfg: &SmtpConfig) -> Result<Arc<rustls::ClientConfig>, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+/// The relay as a lettre transport: TLS as configured (the public web roots plus `ca_file`),
+/// AUTH PLAIN only when a password is set (which `from_url` allows only over TLS), and the
+/// connection's time limit.
+fn transport(cfg: &SmtpConfig) -> Result<SmtpTransport, String> {
+    let mut tls = TlsParameters::builder(cfg.host.clone());
     if let Some(path) = &cfg.ca_file {
         let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
-            let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-        }
+        // Every certificate of the PEM file (a bundle is fine) joins the public web roots.
+        let certs = Certificate::from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
+        tls = tls.add_root_certificate(certs);
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    let tls = tls.build_rustls().map_err(|e| smtp_error("TLS", e))?;
+    let tls = match cfg.security {
+        Security::Plain => Tls::None,
+        Security::StartTls => Tls::Required(tls),
+        Security::Tls => Tls::Wrapper(tls),
+    };
+    let mut builder = SmtpTransport::builder_dangerous(cfg.host.as_str())
+        .port(cfg.port)
+        .tls(tls)
+        .hello_name(ClientId::Domain("sahih".into()))
+        .timeout(Some(TIMEOUT));
+    if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
+        builder = builder
+            .credentials(Credentials::new(user.clone(), pass.as_str().to_string()))
+            .authentication(vec![Mechanism::Plain]);
+    }
+    Ok(builder.build())
 }
 
-fn wrap_tls(cfg: &SmtpConfig, tcp: TcpStream) -> Result<Conn, String> {
-    let name = ServerName::try_from(cfg.host.clone())
-        .map_err(|_| format!("bad SMTP host name {:?}", cfg.host))?;
-    let conn =
-        rustls::ClientConnection::new(tls_config(cfg)?, name).map_err(|e| format!("TLS: {e}"))?;
-    Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
-}
-
-/// RFC 2047 encoded-word when the subject is not plain ASCII.
-fn header_text(s: &str) -> String {
-    use base64::Engine;
-    let clean: String = s.chars().filter(|c| !c.is_control()).collect();
-    if clean.is_ascii() {
-        clean
-    } else {
+/// The message: UTF-8 plain text; lettre encodes the subject (RFC 2047) and the body, so no
+/// header or line of the text can start a header, a command or the end of DATA.
+fn message(from: &str, msg: &OutboxMessage) -> Result<Message, String> {
+    let from: Mailbox = from
+        .parse()
+        .map_err(|_| format!("sender address {from:?} is not a valid e-mail address"))?;
+    let to: Mailbox = msg.recipient.parse().map_err(|_| {
         format!(
-            "=?UTF-8?B?{}?=",
-            base64::engine::general_purpose::STANDARD.encode(clean.as_bytes())
+            "recipient {:?} is not a valid e-mail address",
+            msg.recipient
         )
-    }
-}
-
-/// The message in RFC 5322 form: UTF-8 text, base64 body (no dot-stuffing or line-length
-/// issues), CRLF line ends.
-fn format_message(from: &str, msg: &OutboxMessage) -> String {
-    use base64::Engine;
-    let date = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc2822)
-        .unwrap_or_default();
-    let mut id = [0u8; 12];
-    let _ = aws_lc_rs::rand::fill(&mut id);
-    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    let domain = from.split_once('@').map(|(_, d)| d).unwrap_or("localhost");
-    let body = base64::engine::general_purpose::STANDARD.encode(msg.body.as_bytes());
-    let mut out = format!(
-        "From: {from}\r\nTo: {}\r\nSubject: {}\r\nDate: {date}\r\nMessage-ID: <{id}@{domain}>\r\n\
-         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\n",
-        msg.recipient,
-        header_text(&msg.subject)
-    );
-    for chunk in body.as_bytes().chunks(76) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push_str("\r\n");
-    }
-    out
+    })?;
+    let subject: String = msg.subject.chars().filter(|c| !c.is_control()).collect();
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        // Base64: no line of the text can end DATA or run over the line limit, whatever it holds.
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .header(ContentTransferEncoding::Base64)
+                .body(msg.body.clone()),
+        )
+        .map_err(|e| smtp_error("message", e))
 }
 
 /// Sends one message (blocking).
@@ -278,63 +204,11 @@ pub fn send(cfg: &SmtpConfig, msg: &OutboxMessage) -> Result<(), String> {
             msg.recipient
         ));
     }
-    let addr = format!("{}:{}", cfg.host, cfg.port);
-    // Every address the name resolves to, in order (localhost may be ::1 then 127.0.0.1).
-    let mut last = format!("{addr}: no address");
-    let mut tcp = None;
-    for sock in
-        std::net::ToSocketAddrs::to_socket_addrs(&addr).map_err(|e| format!("{addr}: {e}"))?
-    {
-        match TcpStream::connect_timeout(&sock, TIMEOUT) {
-            Ok(s) => {
-                tcp = Some(s);
-                break;
-            }
-            Err(e) => last = format!("{addr}: {e}"),
-        }
-    }
-    let tcp = tcp.ok_or(last)?;
-    let _ = tcp.set_read_timeout(Some(TIMEOUT));
-    let _ = tcp.set_write_timeout(Some(TIMEOUT));
-    let mut conn = match cfg.security {
-        Security::Tls => wrap_tls(cfg, tcp)?,
-        _ => Conn::Plain(tcp),
-    };
-    let (code, text) = reply(&mut conn)?;
-    if code != 220 {
-        return Err(format!("SMTP greeting: {text}"));
-    }
-    command(&mut conn, "EHLO sahih", &[250])?;
-    if cfg.security == Security::StartTls {
-        command(&mut conn, "STARTTLS", &[220])?;
-        let Conn::Plain(tcp) = conn else {
-            return Err("STARTTLS on a TLS connection".into());
-        };
-        conn = wrap_tls(cfg, tcp)?;
-        command(&mut conn, "EHLO sahih", &[250])?;
-    }
-    if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
-        use base64::Engine;
-        let token = Zeroizing::new(format!("\0{user}\0{}", pass.as_str()));
-        let line = Zeroizing::new(format!(
-            "AUTH PLAIN {}",
-            base64::engine::general_purpose::STANDARD.encode(token.as_bytes())
-        ));
-        command(&mut conn, &line, &[235])?;
-    }
-    command(&mut conn, &format!("MAIL FROM:<{}>", cfg.from), &[250])?;
-    command(
-        &mut conn,
-        &format!("RCPT TO:<{}>", msg.recipient),
-        &[250, 251],
-    )?;
-    command(&mut conn, "DATA", &[354])?;
-    let data = format_message(&cfg.from, msg);
-    conn.write_all(data.as_bytes())
-        .map_err(|e| format!("SMTP write: {e}"))?;
-    command(&mut conn, ".", &[250])?;
-    let _ = command(&mut conn, "QUIT", &[221]);
-    Ok(())
+    let email = message(&cfg.from, msg)?;
+    transport(cfg)?
+        .send(&email)
+        .map(|_| ())
+        .map_err(|e| smtp_error("delivery", e))
 }
 
 /// Sends what waits in the outbox, forever (one pass every `every`).
@@ -417,15 +291,29 @@ mod tests {
         assert!(valid_address("budi@contoh.go.id"));
         assert!(!valid_address("budi@contoh.go.id\r\nRCPT TO:<x@y.z>"));
         assert!(!valid_address("a b@c.d"));
-        let m = format_message(
+        let m = message(
             "tte@contoh.go.id",
             &OutboxMessage {
                 recipient: "budi@contoh.go.id".into(),
                 subject: "Kode\r\nBcc: x@y.z".into(),
                 body: ".\r\nline".into(),
             },
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&m.formatted()).into_owned();
+        assert!(text.contains("Subject: KodeBcc: x@y.z\r\n"), "{text}");
+        assert!(!text.contains("\r\nBcc:"), "{text}");
+        assert!(!text.contains("\r\n.\r\n"), "{text}");
+        assert!(
+            message(
+                "tte@contoh.go.id",
+                &OutboxMessage {
+                    recipient: "budi@contoh.go.id>\r\nRCPT TO:<x@y.z".into(),
+                    subject: "s".into(),
+                    body: "b".into(),
+                },
+            )
+            .is_err()
         );
-        assert!(m.contains("Subject: KodeBcc: x@y.z\r\n"));
-        assert!(!m.contains("\r\n.\r\n"));
     }
 }
