@@ -464,6 +464,12 @@ def test_v2_totp_is_a_second_factor_delivered_through_the_outbox(dep, letter):
     assert m, out.stdout
     code = m.group(1)
     req = {"nik": official.nik, "passphrase": "Passphrase-Totp-2026", "file": [b64(letter)] * 2}
+    # The code alone does not sign: the passphrase unlocks the key, and the answer says so
+    # (without spending the code).
+    alone = {k: v for k, v in req.items() if k != "passphrase"}
+    r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential, json_body={**alone, "totp": code})
+    assert r.status == 400 and ecs_error(r)[0] == 4015, r.body
+    assert "passphrase untuk membuka kunci" in r.json()["message"] and "TOTP saja tidak cukup" in r.json()["message"]
     # A wrong code is refused (and counts towards the lockout); the right one signs 2 files once.
     r = http("POST", url(dep, "/api/v2/sign/pdf"), credential=dep.credential,
              json_body={**req, "totp": "000000" if code != "000000" else "111111"})

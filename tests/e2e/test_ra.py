@@ -388,8 +388,9 @@ def test_ecs_registration_endpoint_then_evidence_then_verification(dep, files):
     # The client library's path works too, and duplicates are refused as ECS does (4024).
     r = http("POST", url(dep, "/api/v2/user/register"), credential=dep.operator, json_body=body)
     assert r.status == 409 and ecs_error(r)[0] == 4024
+    # The juknis requires `nama` and `email`; without one of them nothing is recorded.
     r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.operator,
-             json_body={"nama": "Tanpa NIK", "email": "x@contoh.go.id"})
+             json_body={"nama": "Tanpa Surel"})
     assert ecs_error(r)[0] == 4014
     # Evidence completes the request; it goes to verification.
     fields, ctype = multipart({}, enroll_evidence(files))
@@ -407,6 +408,67 @@ def test_ecs_registration_endpoint_then_evidence_then_verification(dep, files):
     assert r.status == 200 and r.json()["state"] == "REJECTED" and r.json()["official_status"] == "NEW", r.body[:300]
     r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.operator, json_body=body2)
     assert r.status == 200, r.body[:300]
+
+
+@pytest.mark.parametrize("path", ["/api/v2/user/registration", "/api/v2/user/register"])
+def test_a_juknis_registration_with_only_nama_and_email_is_completed_then_decided(dep, files, path):
+    """Issue 14: real ECS clients register with the juknis body `{nama, email}` and the
+    application's own credential, often one without a unit. Sahih records a NEW request
+    attributed to that client; a verifikator hands it to a unit, the unit's operator fills in
+    the identity and the evidence, and only then can a verifikator (another person) approve."""
+    n = 1 if path.endswith("registration") else 2
+    nik = f"357301200580001{n}"
+    juknis = {"nama": f"Sri Rahayu {n}", "email": f"sri.rahayu{n}@contoh.go.id"}
+    r = http("POST", url(dep, path), credential=dep.app, json_body=juknis)
+    assert r.status == 200, r.body[:300]
+    answer = r.json()
+    assert answer["success"] is True and answer["status_code"] == 200, answer
+    data = answer["data"]
+    assert data["status"] == "NEW" and data["status_code"] == 1116, data
+    assert data["nama"] == juknis["nama"] and data["email"] == juknis["email"], data
+    assert {"nik", "nip", "jabatan", "unit_kerja", "ktp", "sk_jabatan"} <= set(data["missing"]), data
+    one = f"/api/v1/ra/requests/{data['id']}"
+    # Filed for no unit: verifikators see it, no operator does, the filing app reads nothing.
+    assert http("GET", url(dep, one), credential=dep.operator).status == 404
+    assert http("GET", url(dep, one), credential=dep.other_operator).status == 404
+    assert http("GET", url(dep, one), credential=dep.app).status == 403
+    seen = http("GET", url(dep, one), credential=dep.verifikator).json()
+    assert seen["submitted_by"] == "eoffice" and seen["submitted_unit"] is None, seen
+    # Nothing is approved while the identity or evidence is missing.
+    r = decide(dep, dep.verifikator, data["id"], "approve")
+    assert r.status == 409, r.body[:300]
+    # A verifikator hands it to a unit, and enters nothing else.
+    r = http("POST", url(dep, f"{one}/identity"), credential=dep.verifikator,
+             json_body={"unit_kerja": UNIT, "nik": nik})
+    assert r.status == 400, r.body[:300]
+    r = http("POST", url(dep, f"{one}/identity"), credential=dep.verifikator, json_body={"unit_kerja": UNIT})
+    assert r.status == 200 and r.json()["submitted_unit"] == UNIT, r.body[:300]
+    assert http("GET", url(dep, one), credential=dep.operator).status == 200
+    assert http("GET", url(dep, one), credential=dep.other_operator).status == 404
+    # The unit's operator completes the identity (a wrong NIK is refused with its reason) ...
+    r = http("POST", url(dep, f"{one}/identity"), credential=dep.operator, json_body={"nik": "123"})
+    assert r.status == 400 and "NIK" in r.json()["message"], r.body[:300]
+    r = http("POST", url(dep, f"{one}/identity"), credential=dep.operator,
+             json_body={"nik": nik, "nip": f"19800520200501200{n}", "jabatan": "Analis Kepegawaian"})
+    assert r.status == 200, r.body[:300]
+    done = r.json()
+    assert done["state"] == "NEW" and done["official_status"] == "NEW", done
+    assert sorted(done["missing"]) == ["ktp", "sk_jabatan", "surat_permohonan"], done
+    assert status(dep, nik)["status"] == "NEW"
+    assert decide(dep, dep.verifikator, data["id"], "approve").status == 409
+    # ... and the evidence, which sends it to verification.
+    fields, ctype = multipart({}, enroll_evidence(files))
+    r = http("POST", url(dep, f"{one}/evidence"), credential=dep.operator, data=fields, content_type=ctype)
+    assert r.status == 200 and r.json()["state"] == "WAITING_FOR_VERIFICATION", r.body[:300]
+    assert r.json()["missing"] == []
+    # Filing is not deciding: the app cannot approve; a verifikator does.
+    assert decide(dep, dep.app, data["id"], "approve").status == 403
+    r = decide(dep, dep.verifikator, data["id"], "approve")
+    assert r.status == 200 and r.json()["state"] == "APPROVED", r.body[:300]
+    assert activation_token(dep, juknis["email"])
+    # The same NIK cannot be registered twice.
+    r = http("POST", url(dep, path), credential=dep.app, json_body=dict(juknis, nik=nik))
+    assert r.status == 409 and ecs_error(r)[0] == 4024, r.body[:300]
 
 
 def test_reset_and_suspension(dep, files):
@@ -725,14 +787,20 @@ def test_every_api_route_answers_only_the_roles_its_capability_names(dep, files)
 
 def test_an_app_bound_to_a_unit_registers_its_officials_like_at_bsre(dep):
     """Existing Pemda apps register officials through ECS v2 with the credential they sign
-    with. An app client bound to a unit may do that (the request still needs a verifikator);
-    an app without a unit, or naming another unit, may not."""
+    with. An app client bound to a unit may do that (the request still needs a verifikator),
+    but not for another unit; an app without a unit files for no unit, and no operator sees
+    that request until a verifikator hands it to a unit."""
     app = dep.add_client("simpeg-kominfo", "--unit", UNIT)
     o = official("3573011704800017", "Yusuf Maulana")
     body = {"nik": o["nik"], "nama": o["name"], "email": o["email"], "nip": o["nip"],
             "jabatan": o["position"]}
-    r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.app, json_body=body)
-    assert r.status == 403, r.body[:200]
+    unitless = dict(body, nik="3573011704800025", email="yusuf.lain@contoh.go.id")
+    r = http("POST", url(dep, "/api/v2/user/registration"), credential=dep.app, json_body=unitless)
+    assert r.status == 200, r.body[:200]
+    stray = f"/api/v1/ra/requests/{r.json()['data']['id']}"
+    assert http("GET", url(dep, stray), credential=dep.operator).status == 404
+    assert http("GET", url(dep, stray), credential=dep.verifikator).status == 200
+    assert status(dep, unitless["nik"])["status"] == "NOT_REGISTERED"  # no official until confirmed
     r = http("POST", url(dep, "/api/v2/user/registration"), credential=app,
              json_body=dict(body, unit_kerja="Dinas Kesehatan"))
     assert r.status == 403, r.body[:200]

@@ -73,6 +73,9 @@ pub enum AuditAction {
     RaEvidence,
     /// An RA request was withdrawn.
     RaWithdraw,
+    /// Identity fields of an ECS registration were completed, or a verifikator handed a
+    /// registration filed without a unit to a unit.
+    RaIdentity,
     /// Open renewal requests were closed (the certificate is being revoked or suspended).
     RaClose,
     /// An activation link was sent to an official.
@@ -164,6 +167,7 @@ impl AuditAction {
             Self::RaSubmission => "ra.submission",
             Self::RaEvidence => "ra.evidence",
             Self::RaWithdraw => "ra.withdraw",
+            Self::RaIdentity => "ra.identity",
             Self::RaClose => "ra.close",
             Self::RaActivationLink => "ra.activation-link",
             Self::SealRequest => "seal.request",

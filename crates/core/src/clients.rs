@@ -50,6 +50,10 @@ pub enum Capability {
     ReadStatus,
     /// File a registration (enrolment, renewal, change) and its evidence.
     SubmitRegistration,
+    /// Make the ECS registration call (the juknis `user/registration`, `{nama, email}` and
+    /// optional extras). Unlike [`Self::SubmitRegistration`] an app needs no unit: without one
+    /// it files for no unit, and the request waits until a verifikator hands it to a unit.
+    RegisterOfficial,
     /// Read registrations and their evidence.
     ReadRegistrations,
     /// Approve or reject a registration, or send a new activation link.
@@ -87,7 +91,7 @@ impl Capability {
             Self::Sign | Self::Seal => &[App],
             Self::Verify | Self::ReadStatus => &[App, Admin, Operator, Verifikator],
             // An app only with a unit: see `permits`.
-            Self::SubmitRegistration => &[Operator, App],
+            Self::SubmitRegistration | Self::RegisterOfficial => &[Operator, App],
             Self::ReadRegistrations => &[Operator, Verifikator],
             Self::DecideRegistration
             | Self::ChangeCertificate
@@ -105,8 +109,15 @@ impl Capability {
 
 /// Whether a client of `role` (bound to a unit or not) may do `capability`.
 pub fn permits(role: ClientRole, has_unit: bool, capability: Capability) -> bool {
-    if capability == Capability::SubmitRegistration && !has_unit {
-        // Registrations always belong to a unit; an account without one files nothing.
+    // Native registrations always belong to a unit; an account without one files nothing
+    // there. The ECS call is what every ECS app makes with the credential it signs with, so
+    // an app without a unit may make it (its requests wait, unit-less, for a verifikator).
+    let unit_needed = match capability {
+        Capability::SubmitRegistration => true,
+        Capability::RegisterOfficial => role != ClientRole::App,
+        _ => false,
+    };
+    if unit_needed && !has_unit {
         return false;
     }
     capability.roles().contains(&role)
@@ -375,6 +386,22 @@ mod tests {
             ClientRole::Verifikator,
             false,
             Capability::SubmitRegistration
+        ));
+        // The ECS registration call: any app, an operator only with a unit.
+        assert!(permits(
+            ClientRole::App,
+            false,
+            Capability::RegisterOfficial
+        ));
+        assert!(!permits(
+            ClientRole::Operator,
+            false,
+            Capability::RegisterOfficial
+        ));
+        assert!(!permits(
+            ClientRole::Verifikator,
+            false,
+            Capability::RegisterOfficial
         ));
         for r in ClientRole::ALL {
             assert_eq!(ClientRole::parse(r.as_str()), Some(r));

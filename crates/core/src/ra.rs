@@ -828,6 +828,7 @@ impl<S: Store> Sahih<S> {
             .store
             .ra_request(id)
             .await?
+            .map(without_placeholder)
             .ok_or_else(|| CoreError::NotFound(format!("request {id}")))?;
         if staff.role.unit_scoped() {
             let mine = staff
@@ -880,7 +881,13 @@ impl<S: Store> Sahih<S> {
         } else {
             None
         };
-        Ok(self.store.ra_requests(state, unit.as_deref()).await?)
+        Ok(self
+            .store
+            .ra_requests(state, unit.as_deref())
+            .await?
+            .into_iter()
+            .map(without_placeholder)
+            .collect())
     }
 
     /// Every evidence file of a request is still in storage and matches its recorded hash.
@@ -962,7 +969,12 @@ impl<S: Store> Sahih<S> {
                 "evidence/{}/{}-{}-{}.{}",
                 request.submission_id,
                 u.kind.as_str(),
-                request.official.nik,
+                // A registration without a NIK yet: its request id names the file instead.
+                if request.official.nik.is_empty() {
+                    request.id.as_str()
+                } else {
+                    request.official.nik.as_str()
+                },
                 &sha[..12],
                 media.extension()
             );
@@ -993,9 +1005,14 @@ impl<S: Store> Sahih<S> {
                 .required_evidence()
                 .iter()
                 .all(|k| have.contains(k));
-        let official_id = request
-            .official_id
-            .ok_or_else(|| CoreError::NotFound(format!("official of {request_id}")))?;
+        // An ECS registration whose identity is still incomplete has no official yet: its
+        // evidence is kept and it goes to verification when the identity is completed.
+        let official_id = match request.official_id {
+            Some(id) => Some(id),
+            None if pending_identity(&request) => None,
+            None => return Err(CoreError::NotFound(format!("official of {request_id}"))),
+        };
+        let complete = complete && official_id.is_some();
         let mut events = vec![
             AuditEvent::new(AuditAction::RaEvidence, &staff.name, AuditResult::Ok)
                 .client(Some(&staff.name))
@@ -1023,7 +1040,7 @@ impl<S: Store> Sahih<S> {
                         AuditResult::Ok,
                         None,
                     ));
-                    Some(official_id)
+                    official_id
                 }
                 // A renewal waits in RENEW; only the request moves.
                 Status::Renew => Some(-1),
@@ -1124,6 +1141,18 @@ impl<S: Store> Sahih<S> {
             // A certificate is issued on this evidence: it must still be what was uploaded
             // (reads check it too, but a verifikator may approve without opening every file).
             self.check_evidence_intact(blobs, &request).await?;
+            // Only complete requests reach verification; checked again here so that no path
+            // (an ECS registration completed bit by bit) can certify a half-known person.
+            let missing = self.missing_for(&request).await?;
+            if !missing.is_empty() {
+                return Err(CoreError::invalid(
+                    format!(
+                        "permohonan belum lengkap, tidak dapat disetujui: {}",
+                        missing.join(", ")
+                    ),
+                    format!("the request is incomplete: {}", missing.join(", ")),
+                ));
+            }
         }
         let official_id = request
             .official_id
@@ -1161,7 +1190,7 @@ impl<S: Store> Sahih<S> {
             decided_by: staff.name.clone(),
             at: now,
             reason: reason.map(str::to_string),
-            official_id,
+            official_id: Some(official_id),
             official_stage,
             revoke: None,
             link: None,
@@ -1242,9 +1271,8 @@ impl<S: Store> Sahih<S> {
         reason: &str,
         lang: Lang,
     ) -> Result<RaRequest, CoreError> {
-        let official_id = request
-            .official_id
-            .ok_or_else(|| CoreError::NotFound(format!("official of {}", request.id)))?;
+        // None: an ECS registration whose identity was never completed has no official.
+        let official_id = request.official_id;
         let official_stage = match request.kind {
             RequestKind::Enroll => Some(Status::New),
             RequestKind::Renew | RequestKind::Mutasi | RequestKind::Reset => None,
@@ -1568,6 +1596,529 @@ fn rejection_message(request: &RaRequest, reason: &str, lang: Lang) -> OutboxMes
         recipient: request.official.email.clone(),
         subject,
         body,
+    }
+}
+
+/// What the NIK column holds for a request whose official has no NIK yet. The column is NOT NULL
+/// and at most one open request per NIK may exist, so the placeholder is unique per request; it
+/// can never be a NIK (those are 16 digits), and nothing outside this module sees it: requests
+/// are read through [`without_placeholder`].
+const PLACEHOLDER_NIK: &str = "belum-ada:";
+
+fn placeholder_nik(request_id: &str) -> String {
+    format!("{PLACEHOLDER_NIK}{request_id}")
+}
+
+fn without_placeholder(mut request: RaRequest) -> RaRequest {
+    if request.official.nik.starts_with(PLACEHOLDER_NIK) {
+        request.official.nik.clear();
+    }
+    request
+}
+
+/// The identity as stored: an empty NIK becomes the request's placeholder.
+fn stored_identity(request_id: &str, official: &NewOfficial) -> NewOfficial {
+    let mut o = official.clone();
+    if o.nik.trim().is_empty() {
+        o.nik = placeholder_nik(request_id);
+    }
+    o
+}
+
+/// Whether a request is an ECS registration whose identity is still being completed: no
+/// official on file yet (one is recorded only with a complete, valid identity).
+fn pending_identity(request: &RaRequest) -> bool {
+    request.official_id.is_none()
+        && request.state == RequestState::New
+        && request.kind == RequestKind::Enroll
+}
+
+/// The identity fields still empty, by their ECS names (the juknis requires only `nama` and
+/// `email`; the certificate needs all of them).
+pub fn missing_identity(o: &NewOfficial) -> Vec<&'static str> {
+    [
+        ("nik", &o.nik),
+        ("nip", &o.nip),
+        ("nama", &o.name),
+        ("email", &o.email),
+        ("jabatan", &o.position),
+        ("unit_kerja", &o.unit),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.trim().is_empty())
+    .map(|(n, _)| n)
+    .collect()
+}
+
+/// Checks the identity fields that are present (a partial identity is checked field by field;
+/// the whole one again when it is complete).
+fn check_present_fields(o: &NewOfficial) -> Result<(), CoreError> {
+    if !o.nik.is_empty() {
+        crate::identity::validate_nik(&o.nik)?;
+    }
+    if !o.nip.is_empty() {
+        crate::identity::validate_nip(&o.nip)?;
+    }
+    if !o.email.is_empty() {
+        crate::identity::validate_email(&o.email)?;
+    }
+    Ok(())
+}
+
+fn trimmed(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// An ECS registration as received: the juknis body is `{nama, email}`; the rest is optional.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    /// NIK, if sent.
+    pub nik: Option<String>,
+    /// NIP, if sent.
+    pub nip: Option<String>,
+    /// Name (`nama`).
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Position (`jabatan`), if sent.
+    pub position: Option<String>,
+    /// Unit (`unit_kerja`), if sent; defaults to the filing account's unit.
+    pub unit: Option<String>,
+    /// Evidence sent along (letter, e-KTP scan, decree), any subset.
+    pub evidence: Vec<EvidenceUpload>,
+}
+
+/// Identity fields to fill in or correct on a pending ECS registration; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityPatch {
+    /// NIK.
+    pub nik: Option<String>,
+    /// NIP.
+    pub nip: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Position.
+    pub position: Option<String>,
+    /// Unit.
+    pub unit: Option<String>,
+}
+
+impl IdentityPatch {
+    fn apply(self, o: &mut NewOfficial) {
+        for (value, field) in [
+            (self.nik, &mut o.nik),
+            (self.nip, &mut o.nip),
+            (self.name, &mut o.name),
+            (self.email, &mut o.email),
+            (self.position, &mut o.position),
+            (self.unit, &mut o.unit),
+        ] {
+            if let Some(v) = trimmed(value) {
+                *field = v;
+            }
+        }
+    }
+
+    fn only_unit(&self) -> Option<String> {
+        let others = [
+            &self.nik,
+            &self.nip,
+            &self.name,
+            &self.email,
+            &self.position,
+        ];
+        if others
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()))
+        {
+            return None;
+        }
+        trimmed(self.unit.clone())
+    }
+}
+
+impl<S: Store> Sahih<S> {
+    /// What keeps a request from verification: identity fields still empty and evidence not
+    /// yet filed (the letter and the kind's files), by name.
+    pub async fn missing_for(&self, request: &RaRequest) -> Result<Vec<String>, CoreError> {
+        let mut missing: Vec<String> = missing_identity(&request.official)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let have: Vec<EvidenceKind> = self
+            .store
+            .ra_evidence(&request.submission_id, &request.id)
+            .await?
+            .iter()
+            .map(|e| e.kind)
+            .collect();
+        for kind in std::iter::once(&EvidenceKind::SuratPermohonan)
+            .chain(request.kind.required_evidence().iter())
+        {
+            if !have.contains(kind) {
+                missing.push(kind.as_str().to_string());
+            }
+        }
+        Ok(missing)
+    }
+
+    /// An evidence file's media type, after the size and content checks every upload gets.
+    fn check_evidence_file(&self, upload: &EvidenceUpload) -> Result<MediaType, CoreError> {
+        let max_bytes = self.config.ra.max_evidence_mib.max(1) * 1024 * 1024;
+        if upload.bytes.len() as u64 > max_bytes {
+            return Err(CoreError::Evidence(format!(
+                "{} is larger than {} MiB",
+                upload.kind.as_str(),
+                self.config.ra.max_evidence_mib
+            )));
+        }
+        sniff(&upload.bytes).ok_or_else(|| {
+            CoreError::Evidence(format!(
+                "{} is not a complete PDF, JPEG or PNG file",
+                upload.kind.as_str()
+            ))
+        })
+    }
+
+    /// The ECS registration call (`/api/v2/user/registration`): records a NEW enrolment request
+    /// attributed to the filing account, with whatever identity and evidence it carries.
+    ///
+    /// A complete identity filed from a unit is an ordinary submission ([`Self::ra_submit`]:
+    /// the official is recorded NEW, or WAITING_FOR_VERIFICATION when the evidence is
+    /// complete). Otherwise (fields missing, or an app without a unit) the request is recorded
+    /// without an official until an operator of its unit completes the identity
+    /// ([`Self::ra_complete_identity`]); one filed without a unit is seen only by verifikators
+    /// until one of them hands it to a unit. Nothing here approves anything.
+    pub async fn ra_register<B: crate::store::BlobStore>(
+        &self,
+        blobs: &B,
+        staff: &Staff,
+        registration: Registration,
+    ) -> Result<RaRequest, CoreError> {
+        if !staff.may(crate::clients::Capability::RegisterOfficial) {
+            return Err(forbidden(
+                "Hanya klien aplikasi atau operator OPD yang dapat mendaftarkan pengguna",
+                "Only an app client or an OPD operator can register users",
+            ));
+        }
+        let filing_unit = trimmed(staff.unit.clone());
+        let unit = trimmed(registration.unit).or_else(|| filing_unit.clone());
+        if let (Some(filing), Some(unit)) = (&filing_unit, &unit)
+            && !same_unit(filing, unit)
+        {
+            return Err(forbidden(
+                &format!("Akun unit {filing} tidak dapat mendaftarkan pegawai unit {unit}"),
+                &format!("An account of {filing} cannot register an official of {unit}"),
+            ));
+        }
+        let official = NewOfficial {
+            nik: trimmed(registration.nik).unwrap_or_default(),
+            nip: trimmed(registration.nip).unwrap_or_default(),
+            name: registration.name.trim().to_string(),
+            email: registration.email.trim().to_string(),
+            position: trimmed(registration.position).unwrap_or_default(),
+            unit: unit.unwrap_or_default(),
+        };
+        let missing = missing_identity(&official);
+        if filing_unit.is_some() && missing.is_empty() {
+            let outcome = self
+                .ra_submit(
+                    blobs,
+                    staff,
+                    SubmissionInput {
+                        kind: RequestKind::Enroll,
+                        officials: vec![official],
+                        evidence: registration.evidence,
+                        require_complete: false,
+                    },
+                )
+                .await?;
+            return outcome
+                .requests
+                .into_iter()
+                .next()
+                .ok_or_else(|| CoreError::NotFound("request".into()));
+        }
+        check_present_fields(&official)?;
+        let mut files = Vec::new();
+        for upload in &registration.evidence {
+            files.push(self.check_evidence_file(upload)?);
+        }
+        // A NIK already on file with a certificate (or a request under way) is registered.
+        if !official.nik.is_empty() {
+            let status = self.status_of(&official.nik).await?;
+            if !matches!(status, Status::NotRegistered | Status::New) {
+                return Err(CoreError::AlreadyEnrolled);
+            }
+        }
+        let now = OffsetDateTime::now_utc();
+        let submission_id = format!("sub-{}", crate::service::new_document_id());
+        let request_id = format!("req-{}", crate::service::new_document_id());
+        let request = RaRequest {
+            id: request_id.clone(),
+            submission_id: submission_id.clone(),
+            kind: RequestKind::Enroll,
+            official: stored_identity(&request_id, &official),
+            state: RequestState::New,
+            official_id: None,
+            submitted_by: staff.name.clone(),
+            submitted_unit: filing_unit.clone(),
+            submitted_at: now,
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+        };
+        let mut evidence = Vec::new();
+        for (upload, media) in registration.evidence.into_iter().zip(files) {
+            let sha = crate::ids::sha256_hex(&upload.bytes);
+            let blob_key = format!(
+                "evidence/{submission_id}/{}-{request_id}-{}.{}",
+                upload.kind.as_str(),
+                &sha[..16],
+                media.extension()
+            );
+            let size = upload.bytes.len() as i64;
+            blobs.put(&blob_key, upload.bytes).await?;
+            evidence.push(Evidence {
+                submission_id: submission_id.clone(),
+                request_id: (upload.kind != EvidenceKind::SuratPermohonan)
+                    .then(|| request_id.clone()),
+                kind: upload.kind,
+                blob_key,
+                sha256_hex: sha,
+                media_type: media,
+                size,
+                file_name: upload.file_name,
+            });
+        }
+        let event = AuditEvent::new(AuditAction::RaSubmission, &staff.name, AuditResult::Ok)
+            .client(Some(&staff.name))
+            .detail(format!(
+                "submission={submission_id} request={request_id} kind=enroll via=ecs unit={} identity_missing=[{}] evidence=[{}]",
+                filing_unit.as_deref().unwrap_or("-"),
+                missing.join(","),
+                evidence
+                    .iter()
+                    .map(|e| format!("{}:{}", e.kind.as_str(), e.sha256_hex))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        if let Err(e) = self
+            .store
+            .ra_submit(
+                &submission_id,
+                RequestKind::Enroll,
+                &staff.name,
+                &[(request.clone(), OfficialChange::Pending)],
+                &evidence,
+                std::slice::from_ref(&event),
+            )
+            .await
+        {
+            for e in &evidence {
+                let _ = blobs.delete(&e.blob_key).await;
+            }
+            return Err(match e {
+                crate::store::StoreError::Conflict(_) => CoreError::AlreadyEnrolled,
+                other => other.into(),
+            });
+        }
+        Ok(without_placeholder(request))
+    }
+
+    /// Completes the identity of a pending ECS registration.
+    ///
+    /// An operator of the filing unit fills in or corrects fields; once every field is there
+    /// and valid the official is recorded (NEW, or WAITING_FOR_VERIFICATION when the evidence
+    /// is complete too), with the same checks as a submission (unit on file, a NIK already
+    /// registered). A verifikator may only hand a registration filed without a unit to a unit
+    /// (`unit` alone): the data stays for that unit's operator to confirm, so the person who
+    /// decides never entered it.
+    pub async fn ra_complete_identity(
+        &self,
+        staff: &Staff,
+        request_id: &str,
+        patch: IdentityPatch,
+    ) -> Result<RaRequest, CoreError> {
+        let request = self.ra_request_for(staff, request_id).await?;
+        if !pending_identity(&request) {
+            return Err(CoreError::InvalidTransition {
+                from: request.state.as_str(),
+                action: "complete-identity",
+            });
+        }
+        let stale = || CoreError::InvalidTransition {
+            from: "decided",
+            action: "complete-identity",
+        };
+        if staff.may(crate::clients::Capability::DecideRegistration) {
+            if let Some(unit) = &request.submitted_unit {
+                return Err(forbidden(
+                    &format!(
+                        "Permohonan ini milik unit {unit}; operator unit itu yang melengkapinya"
+                    ),
+                    &format!("This request belongs to {unit}; its operator completes it"),
+                ));
+            }
+            let Some(unit) = patch.only_unit() else {
+                return Err(CoreError::invalid(
+                    "verifikator hanya menetapkan unit_kerja; data pegawai dilengkapi operator unit",
+                    "a verifikator only assigns the unit; the unit's operator completes the data",
+                ));
+            };
+            let mut official = request.official.clone();
+            official.unit = unit.clone();
+            let event = AuditEvent::new(AuditAction::RaIdentity, &staff.name, AuditResult::Ok)
+                .client(Some(&staff.name))
+                .detail(format!("request={} assigned_unit={unit}", request.id));
+            if !self
+                .store
+                .ra_complete_identity(
+                    &request.id,
+                    &stored_identity(&request.id, &official),
+                    Some(&unit),
+                    None,
+                    RequestState::New,
+                    std::slice::from_ref(&event),
+                )
+                .await?
+            {
+                return Err(stale());
+            }
+            return self.ra_request_for(staff, request_id).await;
+        }
+        if !staff.may(crate::clients::Capability::SubmitRegistration) {
+            return Err(forbidden(
+                "Hanya operator OPD yang dapat melengkapi data pendaftaran",
+                "Only an OPD operator can complete a registration",
+            ));
+        }
+        // `ra_request_for` showed the request to this unit-scoped account: it was filed (or
+        // handed) to their unit.
+        let Some(unit) = trimmed(staff.unit.clone()) else {
+            return Err(forbidden(
+                "Akun operator ini tidak terikat pada unit kerja",
+                "This operator account is not bound to a unit",
+            ));
+        };
+        let mut official = request.official.clone();
+        patch.apply(&mut official);
+        if official.unit.is_empty() {
+            official.unit = unit.clone();
+        }
+        if !same_unit(&official.unit, &unit) {
+            return Err(forbidden(
+                &format!(
+                    "Operator unit {unit} tidak dapat mendaftarkan untuk unit {}",
+                    official.unit
+                ),
+                &format!(
+                    "An operator of {unit} cannot register for unit {}",
+                    official.unit
+                ),
+            ));
+        }
+        let missing = missing_identity(&official);
+        let updated = RaRequest {
+            official: official.clone(),
+            ..request.clone()
+        };
+        let mut events = vec![
+            AuditEvent::new(AuditAction::RaIdentity, &staff.name, AuditResult::Ok)
+                .client(Some(&staff.name))
+                .detail(format!(
+                    "request={} nik={} identity_missing=[{}]",
+                    request.id,
+                    if official.nik.is_empty() {
+                        "-"
+                    } else {
+                        official.nik.as_str()
+                    },
+                    missing.join(",")
+                )),
+        ];
+        let (change, state) = if missing.is_empty() {
+            crate::identity::validate_official(&self.identity(&official))?;
+            let existing = self.store.official_by_nik(&official.nik).await?;
+            let evidence_missing = self.missing_for(&updated).await?;
+            let complete = evidence_missing.is_empty();
+            let (stage, state) = if complete {
+                (
+                    Status::WaitingForVerification,
+                    RequestState::WaitingForVerification,
+                )
+            } else {
+                (Status::New, RequestState::New)
+            };
+            let change = match existing {
+                None => {
+                    transition(Status::NotRegistered, Action::Register)?;
+                    events.push(status_event(
+                        &updated,
+                        &staff.name,
+                        Status::NotRegistered,
+                        Action::Register,
+                        Status::New,
+                        AuditResult::Ok,
+                        None,
+                    ));
+                    OfficialChange::Insert(official.clone(), stage)
+                }
+                Some(e) => {
+                    if !same_unit(&e.unit, &unit) {
+                        return Err(forbidden(
+                            &format!(
+                                "NIK {} terdaftar pada unit {}; operator unit {unit} tidak dapat mendaftarkannya",
+                                e.nik, e.unit
+                            ),
+                            &format!("NIK {} belongs to unit {}", e.nik, e.unit),
+                        ));
+                    }
+                    // Only a registration sent back earlier (NEW) may be filed again.
+                    if self.status_of(&e.nik).await? != Status::New {
+                        return Err(CoreError::AlreadyEnrolled);
+                    }
+                    OfficialChange::Stage(e.id, stage)
+                }
+            };
+            if complete {
+                transition(Status::New, Action::Submit)?;
+                events.push(status_event(
+                    &updated,
+                    &staff.name,
+                    Status::New,
+                    Action::Submit,
+                    Status::WaitingForVerification,
+                    AuditResult::Ok,
+                    None,
+                ));
+            }
+            (Some(change), state)
+        } else {
+            check_present_fields(&official)?;
+            (None, RequestState::New)
+        };
+        let done = self
+            .store
+            .ra_complete_identity(
+                &request.id,
+                &stored_identity(&request.id, &official),
+                request.submitted_unit.as_deref(),
+                change.as_ref(),
+                state,
+                &events,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(_) => CoreError::AlreadyEnrolled,
+                other => other.into(),
+            })?;
+        if !done {
+            return Err(stale());
+        }
+        self.ra_request_for(staff, request_id).await
     }
 }
 

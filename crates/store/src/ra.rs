@@ -16,7 +16,7 @@ use sahih_core::ra::{
     Activation, ActivationLink, Decision, Evidence, EvidenceKind, MediaType, OfficialChange,
     RaRequest, RaStore, RequestKind, RequestState,
 };
-use sahih_core::store::{StoreError, StoreResult};
+use sahih_core::store::{NewOfficial, StoreError, StoreResult};
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
@@ -98,6 +98,43 @@ async fn insert_link(
     Ok(())
 }
 
+/// Applies how a request changes its official; the official's id, `None` while the request's
+/// identity is incomplete ([`OfficialChange::Pending`]).
+async fn official_change_on(
+    conn: &mut sqlx::AnyConnection,
+    change: &OfficialChange,
+    now: i64,
+) -> StoreResult<Option<i64>> {
+    Ok(match change {
+        OfficialChange::Insert(o, stage) => Some(
+            bind_identity(
+                sqlx::query(
+                    "INSERT INTO officials (nik, nip, name, email, position, unit, created_at,
+                                            ra_status)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                ),
+                o,
+            )
+            .bind(now)
+            .bind(stage.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .db()?
+            .col("id")?,
+        ),
+        OfficialChange::Stage(id, stage) => {
+            sqlx::query("UPDATE officials SET ra_status = $1 WHERE id = $2")
+                .bind(stage.as_str())
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .db()?;
+            Some(*id)
+        }
+        OfficialChange::Pending => None,
+    })
+}
+
 impl RaStore for SqlStore {
     async fn ra_submit(
         &self,
@@ -122,31 +159,7 @@ impl RaStore for SqlStore {
         .await
         .db()?;
         for (request, change) in requests {
-            let official_id: i64 = match change {
-                OfficialChange::Insert(o, stage) => bind_identity(
-                    sqlx::query(
-                        "INSERT INTO officials (nik, nip, name, email, position, unit, created_at,
-                                                ra_status)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                    ),
-                    o,
-                )
-                .bind(now)
-                .bind(stage.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .db()?
-                .col("id")?,
-                OfficialChange::Stage(id, stage) => {
-                    sqlx::query("UPDATE officials SET ra_status = $1 WHERE id = $2")
-                        .bind(stage.as_str())
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .db()?;
-                    *id
-                }
-            };
+            let official_id = official_change_on(&mut tx, change, now).await?;
             // One open request per official at a time.
             let open: i64 = sqlx::query(
                 "SELECT count(*) AS n FROM ra_requests
@@ -266,6 +279,44 @@ impl RaStore for SqlStore {
         Ok(true)
     }
 
+    async fn ra_complete_identity(
+        &self,
+        request_id: &str,
+        identity: &NewOfficial,
+        submitted_unit: Option<&str>,
+        change: Option<&OfficialChange>,
+        state: RequestState,
+        events: &[AuditEvent],
+    ) -> StoreResult<bool> {
+        let now = ts(OffsetDateTime::now_utc());
+        let mut tx = self.begin().await?;
+        let official_id = match change {
+            Some(c) => official_change_on(&mut tx, c, now).await?,
+            None => None,
+        };
+        // Conditional: only a request still NEW and without an official is completed, so two
+        // operators completing at once cannot both record an official. The unique index on
+        // open requests refuses a NIK that already has one (a Conflict).
+        let head = sqlx::query(
+            "UPDATE ra_requests SET nik = $1, nip = $2, name = $3, email = $4, position = $5,
+                                    unit = $6, submitted_unit = $7, official_id = $8, state = $9
+             WHERE id = $10 AND state = 'NEW' AND official_id IS NULL",
+        );
+        let done = bind_identity(head, identity)
+            .bind(submitted_unit)
+            .bind(official_id)
+            .bind(state.as_str())
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        commit_audited(tx, events).await?;
+        Ok(true)
+    }
+
     async fn ra_decide(&self, d: &Decision, events: &[AuditEvent]) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
@@ -284,25 +335,28 @@ impl RaStore for SqlStore {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("UPDATE officials SET ra_status = $1 WHERE id = $2")
-            .bind(d.official_stage.map(|s| s.as_str()))
-            .bind(d.official_id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        if let Some(reason) = &d.revoke {
-            revoke_issued_on(&mut tx, d.official_id, d.at, reason).await?;
-        }
-        if let Some((token_sha256, expires)) = &d.link {
-            insert_link(
-                &mut tx,
-                token_sha256,
-                &d.request_id,
-                d.official_id,
-                d.at,
-                *expires,
-            )
-            .await?;
+        // A request whose identity was never completed has no official to change.
+        if let Some(official_id) = d.official_id {
+            sqlx::query("UPDATE officials SET ra_status = $1 WHERE id = $2")
+                .bind(d.official_stage.map(|s| s.as_str()))
+                .bind(official_id)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            if let Some(reason) = &d.revoke {
+                revoke_issued_on(&mut tx, official_id, d.at, reason).await?;
+            }
+            if let Some((token_sha256, expires)) = &d.link {
+                insert_link(
+                    &mut tx,
+                    token_sha256,
+                    &d.request_id,
+                    official_id,
+                    d.at,
+                    *expires,
+                )
+                .await?;
+            }
         }
         if let Some(m) = &d.message {
             push_outbox_on(&mut tx, m, d.at).await?;

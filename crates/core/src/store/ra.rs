@@ -212,6 +212,10 @@ pub enum OfficialChange {
     Insert(NewOfficial, Status),
     /// An existing official moves to an RA stage.
     Stage(i64, Status),
+    /// No official yet: an ECS registration whose identity is incomplete (no NIK, NIP, position
+    /// or unit). The official is recorded only once the identity is complete
+    /// ([`RaStore::ra_complete_identity`]), because every door finds officials by a valid NIK.
+    Pending,
 }
 
 /// A live activation link.
@@ -240,8 +244,9 @@ pub struct Decision {
     pub at: OffsetDateTime,
     /// Why (a rejection or withdrawal).
     pub reason: Option<String>,
-    /// The official concerned.
-    pub official_id: i64,
+    /// The official concerned; `None` for a request whose identity was never completed (no
+    /// official on file to change).
+    pub official_id: Option<i64>,
     /// `None`: the status follows from the certificate again.
     pub official_stage: Option<Status>,
     /// Revoke the official's live certificates with this reason (mutasi).
@@ -306,6 +311,19 @@ pub trait RaStore: Send + Sync {
         request_id: &str,
         evidence: &[Evidence],
         submit: Option<i64>,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Records the identity of a request that is still NEW without an official (an ECS
+    /// registration being completed), conditionally on that: the request's identity columns
+    /// and filing unit take the new values and, with `change`, the official is recorded (or
+    /// staged) and the request moves to `state`. False when the request was no longer pending.
+    fn ra_complete_identity(
+        &self,
+        request_id: &str,
+        identity: &NewOfficial,
+        submitted_unit: Option<&str>,
+        change: Option<&OfficialChange>,
+        state: RequestState,
         events: &[AuditEvent],
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Records a decision if the request is still WAITING_FOR_VERIFICATION; false otherwise

@@ -1,6 +1,6 @@
 //! ECS registration (`/api/v2/user/registration`, also `/api/v2/user/register`): an app files
-//! an official's registration with the RA, or, in gateway mode with `register_upstream`, with the
-//! upstream ECS.
+//! an official's registration with the RA (the juknis body `{nama, email}`, extras optional),
+//! or, in gateway mode with `register_upstream`, with the upstream ECS.
 //!
 //! Must not know: the RA's state machine or separation of duties (`sahih_core::ra`).
 
@@ -13,7 +13,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sahih_core::CoreError;
-use sahih_core::ra::{EvidenceKind, EvidenceUpload, RequestKind, Staff, SubmissionInput};
+use sahih_core::lifecycle::Status;
+use sahih_core::ra::{EvidenceKind, EvidenceUpload, Registration, Staff};
 use sahih_core::store::{ApiClientRecord, NewOfficial};
 use serde::Deserialize;
 use serde_json::Value;
@@ -38,10 +39,12 @@ pub struct RegistrationBody {
     sk_jabatan_base64: Option<String>,
 }
 
-/// ECS `POST /api/v2/user/registration` (also `/api/v2/user/register`): records an enrollment
-/// request for an official in the operator's unit. With `suratRekomendasiBase64` (and
-/// optionally `ktpBase64`, `skJabatanBase64`) complete, it goes to verification; otherwise it
-/// stays NEW until the evidence is added through the native API. Approval stays manual.
+/// ECS `POST /api/v2/user/registration` (also `/api/v2/user/register`): records a NEW
+/// enrolment request attributed to the calling client. The juknis body is `{nama, email}`;
+/// `nik`, `nip`, `jabatan`, `unit_kerja` and the evidence (`suratRekomendasiBase64`,
+/// `ktpBase64`, `skJabatanBase64`) are optional here, and whatever is missing an operator of the
+/// unit completes through the native RA API before anything can be verified. Approval stays
+/// with a verifikator.
 pub async fn ecs_registration(
     State(state): State<Shared>,
     axum::Extension(client): axum::Extension<ApiClientRecord>,
@@ -50,32 +53,25 @@ pub async fn ecs_registration(
     let Json(raw) = body.map_err(|e| EcsError::invalid(format!("Body JSON tidak valid: {e}")))?;
     let b: RegistrationBody = serde_json::from_value(raw.clone())
         .map_err(|e| EcsError::invalid(format!("Body JSON tidak valid: {e}")))?;
-    let need = |v: Option<String>, field: &str| {
-        v.map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| EcsError::required(field))
-    };
-    let nik = need(b.nik, "NIK")?;
-    let name = need(b.nama, "nama")?;
-    let email = need(b.email, "email")?;
-    let unit = b
-        .unit_kerja
-        .filter(|u| !u.trim().is_empty())
-        .or_else(|| client.unit.clone())
-        .ok_or_else(|| EcsError::required("unit_kerja"))?;
-    // The certificate names the NIP and the position, so Sahih needs them at registration
-    // (BSrE collects them in its RA portal instead).
-    let nip = need(b.nip, "NIP")?;
-    let position = need(b.jabatan, "jabatan")?;
-    let official = NewOfficial {
-        nik,
-        nip,
-        name,
-        email,
-        position,
-        unit,
-    };
+    let given = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    // The juknis body: only these two are required.
+    let name = given(b.nama).ok_or_else(|| EcsError::required("nama"))?;
+    let email = given(b.email).ok_or_else(|| EcsError::required("email"))?;
     if state.sahih.config.gateway.register_upstream {
+        // The official is recorded here as an upstream one, which needs the whole identity
+        // (BSrE collects it in its own RA portal; this gateway files it for a unit).
+        let need =
+            |v: Option<String>, field: &str| given(v).ok_or_else(|| EcsError::required(field));
+        let official = NewOfficial {
+            nik: need(b.nik, "NIK")?,
+            nip: need(b.nip, "NIP")?,
+            name,
+            email,
+            position: need(b.jabatan, "jabatan")?,
+            unit: given(b.unit_kerja)
+                .or_else(|| client.unit.clone())
+                .ok_or_else(|| EcsError::required("unit_kerja"))?,
+        };
         return register_upstream(&state, &client, official, raw).await;
     }
     let mut evidence = Vec::new();
@@ -84,7 +80,7 @@ pub async fn ecs_registration(
         (EvidenceKind::Ktp, b.ktp_base64),
         (EvidenceKind::SkJabatan, b.sk_jabatan_base64),
     ] {
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
+        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(v.trim())
                 .map_err(|_| EcsError::invalid(format!("{} bukan base64", kind.as_str())))?;
@@ -96,39 +92,53 @@ pub async fn ecs_registration(
             });
         }
     }
-    let outcome = state
+    let request = state
         .sahih
-        .ra_submit(
+        .ra_register(
             &state.blobs,
             &Staff::from(&client),
-            SubmissionInput {
-                kind: RequestKind::Enroll,
-                officials: vec![official],
+            Registration {
+                nik: b.nik,
+                nip: b.nip,
+                name,
+                email,
+                position: b.jabatan,
+                unit: b.unit_kerja,
                 evidence,
-                require_complete: false,
             },
         )
         .await
         .map_err(core)?;
-    let request = outcome
-        .requests
-        .into_iter()
-        .next()
-        .ok_or_else(|| EcsError::invalid("permohonan kosong"))?;
-    let status = state
-        .sahih
-        .status_of(&request.official.nik)
-        .await
-        .map_err(core)?;
+    // A request whose identity is still incomplete has no official yet: it is NEW.
+    let status = match request.official_id {
+        Some(_) => state
+            .sahih
+            .status_of(&request.official.nik)
+            .await
+            .map_err(core)?,
+        None => Status::New,
+    };
+    let missing = state.sahih.missing_for(&request).await.map_err(core)?;
+    let message = if missing.is_empty() {
+        "Registrasi berhasil; menunggu verifikasi oleh Otoritas Pendaftaran".to_string()
+    } else {
+        format!(
+            "Registrasi diterima; operator unit melengkapi: {}",
+            missing.join(", ")
+        )
+    };
     Ok(Json(serde_json::json!({
         "status_code": 200,
         "success": true,
-        "message": "Registrasi berhasil; menunggu verifikasi oleh Otoritas Pendaftaran",
+        "message": message,
         "data": {
             "id": request.id,
             "nik": request.official.nik,
+            "nama": request.official.name,
+            "email": request.official.email,
             "status": status.as_str(),
             "status_code": status.ecs_code(),
+            "missing": missing,
         }
     }))
     .into_response())

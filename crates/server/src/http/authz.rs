@@ -26,12 +26,8 @@ pub const API_ROUTES: &[(Method, &str, Capability)] = {
         (Method::POST, "/api/v2/sign/get/totp", Sign),
         (Method::POST, "/api/v2/verify/pdf", Verify),
         (Method::POST, "/api/v2/user/check/status", ReadStatus),
-        (
-            Method::POST,
-            "/api/v2/user/registration",
-            SubmitRegistration,
-        ),
-        (Method::POST, "/api/v2/user/register", SubmitRegistration),
+        (Method::POST, "/api/v2/user/registration", RegisterOfficial),
+        (Method::POST, "/api/v2/user/register", RegisterOfficial),
         (Method::POST, "/api/v2/seal/get/activation", Seal),
         (Method::POST, "/api/v2/seal/revoke/activation", Seal),
         (Method::POST, "/api/v2/seal/get/totp", Seal),
@@ -90,6 +86,13 @@ pub const API_ROUTES: &[(Method, &str, Capability)] = {
             "/api/v1/ra/requests/{id}/resend-link",
             DecideRegistration,
         ),
+        // Operators of the unit complete; verifikators only hand a unit-less one to a unit
+        // (the finer rule is `sahih_core::ra::ra_complete_identity`).
+        (
+            Method::POST,
+            "/api/v1/ra/requests/{id}/identity",
+            ReadRegistrations,
+        ),
         (
             Method::POST,
             "/api/v1/officials/{nik}/{action}",
@@ -117,6 +120,9 @@ fn refusal(capability: Option<Capability>) -> &'static str {
             "Hanya klien aplikasi yang dapat menandatangani atau menyegel; akun petugas tidak"
         }
         Some(SubmitRegistration) => "Hanya operator OPD yang dapat mengajukan permohonan",
+        Some(RegisterOfficial) => {
+            "Hanya klien aplikasi atau operator OPD yang dapat mendaftarkan pengguna"
+        }
         Some(ReadRegistrations) => "Akun ini bukan petugas RA",
         Some(DecideRegistration) => "Hanya verifikator yang dapat memutus permohonan",
         Some(ChangeCertificate) => "Hanya verifikator yang dapat mengubah status sertifikat",

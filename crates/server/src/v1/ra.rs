@@ -15,7 +15,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sahih_core::ra::RaStore;
 use sahih_core::ra::{
-    EvidenceKind, EvidenceUpload, RaRequest, RequestKind, RequestState, Staff, SubmissionInput,
+    EvidenceKind, EvidenceUpload, IdentityPatch, RaRequest, RequestKind, RequestState, Staff,
+    SubmissionInput,
 };
 use sahih_core::store::{ApiClientRecord, NewOfficial};
 use sahih_core::{CoreError, Lang};
@@ -91,6 +92,12 @@ pub struct RequestInfo {
     decided_at: Option<String>,
     reason: Option<String>,
     evidence: Vec<EvidenceInfo>,
+    /// The unit it was filed from (and whose operators follow it); none for an ECS
+    /// registration by an app without a unit, until a verifikator hands it to a unit.
+    submitted_unit: Option<String>,
+    /// What keeps it from verification: identity fields still empty (`nik`, `nip`, `nama`,
+    /// `email`, `jabatan`, `unit_kerja`) and evidence not filed yet.
+    missing: Vec<String>,
 }
 
 /// What a submission made: the request.
@@ -108,6 +115,7 @@ async fn request_info(state: &Shared, r: RaRequest) -> Result<RequestInfo, EcsEr
         .await
         .map_err(|e| core(e.into()))?;
     let status = state.sahih.status_of(&r.official.nik).await.map_err(core)?;
+    let missing = state.sahih.missing_for(&r).await.map_err(core)?;
     let o = r.official;
     Ok(RequestInfo {
         id: r.id,
@@ -128,6 +136,8 @@ async fn request_info(state: &Shared, r: RaRequest) -> Result<RequestInfo, EcsEr
         decided_by: r.decided_by,
         decided_at: r.decided_at.map(rfc3339),
         reason: r.reason,
+        submitted_unit: r.submitted_unit,
+        missing,
         evidence: evidence
             .into_iter()
             .map(|e| EvidenceInfo {
@@ -369,6 +379,59 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
         .map_err(|e| EcsError::invalid(format!("Body JSON tidak valid: {e}")))
 }
 
+/// Identity fields for a pending ECS registration (ECS names, native names also taken); an
+/// absent or empty field is kept.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct IdentityBody {
+    nik: Option<String>,
+    nip: Option<String>,
+    #[serde(alias = "name")]
+    nama: Option<String>,
+    email: Option<String>,
+    #[serde(alias = "position")]
+    jabatan: Option<String>,
+    #[serde(alias = "unit", alias = "unitKerja")]
+    unit_kerja: Option<String>,
+}
+
+/// Complete the identity of an ECS registration (`/api/v2/user/registration` with fields
+/// missing, or filed by an app without a unit). An operator of the request's unit fills in or
+/// corrects fields; with every field present the official is recorded, and the request goes to
+/// verification if its evidence is complete. A verifikator may only hand a registration filed
+/// without a unit to a unit (`unit_kerja` alone).
+#[utoipa::path(
+    post,
+    path = "/api/v1/ra/requests/{id}/identity",
+    params(("id" = String, Path, description = "request id")),
+    request_body = IdentityBody,
+    responses((status = 200, body = RequestInfo), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody))
+)]
+pub async fn complete_identity(
+    State(state): State<Shared>,
+    axum::Extension(client): axum::Extension<ApiClientRecord>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, EcsError> {
+    let b: IdentityBody = optional_json(&body)?;
+    let r = state
+        .sahih
+        .ra_complete_identity(
+            &Staff::from(&client),
+            &id,
+            IdentityPatch {
+                nik: b.nik,
+                nip: b.nip,
+                name: b.nama,
+                email: b.email,
+                position: b.jabatan,
+                unit: b.unit_kerja,
+            },
+        )
+        .await
+        .map_err(core)?;
+    Ok(Json(request_info(&state, r).await?).into_response())
+}
+
 /// Approve a request (verifikators only; not one they submitted, not about themselves). The
 /// official receives a single-use activation link valid for 24 hours.
 #[utoipa::path(
@@ -584,6 +647,7 @@ pub fn staff_json_routes() -> axum::Router<Shared> {
         .route("/api/v1/ra/requests/{id}/approve", post(approve))
         .route("/api/v1/ra/requests/{id}/reject", post(reject))
         .route("/api/v1/ra/requests/{id}/resend-link", post(resend_link))
+        .route("/api/v1/ra/requests/{id}/identity", post(complete_identity))
         .route("/api/v1/officials/{nik}/{action}", post(lifecycle))
         .route("/api/v1/gateway/officials", post(gateway_enroll))
 }
