@@ -9,8 +9,10 @@
 
 mod account;
 mod admin;
+mod backup;
 mod bench;
 mod demo;
+mod doctor;
 mod gateway;
 mod http;
 mod ra;
@@ -213,6 +215,14 @@ enum Command {
     },
     /// In-process timing of signing or verification.
     Bench(bench::BenchArgs),
+    /// Back up a running deployment into one file: the database (consistent snapshot), the
+    /// blob store's objects and config.toml; the master key only with --with-master-key.
+    Backup(backup::BackupArgs),
+    /// Rebuild a data directory (and its database and blob store) from a backup file.
+    Restore(backup::RestoreArgs),
+    /// Check this installation: configuration, database, blob store, master key, certificates,
+    /// CRLs, a TSA and OCSP round trip, the clock and /healthz; prints a fix for each failure.
+    Doctor(doctor::DoctorArgs),
 }
 
 #[derive(Subcommand)]
@@ -1068,6 +1078,9 @@ async fn run<H: HttpServer>(cli: Cli, server: &H) -> Result<(), Failure> {
             sahih.store.close().await;
         }
         Command::Bench(args) => return bench::run(&cli.data, args, lang).await,
+        Command::Backup(args) => return backup::backup(&cli.data, args, lang).await,
+        Command::Restore(args) => return backup::restore(&cli.data, args, lang).await,
+        Command::Doctor(args) => return doctor::doctor(&cli.data, args, lang).await,
     }
     Ok(())
 }

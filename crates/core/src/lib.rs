@@ -50,10 +50,12 @@ macro_rules! stored_kind {
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod certificate_changes;
 pub mod clients;
 pub mod config;
 pub mod cpu;
+pub mod doctor;
 pub mod gateway;
 pub mod identity;
 pub mod ids;

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+pub mod backup;
 pub mod blob;
 mod dashboard;
 mod ra;
@@ -407,6 +408,22 @@ impl SqlStore {
             return false;
         }
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// The database server's clock now (PostgreSQL), for `sahih doctor`'s clock check; SQLite
+    /// runs on this host, so it is this host's clock.
+    pub async fn server_time(&self) -> StoreResult<OffsetDateTime> {
+        if self.backend == Backend::Sqlite {
+            return Ok(OffsetDateTime::now_utc());
+        }
+        let micros: i64 = sqlx::query_scalar(
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .db()?;
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+            .map_err(|e| StoreError::Corrupt(format!("database clock {micros}: {e}")))
     }
 }
 
