@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   poppler-utils qpdf mupdf-tools openssl libnss3-tools softhsm2 opensc
   ghostscript texlive-latex-base libreoffice-writer-nogui chromium chromium-driver
-  fonts-dejavu-core fonts-liberation
+  fonts-dejavu-core fonts-liberation postgresql-client
 )
 
 missing=()
@@ -36,5 +36,11 @@ if [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ] || ! cmp -s tests/e2e/pac
   echo "==> installing axe-core for the browser tests (npm ci)"
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   cp tests/e2e/package-lock.json tests/e2e/node_modules/.sahih-installed
+fi
+# The dependency policy (deny.toml): licenses, duplicate versions, sources. Pinned; built once.
+DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -q "$DENY_VERSION"; then
+  echo "==> installing cargo-deny $DENY_VERSION (built from crates.io, a few minutes once)"
+  CARGO_TARGET_DIR="${TMPDIR:-/tmp}/cargo-deny-build" cargo install --quiet --locked cargo-deny --version "$DENY_VERSION"
 fi
 echo "==> test dependencies present"

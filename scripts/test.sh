@@ -33,6 +33,8 @@ echo "==> no module of a crate imports another in a circle"
 python3 scripts/check-module-cycles.py
 echo "==> cargo fmt --check"
 cargo fmt --all --check
+echo "==> dependency policy (deny.toml: licenses, duplicate versions, sources; advisories need the network)"
+cargo deny --log-level error check licenses bans sources
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo doc (warnings denied: broken links and markup in the docs fail)"
