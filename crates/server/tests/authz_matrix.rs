@@ -18,10 +18,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine;
 use sahih_core::clients::{ClientRole, account_may};
-use sahih_core::{Config, DataDir, Sahih};
 use sahih_server::http::authz::API_ROUTES;
-use sahih_store::SqlStore;
-use sahih_store::blob::AnyBlobStore;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -80,22 +77,9 @@ async fn deployment() -> Deployment {
         time::OffsetDateTime::now_utc().unix_timestamp_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let data = DataDir::new(&dir);
-    let config = Config::new("Pemerintah Kota Contoh", "http://127.0.0.1:8080");
-    data.write_config(&config).unwrap();
-    data.create_master_key().unwrap();
-    let keys = sahih_core::keystore::KeyBackend::from_config(&config).unwrap();
-    let store = SqlStore::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display()))
+    let (sahih, blobs) = sahih_store::testing::institution_in(&dir, "http://127.0.0.1:8080")
         .await
         .unwrap();
-    let blobs = AnyBlobStore::from_url(&data.blob_url(Some(&config))).unwrap();
-    let sahih = Sahih {
-        store,
-        config,
-        data,
-        keys,
-    };
-    sahih.create_ca_hierarchy().await.unwrap();
     let allow_only = vec!["192.0.2.0/24".to_string()];
     let mut subjects = vec![Subject {
         label: "anonymous",

@@ -17,6 +17,7 @@ mod ra;
 mod rows;
 mod seal;
 mod signing;
+pub mod testing;
 
 use rows::{Columns, Db, from_ts, ts};
 use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_micros};

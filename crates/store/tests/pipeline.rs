@@ -10,8 +10,7 @@ use sahih_core::pipeline::{Delivery, Door, SignRequest, Signer, SigningEnv};
 use sahih_core::policy::Policy;
 use sahih_core::requests::{BatchDocument, SignerRef};
 use sahih_core::store::{NewOfficial, Store};
-use sahih_core::{Config, CoreError, DataDir, Lang, Level, Sahih, SignOptions, TrustProviders};
-use sahih_store::SqlStore;
+use sahih_core::{CoreError, Lang, Level, SignOptions, TrustProviders};
 use sahih_store::blob::AnyBlobStore;
 
 const NIK: &str = "3171012501850003";
@@ -32,41 +31,13 @@ rule = "forbidden"
 regulation = "Perwako Contoh 7/2024 Pasal 9"
 "#;
 
-struct Fixture {
-    sahih: Sahih<SqlStore>,
-    blobs: AnyBlobStore,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+type Fixture = sahih_store::testing::Institution;
 
 async fn fixture(tag: &str) -> Fixture {
-    let dir = std::env::temp_dir().join(format!(
-        "sahih-pipeline-{tag}-{}-{}",
-        std::process::id(),
-        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = DataDir::new(&dir);
-    let config = Config::new("Pemerintah Kota Contoh", "https://tte.contoh.go.id");
-    data.write_config(&config).unwrap();
-    data.create_master_key().unwrap();
-    let keys = sahih_core::keystore::KeyBackend::from_config(&config).unwrap();
-    let store = SqlStore::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display()))
+    let f = Fixture::new(&format!("pipeline-{tag}"), "https://tte.contoh.go.id")
         .await
         .unwrap();
-    let blobs = AnyBlobStore::from_url(&data.blob_url(Some(&config))).unwrap();
-    let sahih = Sahih {
-        store,
-        config,
-        data,
-        keys,
-    };
-    sahih.create_ca_hierarchy().await.unwrap();
+    let sahih = &f.sahih;
     sahih
         .enroll(
             &NewOfficial {
@@ -86,7 +57,7 @@ async fn fixture(tag: &str) -> Fixture {
         .load_policy(&Policy::from_toml(POLICY).unwrap(), "test", "cli")
         .await
         .unwrap();
-    Fixture { sahih, blobs, dir }
+    f
 }
 
 fn letter() -> Vec<u8> {

@@ -15,9 +15,7 @@ use sahih_core::ra::{
 };
 use sahih_core::requests::ClientSpec;
 use sahih_core::store::{NewOfficial, Store};
-use sahih_core::{Config, CoreError, DataDir, Lang, Sahih};
-use sahih_store::SqlStore;
-use sahih_store::blob::AnyBlobStore;
+use sahih_core::{CoreError, Lang};
 
 const UNIT: &str = "Dinas Kominfo";
 const OFFICIAL_NIK: &str = "3171012501850003";
@@ -26,42 +24,12 @@ const VERIFIKATOR_NIK: &str = "3171011207880001";
 const OTHER_NIK: &str = "3171010101900004";
 const PASSPHRASE: &str = "Rahasia-Negara-2026!";
 
-struct Fixture {
-    sahih: Sahih<SqlStore>,
-    blobs: AnyBlobStore,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+type Fixture = sahih_store::testing::Institution;
 
 async fn fixture(tag: &str) -> Fixture {
-    let dir = std::env::temp_dir().join(format!(
-        "sahih-ra-rules-{tag}-{}-{}",
-        std::process::id(),
-        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = DataDir::new(&dir);
-    let config = Config::new("Pemerintah Kota Contoh", "https://tte.contoh.go.id");
-    data.write_config(&config).unwrap();
-    data.create_master_key().unwrap();
-    let keys = sahih_core::keystore::KeyBackend::from_config(&config).unwrap();
-    let store = SqlStore::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display()))
+    Fixture::new(&format!("ra-rules-{tag}"), "https://tte.contoh.go.id")
         .await
-        .unwrap();
-    let blobs = AnyBlobStore::from_url(&data.blob_url(Some(&config))).unwrap();
-    let sahih = Sahih {
-        store,
-        config,
-        data,
-        keys,
-    };
-    sahih.create_ca_hierarchy().await.unwrap();
-    Fixture { sahih, blobs, dir }
+        .unwrap()
 }
 
 fn operator() -> Staff {
