@@ -707,14 +707,7 @@ impl<S: Store + SealStore> Sahih<S> {
                 "the seal's key does not match its certificate".into(),
             ));
         }
-        let issuer = self
-            .store
-            .all_ca()
-            .await?
-            .into_iter()
-            .find(|c| c.id == record.issuer_ca_id)
-            .ok_or_else(|| CoreError::Config("issuing CA of the certificate is missing".into()))?;
-        let chain = vec![Certificate::from_der(&issuer.cert_der)?];
+        let chain = self.issuer_chain(&record).await?;
         let key_algorithm = key.algorithm();
         Ok(UnlockedSigner {
             official: seal,

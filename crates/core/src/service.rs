@@ -491,14 +491,7 @@ impl<S: Store> Sahih<S> {
             };
         self.store.reset_failures(official.id).await?;
         let certificate = Certificate::from_der(&record.cert_der)?;
-        let issuer = self
-            .store
-            .all_ca()
-            .await?
-            .into_iter()
-            .find(|c| c.id == record.issuer_ca_id)
-            .ok_or_else(|| CoreError::Config("issuing CA of the certificate is missing".into()))?;
-        let chain = vec![Certificate::from_der(&issuer.cert_der)?];
+        let chain = self.issuer_chain(&record).await?;
         let key_algorithm = key.algorithm();
         Ok(UnlockedSigner {
             official,
@@ -686,6 +679,21 @@ impl<S: Store> Sahih<S> {
             },
             update,
         })
+    }
+
+    /// The issuing CA's certificate of `record`, as the chain a signature carries.
+    pub(crate) async fn issuer_chain(
+        &self,
+        record: &CertificateRecord,
+    ) -> Result<Vec<Certificate>, CoreError> {
+        let issuer = self
+            .store
+            .all_ca()
+            .await?
+            .into_iter()
+            .find(|c| c.id == record.issuer_ca_id)
+            .ok_or_else(|| CoreError::Config("issuing CA of the certificate is missing".into()))?;
+        Ok(vec![Certificate::from_der(&issuer.cert_der)?])
     }
 
     /// The official's newest certificate record.
