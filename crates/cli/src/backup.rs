@@ -12,7 +12,7 @@
 
 use crate::{Failure, blob_store, database_url, open};
 use clap::Args;
-use sahih_core::backup::{self as format, ArchiveReader, ArchiveWriter, DatabaseKind, Entry};
+use sahih_core::backup::{self as format, ArchiveWriter, DatabaseKind};
 use sahih_core::store::{BlobStore, Store};
 use sahih_core::{CoreError, DataDir, Lang};
 use sahih_store::SqlStore;
@@ -370,39 +370,24 @@ pub(crate) async fn restore(data: &Path, args: RestoreArgs, lang: Lang) -> Resul
         )
     );
     let staging = TempDir::new(data, "restore")?;
-    let mut reader = ArchiveReader::new(BufReader::new(input));
-    let mut blob_keys = Vec::new();
-    let manifest = loop {
-        let root = staging.0.clone();
-        let mut sink = |name: &str| -> Result<Box<dyn Write>, format::BackupError> {
-            let path = staged_path(&root, name)?;
-            let io = |e: std::io::Error| format::BackupError::Io {
-                what: name.to_string(),
-                error: e.to_string(),
-            };
-            if let Some(parent) = path.parent() {
-                private_dir(parent).map_err(io)?;
-            }
-            Ok(Box::new(BufWriter::new(private_file(&path).map_err(io)?)))
+    let root = staging.0.clone();
+    let mut sink = |name: &str| -> Result<Box<dyn Write>, format::BackupError> {
+        let path = staged_path(&root, name)?;
+        let io = |e: std::io::Error| format::BackupError::Io {
+            what: name.to_string(),
+            error: e.to_string(),
         };
-        match reader
-            .next_entry(&mut sink)
-            .map_err(|e| archive_failure(e, lang))?
-        {
-            Some(Entry::File(name)) => {
-                if let Some(key) = name.strip_prefix(format::BLOBS) {
-                    blob_keys.push(key.to_string());
-                }
-            }
-            Some(Entry::Manifest(m)) => break m,
-            None => {
-                return Err(archive_failure(
-                    format::BackupError::Format("no manifest (truncated?)".into()),
-                    lang,
-                ));
-            }
+        if let Some(parent) = path.parent() {
+            private_dir(parent).map_err(io)?;
         }
+        Ok(Box::new(BufWriter::new(private_file(&path).map_err(io)?)))
     };
+    let (names, manifest) = format::read_archive(BufReader::new(input), &mut sink)
+        .map_err(|e| archive_failure(e, lang))?;
+    let blob_keys: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.strip_prefix(format::BLOBS).map(str::to_string))
+        .collect();
     let staged = |f: &str| staging.0.join(f);
     if !staged("config.toml").exists() {
         return Err(archive_failure(

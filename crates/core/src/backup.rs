@@ -1,8 +1,8 @@
 //! The backup file: what one `sahih backup` holds and how it is laid out, and the rule that
 //! keeps counters from repeating after a restore.
 //!
-//! Owns: the archive format (a POSIX ustar file, readable with `tar tvf`; names longer than
-//! 100 bytes in a PAX `path` record), the entry names under `sahih-backup/`, the manifest
+//! Owns: the archive format (a tar file written and read through the `tar` crate, readable
+//! with `tar tvf`), the entry names under `sahih-backup/`, the manifest
 //! (format version, backend, what is inside, the SHA-256 of every entry) and its checks on
 //! restore, and [`counter_floor_after_restore`].
 //!
@@ -172,11 +172,25 @@ impl Hashing {
     }
 }
 
-const BLOCK: usize = 512;
+/// Counts and hashes what passes through, for the entry being written.
+struct HashingReader<'a> {
+    inner: std::io::Take<&'a mut dyn Read>,
+    hashing: Hashing,
+}
 
-/// Writes a backup archive entry by entry; [`ArchiveWriter::finish`] adds the manifest.
+impl Read for HashingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hashing.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Writes a backup archive entry by entry (a tar file through the `tar` crate; names longer
+/// than a header holds go in GNU long-name records); [`ArchiveWriter::finish`] adds the
+/// manifest.
 pub struct ArchiveWriter<W: Write> {
-    out: W,
+    tar: tar::Builder<W>,
     digests: BTreeMap<String, EntryDigest>,
     mtime: u64,
 }
@@ -185,7 +199,7 @@ impl<W: Write> ArchiveWriter<W> {
     /// An archive written to `out`; entries carry `mtime` (Unix seconds).
     pub fn new(out: W, mtime: u64) -> Self {
         Self {
-            out,
+            tar: tar::Builder::new(out),
             digests: BTreeMap::new(),
             mtime,
         }
@@ -218,49 +232,26 @@ impl<W: Write> ArchiveWriter<W> {
         size: u64,
         reader: &mut dyn Read,
     ) -> Result<EntryDigest, BackupError> {
-        let io = |e: &std::io::Error| BackupError::io(name, e);
-        if name.len() > 100 {
-            // PAX extended header: "LEN path=NAME\n", LEN counting itself.
-            let body_len = " path=\n".len() + name.len();
-            let mut len = body_len + 1;
-            while len != body_len + len.to_string().len() {
-                len = body_len + len.to_string().len();
-            }
-            let record = format!("{len} path={name}\n");
-            let header = ustar_header("sahih-backup/PaxHeader", record.len() as u64, b'x', 0);
-            self.out.write_all(&header).map_err(|e| io(&e))?;
-            self.out.write_all(record.as_bytes()).map_err(|e| io(&e))?;
-            self.pad(record.len() as u64).map_err(|e| io(&e))?;
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(size);
+        header.set_mode(0o600);
+        header.set_mtime(self.mtime);
+        let mut hashed = HashingReader {
+            inner: reader.take(size),
+            hashing: Hashing::new(),
+        };
+        self.tar
+            .append_data(&mut header, name, &mut hashed)
+            .map_err(|e| BackupError::io(name, &e))?;
+        let digest = hashed.hashing.finish();
+        if digest.size != size {
+            return Err(BackupError::Io {
+                what: name.into(),
+                error: "shorter than announced".into(),
+            });
         }
-        let short: String = name.chars().take(100).collect();
-        let header = ustar_header(&short, size, b'0', self.mtime);
-        self.out.write_all(&header).map_err(|e| io(&e))?;
-        let mut hashing = Hashing::new();
-        let mut left = size;
-        let mut buf = vec![0u8; 64 * 1024];
-        while left > 0 {
-            let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-            let n = reader.read(&mut buf[..want]).map_err(|e| io(&e))?;
-            if n == 0 {
-                return Err(BackupError::Io {
-                    what: name.into(),
-                    error: "shorter than announced".into(),
-                });
-            }
-            hashing.update(&buf[..n]);
-            self.out.write_all(&buf[..n]).map_err(|e| io(&e))?;
-            left -= n as u64;
-        }
-        self.pad(size).map_err(|e| io(&e))?;
-        Ok(hashing.finish())
-    }
-
-    fn pad(&mut self, size: u64) -> std::io::Result<()> {
-        let rem = (size % BLOCK as u64) as usize;
-        if rem != 0 {
-            self.out.write_all(&[0u8; BLOCK][..BLOCK - rem])?;
-        }
-        Ok(())
+        Ok(digest)
     }
 
     /// Writes the manifest (with the digests of every entry added) and the end of the
@@ -271,227 +262,96 @@ impl<W: Write> ArchiveWriter<W> {
             serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Format(e.to_string()))?;
         self.write_entry(MANIFEST, json.len() as u64, &mut &json[..])?;
         let io = |e: std::io::Error| BackupError::io("end of archive", &e);
-        self.out.write_all(&[0u8; 2 * BLOCK]).map_err(io)?;
-        self.out.flush().map_err(io)?;
-        Ok(self.out)
+        let mut out = self.tar.into_inner().map_err(io)?;
+        out.flush().map_err(io)?;
+        Ok(out)
     }
-}
-
-fn octal(field: &mut [u8], value: u64) {
-    let width = field.len() - 1;
-    let text = format!("{value:0width$o}");
-    let bytes = text.as_bytes();
-    let start = bytes.len().saturating_sub(width);
-    field[..width].copy_from_slice(&bytes[start..]);
-    field[width] = 0;
-}
-
-fn ustar_header(name: &str, size: u64, kind: u8, mtime: u64) -> [u8; BLOCK] {
-    let mut h = [0u8; BLOCK];
-    let n = name.as_bytes();
-    h[..n.len().min(100)].copy_from_slice(&n[..n.len().min(100)]);
-    octal(&mut h[100..108], 0o600);
-    octal(&mut h[108..116], 0);
-    octal(&mut h[116..124], 0);
-    octal(&mut h[124..136], size);
-    octal(&mut h[136..148], mtime);
-    h[148..156].copy_from_slice(b"        ");
-    h[156] = kind;
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
-    octal(&mut h[148..155], u64::from(sum));
-    h[155] = b' ';
-    h
-}
-
-fn parse_octal(field: &[u8]) -> Option<u64> {
-    let text: String = field
-        .iter()
-        .take_while(|b| **b != 0)
-        .map(|b| char::from(*b))
-        .collect();
-    let text = text.trim();
-    if text.is_empty() {
-        return Some(0);
-    }
-    u64::from_str_radix(text, 8).ok()
-}
-
-/// Reads a backup archive entry by entry, checking every digest against the manifest.
-pub struct ArchiveReader<R: Read> {
-    input: R,
-    seen: BTreeMap<String, EntryDigest>,
 }
 
 /// Chooses where a file entry's bytes go, given its name.
 pub type EntrySink<'a> = dyn FnMut(&str) -> Result<Box<dyn Write>, BackupError> + 'a;
 
-/// One entry of a backup being read.
-pub enum Entry {
-    /// A file entry: its name; its bytes were copied to the sink the caller chose.
-    File(String),
-    /// The manifest (the last entry), already checked against every entry read.
-    Manifest(Manifest),
-}
-
-impl<R: Read> ArchiveReader<R> {
-    /// A reader over `input`.
-    pub fn new(input: R) -> Self {
-        Self {
-            input,
-            seen: BTreeMap::new(),
-        }
-    }
-
-    fn read_block(&mut self) -> Result<Option<[u8; BLOCK]>, BackupError> {
-        let mut block = [0u8; BLOCK];
-        let mut got = 0;
-        while got < BLOCK {
-            let n = self
-                .input
-                .read(&mut block[got..])
-                .map_err(|e| BackupError::io("backup", &e))?;
-            if n == 0 {
-                return if got == 0 {
-                    Ok(None)
-                } else {
-                    Err(BackupError::Format("truncated".into()))
-                };
-            }
-            got += n;
-        }
-        Ok(Some(block))
-    }
-
-    /// Copies `size` bytes (and the padding) into `sink`, returning their digest.
-    fn copy(&mut self, size: u64, sink: &mut dyn Write) -> Result<EntryDigest, BackupError> {
-        let mut hashing = Hashing::new();
-        let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
-        let mut left = padded;
-        let mut buf = vec![0u8; 64 * 1024];
-        while left > 0 {
-            let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-            let n = self
-                .input
-                .read(&mut buf[..want])
-                .map_err(|e| BackupError::io("backup", &e))?;
-            if n == 0 {
-                return Err(BackupError::Format("truncated".into()));
-            }
-            let consumed = padded - left;
-            let data_end =
-                usize::try_from(size.saturating_sub(consumed).min(n as u64)).unwrap_or(n);
-            hashing.update(&buf[..data_end]);
-            sink.write_all(&buf[..data_end])
-                .map_err(|e| BackupError::io("restore", &e))?;
-            left -= n as u64;
-        }
-        Ok(hashing.finish())
-    }
-
-    /// The next entry: `sink` chooses where a file entry's bytes go, given its name (the
-    /// caller refuses names it does not expect). None at the end of the archive.
-    pub fn next_entry(&mut self, sink: &mut EntrySink<'_>) -> Result<Option<Entry>, BackupError> {
-        let mut long_name: Option<String> = None;
-        loop {
-            let Some(header) = self.read_block()? else {
-                return Ok(None);
-            };
-            if header.iter().all(|b| *b == 0) {
-                return Ok(None);
-            }
-            let stored: u32 = parse_octal(&header[148..156])
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| BackupError::Format("header checksum".into()))?;
-            let sum: u32 = header
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    if (148..156).contains(&i) {
-                        32
-                    } else {
-                        u32::from(*b)
-                    }
-                })
-                .sum();
-            if sum != stored || &header[257..262] != b"ustar" {
-                return Err(BackupError::Format("not a ustar header".into()));
-            }
-            let size = parse_octal(&header[124..136])
-                .ok_or_else(|| BackupError::Format("entry size".into()))?;
-            match header[156] {
-                b'x' => {
-                    if size > 8192 {
-                        return Err(BackupError::Format("PAX header too long".into()));
-                    }
-                    let mut record = Vec::new();
-                    self.copy(size, &mut record)?;
-                    let text = String::from_utf8(record)
-                        .map_err(|_| BackupError::Format("PAX header".into()))?;
-                    long_name = text
-                        .lines()
-                        .find_map(|l| l.split_once(" path=").map(|(_, p)| p.to_string()));
-                }
-                b'0' | 0 => {
-                    let name = match long_name.take() {
-                        Some(n) => n,
-                        None => header[..100]
-                            .iter()
-                            .take_while(|b| **b != 0)
-                            .map(|b| char::from(*b))
-                            .collect(),
-                    };
-                    if name == MANIFEST {
-                        return self.manifest(size).map(|m| Some(Entry::Manifest(m)));
-                    }
-                    if !name.starts_with(ROOT) || self.seen.contains_key(&name) {
-                        return Err(BackupError::Format(format!("unexpected entry {name:?}")));
-                    }
-                    let mut out = sink(&name)?;
-                    let digest = self.copy(size, &mut out)?;
-                    out.flush().map_err(|e| BackupError::io(&name, &e))?;
-                    self.seen.insert(name.clone(), digest);
-                    return Ok(Some(Entry::File(name)));
-                }
-                other => {
-                    return Err(BackupError::Format(format!(
-                        "unexpected entry type {:?}",
-                        char::from(other)
-                    )));
-                }
-            }
-        }
-    }
-
-    fn manifest(&mut self, size: u64) -> Result<Manifest, BackupError> {
-        if size > 64 * 1024 * 1024 {
-            return Err(BackupError::Format("manifest too large".into()));
-        }
-        let mut json = Vec::new();
-        self.copy(size, &mut json)?;
-        let manifest: Manifest = serde_json::from_slice(&json)
-            .map_err(|e| BackupError::Format(format!("manifest: {e}")))?;
-        if manifest.format != FORMAT_VERSION {
+/// Reads a backup archive from `input`: each file entry's bytes go to the writer `sink` chooses
+/// for its name (the caller refuses names it does not expect), and every digest is checked
+/// against the manifest, the last entry. Returns the names of the file entries, in order, and
+/// the manifest. Anything but plain files (links, devices, directories) is refused.
+pub fn read_archive<R: Read>(
+    input: R,
+    sink: &mut EntrySink<'_>,
+) -> Result<(Vec<String>, Manifest), BackupError> {
+    let format = |e: std::io::Error| BackupError::Format(e.to_string());
+    let mut archive = tar::Archive::new(input);
+    let mut seen: BTreeMap<String, EntryDigest> = BTreeMap::new();
+    let mut names = Vec::new();
+    for entry in archive.entries().map_err(format)? {
+        let mut entry = entry.map_err(format)?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
             return Err(BackupError::Format(format!(
-                "format {} (this sahih reads {FORMAT_VERSION})",
-                manifest.format
+                "unexpected entry type {:?}",
+                entry.header().entry_type()
             )));
         }
-        for (name, digest) in &self.seen {
-            if manifest.entries.get(name) != Some(digest) {
-                return Err(BackupError::Digest(name.clone()));
-            }
+        let name = String::from_utf8(entry.path_bytes().into_owned())
+            .map_err(|_| BackupError::Format("entry name is not UTF-8".into()))?;
+        if name == MANIFEST {
+            return manifest(&mut entry, &seen).map(|m| (names, m));
         }
-        if let Some(name) = manifest
-            .entries
-            .keys()
-            .find(|n| !self.seen.contains_key(*n))
-        {
-            return Err(BackupError::Format(format!("entry {name} is missing")));
+        if !name.starts_with(ROOT) || seen.contains_key(&name) {
+            return Err(BackupError::Format(format!("unexpected entry {name:?}")));
         }
-        Ok(manifest)
+        let mut out = sink(&name)?;
+        let digest = copy_hashing(&mut entry, &mut out)?;
+        out.flush().map_err(|e| BackupError::io(&name, &e))?;
+        seen.insert(name.clone(), digest);
+        names.push(name);
     }
+    Err(BackupError::Format("no manifest (truncated?)".into()))
+}
+
+/// Copies an entry into `sink`, returning its digest.
+fn copy_hashing(entry: &mut dyn Read, sink: &mut dyn Write) -> Result<EntryDigest, BackupError> {
+    let mut hashing = Hashing::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = entry
+            .read(&mut buf)
+            .map_err(|e| BackupError::Format(e.to_string()))?;
+        if n == 0 {
+            return Ok(hashing.finish());
+        }
+        hashing.update(&buf[..n]);
+        sink.write_all(&buf[..n])
+            .map_err(|e| BackupError::io("restore", &e))?;
+    }
+}
+
+/// The manifest entry, checked against every entry read before it.
+fn manifest(
+    entry: &mut tar::Entry<'_, impl Read>,
+    seen: &BTreeMap<String, EntryDigest>,
+) -> Result<Manifest, BackupError> {
+    if entry.size() > 64 * 1024 * 1024 {
+        return Err(BackupError::Format("manifest too large".into()));
+    }
+    let mut json = Vec::new();
+    copy_hashing(entry, &mut json)?;
+    let manifest: Manifest =
+        serde_json::from_slice(&json).map_err(|e| BackupError::Format(format!("manifest: {e}")))?;
+    if manifest.format != FORMAT_VERSION {
+        return Err(BackupError::Format(format!(
+            "format {} (this sahih reads {FORMAT_VERSION})",
+            manifest.format
+        )));
+    }
+    for (name, digest) in seen {
+        if manifest.entries.get(name) != Some(digest) {
+            return Err(BackupError::Digest(name.clone()));
+        }
+    }
+    if let Some(name) = manifest.entries.keys().find(|n| !seen.contains_key(*n)) {
+        return Err(BackupError::Format(format!("entry {name} is missing")));
+    }
+    Ok(manifest)
 }
 
 #[cfg(test)]
@@ -514,36 +374,28 @@ mod tests {
     fn read_all(bytes: &[u8]) -> Result<(BTreeMap<String, Vec<u8>>, Manifest), BackupError> {
         use std::sync::{Arc, Mutex};
         let files: Arc<Mutex<BTreeMap<String, Vec<u8>>>> = Arc::default();
-        let mut reader = ArchiveReader::new(bytes);
-        loop {
-            let files2 = files.clone();
-            let mut sink = move |name: &str| -> Result<Box<dyn Write>, BackupError> {
-                struct W(Arc<Mutex<BTreeMap<String, Vec<u8>>>>, String);
-                impl Write for W {
-                    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                        self.0
-                            .lock()
-                            .unwrap()
-                            .entry(self.1.clone())
-                            .or_default()
-                            .extend(b);
-                        Ok(b.len())
-                    }
-                    fn flush(&mut self) -> std::io::Result<()> {
-                        Ok(())
-                    }
+        let files2 = files.clone();
+        let mut sink = move |name: &str| -> Result<Box<dyn Write>, BackupError> {
+            struct W(Arc<Mutex<BTreeMap<String, Vec<u8>>>>, String);
+            impl Write for W {
+                fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                    self.0
+                        .lock()
+                        .unwrap()
+                        .entry(self.1.clone())
+                        .or_default()
+                        .extend(b);
+                    Ok(b.len())
                 }
-                Ok(Box::new(W(files2.clone(), name.to_string())))
-            };
-            match reader.next_entry(&mut sink)? {
-                Some(Entry::File(_)) => {}
-                Some(Entry::Manifest(m)) => {
-                    let files = files.lock().unwrap().clone();
-                    return Ok((files, m));
+                fn flush(&mut self) -> std::io::Result<()> {
+                    Ok(())
                 }
-                None => return Err(BackupError::Format("no manifest".into())),
             }
-        }
+            Ok(Box::new(W(files2.clone(), name.to_string())))
+        };
+        let (_, m) = read_archive(bytes, &mut sink)?;
+        let files = files.lock().unwrap().clone();
+        Ok((files, m))
     }
 
     #[test]
@@ -554,7 +406,7 @@ mod tests {
         w.add_bytes(&long, &vec![7u8; 1500]).unwrap();
         w.add_bytes(WITNESS, b"").unwrap();
         let bytes = w.finish(manifest()).unwrap();
-        assert_eq!(bytes.len() % BLOCK, 0);
+        assert_eq!(bytes.len() % 512, 0);
         let (files, m) = read_all(&bytes).unwrap();
         assert_eq!(files[CONFIG], b"org = 1\n");
         assert_eq!(files[&long], vec![7u8; 1500]);
@@ -572,6 +424,21 @@ mod tests {
         bad[at] = b'j';
         assert!(matches!(read_all(&bad), Err(BackupError::Digest(_))));
         assert!(read_all(&bytes[..bytes.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn links_and_other_entry_types_are_refused() {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Symlink);
+        header.set_size(0);
+        tar.append_link(&mut header, CONFIG, "/etc/shadow").unwrap();
+        let bytes = tar.into_inner().unwrap();
+        let e = read_all(&bytes).unwrap_err();
+        assert!(
+            matches!(e, BackupError::Format(ref m) if m.contains("entry type")),
+            "{e:?}"
+        );
     }
 
     #[test]
