@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod afm;
 pub mod document;
 pub mod dss;
 pub mod geometry;

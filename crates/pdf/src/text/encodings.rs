@@ -837,21 +837,8 @@ pub(crate) fn base_encoding_by_name(name: &[u8]) -> Option<&'static BaseEncoding
     }
 }
 
-// Widths (1/1000 em) of ASCII 0x20..=0x7E in the standard 14 fonts (AFM values).
-const HELVETICA: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
-    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
-    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-];
-const HELVETICA_BOLD: [u16; 95] = [
-    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-    556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722, 722, 667,
-    611, 778, 722, 278, 556, 722, 611, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-    667, 611, 333, 278, 333, 584, 556, 333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556,
-    278, 889, 611, 611, 611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
-];
+// Widths (1/1000 em) of ASCII 0x20..=0x7E in the standard 14 fonts (AFM values); Helvetica and
+// Helvetica-Bold are in `crate::afm`, shared with the stamp.
 const TIMES_ROMAN: [u16; 95] = [
     250, 333, 408, 500, 500, 833, 778, 180, 333, 333, 500, 564, 250, 333, 250, 278, 500, 500, 500,
     500, 500, 500, 500, 500, 500, 500, 278, 278, 564, 564, 564, 444, 921, 722, 667, 667, 722, 611,
@@ -908,8 +895,8 @@ impl StdFamily {
     pub(crate) fn width(self, text: Option<&str>) -> f64 {
         let table = match self {
             StdFamily::Courier => return 600.0,
-            StdFamily::Helvetica => &HELVETICA,
-            StdFamily::HelveticaBold => &HELVETICA_BOLD,
+            StdFamily::Helvetica => &crate::afm::HELVETICA,
+            StdFamily::HelveticaBold => &crate::afm::HELVETICA_BOLD,
             StdFamily::Times => &TIMES_ROMAN,
             StdFamily::TimesBold => &TIMES_BOLD,
         };
