@@ -1,5 +1,7 @@
 //! The pages people open in a browser: the public verification portal (`/verifikasi`), the
-//! record behind each QR code (`/v/{id}`), the activation pages, and the assets they share.
+//! record behind each QR code (`/v/{id}`), accounts and the officials' inbox, the RA console
+//! (`/ra`), the administrators' pages (`/admin`), and the assets they share. Who may open a staff
+//! page is in its handler's signature (`roles`).
 //!
 //! Owns: the page frame (institution name and logo, language toggle), the language of a
 //! request, the Content-Security-Policy of pages, and rendering compiled templates
