@@ -272,36 +272,23 @@ pub(crate) async fn backup(data: &Path, args: BackupArgs, lang: Lang) -> Result<
         return Err(Failure::usage(format!("{}: exists", output.display())));
     }
     std::fs::rename(&partial, &output).map_err(|e| io_failure(&output, &e))?;
+    let database = if kind == DatabaseKind::Sqlite {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    let objects = keys.len() - missing.len();
+    let with_key = master_key.is_some();
     match lang {
         Lang::Id => println!(
-            "Cadangan ditulis: {} (basis data {}, {} objek dokumen, config.toml{}).",
+            "Cadangan ditulis: {} (basis data {database}, {objects} objek dokumen, config.toml{}).",
             output.display(),
-            if kind == DatabaseKind::Sqlite {
-                "SQLite"
-            } else {
-                "PostgreSQL"
-            },
-            keys.len() - missing.len(),
-            if master_key.is_some() {
-                ", kunci master"
-            } else {
-                ""
-            }
+            if with_key { ", kunci master" } else { "" }
         ),
         Lang::En => println!(
-            "Backup written: {} ({} database, {} document objects, config.toml{}).",
+            "Backup written: {} ({database} database, {objects} document objects, config.toml{}).",
             output.display(),
-            if kind == DatabaseKind::Sqlite {
-                "SQLite"
-            } else {
-                "PostgreSQL"
-            },
-            keys.len() - missing.len(),
-            if master_key.is_some() {
-                ", master key"
-            } else {
-                ""
-            }
+            if with_key { ", master key" } else { "" }
         ),
     }
     if !missing.is_empty() {

@@ -260,6 +260,46 @@ pub(crate) fn forbidden(id: &str, en: &str) -> CoreError {
     }
 }
 
+/// Puts one evidence file in the blob store under a name that says what it is and whose
+/// (`evidence/<submission>/<kind>-<owner>-<hash prefix>.<ext>`), and returns its record.
+async fn store_evidence<B: crate::store::BlobStore>(
+    blobs: &B,
+    submission_id: &str,
+    request_id: Option<String>,
+    owner: &str,
+    upload: EvidenceUpload,
+    media: MediaType,
+) -> Result<Evidence, CoreError> {
+    let sha = crate::ids::sha256_hex(&upload.bytes);
+    let blob_key = format!(
+        "evidence/{submission_id}/{}-{owner}-{}.{}",
+        upload.kind.as_str(),
+        &sha[..16],
+        media.extension()
+    );
+    let size = upload.bytes.len() as i64;
+    blobs.put(&blob_key, upload.bytes).await?;
+    Ok(Evidence {
+        submission_id: submission_id.to_string(),
+        request_id,
+        kind: upload.kind,
+        blob_key,
+        sha256_hex: sha,
+        media_type: media,
+        size,
+        file_name: upload.file_name,
+    })
+}
+
+/// The evidence files of an audit entry: `kind:sha256` each.
+fn evidence_digests(evidence: &[Evidence]) -> String {
+    evidence
+        .iter()
+        .map(|e| format!("{}:{}", e.kind.as_str(), e.sha256_hex))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// An evidence file as received.
 #[derive(Debug, Clone)]
 pub struct EvidenceUpload {
@@ -755,26 +795,10 @@ impl<S: Store> Sahih<S> {
                     .find(|(r, _)| &r.official.nik == nik)
                     .map(|(r, _)| r.id.clone())
             });
-            let sha = crate::ids::sha256_hex(&upload.bytes);
-            let blob_key = format!(
-                "evidence/{submission_id}/{}-{}-{}.{}",
-                upload.kind.as_str(),
-                owner.as_deref().unwrap_or("surat"),
-                &sha[..16],
-                media.extension()
+            let owner = owner.as_deref().unwrap_or("surat");
+            evidence.push(
+                store_evidence(blobs, &submission_id, request_id, owner, upload, media).await?,
             );
-            let size = upload.bytes.len() as i64;
-            blobs.put(&blob_key, upload.bytes).await?;
-            evidence.push(Evidence {
-                submission_id: submission_id.clone(),
-                request_id,
-                kind: upload.kind,
-                blob_key,
-                sha256_hex: sha,
-                media_type: media,
-                size,
-                file_name: upload.file_name,
-            });
         }
         events.push(
             AuditEvent::new(AuditAction::RaSubmission, &staff.name, AuditResult::Ok)
@@ -783,11 +807,7 @@ impl<S: Store> Sahih<S> {
                     "submission={submission_id} kind={} officials={} evidence=[{}]",
                     input.kind.as_str(),
                     items.len(),
-                    evidence
-                        .iter()
-                        .map(|e| format!("{}:{}", e.kind.as_str(), e.sha256_hex))
-                        .collect::<Vec<_>>()
-                        .join(",")
+                    evidence_digests(&evidence)
                 )),
         );
         if let Err(e) = self
@@ -964,32 +984,16 @@ impl<S: Store> Sahih<S> {
                     u.kind.as_str()
                 ))
             })?;
-            let sha = crate::ids::sha256_hex(&u.bytes);
-            let blob_key = format!(
-                "evidence/{}/{}-{}-{}.{}",
-                request.submission_id,
-                u.kind.as_str(),
-                // A registration without a NIK yet: its request id names the file instead.
-                if request.official.nik.is_empty() {
-                    request.id.as_str()
-                } else {
-                    request.official.nik.as_str()
-                },
-                &sha[..12],
-                media.extension()
+            // A registration without a NIK yet: its request id names the file instead.
+            let owner = if request.official.nik.is_empty() {
+                request.id.as_str()
+            } else {
+                request.official.nik.as_str()
+            };
+            let request_id = (u.kind != EvidenceKind::SuratPermohonan).then(|| request.id.clone());
+            evidence.push(
+                store_evidence(blobs, &request.submission_id, request_id, owner, u, media).await?,
             );
-            let size = u.bytes.len() as i64;
-            blobs.put(&blob_key, u.bytes).await?;
-            evidence.push(Evidence {
-                submission_id: request.submission_id.clone(),
-                request_id: (u.kind != EvidenceKind::SuratPermohonan).then(|| request.id.clone()),
-                kind: u.kind,
-                blob_key,
-                sha256_hex: sha,
-                media_type: media,
-                size,
-                file_name: u.file_name,
-            });
         }
         let mut have: Vec<EvidenceKind> = self
             .store
@@ -1019,11 +1023,7 @@ impl<S: Store> Sahih<S> {
                 .detail(format!(
                     "request={} evidence=[{}]",
                     request.id,
-                    evidence
-                        .iter()
-                        .map(|e| format!("{}:{}", e.kind.as_str(), e.sha256_hex))
-                        .collect::<Vec<_>>()
-                        .join(",")
+                    evidence_digests(&evidence)
                 )),
         ];
         let submit = if complete {
@@ -1872,26 +1872,19 @@ impl<S: Store> Sahih<S> {
         };
         let mut evidence = Vec::new();
         for (upload, media) in registration.evidence.into_iter().zip(files) {
-            let sha = crate::ids::sha256_hex(&upload.bytes);
-            let blob_key = format!(
-                "evidence/{submission_id}/{}-{request_id}-{}.{}",
-                upload.kind.as_str(),
-                &sha[..16],
-                media.extension()
+            let for_request =
+                (upload.kind != EvidenceKind::SuratPermohonan).then(|| request_id.clone());
+            evidence.push(
+                store_evidence(
+                    blobs,
+                    &submission_id,
+                    for_request,
+                    &request_id,
+                    upload,
+                    media,
+                )
+                .await?,
             );
-            let size = upload.bytes.len() as i64;
-            blobs.put(&blob_key, upload.bytes).await?;
-            evidence.push(Evidence {
-                submission_id: submission_id.clone(),
-                request_id: (upload.kind != EvidenceKind::SuratPermohonan)
-                    .then(|| request_id.clone()),
-                kind: upload.kind,
-                blob_key,
-                sha256_hex: sha,
-                media_type: media,
-                size,
-                file_name: upload.file_name,
-            });
         }
         let event = AuditEvent::new(AuditAction::RaSubmission, &staff.name, AuditResult::Ok)
             .client(Some(&staff.name))
@@ -1899,11 +1892,7 @@ impl<S: Store> Sahih<S> {
                 "submission={submission_id} request={request_id} kind=enroll via=ecs unit={} identity_missing=[{}] evidence=[{}]",
                 filing_unit.as_deref().unwrap_or("-"),
                 missing.join(","),
-                evidence
-                    .iter()
-                    .map(|e| format!("{}:{}", e.kind.as_str(), e.sha256_hex))
-                    .collect::<Vec<_>>()
-                    .join(",")
+                evidence_digests(&evidence)
             ));
         if let Err(e) = self
             .store
