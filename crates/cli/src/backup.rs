@@ -240,13 +240,26 @@ pub(crate) async fn backup(data: &Path, args: BackupArgs, lang: Lang) -> Result<
 
     let mut progress = Progress::new(say(lang, "Objek dokumen", "Document objects"), keys.len());
     let mut missing = Vec::new();
+    // Each object streams through one scratch file: none is held whole in memory.
+    let scratch = tmp.0.join("object");
     for key in &keys {
-        match blobs.get(key).await.map_err(|e| core(e.into()))? {
-            Some(bytes) => add(&mut archive, &format!("{}{key}", format::BLOBS), &bytes)?,
+        let got = blobs
+            .get_to_file(key, &scratch)
+            .await
+            .map_err(|e| core(e.into()))?;
+        match got {
+            Some(size) => {
+                let mut object =
+                    std::fs::File::open(&scratch).map_err(|e| io_failure(&scratch, &e))?;
+                archive
+                    .add_reader(&format!("{}{key}", format::BLOBS), size, &mut object)
+                    .map_err(|e| archive_failure(e, lang))?;
+            }
             None => missing.push(key.clone()),
         }
         progress.tick();
     }
+    let _ = std::fs::remove_file(&scratch);
     if let Some(hex) = &master_key {
         add(&mut archive, format::MASTER_KEY, hex.as_bytes())?;
     }
@@ -530,8 +543,10 @@ pub(crate) async fn restore(data: &Path, args: RestoreArgs, lang: Lang) -> Resul
     );
     for key in &blob_keys {
         let path = staged("blobs").join(key);
-        let bytes = std::fs::read(&path).map_err(|e| io_failure(&path, &e))?;
-        blobs.put(key, bytes).await.map_err(|e| core(e.into()))?;
+        blobs
+            .put_file(key, &path)
+            .await
+            .map_err(|e| core(e.into()))?;
         let _ = std::fs::remove_file(&path);
         progress.tick();
     }

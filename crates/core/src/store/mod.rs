@@ -713,4 +713,18 @@ pub trait BlobStore: Send + Sync {
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, BlobError>> + Send;
     /// Deleting a missing object is not an error.
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), BlobError>> + Send;
+    /// Streams the file at `path` into `key` (in parts on S3), never holding the whole file in
+    /// memory; returns its size. As atomic as `put`.
+    fn put_file(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+    ) -> impl Future<Output = Result<u64, BlobError>> + Send;
+    /// Streams the object into a new owner-only file at `path` (replacing it), never holding the
+    /// whole object in memory; returns its size, or `Ok(None)` when the object does not exist.
+    fn get_to_file(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+    ) -> impl Future<Output = Result<Option<u64>, BlobError>> + Send;
 }

@@ -36,6 +36,31 @@ fn io_err(path: &Path, e: std::io::Error) -> BlobError {
 /// Write to a uniquely named temp file in the target directory, fsync, rename over the target,
 /// fsync the directory: readers see the old or the new object, never a partial one.
 fn put_file(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
+    write_atomically(path, |f| f.write_all(bytes)).map(|_| ())
+}
+
+/// [`put_file`] with the content copied from `source` in bounded chunks; returns the size.
+fn put_copy(path: &Path, source: &Path) -> Result<u64, BlobError> {
+    let mut from = std::fs::File::open(source).map_err(|e| io_err(source, e))?;
+    write_atomically(path, |f| std::io::copy(&mut from, f).map(|_| ()))?;
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| io_err(path, e))
+}
+
+/// Creates (or truncates) an owner-only file at `path`.
+pub(super) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), BlobError> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(backend(format!("{}: not a file path", path.display())));
     };
@@ -53,7 +78,7 @@ fn put_file(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut f = options.open(&tmp)?;
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)
@@ -111,6 +136,27 @@ impl BlobStore for LocalBlobStore {
         })
         .await
     }
+    async fn put_file(&self, key: &str, source: &Path) -> Result<u64, BlobError> {
+        let path = self.path_of(key)?;
+        let source = source.to_owned();
+        blocking(move || put_copy(&path, &source)).await
+    }
+
+    async fn get_to_file(&self, key: &str, target: &Path) -> Result<Option<u64>, BlobError> {
+        let path = self.path_of(key)?;
+        let target = target.to_owned();
+        blocking(move || {
+            let mut from = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(io_err(&path, e)),
+            };
+            let mut to = create_private(&target).map_err(|e| io_err(&target, e))?;
+            let n = std::io::copy(&mut from, &mut to).map_err(|e| io_err(&target, e))?;
+            Ok(Some(n))
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +204,23 @@ mod tests {
         store.delete("signed/a.pdf").await.unwrap();
         assert!(matches!(
             store.put("../escape", vec![]).await,
+            Err(BlobError::InvalidKey(_))
+        ));
+
+        // Streaming in and out of files.
+        let src = root.join("source.bin");
+        let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&src, &big).unwrap();
+        assert_eq!(store.put_file("big/x.bin", &src).await.unwrap(), 3_000_000);
+        let out = root.join("out.bin");
+        assert_eq!(
+            store.get_to_file("big/x.bin", &out).await.unwrap(),
+            Some(3_000_000)
+        );
+        assert!(std::fs::read(&out).unwrap() == big);
+        assert_eq!(store.get_to_file("big/none", &out).await.unwrap(), None);
+        assert!(matches!(
+            store.put_file("../x", &src).await,
             Err(BlobError::InvalidKey(_))
         ));
 

@@ -1,21 +1,19 @@
 //! Blob (object) storage behind [`sahih_core::store::BlobStore`]: a local directory and any
-//! S3-compatible bucket (path-style addressing, AWS Signature Version 4 signed here).
+//! S3-compatible bucket (path-style addressing, through the `object_store` crate).
 //!
 //! Owns: the backend chosen by URL ([`AnyBlobStore`]), object key validation, and what the
 //! backends share (error wording, running blocking I/O off the runtime, `%`-decoding URLs).
-//! The backends live in `local` (atomic file writes), `s3` (the S3 REST calls and `s3://`
-//! URLs) and `sigv4` (credentials and request signing).
+//! The backends live in `local` (atomic, durable, owner-only file writes, which `object_store`'s
+//! local backend does not offer) and `s3` (`s3://` URLs, credentials, errors).
 //!
 //! Must not know: what the objects are (PDFs, evidence), SQL, or PDF/PKI cryptography. Secrets
 //! (the secret access key, the session token) never appear in errors, logs or `Debug` output.
 
 mod local;
 mod s3;
-mod sigv4;
 
 pub use local::LocalBlobStore;
-pub use s3::{S3BlobStore, S3Config};
-pub use sigv4::S3Credentials;
+pub use s3::{S3BlobStore, S3Config, S3Credentials};
 
 use sahih_core::store::{BlobError, BlobStore};
 use std::path::PathBuf;
@@ -67,7 +65,7 @@ pub fn validate_key(key: &str) -> Result<(), BlobError> {
     Ok(())
 }
 
-/// Runs file or HTTP I/O on the blocking pool: both backends block, the callers are async.
+/// Runs file I/O on the blocking pool: the local backend blocks, the callers are async.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, BlobError> + Send + 'static,
 ) -> Result<T, BlobError> {
@@ -168,6 +166,24 @@ impl BlobStore for AnyBlobStore {
         match self {
             AnyBlobStore::Local(s) => s.delete(key).await,
             AnyBlobStore::S3(s) => s.delete(key).await,
+        }
+    }
+
+    async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<u64, BlobError> {
+        match self {
+            AnyBlobStore::Local(s) => s.put_file(key, path).await,
+            AnyBlobStore::S3(s) => s.put_file(key, path).await,
+        }
+    }
+
+    async fn get_to_file(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+    ) -> Result<Option<u64>, BlobError> {
+        match self {
+            AnyBlobStore::Local(s) => s.get_to_file(key, path).await,
+            AnyBlobStore::S3(s) => s.get_to_file(key, path).await,
         }
     }
 }

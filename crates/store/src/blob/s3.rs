@@ -1,28 +1,114 @@
 //! The S3 blob store: one bucket of any S3-compatible server, addressed path-style
-//! (`{endpoint}/{bucket}/{prefix}{key}`), over blocking HTTP run off the async runtime.
+//! (`{endpoint}/{bucket}/{prefix}{key}`), through the `object_store` crate (Apache Arrow), which
+//! signs every request with SigV4, retries what may be retried, and streams: objects above
+//! [`PART_SIZE`] go up as a multipart upload and come down as a stream of chunks.
 //!
 //! Owns: checking the configuration, `s3://` URLs (with the AWS environment variables as
-//! fallbacks), the REST calls PUT/GET/DELETE object and create bucket, and reading S3 error
-//! codes. Requests are signed by `super::sigv4`.
+//! fallbacks), [`S3Credentials`] (zeroized on drop, redacted in `Debug`), creating the bucket,
+//! and turning the crate's errors into short ones that name the HTTP status and S3 `<Code>`.
 //!
 //! Must not know: how a signature is computed, what the objects are, or any secret in an error
 //! or `Debug` output.
 
-use super::sigv4::{EMPTY_SHA256, S3Credentials, SignRequest, sha256_hex, sign_v4, uri_encode};
-use super::{backend, blocking, percent_decode, shown, validate_key};
+use super::local::create_private;
+use super::{backend, percent_decode, shown, validate_key};
+use futures_util::StreamExt;
+use object_store::aws::{AmazonS3, AmazonS3Builder, AwsAuthorizer, AwsCredential};
+use object_store::client::{HttpClient, HttpConnector, HttpRequestBody, ReqwestConnector};
+use object_store::path::Path as ObjectPath;
+use object_store::{ClientOptions, ObjectStoreExt, PutPayload, RetryConfig, WriteMultipart};
 use sahih_core::store::{BlobError, BlobStore};
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// Largest object `get` will read into memory from S3.
+/// Largest object `get` will read into memory (`get_to_file` has no limit).
 const MAX_OBJECT_BYTES: u64 = 512 * 1024 * 1024;
-/// How much of an error response body is read to find the S3 `<Code>`.
-const MAX_ERROR_BODY: u64 = 64 * 1024;
+/// Files up to this size go up in one PUT; larger ones in parts of this size (S3's minimum
+/// part is 5 MiB). With [`PARTS_IN_FLIGHT`], bounds the memory an upload holds.
+const PART_SIZE: usize = 8 * 1024 * 1024;
+/// Parts uploaded concurrently.
+const PARTS_IN_FLIGHT: usize = 2;
+/// How much of a file is read at a time.
+const READ_CHUNK: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// A store that does not answer fails within this, retries included.
+const RETRY_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_REGION: &str = "us-east-1";
+
+/// A secret string: zeroized on drop, redacted in `Debug`.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// S3 credentials. The secret key and session token are zeroized on drop and never shown.
+/// (The `object_store` client keeps its own copy for signing, which it does not zeroize.)
+#[derive(Clone, Debug)]
+pub struct S3Credentials {
+    access_key_id: String,
+    secret_access_key: Secret,
+    session_token: Option<Secret>,
+}
+
+impl S3Credentials {
+    /// Credentials from an access key id, its secret key and an optional STS session token.
+    /// They are checked when the store is built ([`S3BlobStore::new`]).
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        S3Credentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: Secret(secret_access_key.into()),
+            session_token: session_token.map(Secret),
+        }
+    }
+
+    /// The access key id (not secret: it is sent in the SigV4 `Credential=` field).
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// Checks what signing and the headers need: done once, when the store is built.
+    fn check(&self) -> Result<(), BlobError> {
+        // The key id goes into the `Credential=` field, where `/`, `,` and spaces are separators.
+        let id_ok = !self.access_key_id.is_empty()
+            && self
+                .access_key_id
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'/' | b','));
+        if !id_ok {
+            return Err(backend("the S3 access key id is empty or malformed"));
+        }
+        if self.secret_access_key.0.is_empty() {
+            return Err(backend("the S3 secret access key is empty"));
+        }
+        if let Some(token) = &self.session_token
+            && (token.0.is_empty() || !token.0.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(backend("the S3 session token is empty or malformed"));
+        }
+        Ok(())
+    }
+
+    fn for_signing(&self) -> AwsCredential {
+        AwsCredential {
+            key_id: self.access_key_id.clone(),
+            secret_key: self.secret_access_key.0.clone(),
+            token: self.session_token.as_ref().map(|t| t.0.clone()),
+        }
+    }
+}
 
 /// How to reach one bucket. `endpoint` is `http(s)://host[:port][/base]`; `prefix` is put in
 /// front of every key (a `/` is added when missing).
@@ -47,11 +133,11 @@ pub struct S3BlobStore {
 }
 
 struct S3Inner {
-    agent: ureq::Agent,
-    /// `scheme://authority` used to build request URLs.
+    store: AmazonS3,
+    /// For the one call `object_store` does not make: creating the bucket.
+    http: HttpClient,
+    /// `scheme://host[:port]`, a default port left out.
     origin: String,
-    /// The `Host` header, exactly as signed.
-    host: String,
     /// Endpoint path without a trailing `/` (usually empty).
     base_path: String,
     bucket: String,
@@ -98,133 +184,63 @@ fn s3_error_code(body: &[u8]) -> Option<String> {
     plausible.then(|| code.to_owned())
 }
 
-enum Method {
-    Get,
-    Put,
-    Delete,
+/// The text of an error and all its sources.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
-impl Method {
-    fn as_str(&self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
+/// The HTTP status an `object_store` error reports ("... status code: 403 Forbidden ...").
+fn http_status(text: &str) -> Option<u16> {
+    let at = text.find("status code: ")? + "status code: ".len();
+    text.get(at..at + 3)?.parse().ok()
+}
+
+/// What went wrong, in a few words: the HTTP status and S3 code when the server answered, or
+/// the transport error (cut short) when it did not. The crate's errors carry the URL and the
+/// response body, never request headers; only the `<Code>` of a body is kept.
+fn failure(label: &str, e: &object_store::Error) -> BlobError {
+    let text = chain(e);
+    let code = s3_error_code(text.as_bytes());
+    match (http_status(&text), code) {
+        (Some(status), Some(code)) => backend(format!("{label}: HTTP {status} {code}")),
+        (Some(status), None) => backend(format!("{label}: HTTP {status}")),
+        (None, _) => {
+            let cut: String = text.chars().take(300).collect();
+            backend(format!("{label}: {cut}"))
         }
     }
 }
 
-struct S3Response {
-    status: u16,
-    body: Vec<u8>,
-    /// The S3 `<Code>` of an error response.
-    code: Option<String>,
+/// A missing bucket is a configuration error, not a missing object.
+fn is_missing_bucket(e: &object_store::Error) -> bool {
+    s3_error_code(chain(e).as_bytes()).as_deref() == Some("NoSuchBucket")
 }
 
-impl S3Response {
-    fn failure(&self, what: &str) -> BlobError {
-        match &self.code {
-            Some(code) => backend(format!("{what}: HTTP {} {code}", self.status)),
-            None => backend(format!("{what}: HTTP {}", self.status)),
-        }
-    }
-}
-
-fn with_headers<B>(
-    b: ureq::RequestBuilder<B>,
-    headers: &[(&str, &str)],
-) -> ureq::RequestBuilder<B> {
-    headers
-        .iter()
-        .fold(b, |b, (name, value)| b.header(*name, *value))
+fn io_failure(label: &str, path: &Path, e: std::io::Error) -> BlobError {
+    backend(format!("{label}: {}: {e}", path.display()))
 }
 
 impl S3Inner {
-    fn label(&self, method: &Method, key: Option<&str>) -> String {
-        match key {
-            Some(key) => format!(
-                "S3 {} s3://{}/{}{key}",
-                method.as_str(),
-                self.bucket,
-                self.prefix
-            ),
-            None => format!("S3 {} bucket {}", method.as_str(), self.bucket),
-        }
+    fn label(&self, method: &str, key: &str) -> String {
+        format!("S3 {method} s3://{}/{}{key}", self.bucket, self.prefix)
     }
 
-    /// Sends one signed request; blocking. `path` is the URI-encoded path.
-    fn send(
-        &self,
-        method: &Method,
-        path: &str,
-        body: &[u8],
-        read_limit: u64,
-        label: &str,
-    ) -> Result<S3Response, BlobError> {
-        let payload_hash = if body.is_empty() {
-            EMPTY_SHA256.to_owned()
-        } else {
-            sha256_hex(body)
-        };
-        let mut headers: Vec<(&str, &str)> = vec![("x-amz-content-sha256", &payload_hash)];
-        if let Some(token) = self.credentials.session_token() {
-            headers.push(("x-amz-security-token", token));
-        }
-        let signed = sign_v4(
-            &SignRequest {
-                method: method.as_str(),
-                host: &self.host,
-                canonical_uri: path,
-                query: &[],
-                headers: &headers,
-                payload_hash: &payload_hash,
-                timestamp: OffsetDateTime::now_utc(),
-                region: &self.region,
-                service: "s3",
-            },
-            &self.credentials,
-        )?;
-
-        let url = format!("{}{path}", self.origin);
-        // The Host header is set explicitly so that the one sent is the one signed.
-        let mut all: Vec<(&str, &str)> = vec![
-            ("host", &self.host),
-            ("x-amz-date", &signed.amz_date),
-            ("authorization", &signed.authorization),
-        ];
-        all.extend_from_slice(&headers);
-        let sent = match method {
-            Method::Get => with_headers(self.agent.get(&url), &all).call(),
-            Method::Delete => with_headers(self.agent.delete(&url), &all).call(),
-            Method::Put => with_headers(self.agent.put(&url), &all).send(body),
-        };
-        // ureq errors carry the URL at most, never request headers.
-        let response = sent.map_err(|e| backend(format!("{label}: {e}")))?;
-        let status = response.status().as_u16();
-        let success = response.status().is_success();
-        let limit = if success { read_limit } else { MAX_ERROR_BODY };
-        let read = response
-            .into_body()
-            .with_config()
-            .limit(limit)
-            .read_to_vec();
-        let body = match read {
-            Ok(body) => body,
-            Err(e) if success => return Err(backend(format!("{label}: reading the body: {e}"))),
-            // The status already says it failed; the body only adds the code.
-            Err(_) => Vec::new(),
-        };
-        let code = if success { None } else { s3_error_code(&body) };
-        Ok(S3Response { status, body, code })
-    }
-
+    /// The object's path in the bucket: the prefix and the (validated) key.
     fn object_path(&self, key: &str) -> String {
-        format!(
-            "{}/{}/{}",
-            self.base_path,
-            self.bucket,
-            uri_encode(&format!("{}{key}", self.prefix), true)
-        )
+        format!("{}{key}", self.prefix)
+    }
+
+    fn location(&self, key: &str) -> Result<ObjectPath, BlobError> {
+        validate_key(key)?;
+        ObjectPath::parse(self.object_path(key))
+            .map_err(|e| BlobError::InvalidKey(format!("{}: {e}", shown(key))))
     }
 }
 
@@ -241,12 +257,12 @@ impl S3BlobStore {
         } = config;
         credentials.check()?;
 
-        let uri: ureq::http::Uri = endpoint
+        let uri: http::Uri = endpoint
             .parse()
             .map_err(|_| backend(format!("S3 endpoint {}: not a URL", shown(&endpoint))))?;
-        let default_port = match uri.scheme_str() {
-            Some("http") => 80,
-            Some("https") => 443,
+        let (scheme, default_port) = match uri.scheme_str() {
+            Some("http") => ("http", 80),
+            Some("https") => ("https", 443),
             _ => {
                 return Err(backend(format!(
                     "S3 endpoint {}: must start with http:// or https://",
@@ -304,28 +320,40 @@ impl S3BlobStore {
             )));
         }
         let prefix = normalize_prefix(&prefix)?;
+        let origin = format!("{scheme}://{host}");
 
-        let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .unversioned_rustls_crypto_provider(std::sync::Arc::new(
-                        rustls::crypto::aws_lc_rs::default_provider(),
-                    ))
-                    .build(),
-            )
-            .timeout_global(Some(REQUEST_TIMEOUT))
-            .http_status_as_error(false)
-            // A redirect would resend the signed request elsewhere; report it instead.
-            .max_redirects(0)
+        let options = ClientOptions::new()
+            .with_allow_http(scheme == "http")
+            .with_connect_timeout(CONNECT_TIMEOUT)
+            .with_timeout(REQUEST_TIMEOUT);
+        let retry = RetryConfig {
+            max_retries: 2,
+            retry_timeout: RETRY_TIMEOUT,
+            ..RetryConfig::default()
+        };
+        let mut builder = AmazonS3Builder::new()
+            .with_endpoint(format!("{origin}{base_path}"))
+            .with_bucket_name(&bucket)
+            .with_region(&region)
+            .with_access_key_id(&credentials.access_key_id)
+            .with_secret_access_key(&credentials.secret_access_key.0)
+            .with_virtual_hosted_style_request(false)
+            .with_client_options(options.clone())
+            .with_retry(retry);
+        if let Some(token) = &credentials.session_token {
+            builder = builder.with_token(&token.0);
+        }
+        let store = builder
             .build()
-            .into();
-        let origin = format!("{}://{}", uri.scheme_str().unwrap_or("https"), authority);
+            .map_err(|e| backend(format!("S3 configuration: {}", chain(&e))))?;
+        let http = ReqwestConnector::default()
+            .connect(&options)
+            .map_err(|e| backend(format!("S3 HTTP client: {}", chain(&e))))?;
         Ok(S3BlobStore {
             inner: Arc::new(S3Inner {
-                agent,
+                store,
+                http,
                 origin,
-                host,
                 base_path,
                 bucket,
                 prefix,
@@ -408,86 +436,180 @@ impl S3BlobStore {
         )
     }
 
+    /// The bucket's URL, path-style.
+    fn bucket_url(&self) -> String {
+        let i = &self.inner;
+        format!("{}{}/{}", i.origin, i.base_path, i.bucket)
+    }
+
     /// Creates the bucket (for setup and tests). A bucket we already own is not an error.
+    /// `object_store` has no call for this, so the request is built here and signed by the
+    /// crate's own SigV4 signer.
     pub async fn create_bucket(&self) -> Result<(), BlobError> {
-        let inner = Arc::clone(&self.inner);
-        blocking(move || {
-            // Outside us-east-1, S3 wants the region in the body.
-            let body = if inner.region == DEFAULT_REGION {
-                String::new()
-            } else {
-                format!(
-                    "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
-                     <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-                    inner.region
-                )
-            };
-            let path = format!("{}/{}", inner.base_path, inner.bucket);
-            let label = inner.label(&Method::Put, None);
-            let r = inner.send(&Method::Put, &path, body.as_bytes(), MAX_ERROR_BODY, &label)?;
-            match (r.status, r.code.as_deref()) {
-                (200..=299, _) => Ok(()),
-                (409, Some("BucketAlreadyOwnedByYou")) => Ok(()),
-                _ => Err(r.failure(&label)),
-            }
-        })
-        .await
+        let inner = &self.inner;
+        let label = format!("S3 PUT bucket {}", inner.bucket);
+        // Outside us-east-1, S3 wants the region in the body.
+        let body = if inner.region == DEFAULT_REGION {
+            String::new()
+        } else {
+            format!(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                 <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+                inner.region
+            )
+        };
+        let mut request = http::Request::builder()
+            .method(http::Method::PUT)
+            .uri(self.bucket_url())
+            .body(HttpRequestBody::from(body))
+            .map_err(|e| backend(format!("{label}: {e}")))?;
+        let credential = inner.credentials.for_signing();
+        AwsAuthorizer::new(&credential, "s3", &inner.region)
+            .try_authorize(&mut request, None)
+            .map_err(|e| failure(&label, &e))?;
+        let response = inner
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| backend(format!("{label}: {}", chain(&e))))?;
+        let status = response.status().as_u16();
+        if (200..=299).contains(&status) {
+            return Ok(());
+        }
+        // The status already says it failed; the body only adds the code.
+        let body = response.into_body().bytes().await.unwrap_or_default();
+        match (status, s3_error_code(&body).as_deref()) {
+            (409, Some("BucketAlreadyOwnedByYou")) => Ok(()),
+            (_, Some(code)) => Err(backend(format!("{label}: HTTP {status} {code}"))),
+            (_, None) => Err(backend(format!("{label}: HTTP {status}"))),
+        }
     }
 }
 
 impl BlobStore for S3BlobStore {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
-        validate_key(key)?;
-        let inner = Arc::clone(&self.inner);
-        let key = key.to_owned();
-        blocking(move || {
-            let label = inner.label(&Method::Put, Some(&key));
-            let path = inner.object_path(&key);
-            let r = inner.send(&Method::Put, &path, &bytes, MAX_ERROR_BODY, &label)?;
-            if (200..=299).contains(&r.status) {
-                Ok(())
-            } else {
-                Err(r.failure(&label))
-            }
-        })
-        .await
+        let location = self.inner.location(key)?;
+        self.inner
+            .store
+            .put(&location, PutPayload::from(bytes))
+            .await
+            .map_err(|e| failure(&self.inner.label("PUT", key), &e))?;
+        Ok(())
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
-        validate_key(key)?;
-        let inner = Arc::clone(&self.inner);
-        let key = key.to_owned();
-        blocking(move || {
-            let label = inner.label(&Method::Get, Some(&key));
-            let path = inner.object_path(&key);
-            let r = inner.send(&Method::Get, &path, &[], MAX_OBJECT_BYTES, &label)?;
-            match (r.status, r.code.as_deref()) {
-                (200, _) => Ok(Some(r.body)),
-                // A missing bucket is a configuration error, not a missing object.
-                (404, Some("NoSuchBucket")) => Err(r.failure(&label)),
-                (404, _) => Ok(None),
-                _ => Err(r.failure(&label)),
+        let location = self.inner.location(key)?;
+        let label = self.inner.label("GET", key);
+        let found = match self.inner.store.get(&location).await {
+            Ok(found) => found,
+            Err(e @ object_store::Error::NotFound { .. }) if !is_missing_bucket(&e) => {
+                return Ok(None);
             }
-        })
-        .await
+            Err(e) => return Err(failure(&label, &e)),
+        };
+        if found.meta.size > MAX_OBJECT_BYTES {
+            return Err(backend(format!(
+                "{label}: {} bytes is more than {MAX_OBJECT_BYTES} to hold in memory",
+                found.meta.size
+            )));
+        }
+        let bytes = found.bytes().await.map_err(|e| failure(&label, &e))?;
+        Ok(Some(Vec::from(bytes)))
     }
 
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        validate_key(key)?;
-        let inner = Arc::clone(&self.inner);
-        let key = key.to_owned();
-        blocking(move || {
-            let label = inner.label(&Method::Delete, Some(&key));
-            let path = inner.object_path(&key);
-            let r = inner.send(&Method::Delete, &path, &[], MAX_ERROR_BODY, &label)?;
-            match (r.status, r.code.as_deref()) {
-                (200..=299, _) => Ok(()),
-                (404, Some("NoSuchBucket")) => Err(r.failure(&label)),
-                (404, _) => Ok(()),
-                _ => Err(r.failure(&label)),
+        let location = self.inner.location(key)?;
+        match self.inner.store.delete(&location).await {
+            Ok(()) => Ok(()),
+            Err(e @ object_store::Error::NotFound { .. }) if !is_missing_bucket(&e) => Ok(()),
+            Err(e) => Err(failure(&self.inner.label("DELETE", key), &e)),
+        }
+    }
+
+    async fn put_file(&self, key: &str, source: &Path) -> Result<u64, BlobError> {
+        let location = self.inner.location(key)?;
+        let label = self.inner.label("PUT", key);
+        let mut file = tokio::fs::File::open(source)
+            .await
+            .map_err(|e| io_failure(&label, source, e))?;
+        let size = file
+            .metadata()
+            .await
+            .map_err(|e| io_failure(&label, source, e))?
+            .len();
+        let store = &self.inner.store;
+        if size <= PART_SIZE as u64 {
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            file.read_to_end(&mut bytes)
+                .await
+                .map_err(|e| io_failure(&label, source, e))?;
+            let n = bytes.len() as u64;
+            store
+                .put(&location, PutPayload::from(bytes))
+                .await
+                .map_err(|e| failure(&label, &e))?;
+            return Ok(n);
+        }
+        let upload = store
+            .put_multipart(&location)
+            .await
+            .map_err(|e| failure(&label, &e))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut sent = 0u64;
+        let copied: Result<(), BlobError> = async {
+            loop {
+                let n = file
+                    .read(&mut buf)
+                    .await
+                    .map_err(|e| io_failure(&label, source, e))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                // Back-pressure: at most PARTS_IN_FLIGHT parts wait for the network.
+                writer
+                    .wait_for_capacity(PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(|e| failure(&label, &e))?;
+                writer.write(&buf[..n]);
+                sent += n as u64;
             }
-        })
-        .await
+        }
+        .await;
+        if let Err(e) = copied {
+            // Best effort: the parts already sent are useless, and S3 keeps them until aborted.
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        writer.finish().await.map_err(|e| failure(&label, &e))?;
+        Ok(sent)
+    }
+
+    async fn get_to_file(&self, key: &str, target: &Path) -> Result<Option<u64>, BlobError> {
+        let location = self.inner.location(key)?;
+        let label = self.inner.label("GET", key);
+        let found = match self.inner.store.get(&location).await {
+            Ok(found) => found,
+            Err(e @ object_store::Error::NotFound { .. }) if !is_missing_bucket(&e) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(failure(&label, &e)),
+        };
+        let file = create_private(target).map_err(|e| io_failure(&label, target, e))?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut stream = found.into_stream();
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| failure(&label, &e))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| io_failure(&label, target, e))?;
+            written += chunk.len() as u64;
+        }
+        file.flush()
+            .await
+            .map_err(|e| io_failure(&label, target, e))?;
+        Ok(Some(written))
     }
 }
 
@@ -542,21 +664,22 @@ mod tests {
             env,
         )
         .unwrap();
-        assert_eq!(s.inner.host, "127.0.0.1:9000");
         assert_eq!(s.inner.origin, "http://127.0.0.1:9000");
         assert_eq!(s.inner.prefix, "pre/fix/");
         assert_eq!(s.inner.region, "us-east-1");
-        assert_eq!(s.inner.object_path("k/x.pdf"), "/bucket/pre/fix/k/x.pdf");
+        assert_eq!(s.inner.object_path("k/x.pdf"), "pre/fix/k/x.pdf");
+        assert_eq!(s.bucket_url(), "http://127.0.0.1:9000/bucket");
 
         // Environment fallbacks; default ports are not part of the Host header.
         let s = S3BlobStore::from_url_with_env("s3://bucket", env).unwrap();
-        assert_eq!(s.inner.host, "minio.example:9443");
+        assert_eq!(s.inner.origin, "https://minio.example:9443");
         assert_eq!(s.inner.base_path, "/s3");
         assert_eq!(s.inner.region, "eu-west-3");
         assert_eq!(s.inner.prefix, "");
-        assert_eq!(s.inner.object_path("k"), "/s3/bucket/k");
+        assert_eq!(s.inner.object_path("k"), "k");
+        assert_eq!(s.bucket_url(), "https://minio.example:9443/s3/bucket");
         let s = S3BlobStore::from_url_with_env("s3://b?endpoint=https://h:443", env).unwrap();
-        assert_eq!(s.inner.host, "h");
+        assert_eq!(s.inner.origin, "https://h");
 
         let no_env = |_: &str| None;
         assert!(S3BlobStore::from_url_with_env("s3://bucket", no_env).is_err());
