@@ -11,6 +11,8 @@ can run several `sahih serve` processes against the same state.
 from __future__ import annotations
 
 import base64
+import functools
+import http.client as httpclient
 import json
 import os
 import re
@@ -269,9 +271,11 @@ _NO_REDIRECT = urllib.request.build_opener(_NoRedirect)
 
 def http(method: str, url: str, *, credential: str | None = None, json_body=None,
          data: bytes | None = None, content_type: str | None = None, timeout: int = 600,
-         headers: dict | None = None, follow: bool = True) -> Response:
+         headers: dict | None = None, follow: bool = True,
+         source_address: tuple[str, int] | None = None) -> Response:
     """One request. With follow=False a redirect is answered as it is (status, Location,
-    Set-Cookie), as a browser sees it before following."""
+    Set-Cookie), as a browser sees it before following. `source_address` binds the client
+    socket (any 127.x.y.z works on loopback), so tests can come from several addresses."""
     headers = dict(headers or {})
     if credential is not None:
         headers["Authorization"] = "Basic " + base64.b64encode(credential.encode()).decode()
@@ -282,11 +286,25 @@ def http(method: str, url: str, *, credential: str | None = None, json_body=None
         headers["Content-Type"] = content_type
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     opener = urllib.request.urlopen if follow else _NO_REDIRECT.open
+    if source_address is not None:
+        opener = urllib.request.build_opener(_FromAddress(source_address)).open
     try:
         with opener(req, timeout=timeout) as r:
             return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
     except urllib.error.HTTPError as e:
         return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
+
+
+class _FromAddress(urllib.request.HTTPHandler):
+    """Plain HTTP from a chosen local address."""
+
+    def __init__(self, source_address: tuple[str, int]):
+        super().__init__()
+        self.source_address = source_address
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(httpclient.HTTPConnection,
+                                              source_address=self.source_address), req)
 
 
 def multipart(fields: dict, files: dict) -> tuple[bytes, str]:

@@ -322,25 +322,65 @@ def test_browsers_and_cross_site_requests(dep):
         assert r.status == 200, (target, headers, r.status, r.body[:200])
 
 
-def test_throttling_is_counted_per_server_process(dep):
+def test_throttling_is_shared_by_servers_on_one_database(dep):
     """docs/ECS.md: "After 10 failures within 5 minutes an address ... is refused with 429 (code
     4291, `Retry-After`) without any check, even with a right credential, until its window
-    ends ... Each server process counts its own failures, in memory." Two extra processes on the
-    same database: the one that saw the failures throttles, the other does not."""
+    ends ... The failures are counted in the database (`auth_failures`), so every server sharing
+    it sees them." Two extra processes on the same database: failures seen by one throttle the
+    other too. The address is 127.0.0.7, which no other test uses."""
     a, b = dep.start_server(), dep.start_server()
     try:
         target = "/api/v2/user/check/status"
+        src = ("127.0.0.7", 0)
         for i in range(10):
-            r = http("POST", a.url + target, credential=f"penebak-{i}:x", json_body={"nik": NIK})
+            r = http("POST", a.url + target, credential=f"penebak-{i}:x", json_body={"nik": NIK},
+                     source_address=src)
             assert r.status == 401, r
-        r = http("POST", a.url + target, credential=dep.credential, json_body={"nik": NIK})
-        assert r.status == 429 and ecs_error(r)[0] == 4291 and int(r.headers["retry-after"]) > 0
-        r = http("POST", b.url + target, credential=dep.credential, json_body={"nik": NIK})
-        assert r.status == 200, "another process counts its own failures"
+        for server in (a, b):
+            r = http("POST", server.url + target, credential=dep.credential,
+                     json_body={"nik": NIK}, source_address=src)
+            assert r.status == 429 and ecs_error(r)[0] == 4291, (r.status, r.body[:200])
+            assert 0 < int(r.headers["retry-after"]) <= 300
+        # Another address is not affected.
+        r = http("POST", b.url + target, credential=dep.credential, json_body={"nik": NIK},
+                 source_address=("127.0.0.8", 0))
+        assert r.status == 200, (r.status, r.body[:200])
     finally:
         for s in (a, b):
             s.stop()
             dep.servers.remove(s)
+    throttled = [e for e in audit(dep) if e["action"] == "client.auth_throttled"
+                 and "ip=127.0.0.7 " in e["detail"] + " "]
+    assert len(throttled) == 1, throttled
+
+
+def test_a_client_name_is_throttled_across_addresses(dep):
+    """docs/ECS.md: "A client name is refused the same way after 30 failures within 5 minutes
+    from any addresses". Wrong secrets for one client from four addresses (8 each, under the
+    per-address limit of 10): after 30 the client is refused even with its right secret and
+    from a fresh address; the addresses themselves are not cut off for other clients."""
+    secret = dep.add_client("tebakan-nama").split(":", 1)[1]
+    target = dep.servers[0].url + "/api/v2/user/check/status"
+    sent = 0
+    for host in ("127.0.0.21", "127.0.0.22", "127.0.0.23", "127.0.0.24"):
+        for _ in range(8):
+            if sent == 30:
+                break
+            r = http("POST", target, credential="tebakan-nama:salah", json_body={"nik": NIK},
+                     source_address=(host, 0))
+            assert r.status == 401, (host, r.status)
+            sent += 1
+    r = http("POST", target, credential=f"tebakan-nama:{secret}", json_body={"nik": NIK},
+             source_address=("127.0.0.25", 0))
+    assert r.status == 429 and ecs_error(r)[0] == 4291, (r.status, r.body[:200])
+    assert int(r.headers["retry-after"]) > 0
+    # The other client's credential still works from those addresses.
+    r = http("POST", target, credential=dep.credential, json_body={"nik": NIK},
+             source_address=("127.0.0.21", 0))
+    assert r.status == 200, (r.status, r.body[:200])
+    entries = [e for e in audit(dep) if e["action"] == "client.auth_throttled"
+               and "client=tebakan-nama" in e["detail"]]
+    assert len(entries) == 1, entries
 
 
 def test_request_log_lines_hold_the_documented_fields_and_never_secrets(dep):

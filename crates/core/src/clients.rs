@@ -170,13 +170,7 @@ impl AddressThrottle {
     }
 
     fn key(ip: IpAddr) -> IpAddr {
-        match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
-            },
-            v4 => v4,
-        }
+        throttle_key(ip)
     }
 
     /// How long `ip` must still wait, when it is cut off.
@@ -214,6 +208,23 @@ impl Default for AddressThrottle {
     fn default() -> Self {
         Self::new(Self::DEFAULT_LIMIT, Self::DEFAULT_WINDOW)
     }
+}
+
+/// The address a throttle counts: itself for IPv4 (also IPv4-mapped IPv6), its /64 for IPv6,
+/// which one host usually holds.
+fn throttle_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
+        },
+        v4 => v4,
+    }
+}
+
+/// [`throttle_key`] as the text the shared (database) throttle stores.
+pub(crate) fn throttle_subject(ip: IpAddr) -> String {
+    throttle_key(ip).to_string()
 }
 
 /// Client names double as Basic-auth user names.

@@ -9,11 +9,27 @@ use crate::audit::{AuditAction, AuditEvent, AuditResult};
 use crate::policy::{DocClass, Policy};
 use crate::service::{SignedBytes, TrustProviders, UnlockedSigner, new_document_id};
 use crate::store::{
-    ApiClientRecord, BlobStore, CodePurpose, DownloadRecord, OfficialRecord, SignedDocumentRecord,
-    SigningRecord, Store,
+    ApiClientRecord, AuthFailureScope, BlobStore, CodePurpose, DownloadRecord, OfficialRecord,
+    SignedDocumentRecord, SigningRecord, Store,
 };
 use crate::{CoreError, Lang, Sahih, SignOptions};
 use time::OffsetDateTime;
+
+/// Failed API authentications allowed per source address (IPv6 per /64) in one window.
+pub const AUTH_FAILURES_PER_ADDRESS: i64 = 10;
+/// Failed API authentications allowed per client name in one window, from any addresses.
+/// Higher than per address, so that one address alone cannot lock a client out, while many
+/// addresses guessing one client's secret are still stopped.
+pub const AUTH_FAILURES_PER_CLIENT: i64 = 30;
+/// The fixed window the failures are counted in: five minutes.
+pub const AUTH_FAILURE_WINDOW_SECS: i64 = 300;
+
+fn auth_failure_limit(scope: AuthFailureScope) -> i64 {
+    match scope {
+        AuthFailureScope::Address => AUTH_FAILURES_PER_ADDRESS,
+        AuthFailureScope::Client => AUTH_FAILURES_PER_CLIENT,
+    }
+}
 
 /// How a request names its signer.
 #[derive(Debug, Clone)]
@@ -489,8 +505,71 @@ impl<S: Store> Sahih<S> {
         }
     }
 
+    /// How long a caller must still wait before its credentials are checked again: `Some` while
+    /// its source address or the client name it gives has reached its limit of failed
+    /// authentications in the current window. Counted in the database, so every server sees
+    /// the failures any of them saw.
+    pub async fn auth_throttled(
+        &self,
+        name: &str,
+        from: std::net::IpAddr,
+    ) -> Result<Option<std::time::Duration>, CoreError> {
+        let address = crate::clients::throttle_subject(from);
+        let mut subjects = vec![(AuthFailureScope::Address, address.as_str())];
+        if crate::clients::validate_name(name).is_ok() {
+            subjects.push((AuthFailureScope::Client, name));
+        }
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let wait = self
+            .store
+            .auth_failures(&subjects)
+            .await?
+            .iter()
+            .filter(|w| w.failures >= auth_failure_limit(w.scope))
+            .map(|w| w.window_start + AUTH_FAILURE_WINDOW_SECS - now)
+            .filter(|left| *left > 0)
+            .max();
+        Ok(wait.map(|secs| std::time::Duration::from_secs(secs.unsigned_abs())))
+    }
+
+    /// Counts a failed authentication against the address and (when it is a valid client name)
+    /// the name; audits the moment either reaches its limit.
+    async fn count_auth_failure(
+        &self,
+        name: &str,
+        from: std::net::IpAddr,
+    ) -> Result<(), CoreError> {
+        let address = crate::clients::throttle_subject(from);
+        let mut subjects = vec![(AuthFailureScope::Address, address.as_str())];
+        if crate::clients::validate_name(name).is_ok() {
+            subjects.push((AuthFailureScope::Client, name));
+        }
+        let now = OffsetDateTime::now_utc();
+        for (scope, subject) in subjects {
+            let failures = self
+                .store
+                .count_auth_failure(scope, subject, AUTH_FAILURE_WINDOW_SECS, now)
+                .await?;
+            if failures == auth_failure_limit(scope) {
+                let (actor, detail) = match scope {
+                    AuthFailureScope::Address => ("-", format!("ip={from} failures={failures}")),
+                    AuthFailureScope::Client => (
+                        subject,
+                        format!("client={subject} ip={from} failures={failures}"),
+                    ),
+                };
+                let event =
+                    AuditEvent::new(AuditAction::ClientAuthThrottled, actor, AuditResult::Denied)
+                        .detail(detail);
+                self.store.append_audit(&[event]).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Authenticates an API client by HTTP Basic credentials and source address. `None` for
-    /// any failure, without saying which part was wrong.
+    /// any failure, without saying which part was wrong. Each failure counts towards the
+    /// throttle of [`Sahih::auth_throttled`].
     pub async fn authenticate_client(
         &self,
         name: &str,
@@ -524,21 +603,10 @@ impl<S: Store> Sahih<S> {
             let event = AuditEvent::new(AuditAction::ClientAuthFailed, actor, AuditResult::Denied)
                 .detail(format!("ip={from} reason={reason}"));
             self.store.append_audit(&[event]).await?;
+            self.count_auth_failure(name, from).await?;
             return Ok(None);
         }
         Ok(record)
-    }
-
-    /// Audits that `from` was cut off after too many failed authentications.
-    pub async fn audit_auth_throttled(
-        &self,
-        from: std::net::IpAddr,
-        failures: u32,
-    ) -> Result<(), CoreError> {
-        let event = AuditEvent::new(AuditAction::ClientAuthThrottled, "-", AuditResult::Denied)
-            .detail(format!("ip={from} failures={failures}"));
-        self.store.append_audit(&[event]).await?;
-        Ok(())
     }
 
     /// Loads a policy file (validated), replacing the current policy; audited as `actor` (the

@@ -57,8 +57,6 @@ pub struct AppState {
     pub log_requests: bool,
     /// Gateway mode: the upstream ECS for officials enrolled upstream.
     pub upstream: Option<Arc<upstream::UpstreamEcs>>,
-    /// Failed API authentications per source address.
-    pub auth_throttle: sahih_core::clients::AddressThrottle,
     /// Public portal verifications per source address.
     pub portal_throttle: sahih_core::clients::AddressThrottle,
     /// Failed page logins per source address (apart from each account's own lockout).
@@ -93,7 +91,6 @@ impl AppState {
             metrics: obs::Metrics::default(),
             log_requests: true,
             upstream,
-            auth_throttle: sahih_core::clients::AddressThrottle::default(),
             portal_throttle,
             login_throttle: sahih_core::clients::AddressThrottle::new(
                 LOGIN_FAILURES_PER_ADDRESS,

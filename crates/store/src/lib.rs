@@ -24,10 +24,10 @@ use sahih_core::audit::{AuditAnchor, AuditEntry, AuditEvent, entry_hash, now_mic
 use sahih_core::clients::{ClientRole, ErrorShape};
 use sahih_core::policy::{DocClass, Rule};
 use sahih_core::store::{
-    ApiClientRecord, CaKind, CaRecord, CertStatus, CertificateRecord, CodePurpose, DownloadRecord,
-    LockState, NewApiClient, NewCertificate, NewOfficial, OfficialKind, OfficialRecord,
-    OutboxMessage, RevokedEntry, ServiceKeyRecord, ServiceKind, SignedDocumentRecord,
-    SigningRecord, Store, StoreError, StoreResult,
+    ApiClientRecord, AuthFailureScope, AuthFailureWindow, CaKind, CaRecord, CertStatus,
+    CertificateRecord, CodePurpose, DownloadRecord, LockState, NewApiClient, NewCertificate,
+    NewOfficial, OfficialKind, OfficialRecord, OutboxMessage, RevokedEntry, ServiceKeyRecord,
+    ServiceKind, SignedDocumentRecord, SigningRecord, Store, StoreError, StoreResult,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Executor};
@@ -44,7 +44,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 14] = [
+const SQLITE_VERSIONED: [(i64, &str); 15] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -95,8 +95,12 @@ const SQLITE_VERSIONED: [(i64, &str); 14] = [
         17,
         include_str!("../migrations/sqlite/0017_refusal_counts.sql"),
     ),
+    (
+        18,
+        include_str!("../migrations/sqlite/0018_auth_failures.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 14] = [
+const POSTGRES_VERSIONED: [(i64, &str); 15] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -149,6 +153,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 14] = [
     (
         17,
         include_str!("../migrations/postgres/0017_refusal_counts.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_auth_failures.sql"),
     ),
 ];
 
@@ -206,6 +214,9 @@ fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
 
 /// A message that failed this many times is no longer retried (its last error stays).
 pub const OUTBOX_MAX_ATTEMPTS: i64 = 10;
+
+/// Failed-authentication windows older than this are swept (longer than any window in use).
+const AUTH_FAILURES_KEPT_SECS: i64 = 86_400;
 
 /// The name the embedded default had before PostgreSQL support.
 pub type SqliteStore = SqlStore;
@@ -917,6 +928,64 @@ impl Store for SqlStore {
         .db()?
         .col("value")?;
         Ok(end - count)
+    }
+
+    async fn count_auth_failure(
+        &self,
+        scope: AuthFailureScope,
+        subject: &str,
+        window_secs: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<i64> {
+        let now = now.unix_timestamp();
+        // One statement: concurrent servers counting the same subject cannot lose a failure.
+        // A window that has ended starts over at this failure.
+        let failures: i64 = sqlx::query(
+            "INSERT INTO auth_failures (scope, subject, window_start, failures) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (scope, subject) DO UPDATE SET
+               failures = CASE WHEN auth_failures.window_start <= $3 - $4 THEN 1
+                               ELSE auth_failures.failures + 1 END,
+               window_start = CASE WHEN auth_failures.window_start <= $3 - $4 THEN $3
+                                   ELSE auth_failures.window_start END
+             RETURNING failures",
+        )
+        .bind(scope.as_str())
+        .bind(subject)
+        .bind(now)
+        .bind(window_secs)
+        .fetch_one(&self.pool)
+        .await
+        .db()?
+        .col("failures")?;
+        let sweep = sqlx::query("DELETE FROM auth_failures WHERE window_start < $1")
+            .bind(now - AUTH_FAILURES_KEPT_SECS);
+        self.run(sweep).await?;
+        Ok(failures)
+    }
+
+    async fn auth_failures(
+        &self,
+        subjects: &[(AuthFailureScope, &str)],
+    ) -> StoreResult<Vec<AuthFailureWindow>> {
+        let mut found = Vec::with_capacity(subjects.len());
+        for (scope, subject) in subjects {
+            let row = sqlx::query(
+                "SELECT window_start, failures FROM auth_failures WHERE scope = $1 AND subject = $2",
+            )
+            .bind(scope.as_str())
+            .bind(*subject)
+            .fetch_optional(&self.pool)
+            .await
+            .db()?;
+            if let Some(r) = row {
+                found.push(AuthFailureWindow {
+                    scope: *scope,
+                    window_start: r.col("window_start")?,
+                    failures: r.col("failures")?,
+                });
+            }
+        }
+        Ok(found)
     }
 
     async fn all_certificates_of_ca(

@@ -263,6 +263,82 @@ async fn policy_and_clients(db: &TestDb) {
     );
 }
 
+/// Failed authentications counted by two stores (two servers) at once: none is lost, each
+/// subject has its own count, and a window that has ended starts over.
+async fn auth_failures_across_stores(db: &TestDb) {
+    use sahih_core::store::AuthFailureScope::{Address, Client};
+    let (a, b) = two_stores(db).await;
+    let t0 = OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.count_auth_failure(Address, "192.0.2.7", 300, t0)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=10).collect::<Vec<i64>>());
+    assert_eq!(
+        a.count_auth_failure(Client, "eoffice", 300, t0)
+            .await
+            .unwrap(),
+        1
+    );
+    let windows = b
+        .auth_failures(&[
+            (Address, "192.0.2.7"),
+            (Client, "eoffice"),
+            (Client, "none"),
+        ])
+        .await
+        .unwrap();
+    let found: Vec<_> = windows
+        .iter()
+        .map(|w| (w.scope, w.window_start, w.failures))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (Address, t0.unix_timestamp(), 10),
+            (Client, t0.unix_timestamp(), 1)
+        ]
+    );
+    // Within the window the count goes on; after it, a new window starts at 1.
+    let later = t0 + time::Duration::seconds(299);
+    assert_eq!(
+        b.count_auth_failure(Address, "192.0.2.7", 300, later)
+            .await
+            .unwrap(),
+        11
+    );
+    let next = t0 + time::Duration::seconds(300);
+    assert_eq!(
+        a.count_auth_failure(Address, "192.0.2.7", 300, next)
+            .await
+            .unwrap(),
+        1
+    );
+    let w = a.auth_failures(&[(Address, "192.0.2.7")]).await.unwrap();
+    assert_eq!(w[0].window_start, next.unix_timestamp());
+    // A day later the old rows are swept when the next failure is counted.
+    let day = t0 + time::Duration::days(2);
+    a.count_auth_failure(Address, "198.51.100.1", 300, day)
+        .await
+        .unwrap();
+    assert!(
+        a.auth_failures(&[(Client, "eoffice")])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 macro_rules! on_both {
     ($name:ident, $body:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,3 +358,4 @@ on_both!(audit_chain_concurrent, audit_chain_under_concurrency);
 on_both!(download_once, download_is_taken_once);
 on_both!(lockout_shared, lockout_across_stores);
 on_both!(policy_clients_counters_otp, policy_and_clients);
+on_both!(auth_failures_shared, auth_failures_across_stores);

@@ -555,6 +555,21 @@ pub trait Store:
         name: &str,
         count: i64,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Counts a failed API authentication of `subject` in its fixed window of `window_secs`
+    /// (a new window starts when the last one has ended); returns the failures in the window.
+    /// Shared by every server on the database.
+    fn count_auth_failure(
+        &self,
+        scope: AuthFailureScope,
+        subject: &str,
+        window_secs: i64,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// The current failure windows of these subjects (those with no failure are left out).
+    fn auth_failures(
+        &self,
+        subjects: &[(AuthFailureScope, &str)],
+    ) -> impl Future<Output = StoreResult<Vec<AuthFailureWindow>>> + Send;
     /// Every certificate issued by a CA (for CRLs and OCSP).
     fn all_certificates_of_ca(
         &self,
@@ -690,6 +705,36 @@ pub trait Store:
         count: i64,
         now: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+/// What a failed-authentication count is kept for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailureScope {
+    /// A source address (IPv6 per /64).
+    Address,
+    /// An API client name, as sent in HTTP Basic.
+    Client,
+}
+
+impl AuthFailureScope {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthFailureScope::Address => "address",
+            AuthFailureScope::Client => "client",
+        }
+    }
+}
+
+/// One subject's failed authentications in its current window.
+#[derive(Clone, Debug)]
+pub struct AuthFailureWindow {
+    /// Whose failures these are.
+    pub scope: AuthFailureScope,
+    /// When the window began (Unix seconds).
+    pub window_start: i64,
+    /// Failures counted in it.
+    pub failures: i64,
 }
 
 /// Why the blob store failed.

@@ -46,7 +46,8 @@ fn basic_credentials(req: &Request) -> Option<(String, zeroize::Zeroizing<String
     Some((user.to_string(), zeroize::Zeroizing::new(pass.to_string())))
 }
 
-/// Middleware: the API client from HTTP Basic (throttled per address on failure), disabled
+/// Middleware: the API client from HTTP Basic (throttled per address and per client name on
+/// failure, shared by every server on the database), disabled
 /// clients and the IP allow-list refused; the client goes into the request's extensions.
 pub async fn require_client(State(state): State<Shared>, mut req: Request, next: Next) -> Response {
     let from = req
@@ -57,12 +58,15 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
     let Some((user, pass)) = basic_credentials(&req) else {
         return unauthorized(req.headers());
     };
-    let now = std::time::Instant::now();
-    if let Some(wait) = state.auth_throttle.blocked(from, now) {
+    let throttled = match state.sahih.auth_throttled(&user, from).await {
+        Ok(wait) => wait,
+        Err(e) => return EcsError::from_core(&e).into_response(),
+    };
+    if let Some(wait) = throttled {
         let mut r = EcsError::new(
             StatusCode::TOO_MANY_REQUESTS,
             code::TOO_MANY_REQUESTS,
-            "Terlalu banyak kegagalan autentikasi dari alamat ini; coba lagi nanti",
+            "Terlalu banyak kegagalan autentikasi dari alamat ini atau untuk klien ini; coba lagi nanti",
         )
         .into_response();
         if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
@@ -82,15 +86,7 @@ pub async fn require_client(State(state): State<Shared>, mut req: Request, next:
             r.extensions_mut().insert(ClientName(name));
             r
         }
-        Ok(None) => {
-            let failures = state.auth_throttle.record(from, now);
-            if failures == state.auth_throttle.limit()
-                && let Err(e) = state.sahih.audit_auth_throttled(from, failures).await
-            {
-                return EcsError::from_core(&e).into_response();
-            }
-            unauthorized(req.headers())
-        }
+        Ok(None) => unauthorized(req.headers()),
         Err(e) => EcsError::from_core(&e).into_response(),
     }
 }
