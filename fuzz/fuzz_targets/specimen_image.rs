@@ -1,7 +1,8 @@
-//! Specimen images from API clients (JPEG headers, PNG chunks, zlib data, row filters).
+//! See `fuzz/entries.rs` (`specimen_image`): the body the smoke test runs too.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = sahih_pdf::parse_specimen(data);
-});
+#[path = "../entries.rs"]
+mod entries;
+
+fuzz_target!(|data: &[u8]| entries::specimen_image(data));

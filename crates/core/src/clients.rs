@@ -140,8 +140,9 @@ stored_kind!(
     }
 );
 
-/// Events per source address in a fixed window: failed API authentications (security finding
-/// 8: no limit at all before) and public portal verifications.
+/// Events per source address in a fixed window, counted by one server process in memory: the
+/// public portal's verifications and the web sign-in's failures. (Failed API authentications
+/// are counted in the database instead, shared by every server: `Sahih::auth_throttled`.)
 /// After `limit` events within `window`, the address is refused without a check until the
 /// window ends. IPv6 addresses count per /64, which one host usually holds. Kept in memory:
 /// each server counts its own.

@@ -382,48 +382,14 @@ impl UpstreamEcs {
             return Err(self.rejected(&answer, &extra));
         }
         let status = answer.status;
-        let mut value: Value = serde_json::from_slice(&answer.body)
-            .map_err(|_| UpstreamError::BadResponse("the sign answer is not JSON".into()))?;
-        drop(answer);
-        let Some(list) = value.get_mut("file").and_then(Value::as_array_mut) else {
-            // Some ECS answer 200 with an error body.
-            if let Some(obj) = value.as_object()
-                && looks_like_error(obj)
-            {
-                let (code, message) = parse_error_object(status, obj);
-                return Err(self.rejection(status, code, message, &extra));
+        let body = answer.body;
+        match signed_files(status, &body, files.len()) {
+            Ok(signed) => Ok(signed),
+            Err(SignAnswerProblem::Bad(why)) => Err(UpstreamError::BadResponse(why)),
+            Err(SignAnswerProblem::Rejected(code, message)) => {
+                Err(self.rejection(status, code, message, &extra))
             }
-            return Err(UpstreamError::BadResponse(
-                "the sign answer has no `file` array".into(),
-            ));
-        };
-        if list.len() != files.len() {
-            return Err(UpstreamError::BadResponse(format!(
-                "{} signed files returned for {} sent",
-                list.len(),
-                files.len()
-            )));
         }
-        let mut signed = Vec::with_capacity(list.len());
-        for (i, item) in list.iter_mut().enumerate() {
-            // Take each string out so its memory is freed as soon as it is decoded.
-            let Value::String(text) = std::mem::take(item) else {
-                return Err(UpstreamError::BadResponse(format!(
-                    "file[{i}] is not a string"
-                )));
-            };
-            let pdf = decode_base64(&text).ok_or_else(|| {
-                UpstreamError::BadResponse(format!("file[{i}] is not valid base64"))
-            })?;
-            drop(text);
-            if !looks_like_pdf(&pdf) {
-                return Err(UpstreamError::BadResponse(format!(
-                    "file[{i}] is not a PDF"
-                )));
-            }
-            signed.push(pdf);
-        }
-        Ok(signed)
     }
 
     /// v2 status of an official by NIK (`POST /api/v2/user/check/status {nik}`).
@@ -687,6 +653,74 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
         }
     }
     out.push(b'"');
+}
+
+/// Why a successful-status sign answer gave no files.
+enum SignAnswerProblem {
+    /// Not the shape of a sign answer.
+    Bad(String),
+    /// An ECS error body with a success status: (code, raw message).
+    Rejected(Option<u32>, String),
+}
+
+/// The signed PDFs of a sign answer (`{"file": [base64, ...]}`), `expected` of them.
+fn signed_files(
+    status: u16,
+    body: &[u8],
+    expected: usize,
+) -> Result<Vec<Vec<u8>>, SignAnswerProblem> {
+    let bad = |why: String| SignAnswerProblem::Bad(why);
+    let mut value: Value =
+        serde_json::from_slice(body).map_err(|_| bad("the sign answer is not JSON".into()))?;
+    let Some(list) = value.get_mut("file").and_then(Value::as_array_mut) else {
+        // Some ECS answer 200 with an error body.
+        if let Some(obj) = value.as_object()
+            && looks_like_error(obj)
+        {
+            let (code, message) = parse_error_object(status, obj);
+            return Err(SignAnswerProblem::Rejected(code, message));
+        }
+        return Err(bad("the sign answer has no `file` array".into()));
+    };
+    if list.len() != expected {
+        return Err(bad(format!(
+            "{} signed files returned for {expected} sent",
+            list.len()
+        )));
+    }
+    let mut signed = Vec::with_capacity(list.len());
+    for (i, item) in list.iter_mut().enumerate() {
+        // Take each string out so its memory is freed as soon as it is decoded.
+        let Value::String(text) = std::mem::take(item) else {
+            return Err(bad(format!("file[{i}] is not a string")));
+        };
+        let pdf =
+            decode_base64(&text).ok_or_else(|| bad(format!("file[{i}] is not valid base64")))?;
+        drop(text);
+        if !looks_like_pdf(&pdf) {
+            return Err(bad(format!("file[{i}] is not a PDF")));
+        }
+        signed.push(pdf);
+    }
+    Ok(signed)
+}
+
+/// For the fuzzer (`fuzz/`) and its smoke test: every reading of an upstream answer with
+/// `status` and `body` (sign, status and error answers). Must never panic.
+#[doc(hidden)]
+pub fn read_any_answer(status: u16, body: &[u8]) {
+    for expected in [0, 1, 2] {
+        let _ = signed_files(status, body, expected);
+    }
+    let _ = parse_error_body(status, body);
+    if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
+        let _ = looks_like_error(&obj);
+        let _ = status_of(&obj);
+        let _ = status_of_error(&obj);
+    }
+    if let Ok(text) = std::str::from_utf8(body) {
+        let _ = decode_base64(text);
+    }
 }
 
 /// Base64 as ECS may send it: standard alphabet, padding optional, possibly wrapped in lines.

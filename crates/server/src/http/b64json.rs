@@ -134,6 +134,59 @@ impl<T> JsonWithFiles<T> {
     }
 }
 
+/// For the fuzzer (`fuzz/entries.rs`) and its smoke test: reads `body` as a v2 sign body the
+/// way [`JsonWithFiles`] does, decodes its files in place, and checks every file against serde's
+/// own reading of the same string decoded by the `base64` crate. Panics only on a disagreement
+/// (a bug), never on bad input.
+#[doc(hidden)]
+pub fn check_files_against_serde(body: &[u8]) {
+    #[derive(Deserialize)]
+    struct Spans {
+        #[serde(default)]
+        file: Vec<FileSpan>,
+    }
+    #[derive(Deserialize)]
+    struct Texts {
+        #[serde(default)]
+        file: Vec<String>,
+    }
+    // Parsed from the buffer that is then kept: the spans point into it.
+    let buffer = body.to_vec();
+    let Ok(value) = serde_json::from_slice::<Spans>(&buffer) else {
+        return;
+    };
+    let spans = value.file.clone();
+    let parsed = JsonWithFiles { value, buffer };
+    let Ok((_, files)) = parsed.take_files(&spans, "file") else {
+        return;
+    };
+    assert_eq!(files.len(), spans.len(), "one decoded file per span");
+    let Ok(texts) = serde_json::from_slice::<Texts>(body) else {
+        return;
+    };
+    for (i, (text, got)) in texts.file.iter().zip(&files).enumerate() {
+        if let Some(expected) = reference_decode(text) {
+            assert!(&expected == got, "file[{i}]: in-place decoding differs");
+        }
+    }
+}
+
+/// What [`decode_in_place`] means to accept, said plainly: an optional `data:...,` prefix,
+/// whitespace anywhere, standard base64 with or without padding.
+fn reference_decode(text: &str) -> Option<Vec<u8>> {
+    let rest = match text.strip_prefix("data:") {
+        Some(r) => r.split_once(',')?.1,
+        None => text,
+    };
+    let compact: Vec<u8> = rest.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    engine.decode(compact).ok()
+}
+
 /// Decodes the JSON string token `buf[start..end]` (quotes included) as base64 into
 /// `buf[write..]`; returns the decoded length. `write <= start`, so output never overtakes
 /// input. Accepts what clients send: line breaks, JSON escapes (`\/` from PHP, `\n`,

@@ -1,0 +1,8 @@
+//! See `fuzz/entries.rs` (`crl`): the body the smoke test runs too.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../entries.rs"]
+mod entries;
+
+fuzz_target!(|data: &[u8]| entries::crl(data));

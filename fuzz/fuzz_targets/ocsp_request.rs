@@ -1,0 +1,8 @@
+//! See `fuzz/entries.rs` (`ocsp_request`): the body the smoke test runs too.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../entries.rs"]
+mod entries;
+
+fuzz_target!(|data: &[u8]| entries::ocsp_request(data));
