@@ -19,6 +19,7 @@ pub(crate) const TARGETS: &[(&str, Target)] = &[
     ("evidence_sniff", evidence_sniff),
     ("upstream_answer", upstream_answer),
     ("ecs_json_files", ecs_json_files),
+    ("multipart", multipart),
     ("specimen_image", specimen_image),
     ("verify_pdf", verify_pdf),
 ];
@@ -70,6 +71,11 @@ pub(crate) fn upstream_answer(data: &[u8]) {
 /// ECS v2 JSON bodies with base64 files, decoded in place, checked against serde + base64.
 pub(crate) fn ecs_json_files(data: &[u8]) {
     sahih_server::http::b64json::check_files_against_serde(data);
+}
+
+/// multipart/form-data bodies of the ECS v1 and v2 sign calls (boundary `sahih-fuzz`).
+pub(crate) fn multipart(data: &[u8]) {
+    sahih_server::ecs::read_multipart_for_fuzzing(data);
 }
 
 /// Specimen images from API clients.

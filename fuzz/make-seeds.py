@@ -78,12 +78,13 @@ def main() -> None:
         put("crl", f"crl-{count}.der",
             b.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
 
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
     # Policies: the examples shipped in policies/.
     for p in sorted((ROOT.parent.parent / "policies").glob("*.toml")):
         put("policy_toml", p.name, p.read_bytes())
 
     # Evidence: the smallest complete PDF, JPEG and PNG, and near misses.
-    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
     put("evidence_sniff", "min.pdf", pdf)
     put("evidence_sniff", "html.txt", b"<html>%PDF-1.4 ... %%EOF</html>")
     put("evidence_sniff", "min.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01"
@@ -123,6 +124,20 @@ def main() -> None:
     body("data-uri.json", {"file": ["data:application/pdf;base64," + b64, b64.rstrip("=")]})
     body("unicode-escape.json", ('{"file":["' + b64.replace("/", "\\u002F") + '"]}').encode())
     body("empty.json", {"file": []})
+
+    # multipart/form-data as the v1 clients send it (boundary sahih-fuzz).
+    def form(name, parts):
+        out = b""
+        for field, filename, value in parts:
+            disp = f'form-data; name="{field}"' + (f'; filename="{filename}"' if filename else "")
+            out += (b"--sahih-fuzz\r\nContent-Disposition: " + disp.encode() + b"\r\n"
+                    + (b"Content-Type: application/pdf\r\n" if filename else b"") + b"\r\n"
+                    + value + b"\r\n")
+        put("multipart", name, out + b"--sahih-fuzz--\r\n")
+    form("sign.txt", [("nik", None, b"3171012501850003"), ("passphrase", None, b"x"),
+                      ("tampilan", None, b"visible"), ("image", None, b"1"),
+                      ("file", "surat.pdf", pdf)])
+    form("flags.txt", [("image", None, b"TRUE"), ("linkQR", None, b"on"), ("x", None, b"")])
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:

@@ -256,6 +256,36 @@ pub async fn next_part(
     Ok(Some((name, file_name, data)))
 }
 
+/// For the fuzzer (`fuzz/entries.rs`) and its smoke test: reads `body` as a multipart/form-data
+/// body (boundary `sahih-fuzz`) part by part with [`next_part`], as the multipart handlers do,
+/// and each text part as a form boolean. Must never panic.
+#[doc(hidden)]
+pub fn read_multipart_for_fuzzing(body: &[u8]) {
+    use axum::extract::FromRequest;
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
+        return;
+    };
+    runtime.block_on(async {
+        let request = axum::http::Request::builder()
+            .header(
+                axum::http::header::CONTENT_TYPE,
+                "multipart/form-data; boundary=sahih-fuzz",
+            )
+            .body(axum::body::Body::from(body.to_vec()));
+        let Ok(request) = request else {
+            return;
+        };
+        let Ok(mut mp) = Multipart::from_request(request, &()).await else {
+            return;
+        };
+        while let Ok(Some((name, _, data))) = next_part(&mut mp).await {
+            if let Ok(text) = std::str::from_utf8(&data) {
+                let _ = form_bool(&name, text);
+            }
+        }
+    });
+}
+
 /// [`sign_flow`] for one document kept for its one-time download (v1 and the native API).
 pub async fn sign_one(
     state: &Shared,
