@@ -60,7 +60,9 @@ class Receiver:
                     ok = hmac.compare_digest(expected, m.group(2)) and \
                         abs(time.time() - int(m.group(1))) < 300
                 if ok:
-                    receiver.events.append(json.loads(body))
+                    event = json.loads(body)
+                    event["_header_id"] = self.headers.get("Sahih-Event-Id", "")
+                    receiver.events.append(event)
                 else:
                     receiver.bad.append(sig)
                 self.send_response(200 if ok else 400)
@@ -192,6 +194,13 @@ def test_open_read_sign_with_webhooks_in_order(dep, inbox, receiver, letter, tmp
     wait_for(lambda: receiver.types(rid) == ["request.opened", "request.read", "request.signed"],
              f"webhooks for {rid}", seconds=30)
     assert receiver.bad == []
+    # README: each event has an id that never repeats, in the header and the body alike.
+    mine = [e for e in receiver.events if e["data"]["request_id"] == rid]
+    ids = [e["id"] for e in mine]
+    assert all(re.fullmatch(r"evt_[a-z2-7]{26}", i) for i in ids), ids
+    assert [e["_header_id"] for e in mine] == ids and len(set(ids)) == len(ids)
+    log = http("GET", base + "/api/v1/webhooks/deliveries", credential=dep.app).json()
+    assert {d["event_id"] for d in log if d["request_id"] == rid} == set(ids)
     signed_event = [e for e in receiver.events if e["type"] == "request.signed"][0]
     doc = signed_event["data"]["documents"][0]
     status = http("GET", base + f"/api/v1/signing-requests/{rid}", credential=dep.app).json()

@@ -341,12 +341,15 @@ impl<S: Store + crate::seal::SealStore + SigningRequestStore + Sync> Sahih<S> {
                 d.insert(k.clone(), v.clone());
             }
         }
+        let event_id = format!("evt_{}", crate::ids::new_document_id());
         let body = serde_json::json!({
+            "id": event_id,
             "type": event.as_str(),
             "occurred_at": sahih_validate::rfc3339(now),
             "data": data,
         });
         Some(NewWebhook {
+            event_id,
             client_id: request.client_id,
             request_id: request.id.clone(),
             event,

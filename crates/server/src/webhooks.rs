@@ -92,7 +92,7 @@ async fn attempt(state: &Shared, event: &WebhookRecord) -> (Option<u16>, Option<
     let signature = webhook_signature(&secret, now, &event.body);
     let url = event.url.clone();
     let body = event.body.clone();
-    let id = event.id.to_string();
+    let id = event.event_id.clone();
     let kind = event.event.as_str().to_string();
     let sent = tokio::task::spawn_blocking(move || {
         sahih_fetch::post_json(

@@ -44,7 +44,7 @@ const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/000
 
 /// Changes that are not idempotent DDL (ALTER TABLE ...): applied once each, in order, and
 /// recorded in `schema_version`.
-const SQLITE_VERSIONED: [(i64, &str); 15] = [
+const SQLITE_VERSIONED: [(i64, &str); 16] = [
     (
         4,
         include_str!("../migrations/sqlite/0004_client_roles.sql"),
@@ -99,8 +99,12 @@ const SQLITE_VERSIONED: [(i64, &str); 15] = [
         18,
         include_str!("../migrations/sqlite/0018_auth_failures.sql"),
     ),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_webhook_event_ids.sql"),
+    ),
 ];
-const POSTGRES_VERSIONED: [(i64, &str); 15] = [
+const POSTGRES_VERSIONED: [(i64, &str); 16] = [
     (
         4,
         include_str!("../migrations/postgres/0004_client_roles.sql"),
@@ -157,6 +161,10 @@ const POSTGRES_VERSIONED: [(i64, &str); 15] = [
     (
         18,
         include_str!("../migrations/postgres/0018_auth_failures.sql"),
+    ),
+    (
+        19,
+        include_str!("../migrations/postgres/0019_webhook_event_ids.sql"),
     ),
 ];
 

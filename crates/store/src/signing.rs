@@ -51,6 +51,11 @@ fn document_from_row(r: &AnyRow) -> StoreResult<RequestDocument> {
 
 fn webhook_from_row(r: &AnyRow) -> StoreResult<WebhookRecord> {
     Ok(WebhookRecord {
+        event_id: match r.col::<Option<String>>("event_uid")? {
+            Some(uid) => uid,
+            // Queued before event ids existed: the row number was its id.
+            None => r.col::<i64>("id")?.to_string(),
+        },
         id: r.col("id")?,
         client_id: r.col("client_id")?,
         request_id: r.col("request_id")?,
@@ -73,8 +78,8 @@ const REQUEST_SELECT: &str = "SELECT r.*, c.name AS client_name FROM signing_req
 async fn push_webhook(conn: &mut AnyConnection, w: &NewWebhook, now: i64) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO webhook_events (client_id, request_id, event, url, body, created_at,
-                                     next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                                     next_attempt_at, event_uid)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
     .bind(w.client_id)
     .bind(&w.request_id)
@@ -82,6 +87,7 @@ async fn push_webhook(conn: &mut AnyConnection, w: &NewWebhook, now: i64) -> Sto
     .bind(&w.url)
     .bind(&w.body)
     .bind(now)
+    .bind(&w.event_id)
     .execute(&mut *conn)
     .await
     .db()?;

@@ -140,6 +140,9 @@ pub struct SigningRequestRecord {
 /// A webhook event to queue with a step.
 #[derive(Debug, Clone)]
 pub struct NewWebhook {
+    /// Its id (`evt_` and 128 random bits): the same in the body, the `Sahih-Event-Id` header
+    /// and every retry or replay, and never reused, also not after a restore.
+    pub event_id: String,
     /// The application.
     pub client_id: i64,
     /// The request it is about.
@@ -155,8 +158,10 @@ pub struct NewWebhook {
 /// A queued or delivered webhook event.
 #[derive(Debug, Clone)]
 pub struct WebhookRecord {
-    /// Row id (the event's id in its body too).
+    /// Row id: names the delivery in the API (`/api/v1/webhooks/deliveries/{id}/replay`).
     pub id: i64,
+    /// The event's id, as [`NewWebhook::event_id`] (the row id for events queued before ids).
+    pub event_id: String,
     /// The application.
     pub client_id: i64,
     /// The request it is about.

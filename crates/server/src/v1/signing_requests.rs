@@ -281,7 +281,10 @@ pub async fn new_secret(
 /// One webhook event and how its delivery went.
 #[derive(Serialize, ToSchema)]
 pub struct WebhookDelivery {
+    /// The delivery (for replay).
     id: i64,
+    /// The event's id, as sent in `Sahih-Event-Id` and the body's `id`.
+    event_id: String,
     request_id: String,
     /// request.opened, request.read, request.signed, request.rejected or request.expired.
     event: String,
@@ -306,6 +309,7 @@ fn delivery(w: &WebhookRecord) -> WebhookDelivery {
     };
     WebhookDelivery {
         id: w.id,
+        event_id: w.event_id.clone(),
         request_id: w.request_id.clone(),
         event: w.event.as_str().into(),
         url: w.url.clone(),
