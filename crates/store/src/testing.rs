@@ -62,3 +62,14 @@ impl Drop for Institution {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Forgets every counted failed authentication, for tests that fail on purpose more often than
+/// the throttle allows (the authorization matrix sends a disabled client to every route).
+pub async fn forget_auth_failures(store: &SqlStore) -> Result<(), CoreError> {
+    use crate::rows::Db;
+    sqlx::query("DELETE FROM auth_failures")
+        .execute(&store.pool)
+        .await
+        .db()?;
+    Ok(())
+}
