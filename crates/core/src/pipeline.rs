@@ -305,10 +305,17 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
             crate::cpu::run_cpu(sign)
         };
         let mut signed = Vec::with_capacity(results.len());
-        for (r, d) in results.into_iter().zip(&documents) {
+        for (i, (r, d)) in results.into_iter().zip(&documents).enumerate() {
             match r {
                 Ok((sb, full)) => signed.push((sb, full, d.file_name.clone())),
                 Err(e) => {
+                    // In the server, inside the request's span: the line carries its request id.
+                    tracing::warn!(
+                        document = i,
+                        documents = documents.len(),
+                        error = %e,
+                        "signing failed after the key was opened"
+                    );
                     if let Some(c) = env.counter {
                         c.signatures(SignatureResult::Failed, 1);
                     }

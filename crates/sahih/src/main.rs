@@ -30,6 +30,8 @@ impl HttpServer for Server {
         listener: tokio::net::TcpListener,
         shutdown: Self::Shutdown,
     ) -> std::io::Result<()> {
+        // Before the state: loading it may already warn (a logo that cannot be used).
+        sahih_server::init_logging();
         let state = sahih_server::AppState::new(sahih, services, blobs);
         sahih_server::serve(state, listener, shutdown).await
     }

@@ -382,8 +382,7 @@ pub async fn activation_submit(
                     )
                 ),
             );
-            r.extensions_mut()
-                .insert(crate::error::InternalError(e.to_string()));
+            crate::error::InternalError::attach(&mut r, e.to_string());
             r
         }
     }

@@ -136,7 +136,7 @@ impl IntoResponse for EcsError {
         let mut r = (self.status, Json(body)).into_response();
         r.extensions_mut().insert(ErrorCode(self.code));
         if let Some(detail) = self.internal {
-            r.extensions_mut().insert(InternalError(detail));
+            InternalError::attach(&mut r, detail);
         }
         r
     }
@@ -225,3 +225,12 @@ pub struct ErrorCode(pub u32);
 /// to the client.
 #[derive(Clone)]
 pub struct InternalError(pub String);
+
+impl InternalError {
+    /// Marks `response` as failed by `detail`: an `error` event now (inside the request's span,
+    /// so it carries the request id), and the cause kept on the response for the request line.
+    pub fn attach(response: &mut Response, detail: String) {
+        tracing::error!(internal_error = %detail, "internal error");
+        response.extensions_mut().insert(InternalError(detail));
+    }
+}

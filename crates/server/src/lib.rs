@@ -36,6 +36,8 @@ pub mod webhooks;
 
 use http::{auth, authz, csrf, headers, listen, obs};
 
+/// The JSON log on stderr, filtered by `SAHIH_LOG` (see [`http::obs`]).
+pub use http::obs::init_logging;
 /// The client of an upstream ECS (gateway mode).
 pub use sahih_upstream as upstream;
 pub use sahih_upstream::GATEWAY_PASSWORD_ENV;
@@ -51,9 +53,10 @@ pub struct AppState {
     pub services: TrustServices,
     /// Where files live: signed documents, evidence, kept downloads.
     pub blobs: AnyBlobStore,
-    /// Request counts, latencies and signature counters for `/metrics`.
+    /// This server's own metrics registry for `/metrics` (requests, latencies, signatures,
+    /// process series), and the dashboard's signing latency.
     pub metrics: obs::Metrics,
-    /// One JSON line per request on stderr.
+    /// One request line per request in the log (`http::obs`).
     pub log_requests: bool,
     /// Gateway mode: the upstream ECS for officials enrolled upstream.
     pub upstream: Option<Arc<upstream::UpstreamEcs>>,
@@ -211,12 +214,13 @@ async fn readyz(State(s): State<Shared>) -> Response {
 pub const STATUS_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves until `shutdown` fires (Ctrl-C / SIGTERM); in-flight requests (signatures included)
-/// finish first.
+/// finish first. Installs the JSON log ([`init_logging`]) unless a subscriber is already set.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
+    init_logging();
     let state = Arc::new(state);
     let refresher = Arc::clone(&state);
     tokio::spawn(async move {
@@ -236,10 +240,7 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 if let Err(e) = anchorer.sahih.anchor_audit_head(&anchorer.services).await {
-                    eprintln!(
-                        "{}",
-                        serde_json::json!({"level": "warn", "msg": "audit anchor failed", "error": e.to_string()})
-                    );
+                    tracing::warn!(error = %e, "audit anchor failed");
                 }
             }
         });
@@ -251,10 +252,7 @@ pub async fn serve(
         loop {
             tick.tick().await;
             if let Err(e) = renewer.sahih.send_renewal_notices().await {
-                eprintln!(
-                    "{}",
-                    serde_json::json!({"level": "warn", "msg": "renewal notices failed", "error": e.to_string()})
-                );
+                tracing::warn!(error = %e, "renewal notices failed");
             }
         }
     });

@@ -246,10 +246,7 @@ pub async fn deliver_forever(state: crate::Shared, cfg: Arc<SmtpConfig>, every: 
                 let _ = state.sahih.store.outbox_delivered(id).await;
             }
             if let Err(e) = result {
-                eprintln!(
-                    "{}",
-                    serde_json::json!({"level": "warn", "msg": "SMTP delivery failed", "outbox_id": id, "error": e})
-                );
+                tracing::warn!(outbox_id = id, error = %e, "SMTP delivery failed");
                 let _ = state.sahih.store.outbox_failed(id, &e).await;
             }
         }

@@ -28,19 +28,12 @@ pub async fn deliver_forever(state: Shared, every: Duration) {
         if let Ok(n) = state.sahih.expire_overdue().await
             && n > 0
         {
-            log("info", "signing requests expired", &n.to_string());
+            tracing::info!(detail = n, "signing requests expired");
         }
         if let Err(e) = deliver_due(&state).await {
-            log("warn", "webhook delivery failed", &e.to_string());
+            tracing::warn!(detail = %e, "webhook delivery failed");
         }
     }
-}
-
-fn log(level: &str, msg: &str, detail: &str) {
-    eprintln!(
-        "{}",
-        serde_json::json!({"level": level, "msg": msg, "detail": detail})
-    );
 }
 
 /// Delivers every event due now; returns how many were attempted.

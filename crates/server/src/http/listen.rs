@@ -58,10 +58,7 @@ pub async fn serve_connections(
                 Ok(pair) => pair,
                 Err(e) => {
                     // Out of file descriptors and the like: wait rather than spin.
-                    eprintln!(
-                        "{}",
-                        serde_json::json!({"level": "warn", "msg": "accept failed", "error": e.to_string()})
-                    );
+                    tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }

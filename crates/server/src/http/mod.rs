@@ -1,7 +1,8 @@
 //! HTTP plumbing every surface shares: API-client authentication (`auth`), the route →
 //! capability table and its middleware (`authz`), cross-site request refusal (`csrf`), the
 //! security headers (`headers`), the connection loop with its timeouts (`listen`), request ids,
-//! logs and metrics (`obs`), and in-place decoding of base64 files in JSON bodies (`b64json`).
+//! spans, logs and metrics (`obs`, with the standard process series from `process`), and
+//! in-place decoding of base64 files in JSON bodies (`b64json`).
 //!
 //! Must not know: what any route does.
 
@@ -12,3 +13,4 @@ pub mod csrf;
 pub mod headers;
 pub mod listen;
 pub mod obs;
+mod process;

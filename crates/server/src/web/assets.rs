@@ -32,7 +32,7 @@ impl Logo {
         }
     }
 
-    /// The configured logo, or the built-in emblem (with a warning on stderr) when it is
+    /// The configured logo, or the built-in emblem (with a warning in the log) when it is
     /// missing, too large or neither SVG nor PNG.
     pub fn load(path: Option<&std::path::Path>) -> Self {
         let Some(path) = path else {
@@ -41,9 +41,10 @@ impl Logo {
         match Self::read(path) {
             Ok(logo) => logo,
             Err(why) => {
-                eprintln!(
-                    "peringatan: logo {} tidak dipakai ({why}); memakai lambang bawaan",
-                    path.display()
+                tracing::warn!(
+                    logo = %path.display(),
+                    reason = %why,
+                    "configured logo not used; using the built-in emblem"
                 );
                 Self::builtin()
             }
