@@ -62,6 +62,18 @@ def main() -> None:
         subprocess.run(["openssl", "ts", "-query", "-data", str(tmp / "data.txt"), *extra,
                         "-out", str(tmp / "q.tsq")], check=True, capture_output=True)
         put("tsa_request", f"{name}.tsq", (tmp / "q.tsq").read_bytes())
+    # CMS: a detached and an attached SignedData from openssl, and the certificate alone.
+    (tmp / "key.pem").write_bytes(leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    (tmp / "cert.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    for extra, name in ((["-nodetach"], "attached"), ([], "detached")):
+        subprocess.run(["openssl", "cms", "-sign", "-binary", "-in", str(tmp / "data.txt"),
+                        "-signer", str(tmp / "cert.pem"), "-inkey", str(tmp / "key.pem"),
+                        "-outform", "DER", "-out", str(tmp / "s.p7s"), *extra],
+                       check=True, capture_output=True)
+        put("cms", f"{name}.p7s", (tmp / "s.p7s").read_bytes())
+    put("cms", "cert.der", leaf.public_bytes(serialization.Encoding.DER))
     shutil.rmtree(tmp)
 
     # CRLs: empty, with entries and reasons, with a delta-indicator-free CRL number.
@@ -94,6 +106,8 @@ def main() -> None:
                                                  b"\x00\x00")
            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
     put("evidence_sniff", "min.png", png)
+    put("specimen_image", "min.png", png)
+    put("specimen_image", "min.jpg", (ROOT / "evidence_sniff" / "min.jpg").read_bytes())
 
     # Upstream answers (2-byte big-endian HTTP status, then the body), in the shapes of
     # ../shared/reference/ecs-api.md.
