@@ -777,7 +777,7 @@ fn evidence_kind_of(s: &str) -> Option<EvidenceKind> {
 
 async fn draft_file(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { who, .. }: StaffPage<Operator>,
     Path((token, kind)): Path<(String, String)>,
 ) -> Response {
     let Some(kind) = evidence_kind_of(&kind) else {
@@ -791,7 +791,7 @@ async fn draft_file(
 
 async fn draft_page(
     State(state): State<Shared>,
-    who: SignedIn,
+    StaffPage { who, .. }: StaffPage<Operator>,
     Path((token, kind, page)): Path<(String, String, usize)>,
 ) -> Response {
     let (Some(kind), Some(index)) = (evidence_kind_of(&kind), page.checked_sub(1)) else {
