@@ -335,10 +335,12 @@ def test_separation_of_duties_per_person_through_pages_and_api(dep, files):
 
 # Every console route, with what each role gets. "page" = 200, "login" = redirect to /masuk,
 def console_routes() -> list[str]:
-    """The staff consoles' route templates (`/ra...`, `/admin...`) as the server declares them."""
+    """The route templates of the staff consoles (`/ra...`, `/admin...`) and of the official's
+    own pages (`/kotak-masuk...`, `/sertifikat...`), as the server declares them."""
     routes = set()
     for src in (REPO / "crates/server/src/web").glob("*.rs"):
-        routes |= set(re.findall(r'\.route\(\s*"(/(?:ra|admin)[^"]*)"', src.read_text()))
+        routes |= set(re.findall(r'\.route\(\s*"(/(?:ra|admin|kotak-masuk|sertifikat)[^"]*)"',
+                                 src.read_text()))
     assert len(routes) > 20, routes
     return sorted(routes)
 
@@ -406,6 +408,13 @@ def test_every_console_route_answers_only_its_roles(dep, files):
         # Drafts belong to the operator who made them: an unknown one is missing, even to them.
         "/ra/draf/tidak-ada/berkas/ktp": {"operator": "missing"},
         "/ra/draf/tidak-ada/berkas/ktp/halaman/1": {"operator": "missing"},
+        # The official's own pages: their inbox and certificate.
+        "/kotak-masuk": {"official": "page"},
+        "/kotak-masuk/riwayat": {"official": "page"},
+        "/kotak-masuk/tidak-ada": {"official": "missing"},
+        "/kotak-masuk/tidak-ada/dokumen/1": {"official": "missing"},
+        "/kotak-masuk/tidak-ada/dokumen/1/halaman/1": {"official": "missing"},
+        "/sertifikat": {"official": "page"},
     }
     seen = set(gets)
     for path, allowed in gets.items():
@@ -451,6 +460,14 @@ def test_every_console_route_answers_only_its_roles(dep, files):
     for role in ("official", "verifikator", "admin"):
         r = post_form(dep, cookies[role], "/ra/draf/tidak-ada/kirim", {})
         assert r.status == 403, (role, r.status)
+    inbox_posts = ("/kotak-masuk/tandatangani", "/kotak-masuk/tidak-ada/baca",
+                   "/kotak-masuk/tidak-ada/tandatangani", "/kotak-masuk/tidak-ada/tolak",
+                   "/sertifikat/passphrase")
+    for role in ("operator", "verifikator", "admin"):
+        for path in inbox_posts:
+            r = post_form(dep, cookies[role], path, {"passphrase": "salah", "alasan": "uji"})
+            assert r.status == 403, (path, role, r.status)
+    seen |= set(inbox_posts)
     seen |= {f"/ra/{rid}/putus", f"/ra/{rid}/tautan", f"/ra/pejabat/{official.nik}/ubah",
              f"/ra/pejabat/{official.nik}/buka-kunci", "/admin/klien/e-office/status",
              "/admin/klien/e-office/webhook", "/admin/ca/rotasi", "/admin/kebijakan/terapkan",
