@@ -24,6 +24,16 @@ pub const AUTH_FAILURES_PER_CLIENT: i64 = 30;
 /// The fixed window the failures are counted in: five minutes.
 pub const AUTH_FAILURE_WINDOW_SECS: i64 = 300;
 
+/// Whose failures a caller's attempt counts against: its address (as `throttle_subject` writes
+/// it), and the client name it gave when that is a valid name.
+fn throttle_subjects<'a>(address: &'a str, name: &'a str) -> Vec<(AuthFailureScope, &'a str)> {
+    let mut subjects = vec![(AuthFailureScope::Address, address)];
+    if crate::clients::validate_name(name).is_ok() {
+        subjects.push((AuthFailureScope::Client, name));
+    }
+    subjects
+}
+
 fn auth_failure_limit(scope: AuthFailureScope) -> i64 {
     match scope {
         AuthFailureScope::Address => AUTH_FAILURES_PER_ADDRESS,
@@ -515,10 +525,7 @@ impl<S: Store> Sahih<S> {
         from: std::net::IpAddr,
     ) -> Result<Option<std::time::Duration>, CoreError> {
         let address = crate::clients::throttle_subject(from);
-        let mut subjects = vec![(AuthFailureScope::Address, address.as_str())];
-        if crate::clients::validate_name(name).is_ok() {
-            subjects.push((AuthFailureScope::Client, name));
-        }
+        let subjects = throttle_subjects(&address, name);
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let wait = self
             .store
@@ -540,10 +547,7 @@ impl<S: Store> Sahih<S> {
         from: std::net::IpAddr,
     ) -> Result<(), CoreError> {
         let address = crate::clients::throttle_subject(from);
-        let mut subjects = vec![(AuthFailureScope::Address, address.as_str())];
-        if crate::clients::validate_name(name).is_ok() {
-            subjects.push((AuthFailureScope::Client, name));
-        }
+        let subjects = throttle_subjects(&address, name);
         let now = OffsetDateTime::now_utc();
         for (scope, subject) in subjects {
             let failures = self

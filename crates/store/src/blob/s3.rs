@@ -486,6 +486,22 @@ impl S3BlobStore {
     }
 }
 
+impl S3BlobStore {
+    /// Starts reading an object: `None` when it does not exist (a missing bucket is an error).
+    async fn open(
+        &self,
+        key: &str,
+        label: &str,
+    ) -> Result<Option<object_store::GetResult>, BlobError> {
+        let location = self.inner.location(key)?;
+        match self.inner.store.get(&location).await {
+            Ok(found) => Ok(Some(found)),
+            Err(e @ object_store::Error::NotFound { .. }) if !is_missing_bucket(&e) => Ok(None),
+            Err(e) => Err(failure(label, &e)),
+        }
+    }
+}
+
 impl BlobStore for S3BlobStore {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
         let location = self.inner.location(key)?;
@@ -498,14 +514,9 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
-        let location = self.inner.location(key)?;
         let label = self.inner.label("GET", key);
-        let found = match self.inner.store.get(&location).await {
-            Ok(found) => found,
-            Err(e @ object_store::Error::NotFound { .. }) if !is_missing_bucket(&e) => {
-                return Ok(None);
-            }
-            Err(e) => return Err(failure(&label, &e)),
+        let Some(found) = self.open(key, &label).await? else {
+            return Ok(None);
         };
         if found.meta.size > MAX_OBJECT_BYTES {
             return Err(backend(format!(
@@ -586,14 +597,9 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn get_to_file(&self, key: &str, target: &Path) -> Result<Option<u64>, BlobError> {
-        let location = self.inner.location(key)?;
         let label = self.inner.label("GET", key);
-        let found = match self.inner.store.get(&location).await {
-            Ok(found) => found,
-            Err(e @ object_store::Error::NotFound { .. }) if !is_missing_bucket(&e) => {
-                return Ok(None);
-            }
-            Err(e) => return Err(failure(&label, &e)),
+        let Some(found) = self.open(key, &label).await? else {
+            return Ok(None);
         };
         let file = create_private(target).map_err(|e| io_failure(&label, target, e))?;
         let mut file = tokio::fs::File::from_std(file);
