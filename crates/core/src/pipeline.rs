@@ -243,10 +243,11 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
         }
         let client = door.audit_name();
         let count = documents.len() as i64;
-        // 1. Parse every document before anything is spent.
-        for d in &documents {
-            sahih_pdf::PdfDocument::open(&d.bytes, &sahih_pdf::OpenOptions::default())?;
-        }
+        // 1. Parse every document before anything is spent (and keep them for step 6).
+        let opened = documents
+            .iter()
+            .map(|d| sahih_pdf::PdfDocument::open(&d.bytes, &sahih_pdf::OpenOptions::default()))
+            .collect::<Result<Vec<_>, _>>()?;
         // 2. The signer and their status.
         let (official, unlock) = match signer {
             Signer::Official {
@@ -298,21 +299,24 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
         // One letter signs in about a millisecond: inline is cheaper than handing the worker
         // over (measured: bench/ecs-load.sh single-letter requests). A batch goes off the async
         // threads.
-        let sign = || self.sign_many(&signer, &documents, &env.providers, threads);
-        let results = if documents.len() == 1 {
+        let names: Vec<Option<String>> = documents.iter().map(|d| d.file_name.clone()).collect();
+        let total = names.len();
+        // The documents move into signing: each signed file grows from its own bytes.
+        let sign = || self.sign_many(&signer, documents, opened, &env.providers, threads);
+        let results = if total == 1 {
             sign()
         } else {
             crate::cpu::run_cpu(sign)
         };
         let mut signed = Vec::with_capacity(results.len());
-        for (i, (r, d)) in results.into_iter().zip(&documents).enumerate() {
+        for (i, (r, name)) in results.into_iter().zip(names).enumerate() {
             match r {
-                Ok((sb, full)) => signed.push((sb, full, d.file_name.clone())),
+                Ok((outcome, full)) => signed.push((outcome, full, name)),
                 Err(e) => {
                     // In the server, inside the request's span: the line carries its request id.
                     tracing::warn!(
                         document = i,
-                        documents = documents.len(),
+                        documents = total,
                         error = %e,
                         "signing failed after the key was opened"
                     );
@@ -323,7 +327,6 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                 }
             }
         }
-        drop(documents);
         // 7. Record (and deliver) in one step.
         let mut extra = Vec::new();
         if official.kind == crate::store::OfficialKind::Seal {
@@ -336,7 +339,7 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                         signer.certificate_record.serial_hex,
                         signed
                             .iter()
-                            .map(|(sb, _, _)| sb.outcome.document_id.as_str())
+                            .map(|(outcome, _, _)| outcome.document_id.as_str())
                             .collect::<Vec<_>>()
                             .join(",")
                     )),

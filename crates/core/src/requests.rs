@@ -7,7 +7,7 @@
 
 use crate::audit::{AuditAction, AuditEvent, AuditResult};
 use crate::policy::{DocClass, Policy};
-use crate::service::{SignedBytes, TrustProviders, UnlockedSigner, new_document_id};
+use crate::service::{TrustProviders, UnlockedSigner, new_document_id};
 use crate::store::{
     ApiClientRecord, AuthFailureScope, BlobStore, CodePurpose, DownloadRecord, OfficialRecord,
     SignedDocumentRecord, SigningRecord, Store,
@@ -73,8 +73,8 @@ pub struct SignedItem {
     pub download_id: Option<String>,
 }
 
-/// One signed document before it is recorded: the signature update and the whole signed file.
-pub type SignResult = Result<(SignedBytes, Vec<u8>), CoreError>;
+/// One signed document before it is recorded: what signing produced and the whole signed file.
+pub type SignResult = Result<(crate::SignOutcome, Vec<u8>), CoreError>;
 
 /// How long a signed document waits for its one-time download.
 pub const DOWNLOAD_TTL: time::Duration = time::Duration::hours(24);
@@ -183,11 +183,13 @@ impl<S: Store> Sahih<S> {
     }
 
     /// Signs every document with one unlocked key, using up to `parallelism` threads. CPU
-    /// only: no database, no I/O. Results come back in request order.
+    /// only: no database, no I/O. Each document's bytes become its signed file (revisions are
+    /// appended in place, never copied). Results come back in request order.
     pub(crate) fn sign_many(
         &self,
         signer: &UnlockedSigner,
-        documents: &[BatchDocument],
+        documents: Vec<BatchDocument>,
+        opened: Vec<sahih_pdf::PdfDocument>,
         providers: &TrustProviders<'_>,
         parallelism: usize,
     ) -> Vec<SignResult>
@@ -197,34 +199,55 @@ impl<S: Store> Sahih<S> {
         let signed_at = OffsetDateTime::now_utc()
             .replace_nanosecond(0)
             .unwrap_or(OffsetDateTime::now_utc());
-        let one = |doc: &BatchDocument| {
-            let signed = self.sign_bytes(
+        // One collection of OCSP responses and CRLs for the whole batch (same signer, same
+        // chain, same TSA): see `BatchValidationData`.
+        let batch_data = providers
+            .validation_data
+            .map(sahih_pades::BatchValidationData::new);
+        let providers = &TrustProviders {
+            tsa: providers.tsa,
+            validation_data: batch_data
+                .as_ref()
+                .map(|d| d as &dyn sahih_pades::ValidationDataSource),
+        };
+        let one = |doc: BatchDocument, pdf: sahih_pdf::PdfDocument| -> SignResult {
+            let mut file = doc.bytes;
+            let outcome = self.sign_in_place(
                 signer,
-                &doc.bytes,
+                &mut file,
+                &pdf,
                 &doc.options,
                 &new_document_id(),
                 signed_at,
                 providers,
             )?;
-            let mut full = Vec::with_capacity(doc.bytes.len() + signed.update.len());
-            full.extend_from_slice(&doc.bytes);
-            full.extend_from_slice(&signed.update);
-            Ok((signed, full))
+            Ok((outcome, file))
         };
-        let threads = parallelism.clamp(1, documents.len().max(1));
-        if threads == 1 {
-            return documents.iter().map(one).collect();
+        let count = documents.len();
+        if opened.len() != count {
+            return (0..count)
+                .map(|_| Err(CoreError::Service("document was not opened".into())))
+                .collect();
         }
-        let mut results: Vec<Option<SignResult>> = (0..documents.len()).map(|_| None).collect();
-        let next = std::sync::atomic::AtomicUsize::new(0);
+        let threads = parallelism.clamp(1, count.max(1));
+        let mut queue = documents.into_iter().zip(opened).enumerate();
+        if threads == 1 {
+            return queue.map(|(_, (doc, pdf))| one(doc, pdf)).collect();
+        }
+        let mut results: Vec<Option<SignResult>> = (0..count).map(|_| None).collect();
+        let queue = std::sync::Mutex::new(&mut queue);
         let slots = std::sync::Mutex::new(&mut results);
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(doc) = documents.get(i) else { break };
-                        let r = one(doc);
+                        // Taken under the lock, signed outside it.
+                        let next = match queue.lock() {
+                            Ok(mut q) => q.next(),
+                            Err(_) => None,
+                        };
+                        let Some((i, (doc, pdf))) = next else { break };
+                        let r = one(doc, pdf);
                         if let Ok(mut guard) = slots.lock()
                             && let Some(slot) = guard.get_mut(i)
                         {
@@ -251,7 +274,7 @@ impl<S: Store> Sahih<S> {
         signer: &UnlockedSigner,
         class: &DocClass,
         client: &str,
-        signed: Vec<(SignedBytes, Vec<u8>, Option<String>)>,
+        signed: Vec<(crate::SignOutcome, Vec<u8>, Option<String>)>,
         keep_for_download: bool,
         extra_events: Vec<AuditEvent>,
     ) -> Result<Vec<SignedItem>, CoreError> {
@@ -260,8 +283,7 @@ impl<S: Store> Sahih<S> {
         let mut records = Vec::with_capacity(signed.len());
         let mut events = Vec::with_capacity(signed.len());
         let mut items = Vec::with_capacity(signed.len());
-        for (sb, full, file_name) in signed {
-            let outcome = sb.outcome;
+        for (outcome, full, file_name) in signed {
             let download = if keep_for_download {
                 let id = outcome.document_id.clone();
                 let key = format!("signed/{id}.pdf");

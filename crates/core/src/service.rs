@@ -578,11 +578,40 @@ impl<S: Store> Sahih<S> {
         services: &TrustProviders<'_>,
     ) -> Result<SignedBytes, CoreError> {
         let pdf = PdfDocument::open(original, &OpenOptions::default())?;
+        let mut file = original.to_vec();
+        let outcome = self.sign_in_place(
+            signer,
+            &mut file,
+            &pdf,
+            options,
+            document_id,
+            signed_at,
+            services,
+        )?;
+        let update = file.split_off(original.len());
+        Ok(SignedBytes { outcome, update })
+    }
+
+    /// Signs the document held in `file` (already opened as `pdf`: the pipeline opens every
+    /// document before the key is unlocked, and does not parse it twice), appending the
+    /// signature revision and any DSS or document-timestamp revision to `file` itself, so a
+    /// large scan is never copied. On an error `file` may end in a partial revision: discard it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn sign_in_place(
+        &self,
+        signer: &UnlockedSigner,
+        file: &mut Vec<u8>,
+        pdf: &PdfDocument,
+        options: &SignOptions,
+        document_id: &str,
+        signed_at: OffsetDateTime,
+        services: &TrustProviders<'_>,
+    ) -> Result<SignOutcome, CoreError> {
         let verification_url = format!("{}/v/{}", self.config.base_url, document_id);
         let stamp = match &options.placement {
             None => None,
             Some(placement) => {
-                let (page_index, rect) = sahih_pdf::resolve_placement(&pdf, placement)?;
+                let (page_index, rect) = sahih_pdf::resolve_placement(pdf, placement)?;
                 // An institutional e-seal seals; an official signs.
                 let heading = match (options.lang, signer.official.kind == OfficialKind::Seal) {
                     (Lang::Id, false) => "Ditandatangani secara elektronik oleh:",
@@ -635,8 +664,8 @@ impl<S: Store> Sahih<S> {
             None
         };
         let signed = sahih_pades::sign_pdf_timestamped(
-            original,
-            &pdf,
+            file,
+            pdf,
             &request,
             &Signer {
                 certificate: &signer.certificate,
@@ -646,38 +675,24 @@ impl<S: Store> Sahih<S> {
             },
             tsa,
         )?;
-        let mut update = signed.update_bytes().to_vec();
-        if options.level >= Level::BLT {
+        file.extend_from_slice(signed.update_bytes());
+        let sha256_hex = if options.level >= Level::BLT {
             let source = services.validation_data.ok_or_else(|| {
                 CoreError::Service("revocation data is needed for B-LT and above".into())
             })?;
-            update.extend(sahih_pades::augment(
-                original,
-                &update,
-                source,
-                tsa,
-                options.level,
-            )?);
-        }
-        let sha256_hex = if update.len() == signed.update_bytes().len() {
-            hex::encode(signed.signed_file_sha256)
+            sahih_pades::augment_in_place(file, source, tsa, options.level)?;
+            hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, file).as_ref())
         } else {
-            let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-            ctx.update(original);
-            ctx.update(&update);
-            hex::encode(ctx.finish().as_ref())
+            hex::encode(signed.signed_file_sha256)
         };
-        Ok(SignedBytes {
-            outcome: SignOutcome {
-                level: options.level,
-                document_id: document_id.to_string(),
-                verification_url,
-                field_name: signed.field_name().to_string(),
-                signed_at,
-                sha256_hex,
-                page,
-            },
-            update,
+        Ok(SignOutcome {
+            level: options.level,
+            document_id: document_id.to_string(),
+            verification_url,
+            field_name: signed.field_name().to_string(),
+            signed_at,
+            sha256_hex,
+            page,
         })
     }
 

@@ -69,6 +69,54 @@ pub trait ValidationDataSource: Send + Sync {
     fn collect(&self, certs: &[Certificate]) -> Result<DssData, PadesError>;
 }
 
+/// Validation data collected once per set of certificates, for the length of one batch.
+///
+/// Every letter of a batch has the same signer, chain and TSA, so the OCSP responses and CRLs
+/// its DSS needs are the same too: asking the source once instead of once per letter saves the
+/// responder's signatures, which were most of B-LT's cost. Scoped to a batch (dropped with it),
+/// so a revocation is never hidden for longer than one request takes.
+pub struct BatchValidationData<'a> {
+    inner: &'a dyn ValidationDataSource,
+    collected: std::sync::Mutex<Vec<(Vec<Vec<u8>>, DssData)>>,
+}
+
+impl<'a> BatchValidationData<'a> {
+    /// Wraps `inner`; nothing is collected until a signature asks.
+    pub fn new(inner: &'a dyn ValidationDataSource) -> Self {
+        Self {
+            inner,
+            collected: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// How many distinct certificate sets were collected from the source.
+    pub fn collected_sets(&self) -> usize {
+        self.collected.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+impl ValidationDataSource for BatchValidationData<'_> {
+    fn collect(&self, certs: &[Certificate]) -> Result<DssData, PadesError> {
+        let mut key: Vec<Vec<u8>> = certs.iter().map(|c| c.der.clone()).collect();
+        key.sort();
+        key.dedup();
+        if let Ok(collected) = self.collected.lock()
+            && let Some((_, data)) = collected.iter().find(|(k, _)| *k == key)
+        {
+            return Ok(data.clone());
+        }
+        // Not under the lock: the source may take a while (HTTP), and two threads asking for
+        // the same first set merely collect it twice.
+        let data = self.inner.collect(certs)?;
+        if let Ok(mut collected) = self.collected.lock()
+            && !collected.iter().any(|(k, _)| *k == key)
+        {
+            collected.push((key, data.clone()));
+        }
+        Ok(data)
+    }
+}
+
 /// Adds a signature timestamp (id-aa-timeStampToken over the signature value) to a CMS blob.
 pub fn timestamp_signature(cms: &[u8], tsa: &dyn Timestamper) -> Result<Vec<u8>, PadesError> {
     let parsed = sahih_pki::parse_cms(cms)?;

@@ -20,7 +20,8 @@ pub mod date;
 pub mod levels;
 
 pub use levels::{
-    Level, Timestamper, ValidationDataSource, add_document_timestamp, add_dss_for_signatures,
+    BatchValidationData, Level, Timestamper, ValidationDataSource, add_document_timestamp,
+    add_dss_for_signatures,
 };
 
 /// Why signing or augmenting a PDF failed.
@@ -198,7 +199,19 @@ pub fn augment(
     full.extend_from_slice(original);
     full.extend_from_slice(update);
     let start = full.len();
-    let dss = add_dss_for_signatures(&full, source)?;
+    augment_in_place(&mut full, source, tsa, level)?;
+    Ok(full.split_off(start))
+}
+
+/// Appends B-LT (DSS) and B-LTA (document timestamp + DSS for it) revisions to the signed file
+/// `full` itself, without copying it. On an error `full` may end in a partial revision.
+pub fn augment_in_place(
+    full: &mut Vec<u8>,
+    source: &dyn ValidationDataSource,
+    tsa: Option<&dyn Timestamper>,
+    level: Level,
+) -> Result<(), PadesError> {
+    let dss = add_dss_for_signatures(full, source)?;
     full.extend_from_slice(&dss);
     if level >= Level::BLTA {
         let tsa =
@@ -206,8 +219,8 @@ pub fn augment(
         // The document timestamp comes from the same TSA as the signature timestamp, whose
         // chain and revocation data the DSS above already holds; so it can stay the last
         // revision and cover the whole file.
-        let ts = add_document_timestamp(&full, tsa)?;
+        let ts = add_document_timestamp(full, tsa)?;
         full.extend_from_slice(&ts);
     }
-    Ok(full.split_off(start))
+    Ok(())
 }

@@ -432,3 +432,77 @@ async fn upstream_signing_settles_every_reserved_attempt_and_delivers_the_file()
     assert_eq!(std::fs::read(&out).unwrap(), items[0].signed);
     assert_eq!(failures().await, 0);
 }
+
+/// Counts what the batch asks of the real trust services.
+struct CountingSource<'a> {
+    inner: &'a dyn sahih_pades::ValidationDataSource,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl sahih_pades::ValidationDataSource for CountingSource<'_> {
+    fn collect(
+        &self,
+        certs: &[sahih_pki::Certificate],
+    ) -> Result<sahih_pdf::dss::DssData, sahih_pades::PadesError> {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.collect(certs)
+    }
+}
+
+#[tokio::test]
+async fn a_b_lt_batch_collects_validation_data_once_and_every_letter_validates() {
+    let f = fixture("batch-blt").await;
+    let services = f.sahih.trust_services().await.unwrap();
+    for parallelism in [1, 2] {
+        let source = CountingSource {
+            inner: &services,
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        };
+        let env = SigningEnv {
+            providers: TrustProviders {
+                tsa: Some(&services),
+                validation_data: Some(&source),
+            },
+            parallelism,
+            ..env(&f)
+        };
+        let mut req = request(cli(), PASSPHRASE, None, Delivery::Return);
+        req.documents = (0..6)
+            .map(|_| {
+                let mut d = document();
+                d.options.level = Level::BLT;
+                d
+            })
+            .collect();
+        let items = f.sahih.sign_batch(req, &env).await.unwrap();
+        assert_eq!(items.len(), 6);
+        // Once per batch (a second thread may race the first to the same set).
+        let calls = source.calls.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            (1..=parallelism).contains(&calls),
+            "parallelism {parallelism}: {calls} collections for 6 letters"
+        );
+        let mut ocsps = Vec::new();
+        for item in &items {
+            assert_eq!(item.outcome.level, Level::BLT);
+            let report = f
+                .sahih
+                .verify_bytes(&item.signed, Vec::new(), time::OffsetDateTime::now_utc())
+                .await
+                .unwrap();
+            assert_eq!(
+                report.indication,
+                sahih_validate::Indication::TotalPassed,
+                "{:?}",
+                report.signatures.first().map(|s| &s.errors)
+            );
+            let pdf = sahih_pdf::PdfDocument::open(&item.signed, &Default::default()).unwrap();
+            let dss = sahih_pdf::dss::read_dss(&pdf);
+            assert!(!dss.ocsps.is_empty(), "B-LT letter without OCSP responses");
+            ocsps.push(dss.ocsps);
+        }
+        // Every letter carries the same responses: they were made once.
+        assert!(ocsps.windows(2).all(|w| w[0] == w[1]));
+    }
+}
