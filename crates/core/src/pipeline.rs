@@ -275,6 +275,8 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
                         .await?;
                 }
                 if official.upstream {
+                    // Signed upstream: the parsed documents are not needed there.
+                    drop(opened);
                     return self
                         .sign_remotely(
                             &official, &class, &client, passphrase, documents, &delivery, env,

@@ -69,49 +69,75 @@ pub trait ValidationDataSource: Send + Sync {
     fn collect(&self, certs: &[Certificate]) -> Result<DssData, PadesError>;
 }
 
-/// Validation data collected once per set of certificates, for the length of one batch.
+/// Validation data collected once per set of certificates and second, for one batch.
 ///
 /// Every letter of a batch has the same signer, chain and TSA, so the OCSP responses and CRLs
 /// its DSS needs are the same too: asking the source once instead of once per letter saves the
-/// responder's signatures, which were most of B-LT's cost. Scoped to a batch (dropped with it),
-/// so a revocation is never hidden for longer than one request takes.
+/// responder's signatures, which were most of B-LT's cost.
+///
+/// Reuse is limited to the second the data was collected in. A letter asks for its data after
+/// its signature timestamp was made, so the responses it carries are never older than its own
+/// timestamp (to the second, the precision of an OCSP response's time): validators that want
+/// revocation data issued after the best signature time accept every letter, and a revocation
+/// during a batch reaches the letters signed a second later. A source that answers with partial
+/// data (an unreachable responder) is reused within that second as well.
 pub struct BatchValidationData<'a> {
     inner: &'a dyn ValidationDataSource,
-    collected: std::sync::Mutex<Vec<(Vec<Vec<u8>>, DssData)>>,
+    clock: fn() -> i64,
+    collected: std::sync::Mutex<Vec<Collected>>,
+}
+
+struct Collected {
+    certs: Vec<Vec<u8>>,
+    second: i64,
+    data: DssData,
 }
 
 impl<'a> BatchValidationData<'a> {
     /// Wraps `inner`; nothing is collected until a signature asks.
     pub fn new(inner: &'a dyn ValidationDataSource) -> Self {
-        Self {
-            inner,
-            collected: std::sync::Mutex::new(Vec::new()),
-        }
+        Self::with_clock(inner, || time::OffsetDateTime::now_utc().unix_timestamp())
     }
 
-    /// How many distinct certificate sets were collected from the source.
-    pub fn collected_sets(&self) -> usize {
-        self.collected.lock().map(|c| c.len()).unwrap_or(0)
+    /// As [`BatchValidationData::new`], with `clock` giving the current Unix second.
+    pub fn with_clock(inner: &'a dyn ValidationDataSource, clock: fn() -> i64) -> Self {
+        Self {
+            inner,
+            clock,
+            collected: std::sync::Mutex::new(Vec::new()),
+        }
     }
 }
 
 impl ValidationDataSource for BatchValidationData<'_> {
     fn collect(&self, certs: &[Certificate]) -> Result<DssData, PadesError> {
+        // Read before collecting: the data is then at least as new as this second.
+        let second = (self.clock)();
         let mut key: Vec<Vec<u8>> = certs.iter().map(|c| c.der.clone()).collect();
         key.sort();
         key.dedup();
         if let Ok(collected) = self.collected.lock()
-            && let Some((_, data)) = collected.iter().find(|(k, _)| *k == key)
+            && let Some(hit) = collected
+                .iter()
+                .find(|c| c.second == second && c.certs == key)
         {
-            return Ok(data.clone());
+            return Ok(hit.data.clone());
         }
         // Not under the lock: the source may take a while (HTTP), and two threads asking for
-        // the same first set merely collect it twice.
+        // the same set in the same second merely collect it twice.
         let data = self.inner.collect(certs)?;
-        if let Ok(mut collected) = self.collected.lock()
-            && !collected.iter().any(|(k, _)| *k == key)
-        {
-            collected.push((key, data.clone()));
+        if let Ok(mut collected) = self.collected.lock() {
+            collected.retain(|c| c.second >= second);
+            if !collected
+                .iter()
+                .any(|c| c.second == second && c.certs == key)
+            {
+                collected.push(Collected {
+                    certs: key,
+                    second,
+                    data: data.clone(),
+                });
+            }
         }
         Ok(data)
     }
@@ -219,4 +245,74 @@ pub fn add_document_timestamp(bytes: &[u8], tsa: &dyn Timestamper) -> Result<Vec
         }
     }
     Err(PadesError::Service("timestamp token keeps growing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use sahih_pki::{CertUrls, CertValidity, IssueRequest, Issuer, KeyAlgorithm, PrivateKey};
+    use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+    /// Counts collections; answers with one "OCSP response" naming the call.
+    struct Counting(AtomicUsize);
+
+    impl ValidationDataSource for Counting {
+        fn collect(&self, _certs: &[Certificate]) -> Result<DssData, PadesError> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(DssData {
+                ocsps: vec![format!("response {n}").into_bytes()],
+                ..DssData::default()
+            })
+        }
+    }
+
+    static NOW: AtomicI64 = AtomicI64::new(1_800_000_000);
+
+    fn now() -> i64 {
+        NOW.load(Ordering::SeqCst)
+    }
+
+    fn root(institution: &str) -> Certificate {
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let der = sahih_pki::issue(
+            &sahih_pki::Profile::RootCa { institution },
+            &IssueRequest {
+                subject_spki: key.spki_der_ref(),
+                issuer: Issuer::SelfSigned,
+                signer: &key,
+                validity: CertValidity::days_from_now(30),
+                serial: &sahih_pki::random_serial(),
+                urls: CertUrls::default(),
+            },
+        )
+        .unwrap();
+        Certificate::from_der(&der).unwrap()
+    }
+
+    #[test]
+    fn a_batch_collects_once_per_certificate_set_and_second() {
+        let (a, b) = (root("A"), root("B"));
+        let source = Counting(AtomicUsize::new(0));
+        let batch = BatchValidationData::with_clock(&source, now);
+        let first = batch.collect(&[a.clone(), b.clone()]).unwrap();
+        // The same set in another order, in the same second: the same data, not collected again.
+        assert_eq!(
+            batch.collect(&[b.clone(), a.clone()]).unwrap().ocsps,
+            first.ocsps
+        );
+        assert_eq!(source.0.load(Ordering::SeqCst), 1);
+        // Another set is collected for itself.
+        let other = batch.collect(std::slice::from_ref(&a)).unwrap();
+        assert_ne!(other.ocsps, first.ocsps);
+        assert_eq!(source.0.load(Ordering::SeqCst), 2);
+        // A second later, nothing collected earlier is handed out: it would predate the
+        // signature timestamp of the letter asking.
+        NOW.fetch_add(1, Ordering::SeqCst);
+        let later = batch.collect(&[a.clone(), b.clone()]).unwrap();
+        assert_ne!(later.ocsps, first.ocsps);
+        assert_eq!(source.0.load(Ordering::SeqCst), 3);
+        assert_eq!(batch.collect(&[a, b]).unwrap().ocsps, later.ocsps);
+        assert_eq!(source.0.load(Ordering::SeqCst), 3);
+    }
 }

@@ -450,42 +450,106 @@ impl sahih_pades::ValidationDataSource for CountingSource<'_> {
     }
 }
 
+/// Waits a little over a second before each token, so every letter of a batch is timestamped
+/// in a later second than the one before.
+struct SlowTsa<'a>(&'a dyn sahih_pades::Timestamper);
+
+impl sahih_pades::Timestamper for SlowTsa<'_> {
+    fn timestamp(&self, digest: &[u8]) -> Result<Vec<u8>, sahih_pades::PadesError> {
+        std::thread::sleep(std::time::Duration::from_millis(1050));
+        self.0.timestamp(digest)
+    }
+    fn token_size_hint(&self) -> usize {
+        self.0.token_size_hint()
+    }
+}
+
+/// The signature timestamp's time and the oldest OCSP response in the DSS of a signed letter.
+fn timestamp_and_oldest_response(signed: &[u8]) -> (time::OffsetDateTime, time::OffsetDateTime) {
+    let pdf = sahih_pdf::PdfDocument::open(signed, &Default::default()).unwrap();
+    let field = pdf
+        .signature_fields()
+        .into_iter()
+        .find(|f| f.kind.as_deref() != Some("DocTimeStamp"))
+        .unwrap();
+    let cms = sahih_pki::parse_cms(field.contents.as_deref().unwrap()).unwrap();
+    let token = cms
+        .unsigned_attrs
+        .iter()
+        .find(|(oid, _)| *oid == sahih_pki::oids::OID_AA_TIMESTAMP_TOKEN)
+        .and_then(|(_, v)| v.first())
+        .unwrap();
+    let gen_time = sahih_pki::tsp::parse_timestamp_token(token)
+        .unwrap()
+        .gen_time;
+    let dss = sahih_pdf::dss::read_dss(&pdf);
+    assert!(!dss.ocsps.is_empty(), "B-LT letter without OCSP responses");
+    let oldest = dss
+        .ocsps
+        .iter()
+        .map(|r| sahih_pki::ocsp::parse_ocsp_response(r).unwrap().produced_at)
+        .min()
+        .unwrap();
+    (gen_time, oldest)
+}
+
 #[tokio::test]
 async fn a_b_lt_batch_collects_validation_data_once_and_every_letter_validates() {
     let f = fixture("batch-blt").await;
     let services = f.sahih.trust_services().await.unwrap();
-    for parallelism in [1, 2] {
+    let slow = SlowTsa(&services);
+    // (threads, level, letters, slow TSA)
+    for (parallelism, level, letters, slow_tsa) in [
+        (1, Level::BLT, 6, false),
+        (2, Level::BLTA, 6, false),
+        (1, Level::BLT, 3, true),
+    ] {
         let source = CountingSource {
             inner: &services,
             calls: std::sync::atomic::AtomicUsize::new(0),
         };
         let env = SigningEnv {
             providers: TrustProviders {
-                tsa: Some(&services),
+                tsa: Some(if slow_tsa { &slow } else { &services }),
                 validation_data: Some(&source),
             },
             parallelism,
             ..env(&f)
         };
         let mut req = request(cli(), PASSPHRASE, None, Delivery::Return);
-        req.documents = (0..6)
+        req.documents = (0..letters)
             .map(|_| {
                 let mut d = document();
-                d.options.level = Level::BLT;
+                d.options.level = level;
                 d
             })
             .collect();
+        let started = time::OffsetDateTime::now_utc().unix_timestamp();
         let items = f.sahih.sign_batch(req, &env).await.unwrap();
-        assert_eq!(items.len(), 6);
-        // Once per batch (a second thread may race the first to the same set).
+        let seconds = time::OffsetDateTime::now_utc().unix_timestamp() - started + 1;
+        assert_eq!(items.len(), letters);
         let calls = source.calls.load(std::sync::atomic::Ordering::Relaxed);
-        assert!(
-            (1..=parallelism).contains(&calls),
-            "parallelism {parallelism}: {calls} collections for 6 letters"
-        );
-        let mut ocsps = Vec::new();
+        if slow_tsa {
+            // Each letter was timestamped in a later second: none may reuse older data.
+            assert_eq!(calls, letters);
+        } else {
+            // Once per second the batch spans (per thread, which may race to the same set);
+            // without the batch memo it would be once per letter.
+            let bound = (parallelism * usize::try_from(seconds).unwrap()).min(letters);
+            assert!(
+                (1..=bound).contains(&calls),
+                "{calls} collections for {letters} letters in {seconds} s"
+            );
+        }
         for item in &items {
-            assert_eq!(item.outcome.level, Level::BLT);
+            assert_eq!(item.outcome.level, level);
+            assert_eq!(
+                item.outcome.sha256_hex,
+                hex::encode(aws_lc_rs::digest::digest(
+                    &aws_lc_rs::digest::SHA256,
+                    &item.signed
+                ))
+            );
             let report = f
                 .sahih
                 .verify_bytes(&item.signed, Vec::new(), time::OffsetDateTime::now_utc())
@@ -497,12 +561,12 @@ async fn a_b_lt_batch_collects_validation_data_once_and_every_letter_validates()
                 "{:?}",
                 report.signatures.first().map(|s| &s.errors)
             );
-            let pdf = sahih_pdf::PdfDocument::open(&item.signed, &Default::default()).unwrap();
-            let dss = sahih_pdf::dss::read_dss(&pdf);
-            assert!(!dss.ocsps.is_empty(), "B-LT letter without OCSP responses");
-            ocsps.push(dss.ocsps);
+            // Revocation data no older than the letter's own timestamp (to the second).
+            let (gen_time, oldest) = timestamp_and_oldest_response(&item.signed);
+            assert!(
+                oldest.unix_timestamp() >= gen_time.unix_timestamp(),
+                "OCSP response of {oldest} predates the signature timestamp {gen_time}"
+            );
         }
-        // Every letter carries the same responses: they were made once.
-        assert!(ocsps.windows(2).all(|w| w[0] == w[1]));
     }
 }
