@@ -304,7 +304,8 @@ impl<S: Store + crate::seal::SealStore + Sync> Sahih<S> {
         let names: Vec<Option<String>> = documents.iter().map(|d| d.file_name.clone()).collect();
         let total = names.len();
         // The documents move into signing: each signed file grows from its own bytes.
-        let sign = || self.sign_many(&signer, documents, opened, &env.providers, threads);
+        let jobs = documents.into_iter().zip(opened).collect();
+        let sign = || self.sign_many(&signer, jobs, &env.providers, threads);
         let results = if total == 1 {
             sign()
         } else {

@@ -182,14 +182,14 @@ impl<S: Store> Sahih<S> {
         }
     }
 
-    /// Signs every document with one unlocked key, using up to `parallelism` threads. CPU
-    /// only: no database, no I/O. Each document's bytes become its signed file (revisions are
-    /// appended in place, never copied). Results come back in request order.
+    /// Signs every document (paired with its parse from step 1) with one unlocked key, using up
+    /// to `parallelism` threads. CPU only: no database, no I/O. Each document's bytes become its
+    /// signed file (revisions are appended in place, never copied). Results come back in
+    /// request order.
     pub(crate) fn sign_many(
         &self,
         signer: &UnlockedSigner,
-        documents: Vec<BatchDocument>,
-        opened: Vec<sahih_pdf::PdfDocument>,
+        documents: Vec<(BatchDocument, sahih_pdf::PdfDocument)>,
         providers: &TrustProviders<'_>,
         parallelism: usize,
     ) -> Vec<SignResult>
@@ -224,13 +224,8 @@ impl<S: Store> Sahih<S> {
             Ok((outcome, file))
         };
         let count = documents.len();
-        if opened.len() != count {
-            return (0..count)
-                .map(|_| Err(CoreError::Service("document was not opened".into())))
-                .collect();
-        }
         let threads = parallelism.clamp(1, count.max(1));
-        let mut queue = documents.into_iter().zip(opened).enumerate();
+        let mut queue = documents.into_iter().enumerate();
         if threads == 1 {
             return queue.map(|(_, (doc, pdf))| one(doc, pdf)).collect();
         }
